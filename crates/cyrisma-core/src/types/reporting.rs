@@ -1,0 +1,3 @@
+//! Reporting models: scans, assets, dashboards and CVEs.
+//!
+//! STUB: being written.

@@ -1,0 +1,3 @@
+//! Webhook registrations and event envelopes (provisional contract).
+//!
+//! STUB: being written.

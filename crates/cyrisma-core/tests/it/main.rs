@@ -1,0 +1,111 @@
+//! Integration tests of the core: one module per resource, plus the pure decision logic.
+//!
+//! Two helpers are the only code that touches the endpoints (one `check` per boundary):
+//! [`check_request`] snapshots the built `http::Request` (method, full URL, headers with secrets
+//! redacted, decoded body), and [`check_responses`] parses every fixture under
+//! `tests/fixtures/<resource>/<endpoint>/` and snapshots the typed result or error.
+//!
+//! Fixture file names start with the HTTP status (`200-ok.json`, `401-invalid-grant.json`); a
+//! `.txt` fixture is a body that is not JSON. Every response gets `x-request-id: req-fixture`.
+
+mod assets;
+mod auth;
+mod dashboards;
+mod instances;
+mod scans;
+mod users;
+mod webhooks;
+
+use std::fmt::Debug;
+use std::path::Path;
+
+use bytes::Bytes;
+use cyrisma_core::endpoint::{Endpoint, HostKind};
+use cyrisma_core::{AccessToken, BaseUrl, HostPolicy};
+
+/// The token every request snapshot is built with; it must never appear in a snapshot.
+pub const CANARY_TOKEN: &str = "CANARYtoken0020261122000000";
+
+/// Builds the request against the production hosts and renders it as stable text.
+pub fn render_request<E: Endpoint>(request: &E) -> String {
+    let central = BaseUrl::central("https://api.cyrisma.com/app").unwrap();
+    let base = match E::METADATA.host {
+        HostKind::Central => central,
+        _ => {
+            let policy = HostPolicy::for_central(&central).unwrap();
+            central.instance(&policy.validate("cc123456.cyrisma.com").unwrap())
+        }
+    };
+    let token = AccessToken::new(CANARY_TOKEN);
+    let built = request.to_http_request(&base, Some(&token)).expect("request builds");
+    let metadata = E::METADATA;
+    let mut text = format!(
+        "# {} (host: {}, idempotent: {}, evidence: {:?})\n{} {}\n",
+        metadata.name,
+        metadata.host,
+        metadata.idempotent,
+        metadata.evidence,
+        built.method(),
+        built.uri()
+    );
+    let mut headers: Vec<_> = built.headers().iter().collect();
+    headers.sort_by_key(|(name, _)| name.as_str());
+    for (name, value) in headers {
+        let shown = if value.is_sensitive() {
+            let text = value.to_str().unwrap();
+            format!("{} <redacted>", text.split(' ').next().unwrap_or(""))
+        } else {
+            value.to_str().unwrap().to_owned()
+        };
+        text.push_str(&format!("{name}: {shown}\n"));
+    }
+    let body = built.body().as_bytes();
+    if !body.is_empty() {
+        text.push('\n');
+        for (name, value) in form_urlencoded::parse(body) {
+            let shown = if metadata.secret_fields.contains(&name.as_ref()) { "<redacted>".into() } else { value };
+            text.push_str(&format!("{name}={shown}\n"));
+        }
+    }
+    assert!(!text.contains(CANARY_TOKEN), "the token leaked into the rendered request");
+    text
+}
+
+/// Snapshots the built request.
+#[macro_export]
+macro_rules! check_request {
+    ($name:literal, $request:expr) => {
+        insta::assert_snapshot!($name, $crate::render_request(&$request));
+    };
+}
+
+/// Parses one fixture file as a response of `E` and renders the typed outcome.
+pub fn render_response<E>(path: &Path) -> String
+where
+    E: Endpoint,
+    E::Response: Debug,
+{
+    let file_name = path.file_name().unwrap().to_str().unwrap();
+    let status: u16 = file_name.split('-').next().unwrap().parse().expect("fixture name starts with a status");
+    let body = std::fs::read(path).unwrap();
+    let response = http::Response::builder()
+        .status(status)
+        .header("x-request-id", "req-fixture")
+        .header("content-type", "text/plain")
+        .body(Bytes::from(body))
+        .unwrap();
+    match E::parse_response(&response) {
+        Ok(value) => format!("Ok({value:#?})"),
+        Err(error) => format!("Err({error:#?})\n\ndisplay: {error}"),
+    }
+}
+
+/// Snapshots the typed outcome of every fixture of one endpoint.
+#[macro_export]
+macro_rules! check_responses {
+    ($endpoint:ty, $glob:literal) => {
+        insta::glob!("../fixtures", $glob, |path| {
+            insta::assert_snapshot!($crate::render_response::<$endpoint>(path));
+        });
+    };
+}

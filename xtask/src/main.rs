@@ -1,0 +1,3 @@
+//! Development automation: `cargo xtask <command>`.
+
+fn main() {}
