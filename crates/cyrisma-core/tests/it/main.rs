@@ -11,9 +11,14 @@
 mod assets;
 mod auth;
 mod dashboards;
+mod host;
 mod instances;
+mod retry;
+mod roundtrip;
 mod scans;
+mod session;
 mod users;
+mod webhook_signature;
 mod webhooks;
 
 use std::fmt::Debug;

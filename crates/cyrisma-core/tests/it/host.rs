@@ -1,0 +1,1 @@
+//! Instance host validation: unit cases, the bypass corpus and generated hosts.

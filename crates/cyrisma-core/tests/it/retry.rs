@@ -1,0 +1,1 @@
+//! The retry policy driven through scripted failures.

@@ -1,0 +1,1 @@
+//! Round trips of every model keep unknown fields (proptest).

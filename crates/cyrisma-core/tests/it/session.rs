@@ -1,0 +1,1 @@
+//! The session state machine driven by a fake clock through long scripted scenarios.

@@ -1,0 +1,1 @@
+//! Provisional webhook signature signing and verification.
