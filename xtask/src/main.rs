@@ -1,16 +1,52 @@
 //! Development automation: `cargo xtask <command>`.
 //!
 //! Commands:
+//! - `ci`: everything CI runs, in order: clippy with warnings denied, then every test of the
+//!   workspace (the tidy checks included). This is the README's test command.
 //! - `tidy`: the repository rules (module docs, no `mod.rs`, dependency direction, no orphan
 //!   snapshots); the same checks run as `#[test]`s under `cargo test`.
 
 mod tidy;
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
+
+/// Runs one step of CI with inherited output, failing with a message that names the step.
+fn step(name: &str, program: &str, args: &[&str]) -> anyhow::Result<()> {
+    eprintln!("xtask ci: {name}: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(tidy::workspace_root())
+        .status()
+        .map_err(|error| anyhow::anyhow!("cannot start `{program}`: {error}"))?;
+    anyhow::ensure!(status.success(), "step `{name}` failed ({status})");
+    Ok(())
+}
+
+fn ci() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let has_clippy = Command::new(&cargo).args(["clippy", "--version"]).output().is_ok_and(|output| output.status.success());
+    if has_clippy {
+        step("lint", &cargo, &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    } else {
+        eprintln!("xtask ci: lint: skipped, `cargo clippy` is not installed on this machine");
+    }
+    step("test", &cargo, &["test", "--workspace", "--locked"])?;
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
     match command.as_str() {
+        "ci" => match ci() {
+            Ok(()) => {
+                eprintln!("xtask ci: all steps passed");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("xtask ci: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         "tidy" => match tidy::run_all(&tidy::workspace_root()) {
             Ok(problems) if problems.is_empty() => {
                 eprintln!("tidy: all checks pass");
@@ -28,7 +64,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: cargo xtask tidy");
+            eprintln!("usage: cargo xtask <ci|tidy>");
             ExitCode::from(2)
         }
     }
