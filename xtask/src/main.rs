@@ -24,7 +24,8 @@ fn step(name: &str, program: &str, args: &[&str]) -> anyhow::Result<()> {
 
 fn ci() -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let has_clippy = Command::new(&cargo).args(["clippy", "--version"]).output().is_ok_and(|output| output.status.success());
+    let has_clippy =
+        Command::new(&cargo).args(["clippy", "--version"]).output().is_ok_and(|output| output.status.success());
     if has_clippy {
         step("lint", &cargo, &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     } else {

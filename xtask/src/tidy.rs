@@ -9,8 +9,20 @@ use cargo_metadata::{DependencyKind, MetadataCommand, Package, PackageId};
 /// Crates that must never be reachable from `cyrisma-core` through normal dependencies: the
 /// core is sans-IO.
 const FORBIDDEN_IN_CORE: &[&str] = &[
-    "tokio", "hyper", "hyper-util", "mio", "socket2", "reqwest", "ureq", "curl", "isahc", "surf", "h2",
-    "async-std", "rustls", "native-tls",
+    "tokio",
+    "hyper",
+    "hyper-util",
+    "mio",
+    "socket2",
+    "reqwest",
+    "ureq",
+    "curl",
+    "isahc",
+    "surf",
+    "h2",
+    "async-std",
+    "rustls",
+    "native-tls",
 ];
 
 /// Which workspace crates each workspace crate may depend on (normal and build dependencies).
@@ -154,7 +166,8 @@ pub(crate) fn orphan_snapshots(root: &Path) -> Vec<String> {
                 .filter_map(Result::ok)
                 .any(|entry| entry.path().to_string_lossy().replace('\\', "/").ends_with(glob_file));
             if !exists {
-                problems.push(format!("{} is an orphan snapshot: fixture `{glob_file}` is gone", relative(root, &path)));
+                problems
+                    .push(format!("{} is an orphan snapshot: fixture `{glob_file}` is gone", relative(root, &path)));
             }
         }
     }
@@ -187,12 +200,11 @@ pub(crate) fn instrument_skips_all(root: &Path) -> Vec<String> {
 /// The crate graph rules: dependency direction between workspace crates, and no I/O crate in the
 /// normal dependency closure of `cyrisma-core`.
 pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
-    let metadata = MetadataCommand::new()
-        .manifest_path(root.join("Cargo.toml"))
-        .exec()
-        .context("cannot read `cargo metadata`")?;
+    let metadata =
+        MetadataCommand::new().manifest_path(root.join("Cargo.toml")).exec().context("cannot read `cargo metadata`")?;
     let mut problems = Vec::new();
-    let packages: BTreeMap<&PackageId, &Package> = metadata.packages.iter().map(|package| (&package.id, package)).collect();
+    let packages: BTreeMap<&PackageId, &Package> =
+        metadata.packages.iter().map(|package| (&package.id, package)).collect();
     let workspace: BTreeSet<String> = metadata
         .workspace_members
         .iter()
@@ -203,14 +215,20 @@ pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
     for id in &metadata.workspace_members {
         let Some(package) = packages.get(id) else { continue };
         let name = package.name.to_string();
-        let allowed = ALLOWED_WORKSPACE_DEPS.iter().find(|(crate_name, _)| *crate_name == name).map(|(_, allowed)| *allowed);
+        let allowed =
+            ALLOWED_WORKSPACE_DEPS.iter().find(|(crate_name, _)| *crate_name == name).map(|(_, allowed)| *allowed);
         let Some(allowed) = allowed else {
-            problems.push(format!("workspace crate `{name}` has no entry in the dependency-direction table of xtask/src/tidy.rs"));
+            problems.push(format!(
+                "workspace crate `{name}` has no entry in the dependency-direction table of xtask/src/tidy.rs"
+            ));
             continue;
         };
         for dependency in &package.dependencies {
             let dep_name = dependency.name.to_string();
-            if dependency.kind != DependencyKind::Development && workspace.contains(&dep_name) && !allowed.contains(&dep_name.as_str()) {
+            if dependency.kind != DependencyKind::Development
+                && workspace.contains(&dep_name)
+                && !allowed.contains(&dep_name.as_str())
+            {
                 problems.push(format!("`{name}` depends on `{dep_name}`, against the dependency direction"));
             }
         }
@@ -218,7 +236,9 @@ pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
 
     for name in core_normal_closure(&metadata)? {
         if FORBIDDEN_IN_CORE.contains(&name.as_str()) {
-            problems.push(format!("`cyrisma-core` reaches `{name}` through normal dependencies: the core must stay sans-IO"));
+            problems.push(format!(
+                "`cyrisma-core` reaches `{name}` through normal dependencies: the core must stay sans-IO"
+            ));
         }
     }
     Ok(problems)
@@ -227,9 +247,11 @@ pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
 /// The names of every package reachable from `cyrisma-core` through normal dependencies
 /// (what `cargo tree -p cyrisma-core -e normal` shows), including itself.
 pub(crate) fn core_normal_closure(metadata: &cargo_metadata::Metadata) -> anyhow::Result<BTreeSet<String>> {
-    let packages: BTreeMap<&PackageId, &Package> = metadata.packages.iter().map(|package| (&package.id, package)).collect();
+    let packages: BTreeMap<&PackageId, &Package> =
+        metadata.packages.iter().map(|package| (&package.id, package)).collect();
     let resolve = metadata.resolve.as_ref().context("`cargo metadata` gave no dependency graph")?;
-    let nodes: BTreeMap<&PackageId, &cargo_metadata::Node> = resolve.nodes.iter().map(|node| (&node.id, node)).collect();
+    let nodes: BTreeMap<&PackageId, &cargo_metadata::Node> =
+        resolve.nodes.iter().map(|node| (&node.id, node)).collect();
     let core = metadata
         .workspace_members
         .iter()

@@ -10,7 +10,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{ApiError, DecodeError, RequestError, ResponseError};
@@ -197,16 +197,11 @@ pub trait Endpoint {
             BodyKind::Form => {
                 let mut form = Params::default();
                 self.form(&mut form)?;
-                builder = builder.header(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded"),
-                );
+                builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
                 Bytes::from(form.encode())
             }
         };
-        builder
-            .body(RequestBody(body))
-            .map_err(|source| RequestError::Uri { endpoint: metadata.name, source })
+        builder.body(RequestBody(body)).map_err(|source| RequestError::Uri { endpoint: metadata.name, source })
     }
 
     /// Reads an `http::Response` into the typed result, or a typed error for a non-success
@@ -214,10 +209,10 @@ pub trait Endpoint {
     fn parse_response(response: &http::Response<Bytes>) -> Result<Self::Response, ResponseError> {
         let status = response.status();
         if !status.is_success() {
-            return Err(ResponseError::Api(api_error(response)));
+            return Err(ResponseError::from(api_error(response)));
         }
         Self::parse_success(response.body()).map_err(|error| {
-            ResponseError::Decode(DecodeError {
+            ResponseError::from(DecodeError {
                 status,
                 endpoint: Self::METADATA.name,
                 path: error.path,
@@ -262,10 +257,7 @@ pub fn authorization_header(token: &AccessToken) -> Result<HeaderValue, RequestE
 
 /// The `X-Request-Id` header, if present and printable.
 pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
+    headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
 /// Reads a non-success response into an [`ApiError`]: the JSON error body when there is one,
@@ -273,11 +265,8 @@ pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
 pub fn api_error(response: &http::Response<Bytes>) -> ApiError {
     let mut error = ApiError::new(response.status());
     error.request_id = request_id(response.headers());
-    error.retry_after = response
-        .headers()
-        .get(http::header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    error.retry_after =
+        response.headers().get(http::header::RETRY_AFTER).and_then(|value| value.to_str().ok()).map(str::to_owned);
     let body = response.body();
     match serde_json::from_slice::<crate::types::ErrorBody>(body) {
         Ok(parsed) if parsed.error.is_some() || parsed.message.is_some() => {
@@ -292,17 +281,9 @@ pub fn api_error(response: &http::Response<Bytes>) -> ApiError {
 
 fn excerpt(body: &[u8]) -> Option<String> {
     let cut = &body[..body.len().min(crate::error::BODY_EXCERPT_LIMIT)];
-    let text: String = String::from_utf8_lossy(cut)
-        .chars()
-        .map(|ch| if ch.is_control() { ' ' } else { ch })
-        .collect();
+    let text: String = String::from_utf8_lossy(cut).chars().map(|ch| if ch.is_control() { ' ' } else { ch }).collect();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// Whether a status is one the retry policy may consider transient.
-pub fn is_transient_status(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// Characters kept as they are in a path segment (RFC 3986 unreserved); all else is encoded.
@@ -315,11 +296,9 @@ fn render_path(template: &'static str, params: &[(&'static str, &str)]) -> Resul
         path.push_str(&rest[..open]);
         let close = rest[open..].find('}').map(|offset| open + offset).unwrap_or(rest.len() - 1);
         let name = &rest[open + 1..close];
-        let value = params
-            .iter()
-            .find(|(param, _)| *param == name)
-            .map(|(_, value)| *value)
-            .ok_or(RequestError::InvalidPathParameter { param: param_name(template, name), reason: "no value was given" })?;
+        let value = params.iter().find(|(param, _)| *param == name).map(|(_, value)| *value).ok_or(
+            RequestError::InvalidPathParameter { param: param_name(template, name), reason: "no value was given" },
+        )?;
         let param = param_name(template, name);
         let trimmed = value.trim();
         if trimmed.is_empty() {
@@ -343,10 +322,7 @@ fn render_path(template: &'static str, params: &[(&'static str, &str)]) -> Resul
 
 /// The placeholder's name as a `'static` slice of the template.
 fn param_name(template: &'static str, name: &str) -> &'static str {
-    template
-        .find(name)
-        .map(|start| &template[start..start + name.len()])
-        .unwrap_or("?")
+    template.find(name).map(|start| &template[start..start + name.len()]).unwrap_or("?")
 }
 
 /// Ordered query or form parameters.
@@ -400,10 +376,7 @@ impl Params {
 
     /// The value of a parameter that is not a secret.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(key, _, secret)| *key == name && !secret)
-            .map(|(_, value, _)| value.as_str())
+        self.pairs.iter().find(|(key, _, secret)| *key == name && !secret).map(|(_, value, _)| value.as_str())
     }
 
     /// `application/x-www-form-urlencoded` encoding of all parameters.

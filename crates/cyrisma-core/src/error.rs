@@ -70,10 +70,22 @@ pub enum RequestError {
 pub enum ResponseError {
     /// The server answered with a non-success status.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// The server answered with success but the body does not match the contract.
     #[error(transparent)]
-    Decode(#[from] DecodeError),
+    Decode(Box<DecodeError>),
+}
+
+impl From<ApiError> for ResponseError {
+    fn from(error: ApiError) -> Self {
+        ResponseError::Api(Box::new(error))
+    }
+}
+
+impl From<DecodeError> for ResponseError {
+    fn from(error: DecodeError) -> Self {
+        ResponseError::Decode(Box::new(error))
+    }
 }
 
 impl ResponseError {
@@ -129,15 +141,7 @@ pub const BODY_EXCERPT_LIMIT: usize = 256;
 impl ApiError {
     /// Builds an API error from a status alone.
     pub fn new(status: StatusCode) -> Self {
-        Self {
-            status,
-            code: None,
-            message: None,
-            field: None,
-            request_id: None,
-            retry_after: None,
-            body_excerpt: None,
-        }
+        Self { status, code: None, message: None, field: None, request_id: None, retry_after: None, body_excerpt: None }
     }
 
     /// Whether the status is `401 Unauthorized`.

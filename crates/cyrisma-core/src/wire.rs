@@ -26,9 +26,7 @@ pub trait Lenient: Sized {
 
     /// Reads the value of an `Option<Self>` field. The default maps `null` to `None`; types for
     /// which an empty string means "no value" (numbers, grades, enums) override it.
-    fn lenient_option<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Self>, D::Error> {
+    fn lenient_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
         deserializer.deserialize_option(OptionVisitor(PhantomData))
     }
 
@@ -322,9 +320,7 @@ impl Lenient for f64 {
         deserializer.deserialize_any(NumberVisitor::<f64>(PhantomData))
     }
 
-    fn lenient_option<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Self>, D::Error> {
+    fn lenient_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
         deserializer.deserialize_any(OptionalNumberVisitor::<f64>(PhantomData))
     }
 }
@@ -418,9 +414,7 @@ impl Lenient for bool {
         deserializer.deserialize_any(BoolVisitor)
     }
 
-    fn lenient_option<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Self>, D::Error> {
+    fn lenient_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
         deserializer.deserialize_any(OptionalBoolVisitor)
     }
 }
@@ -476,6 +470,60 @@ impl Lenient for serde_json::Value {
     }
 }
 
+/// Reads an enum's wire value without allocating for known values: strings, numbers and booleans
+/// are matched through `from_wire`. With `optional`, `null` and `""` read as `None`.
+pub fn lenient_enum<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    from_wire: fn(&str) -> T,
+    optional: bool,
+) -> Result<Option<T>, D::Error> {
+    struct EnumVisitor<T> {
+        from_wire: fn(&str) -> T,
+        optional: bool,
+    }
+
+    impl<T> Visitor<'_> for EnumVisitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Option<T>, E> {
+            if self.optional && value.trim().is_empty() {
+                return Ok(None);
+            }
+            Ok(Some((self.from_wire)(value)))
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Option<T>, E> {
+            Ok(Some((self.from_wire)(&value.to_string())))
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Option<T>, E> {
+            Ok(Some((self.from_wire)(&value.to_string())))
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<Option<T>, E> {
+            Ok(Some((self.from_wire)(&value.to_string())))
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<Option<T>, E> {
+            Ok(Some((self.from_wire)(if value { "true" } else { "false" })))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            if self.optional { Ok(None) } else { Err(E::invalid_type(de::Unexpected::Unit, &self)) }
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            self.visit_unit()
+        }
+    }
+
+    deserializer.deserialize_any(EnumVisitor { from_wire, optional })
+}
+
 /// Parses a whole document, and on failure parses it again to say which field failed.
 ///
 /// The fast path is one `serde_json::from_slice`; only a failing document pays for the second,
@@ -492,7 +540,11 @@ pub fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Fie
                 }
                 Ok(_) => None,
             };
-            Err(FieldError { path, message: scrub_message(&first.to_string()), is_syntax: first.is_syntax() || first.is_eof() })
+            Err(FieldError {
+                path,
+                message: scrub_message(&first.to_string()),
+                is_syntax: first.is_syntax() || first.is_eof(),
+            })
         }
     }
 }
@@ -730,7 +782,8 @@ macro_rules! wire_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $crate::wire::lenient_string(deserializer).map(|text| Self::from_wire(&text))
+                $crate::wire::lenient_enum(deserializer, Self::from_wire, false)?
+                    .ok_or_else(|| <D::Error as ::serde::de::Error>::custom("expected a value"))
             }
         }
 
@@ -740,8 +793,7 @@ macro_rules! wire_enum {
             }
 
             fn lenient_option<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
-                let text: Option<String> = $crate::wire::Lenient::deserialize_lenient(deserializer)?;
-                Ok(text.filter(|text| !text.trim().is_empty()).map(|text| Self::from_wire(&text)))
+                $crate::wire::lenient_enum(deserializer, Self::from_wire, true)
             }
         }
     };
@@ -798,9 +850,7 @@ impl Lenient for TextBool {
         bool::deserialize_lenient(deserializer).map(Self)
     }
 
-    fn lenient_option<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Self>, D::Error> {
+    fn lenient_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
         bool::lenient_option(deserializer).map(|value| value.map(Self))
     }
 }

@@ -129,10 +129,9 @@ fn instance_ref(value: &serde_json::Value) -> Option<String> {
     match value {
         serde_json::Value::String(id) => Some(id.clone()),
         serde_json::Value::Number(id) => Some(id.to_string()),
-        serde_json::Value::Object(object) => ["instance_id", "instanceId", "id"]
-            .iter()
-            .find_map(|key| object.get(*key))
-            .and_then(instance_ref),
+        serde_json::Value::Object(object) => {
+            ["instance_id", "instanceId", "id"].iter().find_map(|key| object.get(*key)).and_then(instance_ref)
+        }
         _ => None,
     }
 }

@@ -5,19 +5,19 @@ use cyrisma_core::RefreshToken;
 use cyrisma_core::api::auth::{login, regen_pass};
 use cyrisma_core::endpoint::Endpoint;
 
-use crate::{check_request, check_responses};
+use crate::{CANARY_SECRET, check_request, check_responses};
 
 #[test]
 fn login_password_request() {
     check_request!(
         "login_password_request",
-        login::Request::password("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new("CANARYsecret"))
+        login::Request::password("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new(CANARY_SECRET))
     );
 }
 
 #[test]
 fn login_refresh_request() {
-    check_request!("login_refresh_request", login::Request::refresh(RefreshToken::new("CANARYrefresh")));
+    check_request!("login_refresh_request", login::Request::refresh(RefreshToken::new(CANARY_SECRET)));
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn login_responses() {
 fn regen_pass_request() {
     check_request!(
         "regen_pass_request",
-        regen_pass::Request::new("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new("CANARYsecret"))
+        regen_pass::Request::new("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new(CANARY_SECRET))
     );
 }
 

@@ -1,7 +1,10 @@
 //! Requests and responses of the `instances` endpoints.
 
 use cyrisma_core::RequestError;
-use cyrisma_core::api::instances::{create_instance, get_instance, list_instances};
+use cyrisma_core::api::instances::{
+    authenticate_all_instances, authenticate_instance, convert_instance, create_instance, get_instance, list_instances,
+    reactivate_instance, set_mfa, suspend_instance,
+};
 use cyrisma_core::endpoint::Endpoint;
 use cyrisma_core::types::{InstanceType, MfaType};
 
@@ -63,10 +66,19 @@ fn create_instance_request() {
 
 #[test]
 fn create_instance_refuses_bad_input() {
-    let request = create_instance::Request::new(InstanceType::Standard, true, "org1", "Name", "short", "", "a@b.example");
+    let request =
+        create_instance::Request::new(InstanceType::Standard, true, "org1", "Name", "short", "", "a@b.example");
     let error = request.to_http_request(&central(), Some(&"t".into())).unwrap_err();
     assert!(matches!(error, RequestError::EmptyField { field: "country" }), "{error}");
-    let request = create_instance::Request::new(InstanceType::from_wire("enterprise"), false, "org1", "N", "s", "US", "a@b.example");
+    let request = create_instance::Request::new(
+        InstanceType::from_wire("enterprise"),
+        false,
+        "org1",
+        "N",
+        "s",
+        "US",
+        "a@b.example",
+    );
     let error = request.to_http_request(&central(), Some(&"t".into())).unwrap_err();
     assert!(matches!(error, RequestError::InvalidField { field: "instance_type", .. }), "{error}");
 }
@@ -74,4 +86,166 @@ fn create_instance_refuses_bad_input() {
 #[test]
 fn create_instance_responses() {
     check_responses!(create_instance::Request, "instances/create_instance/*");
+}
+
+#[test]
+fn authenticate_instance_request() {
+    check_request!("authenticate_instance_request", authenticate_instance::Request::new("cc123456"));
+}
+
+#[test]
+fn authenticate_instance_refuses_ids_that_change_the_path() {
+    for bad in ["", " ", "a/b", "..", "a\\b"] {
+        let error =
+            authenticate_instance::Request::new(bad).to_http_request(&central(), Some(&"t".into())).unwrap_err();
+        assert!(matches!(error, RequestError::InvalidPathParameter { param: "instanceId", .. }), "{bad:?}: {error}");
+    }
+}
+
+#[test]
+fn authenticate_instance_needs_a_token() {
+    let error = authenticate_instance::Request::new("cc1").to_http_request(&central(), None).unwrap_err();
+    assert!(matches!(error, RequestError::MissingToken { endpoint: "instances.authenticate_instance" }));
+}
+
+#[test]
+fn authenticate_instance_responses() {
+    check_responses!(authenticate_instance::Request, "instances/authenticate_instance/*");
+}
+
+#[test]
+fn authenticate_all_instances_request() {
+    check_request!("authenticate_all_instances_request", authenticate_all_instances::Request::new());
+}
+
+#[test]
+fn authenticate_all_instances_responses() {
+    check_responses!(authenticate_all_instances::Request, "instances/authenticate_all_instances/*");
+}
+
+fn instance_login_fixture(name: &str) -> cyrisma_core::types::InstanceLogin {
+    let path = format!("{}/tests/fixtures/instances/authenticate_all_instances/{name}", env!("CARGO_MANIFEST_DIR"));
+    authenticate_all_instances::Request::parse_success(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn authenticate_all_instances_reports_succeeded_and_failed_ids() {
+    let login = instance_login_fixture("200-documented.json");
+    assert_eq!(login.succeeded_ids(), ["org1001", "cc123456", "cc654321"]);
+    assert!(login.failed_ids().is_empty());
+
+    let login = instance_login_fixture("200-with-failures.json");
+    assert_eq!(login.succeeded_ids(), ["org1001", "cc123456"]);
+    assert_eq!(login.failed_ids(), ["cc000009"]);
+
+    // Objects carrying `instance_id`, `instanceId` or `id` (also numeric); an object without an
+    // id is skipped rather than invented.
+    let login = instance_login_fixture("200-object-elements.json");
+    assert_eq!(login.succeeded_ids(), ["org1001", "cc123456", "654321"]);
+    assert_eq!(login.failed_ids(), ["cc000009"]);
+
+    let login = instance_login_fixture("200-empty-object.json");
+    assert!(login.succeeded_ids().is_empty() && login.failed_ids().is_empty());
+}
+
+#[test]
+fn convert_instance_request() {
+    check_request!("convert_instance_request", convert_instance::Request::new("cc777777"));
+}
+
+#[test]
+fn convert_instance_refuses_an_empty_id() {
+    let error = convert_instance::Request::new("  ").to_http_request(&central(), Some(&"t".into())).unwrap_err();
+    assert!(matches!(error, RequestError::EmptyField { field: "instance_id" }), "{error}");
+}
+
+#[test]
+fn convert_instance_responses() {
+    check_responses!(convert_instance::Request, "instances/convert_instance/*");
+}
+
+#[test]
+fn suspend_instance_request() {
+    check_request!("suspend_instance_request", suspend_instance::Request::new("cc123456"));
+}
+
+#[test]
+fn suspend_instance_refuses_an_empty_id() {
+    let error = suspend_instance::Request::new("").to_http_request(&central(), Some(&"t".into())).unwrap_err();
+    assert!(matches!(error, RequestError::EmptyField { field: "instance_id" }), "{error}");
+}
+
+#[test]
+fn suspend_instance_responses() {
+    check_responses!(suspend_instance::Request, "instances/suspend_instance/*");
+}
+
+#[test]
+fn reactivate_instance_request() {
+    check_request!("reactivate_instance_request", reactivate_instance::Request::new("cc123456"));
+}
+
+#[test]
+fn reactivate_instance_refuses_an_empty_id() {
+    let error = reactivate_instance::Request::new("\t").to_http_request(&central(), Some(&"t".into())).unwrap_err();
+    assert!(matches!(error, RequestError::EmptyField { field: "instance_id" }), "{error}");
+}
+
+#[test]
+fn reactivate_instance_responses() {
+    check_responses!(reactivate_instance::Request, "instances/reactivate_instance/*");
+}
+
+#[test]
+fn set_mfa_request() {
+    check_request!("set_mfa_request", set_mfa::Request::new("org1001", MfaType::Authenticator));
+}
+
+#[test]
+fn set_mfa_sends_every_known_code() {
+    for (mfa, code) in [(MfaType::None, "0"), (MfaType::Email, "1"), (MfaType::Authenticator, "2")] {
+        let built = set_mfa::Request::new("org1001", mfa).to_http_request(&central(), Some(&"t".into())).unwrap();
+        let body = std::str::from_utf8(built.body().as_bytes()).unwrap().to_owned();
+        assert_eq!(body, format!("instance_id=org1001&mfa_type={code}"));
+    }
+}
+
+#[test]
+fn set_mfa_refuses_bad_input() {
+    let error = set_mfa::Request::new("org1001", MfaType::from_wire("sms"))
+        .to_http_request(&central(), Some(&"t".into()))
+        .unwrap_err();
+    assert!(matches!(error, RequestError::InvalidField { field: "mfa_type", .. }), "{error}");
+    let error = set_mfa::Request::new("org1001", MfaType::default())
+        .to_http_request(&central(), Some(&"t".into()))
+        .unwrap_err();
+    assert!(matches!(error, RequestError::InvalidField { field: "mfa_type", .. }), "{error}");
+    let error = set_mfa::Request::new("", MfaType::Email).to_http_request(&central(), Some(&"t".into())).unwrap_err();
+    assert!(matches!(error, RequestError::EmptyField { field: "instance_id" }), "{error}");
+}
+
+#[test]
+fn set_mfa_responses() {
+    check_responses!(set_mfa::Request, "instances/set_mfa/*");
+}
+
+#[test]
+fn provisioning_metadata_matches_the_contract() {
+    use cyrisma_core::endpoint::{AuthKind, BodyKind, HostKind, Metadata};
+    let table: [(Metadata, &str, &str, bool, BodyKind); 6] = [
+        (authenticate_instance::METADATA, "POST", "/partner/instances/login/{instanceId}", true, BodyKind::None),
+        (authenticate_all_instances::METADATA, "POST", "/partner/instances/login/", true, BodyKind::None),
+        (convert_instance::METADATA, "PATCH", "/partner/instances/convert", false, BodyKind::Form),
+        (suspend_instance::METADATA, "PATCH", "/partner/instances/suspend", true, BodyKind::Form),
+        (reactivate_instance::METADATA, "PATCH", "/partner/instances/reactivate", true, BodyKind::Form),
+        (set_mfa::METADATA, "PATCH", "/partner/instances/mfa", true, BodyKind::Form),
+    ];
+    for (metadata, method, path, idempotent, body) in table {
+        assert_eq!(metadata.method.as_str(), method, "{}", metadata.name);
+        assert_eq!(metadata.path, path, "{}", metadata.name);
+        assert_eq!(metadata.idempotent, idempotent, "{}", metadata.name);
+        assert_eq!(metadata.body, body, "{}", metadata.name);
+        assert_eq!(metadata.host, HostKind::Central, "{}", metadata.name);
+        assert_eq!(metadata.auth, AuthKind::AccessToken, "{}", metadata.name);
+    }
 }

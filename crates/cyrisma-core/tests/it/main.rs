@@ -31,6 +31,9 @@ use cyrisma_core::{AccessToken, BaseUrl, HostPolicy};
 /// The token every request snapshot is built with; it must never appear in a snapshot.
 pub const CANARY_TOKEN: &str = "CANARYtoken0020261122000000";
 
+/// The secret and refresh token request snapshots are built with; they must never appear either.
+pub const CANARY_SECRET: &str = "CANARYsecret0020261122";
+
 /// Builds the request against the production hosts and renders it as stable text.
 pub fn render_request<E: Endpoint>(request: &E) -> String {
     let central = BaseUrl::central("https://api.cyrisma.com/app").unwrap();
@@ -72,7 +75,9 @@ pub fn render_request<E: Endpoint>(request: &E) -> String {
             text.push_str(&format!("{name}={shown}\n"));
         }
     }
-    assert!(!text.contains(CANARY_TOKEN), "the token leaked into the rendered request");
+    for canary in [CANARY_TOKEN, CANARY_SECRET] {
+        assert!(!text.contains(canary), "a secret leaked into the rendered request");
+    }
     text
 }
 
@@ -113,4 +118,33 @@ macro_rules! check_responses {
             insta::assert_snapshot!($crate::render_response::<$endpoint>(path));
         });
     };
+}
+
+/// Every endpoint of the contract has a request snapshot, at least one success fixture and at
+/// least one error fixture (so a new endpoint cannot land untested).
+#[test]
+fn every_endpoint_has_a_request_snapshot_and_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let snapshots: Vec<String> = std::fs::read_dir(root.join("it/snapshots"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    let mut missing = Vec::new();
+    for metadata in cyrisma_core::api::ENDPOINTS {
+        let header = format!("# {} (host:", metadata.name);
+        if !snapshots.iter().any(|snapshot| snapshot.contains(&header)) {
+            missing.push(format!("{}: no request snapshot", metadata.name));
+        }
+        let dir = root.join("fixtures").join(metadata.name.replace('.', "/"));
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| entries.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        if !names.iter().any(|name| name.starts_with('2')) {
+            missing.push(format!("{}: no success fixture in {}", metadata.name, dir.display()));
+        }
+        if !names.iter().any(|name| name.starts_with('4') || name.starts_with('5')) {
+            missing.push(format!("{}: no error fixture in {}", metadata.name, dir.display()));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }

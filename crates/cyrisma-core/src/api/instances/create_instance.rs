@@ -87,13 +87,13 @@ impl Endpoint for Request {
 
     fn form(&self, form: &mut Params) -> Result<(), RequestError> {
         if self.instance_type.is_unknown() {
-            return Err(RequestError::InvalidField {
-                field: "instance_type",
-                reason: "use msp, mssp or standard",
-            });
+            return Err(RequestError::InvalidField { field: "instance_type", reason: "use msp, mssp or standard" });
         }
         if self.mfa_type.as_ref().is_some_and(|mfa| mfa.is_unknown()) {
-            return Err(RequestError::InvalidField { field: "mfa_type", reason: "use 0 (none), 1 (email) or 2 (authenticator)" });
+            return Err(RequestError::InvalidField {
+                field: "mfa_type",
+                reason: "use 0 (none), 1 (email) or 2 (authenticator)",
+            });
         }
         form.required("instance_type", self.instance_type.as_str())?
             .push("is_consulting", if self.is_consulting { "true" } else { "false" })
