@@ -1,0 +1,152 @@
+//! Fan-out: one operation over many instances, with bounded concurrency, streaming each
+//! instance's result as it completes.
+//!
+//! The structure is listed once, the chosen instances are authenticated for reporting with the
+//! all-instances form once (and again once per new token, as the session asks), and every
+//! instance's operation runs on an [`InstanceClient`] that shares the client's pools, session and
+//! concurrency limits. One instance failing never stops the others: its item carries the error.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use cyrisma_core::types::Instance;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+
+use crate::client::{Client, InstanceScope};
+use crate::error::Error;
+use crate::instance::InstanceClient;
+
+/// The result of one instance in a fan-out.
+#[non_exhaustive]
+pub struct FanOutItem<T> {
+    /// The instance id.
+    pub instance_id: String,
+    /// The instance's name, if the listing gave one.
+    pub name: Option<String>,
+    /// What the operation returned, or why the instance could not be reached.
+    pub result: Result<T, Error>,
+}
+
+impl<T: fmt::Debug> fmt::Debug for FanOutItem<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FanOutItem")
+            .field("instance_id", &self.instance_id)
+            .field("name", &self.name)
+            .field("result", &self.result)
+            .finish()
+    }
+}
+
+/// The stream of a fan-out's results, in order of completion. [`len`](Self::len) says how many
+/// items it yields in all.
+pub struct FanOut<T> {
+    inner: BoxStream<'static, FanOutItem<T>>,
+    len: usize,
+}
+
+impl<T> FanOut<T> {
+    /// How many instances the fan-out covers (items it yields in all).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the fan-out covers no instance.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T> Stream for FanOut<T> {
+    type Item = FanOutItem<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<T> fmt::Debug for FanOut<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FanOut").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+/// The default fan-out filter: standard instances (not organizations) that are not suspended.
+pub fn is_reportable(instance: &Instance) -> bool {
+    !instance.is_organization() && !instance.is_suspended()
+}
+
+impl Client {
+    /// Runs `operation` for every instance of a fresh structure listing that `filter` accepts,
+    /// at most `concurrency` at a time (and within the client's global and per-host limits),
+    /// and streams each instance's result as it completes.
+    ///
+    /// Listing the structure is the only step whose failure fails the whole fan-out; after that,
+    /// every chosen instance yields exactly one item. [`is_reportable`] is a sensible filter.
+    ///
+    /// ```no_run
+    /// # async fn run(client: cyrisma_transport::Client) -> Result<(), cyrisma_transport::Error> {
+    /// use futures_util::StreamExt;
+    /// use cyrisma_transport::fan_out::is_reportable;
+    ///
+    /// let mut results = client.fan_out(is_reportable, 32, |instance| async move {
+    ///     instance.dashboard_overall().await
+    /// }).await?;
+    /// while let Some(item) = results.next().await {
+    ///     match item.result {
+    ///         Ok(dashboard) => println!("{}: {:?}", item.instance_id, dashboard.current_or_grade),
+    ///         Err(error) => eprintln!("{}: {error}", item.instance_id),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn fan_out<P, F, Fut, T>(&self, filter: P, concurrency: usize, operation: F) -> Result<FanOut<T>, Error>
+    where
+        P: Fn(&Instance) -> bool,
+        F: Fn(InstanceClient) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let listed = self.inner.structure(true).await?;
+        let chosen: Vec<&Instance> = listed.iter().filter(|instance| filter(instance)).collect();
+        let group: Arc<[String]> = chosen.iter().map(|instance| instance.instance_id.clone()).collect();
+        let entries: Vec<(String, Option<String>, Result<InstanceClient, Error>)> = chosen
+            .iter()
+            .map(|instance| {
+                let client = InstanceClient::resolved(self.clone(), instance, Some(group.clone()));
+                (instance.instance_id.clone(), instance.name.clone(), client)
+            })
+            .collect();
+        if let Some(first) = entries.iter().find(|(_, _, client)| client.is_ok()) {
+            // One all-instances authentication up front; each operation re-checks by itself, so
+            // a failure here is only logged.
+            let scope = InstanceScope { id: &first.0, group: Some(&group) };
+            if let Err(error) = self.inner.authenticate_instances(scope).await {
+                tracing::debug!(error = %error, "up-front instance authentication failed; each instance will try again");
+            }
+        }
+        let len = entries.len();
+        let operation = Arc::new(operation);
+        let inner = stream::iter(entries)
+            .map(move |(instance_id, name, client)| {
+                let operation = operation.clone();
+                async move {
+                    let result = match client {
+                        Ok(client) => operation(client).await,
+                        Err(error) => Err(error),
+                    };
+                    FanOutItem { instance_id, name, result }
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .boxed();
+        Ok(FanOut { inner, len })
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the transport, against the emulator over TLS on loopback, with real host
+//! names reached through resolve overrides (`*.cyrisma.test=127.0.0.1`).
+
+mod auth;
+mod fan_out;
+mod limits;
+mod proxy;
+mod retry;
+mod rotate;
+mod security;
+mod support;
+mod typed;
