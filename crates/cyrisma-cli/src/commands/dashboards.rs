@@ -1,0 +1,78 @@
+//! `cyrisma dashboards ...`: the risk dashboards and CVEs of one instance.
+
+use anyhow::Context as _;
+
+use crate::args::DashboardsCommand;
+use crate::commands::Context;
+use crate::output::rows::{AreaRow, BaselineDashboardRow, CveRow, DataDashboardRow, VulnerabilityDashboardRow};
+
+/// Runs a `dashboards` command.
+pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow::Result<()> {
+    let client = context.client()?;
+    match command {
+        DashboardsCommand::Overall(args) => {
+            let dashboard = client
+                .instance(args.instance.clone())
+                .dashboard_overall()
+                .await
+                .with_context(|| format!("cannot get the overall dashboard of `{}`", args.instance))?;
+            let period = dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned());
+            let rows: Vec<AreaRow> = dashboard
+                .areas()
+                .iter()
+                .map(|area| AreaRow {
+                    area: area.name,
+                    current_grade: area
+                        .current
+                        .map(|grade| grade.as_str().to_owned())
+                        .filter(|grade| !grade.is_empty()),
+                    previous_grade: area
+                        .previous
+                        .map(|grade| grade.as_str().to_owned())
+                        .filter(|grade| !grade.is_empty()),
+                    grading_period: period.clone(),
+                })
+                .collect();
+            context.out.rows(&rows)
+        }
+        DashboardsCommand::Data(args) => {
+            let dashboard = client
+                .instance(args.instance.clone())
+                .dashboard_data()
+                .await
+                .with_context(|| format!("cannot get the data dashboard of `{}`", args.instance))?;
+            context.out.one(&DataDashboardRow::from_core(&dashboard))
+        }
+        DashboardsCommand::Baseline(args) => {
+            let dashboard = client
+                .instance(args.instance.clone())
+                .dashboard_baseline()
+                .await
+                .with_context(|| format!("cannot get the baseline dashboard of `{}`", args.instance))?;
+            context.out.one(&BaselineDashboardRow::from_core(&dashboard))
+        }
+        DashboardsCommand::Vulnerability(args) => {
+            let dashboard = client
+                .instance(args.instance.clone())
+                .dashboard_vulnerability()
+                .await
+                .with_context(|| format!("cannot get the vulnerability dashboard of `{}`", args.instance))?;
+            context.out.one(&VulnerabilityDashboardRow::from_core(&dashboard))
+        }
+        DashboardsCommand::Cves(args) => {
+            let cves = client
+                .instance(args.instance.instance.clone())
+                .cves(args.cve.as_deref())
+                .await
+                .with_context(|| format!("cannot list the cves of `{}`", args.instance.instance))?;
+            let mut rows: Vec<CveRow> = cves.cves.iter().map(CveRow::from_core).collect();
+            rows.sort_by(|a, b| {
+                b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.cve.cmp(&b.cve))
+            });
+            if rows.is_empty() {
+                context.ui.note("no cves match");
+            }
+            context.out.rows(&rows)
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! The credential store: where a profile's API secret is kept.
+//!
+//! The OS keyring when one is available (macOS Keychain, Windows Credential Manager, the
+//! Secret Service on Linux through pure-Rust D-Bus), otherwise `credentials.toml` in the config
+//! dir. The fallback is stated once on stderr, never silent.
+//!
+//! The file is mode 0600 in a 0700 directory whatever the umask, and is written atomically: a
+//! temporary file in the same directory, fsync, rename over the old file, fsync of the directory.
+//! A file or directory found with looser permissions is tightened (with a warning) or, if that
+//! fails, refused.
+//!
+//! Every keyring call runs on a helper thread with a time limit, so a locked or half-working
+//! keyring falls back (or fails) instead of hanging the command.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cyrisma_core::ApiSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::args::StorageChoice;
+use crate::exit::CliError;
+use crate::ui::Ui;
+
+/// The file holding secrets when no keyring is used.
+pub(crate) const CREDENTIALS_FILE: &str = "credentials.toml";
+
+/// The keyring service name; the profile name is the keyring "user".
+const KEYRING_SERVICE: &str = "cyrisma";
+
+/// How long one keyring call may take before the keyring counts as unavailable.
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A test-only failure injection: `CYRISMA_FAILPOINT=credentials-write` makes writing a secret to
+/// the file store fail after the writability check (to test that a rotated secret is not lost).
+const FAILPOINT_VAR: &str = "CYRISMA_FAILPOINT";
+
+/// Where a secret is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StoreKind {
+    /// The OS keyring.
+    Keyring,
+    /// `credentials.toml`.
+    File,
+}
+
+impl StoreKind {
+    /// A short name for messages and output.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+        }
+    }
+}
+
+/// The credential store of one config dir.
+pub(crate) struct Store<'a> {
+    dir: &'a Path,
+    ui: &'a Ui,
+}
+
+/// The secrets file: secrets by profile name. No `Debug`: it holds secrets.
+#[derive(Default, Serialize, Deserialize)]
+struct CredentialsFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, StoredSecret>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecret {
+    api_secret: String,
+}
+
+impl<'a> Store<'a> {
+    /// The store of the config dir `dir`.
+    pub(crate) fn new(dir: &'a Path, ui: &'a Ui) -> Self {
+        Self { dir, ui }
+    }
+
+    /// The path of the secrets file.
+    pub(crate) fn file_path(&self) -> PathBuf {
+        self.dir.join(CREDENTIALS_FILE)
+    }
+
+    /// Reads a profile's secret, looking first where it was recorded to be.
+    pub(crate) fn read(
+        &self,
+        profile: &str,
+        recorded: Option<StoreKind>,
+    ) -> anyhow::Result<Option<(ApiSecret, StoreKind)>> {
+        let order: &[StoreKind] = match recorded {
+            Some(StoreKind::Keyring) => &[StoreKind::Keyring, StoreKind::File],
+            Some(StoreKind::File) => &[StoreKind::File],
+            None => &[StoreKind::File, StoreKind::Keyring],
+        };
+        for kind in order {
+            let found = match kind {
+                StoreKind::File => self.read_file(profile)?,
+                StoreKind::Keyring => match keyring_get(profile) {
+                    Ok(found) => found,
+                    Err(reason) if recorded == Some(StoreKind::Keyring) => {
+                        return Err(CliError::auth(format!(
+                            "cannot read the secret of profile `{profile}` from the os keyring: {reason}"
+                        ))
+                        .with_hint("unlock the keyring, or store the secret again with `cyrisma auth setup`")
+                        .into());
+                    }
+                    Err(_) => None,
+                },
+            };
+            if let Some(secret) = found {
+                return Ok(Some((secret, *kind)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Decides where a secret will be written and checks that it can be, before anything
+    /// irreversible happens. States the file fallback once.
+    pub(crate) fn preflight(&self, choice: StorageChoice) -> anyhow::Result<StoreKind> {
+        let kind = match choice {
+            StorageChoice::File => StoreKind::File,
+            StorageChoice::Keyring => match keyring_probe() {
+                Ok(()) => StoreKind::Keyring,
+                Err(reason) => {
+                    return Err(CliError::error(format!("the os keyring is not usable: {reason}"))
+                        .with_hint("use `--storage file` to keep the secret in `credentials.toml` (mode 0600)")
+                        .into());
+                }
+            },
+            StorageChoice::Auto => match keyring_probe() {
+                Ok(()) => StoreKind::Keyring,
+                Err(reason) => {
+                    static STATED: AtomicBool = AtomicBool::new(false);
+                    if !STATED.swap(true, Ordering::Relaxed) {
+                        self.ui.warn(&format!(
+                            "no os keyring is available ({reason}); the api secret is stored in `{}` (mode 0600) instead",
+                            self.file_path().display()
+                        ));
+                    }
+                    StoreKind::File
+                }
+            },
+        };
+        if kind == StoreKind::File {
+            self.check_file_writable()?;
+        }
+        Ok(kind)
+    }
+
+    /// Writes a profile's secret to `kind` (checked by [`Store::preflight`]), and removes the
+    /// copy in the other store.
+    pub(crate) fn write(&self, profile: &str, secret: &ApiSecret, kind: StoreKind) -> anyhow::Result<()> {
+        match kind {
+            StoreKind::Keyring => {
+                keyring_set(profile, secret)
+                    .map_err(|reason| anyhow::anyhow!("cannot write to the os keyring: {reason}"))?;
+                // Do not leave an older copy in the file.
+                self.remove_from_file(profile)?;
+            }
+            StoreKind::File => {
+                if std::env::var(FAILPOINT_VAR).is_ok_and(|value| value.contains("credentials-write")) {
+                    anyhow::bail!("cannot write `{}`: injected failure ({FAILPOINT_VAR})", self.file_path().display());
+                }
+                let mut file = self.load_file()?;
+                file.profiles
+                    .insert(profile.to_owned(), StoredSecret { api_secret: secret.expose_secret().to_owned() });
+                self.save_file(&file)?;
+                let _ = keyring_delete(profile);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a profile's secret from both stores; returns where one was found.
+    pub(crate) fn delete(&self, profile: &str, recorded: Option<StoreKind>) -> anyhow::Result<Vec<StoreKind>> {
+        let mut removed = Vec::new();
+        if self.remove_from_file(profile)? {
+            removed.push(StoreKind::File);
+        }
+        match keyring_delete(profile) {
+            Ok(true) => removed.push(StoreKind::Keyring),
+            Ok(false) => {}
+            Err(reason) if recorded == Some(StoreKind::Keyring) => {
+                return Err(anyhow::anyhow!(
+                    "cannot remove the secret of profile `{profile}` from the os keyring: {reason}"
+                ));
+            }
+            Err(_) => {}
+        }
+        Ok(removed)
+    }
+
+    fn read_file(&self, profile: &str) -> anyhow::Result<Option<ApiSecret>> {
+        let file = self.load_file()?;
+        Ok(file
+            .profiles
+            .get(profile)
+            .map(|stored| ApiSecret::new(stored.api_secret.clone()))
+            .filter(|secret| !secret.is_empty()))
+    }
+
+    fn load_file(&self) -> anyhow::Result<CredentialsFile> {
+        let path = self.file_path();
+        if !path.exists() {
+            return Ok(CredentialsFile::default());
+        }
+        tighten(self.dir, 0o700, self.ui)?;
+        tighten(&path, 0o600, self.ui)?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        // The parse error could quote the file, which holds secrets: say only where it failed.
+        toml::from_str(&text).map_err(|error| {
+            let place = error.span().map(|span| format!(" (at byte {})", span.start)).unwrap_or_default();
+            CliError::error(format!("`{}` is not a valid credentials file{place}", path.display()))
+                .with_hint("fix or remove it, then store the secret again with `cyrisma auth setup`")
+                .into()
+        })
+    }
+
+    fn save_file(&self, file: &CredentialsFile) -> anyhow::Result<()> {
+        let text =
+            toml::to_string_pretty(file).map_err(|_| anyhow::anyhow!("cannot serialize the credentials file"))?;
+        let text = format!("# cyrisma api secrets: keep this file private (mode 0600).\n\n{text}");
+        ensure_private_dir(self.dir, self.ui)?;
+        write_private_file(self.dir, CREDENTIALS_FILE, text.as_bytes())
+            .with_context(|| format!("cannot write `{}`", self.file_path().display()))
+    }
+
+    fn remove_from_file(&self, profile: &str) -> anyhow::Result<bool> {
+        if !self.file_path().exists() {
+            return Ok(false);
+        }
+        let mut file = self.load_file()?;
+        if file.profiles.remove(profile).is_none() {
+            return Ok(false);
+        }
+        self.save_file(&file)?;
+        Ok(true)
+    }
+
+    /// Checks that the secrets file can be replaced: a private directory we can create files in,
+    /// and an existing file that parses and is (or can be made) private.
+    fn check_file_writable(&self) -> anyhow::Result<()> {
+        ensure_private_dir(self.dir, self.ui)?;
+        if self.file_path().exists() {
+            self.load_file()?;
+        }
+        let probe = tempfile::Builder::new()
+            .prefix(".cyrisma-probe-")
+            .tempfile_in(self.dir)
+            .with_context(|| format!("cannot create files in `{}`", self.dir.display()))?;
+        probe.as_file().sync_all().with_context(|| format!("cannot write files in `{}`", self.dir.display()))?;
+        drop(probe);
+        Ok(())
+    }
+}
+
+/// Creates the config dir with mode 0700, or tightens an existing one.
+pub(crate) fn ensure_private_dir(dir: &Path, ui: &Ui) -> anyhow::Result<()> {
+    if !dir.exists() {
+        create_private_dir(dir).with_context(|| format!("cannot create the config dir `{}`", dir.display()))?;
+    }
+    tighten(dir, 0o700, ui)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    // The umask may have removed bits; the mode must be exactly 0700.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Tightens a file or directory to `mode` if group or others have any access; refuses if that
+/// fails.
+#[cfg(unix)]
+fn tighten(path: &Path, mode: u32, ui: &Ui) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot inspect `{}`", path.display()))?;
+    let current = metadata.permissions().mode() & 0o777;
+    if current & 0o077 == 0 {
+        return Ok(());
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+        Ok(()) => {
+            ui.warn(&format!(
+                "`{}` was readable by others (mode {current:04o}): tightened to {mode:04o}",
+                path.display()
+            ));
+            Ok(())
+        }
+        Err(error) => Err(CliError::error(format!(
+            "`{}` is readable by others (mode {current:04o}) and cannot be tightened: {error}",
+            path.display()
+        ))
+        .with_hint(format!("run `chmod {mode:o} {}` and try again", path.display()))
+        .into()),
+    }
+}
+
+#[cfg(not(unix))]
+fn tighten(_path: &Path, _mode: u32, _ui: &Ui) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// Writes `dir/name` atomically with mode 0600: a temporary file in `dir`, fsync, rename over
+/// the old file, fsync of `dir`. The directory must exist.
+pub(crate) fn write_private_file(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
+    if !dir.exists() {
+        create_private_dir(dir)?;
+    }
+    // `tempfile` creates the file with mode 0600 on Unix, whatever the umask.
+    let mut temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    set_private_mode(temp.path())?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    temp.persist(dir.join(name)).map_err(|error| error.error)?;
+    sync_dir(dir)
+}
+
+#[cfg(unix)]
+fn set_private_mode(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private_mode(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+// ----- the OS keyring -----
+
+/// Runs a keyring call on a helper thread with a time limit.
+fn with_keyring<T: Send + 'static>(call: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    if std::env::var("CYRISMA_KEYRING").is_ok_and(|value| value == "off") {
+        return Err("disabled by CYRISMA_KEYRING=off".to_owned());
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("cyrisma-keyring".into()).spawn(move || {
+        let _ = sender.send(keyring_ready().and_then(|()| call()));
+    });
+    if spawned.is_err() {
+        return Err("cannot start the keyring thread".to_owned());
+    }
+    receiver.recv_timeout(KEYRING_TIMEOUT).unwrap_or_else(|_| Err("the keyring did not answer in time".to_owned()))
+}
+
+/// Installs the platform's keyring store once.
+fn keyring_ready() -> Result<(), String> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY.get_or_init(install_platform_store).clone()
+}
+
+#[cfg(target_os = "linux")]
+fn install_platform_store() -> Result<(), String> {
+    let store = zbus_secret_service_keyring_store::Store::new().map_err(|error| describe_keyring_error(&error))?;
+    keyring_core::set_default_store(store);
+    Ok(())
+}
+
+#[cfg(target_os = "macos")]
+fn install_platform_store() -> Result<(), String> {
+    let store = apple_native_keyring_store::keychain::Store::new().map_err(|error| describe_keyring_error(&error))?;
+    keyring_core::set_default_store(store);
+    Ok(())
+}
+
+#[cfg(windows)]
+fn install_platform_store() -> Result<(), String> {
+    let store = windows_native_keyring_store::Store::new().map_err(|error| describe_keyring_error(&error))?;
+    keyring_core::set_default_store(store);
+    Ok(())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn install_platform_store() -> Result<(), String> {
+    Err("no keyring support on this platform".to_owned())
+}
+
+/// A short reason for a keyring failure (never a secret: these errors carry none we print).
+fn describe_keyring_error(error: &keyring_core::Error) -> String {
+    match error {
+        keyring_core::Error::PlatformFailure(_) => "the platform keyring service is not reachable".to_owned(),
+        keyring_core::Error::NoStorageAccess(_) => "the keyring is locked or not accessible".to_owned(),
+        keyring_core::Error::NoDefaultStore => "no keyring store is configured".to_owned(),
+        keyring_core::Error::NotSupportedByStore(reason) => format!("not supported by the keyring: {reason}"),
+        _ => "the keyring refused the operation".to_owned(),
+    }
+}
+
+fn entry(profile: &str) -> Result<keyring_core::Entry, String> {
+    keyring_core::Entry::new(KEYRING_SERVICE, profile).map_err(|error| describe_keyring_error(&error))
+}
+
+/// Checks that the keyring can store a secret, with a probe entry written and removed.
+fn keyring_probe() -> Result<(), String> {
+    with_keyring(|| {
+        let probe = entry("cyrisma-probe")?;
+        probe.set_password("probe").map_err(|error| describe_keyring_error(&error))?;
+        let _ = probe.delete_credential();
+        Ok(())
+    })
+}
+
+fn keyring_get(profile: &str) -> Result<Option<ApiSecret>, String> {
+    let profile = profile.to_owned();
+    with_keyring(move || match entry(&profile)?.get_password() {
+        Ok(secret) => Ok(Some(ApiSecret::new(secret))),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(error) => Err(describe_keyring_error(&error)),
+    })
+}
+
+fn keyring_set(profile: &str, secret: &ApiSecret) -> Result<(), String> {
+    let profile = profile.to_owned();
+    let secret = secret.clone();
+    with_keyring(move || {
+        entry(&profile)?.set_password(secret.expose_secret()).map_err(|error| describe_keyring_error(&error))
+    })
+}
+
+fn keyring_delete(profile: &str) -> Result<bool, String> {
+    let profile = profile.to_owned();
+    with_keyring(move || match entry(&profile)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(error) => Err(describe_keyring_error(&error)),
+    })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_file_store_is_private_atomic_and_tightens_loose_modes() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("cfg");
+        let ui = Ui::new(None, true, true);
+        let store = Store::new(&dir, &ui);
+        assert_eq!(store.preflight(StorageChoice::File).unwrap(), StoreKind::File);
+        store.write("default", &ApiSecret::new("s1"), StoreKind::File).unwrap();
+        store.write("other", &ApiSecret::new("s2"), StoreKind::File).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&store.file_path()), 0o600);
+        let (secret, kind) = store.read("default", Some(StoreKind::File)).unwrap().unwrap();
+        assert_eq!((secret.expose_secret(), kind), ("s1", StoreKind::File));
+        std::fs::set_permissions(store.file_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(store.read("other", None).unwrap().is_some());
+        assert_eq!(mode(&store.file_path()), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(store.delete("default", Some(StoreKind::File)).unwrap(), vec![StoreKind::File]);
+        assert!(store.read("default", Some(StoreKind::File)).unwrap().is_none());
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from(CREDENTIALS_FILE)]);
+    }
+}

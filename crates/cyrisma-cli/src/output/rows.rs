@@ -1,0 +1,819 @@
+//! The CLI's output schema: one row type per kind of record, and their conversions from the
+//! core's wire models.
+//!
+//! These are the shapes of `--output json|jsonl|csv` and the table columns. They are declared
+//! here, field by field, and never derived from core types, so that a change of the wire format
+//! cannot silently change what scripts read (see ARCHITECTURE, serialization rule). Column names
+//! are stable: add new ones at the end.
+
+use cyrisma_core::types::{
+    Asset, BaselineDashboard, BaselineScan, Cve, DataDashboard, DataScan, Flaw, Grade, Instance, MfaType, OpenPort,
+    RiskLevel, User, Vulnerability, VulnerabilityDashboard, VulnerabilityScan, Webhook,
+};
+use serde::Serialize;
+
+use crate::output::{Cell, Row, row};
+
+fn grade(grade: Option<&Grade>) -> Option<String> {
+    grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
+}
+
+fn risk(level: Option<&RiskLevel>) -> Option<String> {
+    level.map(|level| level.as_str().to_owned()).filter(|level| !level.is_empty())
+}
+
+/// The CLI's name of an MFA method.
+pub(crate) fn mfa_label(mfa: &MfaType) -> String {
+    match mfa {
+        MfaType::None => "none".to_owned(),
+        MfaType::Email => "email".to_owned(),
+        MfaType::Authenticator => "authenticator".to_owned(),
+        other => other.as_str().to_owned(),
+    }
+}
+
+// ----- instances -----
+
+row! {
+    /// An organization or instance in a listing.
+    pub(crate) struct InstanceRow {
+        pub(crate) instance_id: String,
+        pub(crate) name: Option<String>,
+        pub(crate) instance_type: Option<String>,
+        pub(crate) status: Option<String>,
+        pub(crate) consulting: Option<bool>,
+        pub(crate) endpoints: Option<u64>,
+        pub(crate) parent_id: Option<String>,
+        pub(crate) host: Option<String>,
+        pub(crate) mfa: Option<String>,
+    }
+}
+
+impl InstanceRow {
+    /// From a listed instance.
+    pub(crate) fn from_core(instance: &Instance) -> Self {
+        Self {
+            instance_id: instance.instance_id.clone(),
+            name: instance.name.clone(),
+            instance_type: instance.instance_type.as_ref().map(|kind| kind.as_str().to_owned()),
+            status: instance.status.as_ref().map(|status| status.as_str().to_owned()),
+            consulting: instance.is_consulting,
+            endpoints: instance.number_of_endpoints,
+            parent_id: instance.parent_id.clone(),
+            host: instance.url.clone(),
+            mfa: instance.mfa.as_ref().map(mfa_label),
+        }
+    }
+}
+
+row! {
+    /// One organization or instance, every field.
+    pub(crate) struct InstanceDetailRow {
+        pub(crate) instance_id: String,
+        pub(crate) name: Option<String>,
+        pub(crate) short_name: Option<String>,
+        pub(crate) instance_type: Option<String>,
+        pub(crate) status: Option<String>,
+        pub(crate) consulting: Option<bool>,
+        pub(crate) endpoints: Option<u64>,
+        pub(crate) parent_id: Option<String>,
+        pub(crate) hierarchy: Option<String>,
+        pub(crate) host: Option<String>,
+        pub(crate) mfa: Option<String>,
+        pub(crate) country: Option<String>,
+        pub(crate) tenant_id: Option<String>,
+        pub(crate) agent_key: Option<String>,
+        pub(crate) grading_period: Option<String>,
+        pub(crate) created_at: Option<String>,
+    }
+}
+
+impl InstanceDetailRow {
+    /// From one instance.
+    pub(crate) fn from_core(instance: &Instance) -> Self {
+        Self {
+            instance_id: instance.instance_id.clone(),
+            name: instance.name.clone(),
+            short_name: instance.short_name.clone(),
+            instance_type: instance.instance_type.as_ref().map(|kind| kind.as_str().to_owned()),
+            status: instance.status.as_ref().map(|status| status.as_str().to_owned()),
+            consulting: instance.is_consulting,
+            endpoints: instance.number_of_endpoints,
+            parent_id: instance.parent_id.clone(),
+            hierarchy: instance.hierarchy.clone(),
+            host: instance.url.clone(),
+            mfa: instance.mfa.as_ref().map(mfa_label),
+            country: instance.country.clone(),
+            tenant_id: instance.tenant_id.clone(),
+            agent_key: instance.agent_key.clone(),
+            grading_period: instance.grading_period.as_ref().map(|period| period.as_str().to_owned()),
+            created_at: instance.created_at.clone(),
+        }
+    }
+}
+
+row! {
+    /// A created organization or instance.
+    pub(crate) struct CreatedInstanceRow {
+        pub(crate) instance_id: String,
+        pub(crate) agent_key: Option<String>,
+        pub(crate) status: Option<String>,
+    }
+}
+
+row! {
+    /// A converted consulting instance.
+    pub(crate) struct ConvertedRow {
+        pub(crate) instance_id: String,
+        pub(crate) name: Option<String>,
+        pub(crate) consulting_status: Option<String>,
+    }
+}
+
+row! {
+    /// An instance after suspension or reactivation.
+    pub(crate) struct StatusChangeRow {
+        pub(crate) instance_id: String,
+        pub(crate) name: Option<String>,
+        pub(crate) status: Option<String>,
+    }
+}
+
+row! {
+    /// An organization's new MFA method.
+    pub(crate) struct MfaRow {
+        pub(crate) instance_id: String,
+        pub(crate) mfa: Option<String>,
+    }
+}
+
+row! {
+    /// Whether an instance accepted the token for reporting.
+    pub(crate) struct AuthenticatedRow {
+        pub(crate) instance_id: String,
+        pub(crate) result: &'static str,
+    }
+}
+
+// ----- users -----
+
+row! {
+    /// A user.
+    pub(crate) struct UserRow {
+        pub(crate) id: String,
+        pub(crate) username: Option<String>,
+        pub(crate) first_name: Option<String>,
+        pub(crate) last_name: Option<String>,
+        pub(crate) enabled: Option<bool>,
+        pub(crate) organization_id: Option<String>,
+    }
+}
+
+impl UserRow {
+    /// From a user.
+    pub(crate) fn from_core(user: &User) -> Self {
+        Self {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            enabled: user.enabled.map(|enabled| enabled.get()),
+            organization_id: user.instance_id.clone(),
+        }
+    }
+}
+
+// ----- scans -----
+
+row! {
+    /// A vulnerability scan summary.
+    pub(crate) struct VulnerabilityScanRow {
+        pub(crate) scan_id: String,
+        pub(crate) scan_type: Option<String>,
+        pub(crate) scan_name: Option<String>,
+        pub(crate) started: Option<String>,
+        pub(crate) finished: Option<String>,
+        pub(crate) critical: Option<u64>,
+        pub(crate) high: Option<u64>,
+        pub(crate) medium: Option<u64>,
+        pub(crate) low: Option<u64>,
+        pub(crate) total: Option<u64>,
+        pub(crate) grade: Option<String>,
+    }
+}
+
+/// The CLI's name of a scan type: the server's name when sent, else the code's label.
+pub(crate) fn scan_type_label(scan: &VulnerabilityScan) -> Option<String> {
+    scan.scan_type.as_ref().map(|kind| kind.label().to_owned()).or_else(|| scan.scan_type_name.clone())
+}
+
+impl VulnerabilityScanRow {
+    /// From a scan summary.
+    pub(crate) fn from_core(scan: &VulnerabilityScan) -> Self {
+        Self {
+            scan_id: scan.scan_id.clone(),
+            scan_type: scan_type_label(scan),
+            scan_name: scan.scan_name.clone(),
+            started: scan.scan_started.clone(),
+            finished: scan.scan_finished.clone(),
+            critical: scan.critical_vulnerabilities,
+            high: scan.high_vulnerabilities,
+            medium: scan.medium_vulnerabilities,
+            low: scan.low_vulnerabilities,
+            total: scan.total_vulnerabilities(),
+            grade: grade(scan.grade_alpha.as_ref()),
+        }
+    }
+}
+
+row! {
+    /// A data scan summary.
+    pub(crate) struct DataScanRow {
+        pub(crate) scan_id: String,
+        pub(crate) scan_name: Option<String>,
+        pub(crate) started: Option<String>,
+        pub(crate) finished: Option<String>,
+        pub(crate) files_scanned: Option<u64>,
+        pub(crate) sensitive_files: Option<u64>,
+        pub(crate) sensitive_matches: Option<u64>,
+        pub(crate) grade: Option<String>,
+    }
+}
+
+impl DataScanRow {
+    /// From a scan summary.
+    pub(crate) fn from_core(scan: &DataScan) -> Self {
+        Self {
+            scan_id: scan.scan_id.clone(),
+            scan_name: scan.scan_name.clone(),
+            started: scan.scan_started.clone(),
+            finished: scan.scan_finished.clone(),
+            files_scanned: scan.files_scanned,
+            sensitive_files: scan.sensitive_files,
+            sensitive_matches: scan.sensitive_matches,
+            grade: grade(scan.grade_alpha.as_ref()),
+        }
+    }
+}
+
+row! {
+    /// A secure-baseline scan summary.
+    pub(crate) struct BaselineScanRow {
+        pub(crate) scan_id: String,
+        pub(crate) scan_name: Option<String>,
+        pub(crate) started: Option<String>,
+        pub(crate) finished: Option<String>,
+        pub(crate) benchmark: Option<String>,
+        pub(crate) targets: Option<u64>,
+        pub(crate) passed_checks: Option<u64>,
+        pub(crate) failed_checks: Option<u64>,
+        pub(crate) grade: Option<String>,
+    }
+}
+
+impl BaselineScanRow {
+    /// From a scan summary.
+    pub(crate) fn from_core(scan: &BaselineScan) -> Self {
+        Self {
+            scan_id: scan.scan_id.clone(),
+            scan_name: scan.scan_name.clone(),
+            started: scan.scan_started.clone(),
+            finished: scan.scan_finished.clone(),
+            benchmark: scan.benchmark.clone(),
+            targets: scan.target_count(),
+            passed_checks: scan.passed_checks,
+            failed_checks: scan.failed_checks,
+            grade: grade(scan.grade_alpha.as_ref()),
+        }
+    }
+}
+
+row! {
+    /// One finding on an asset: a vulnerability, an open port or a web flaw.
+    pub(crate) struct FindingRow {
+        pub(crate) asset_id: Option<String>,
+        pub(crate) asset_name: Option<String>,
+        pub(crate) asset_address: Option<String>,
+        pub(crate) kind: &'static str,
+        pub(crate) finding: Option<String>,
+        pub(crate) title: Option<String>,
+        pub(crate) risk_level: Option<String>,
+        pub(crate) score: Option<f64>,
+        pub(crate) first_seen: Option<String>,
+    }
+}
+
+impl FindingRow {
+    /// Every finding of an asset, vulnerabilities first, then open ports, then flaws.
+    pub(crate) fn all_of(asset: &Asset) -> Vec<Self> {
+        let mut rows = Vec::new();
+        rows.extend(asset.vulnerabilities.iter().map(|vulnerability| Self::vulnerability(asset, vulnerability)));
+        rows.extend(asset.open_ports.iter().map(|port| Self::open_port(asset, port)));
+        rows.extend(asset.flaws.iter().map(|flaw| Self::flaw(asset, flaw)));
+        rows
+    }
+
+    fn base(asset: &Asset, kind: &'static str) -> Self {
+        Self {
+            asset_id: asset.identifier().map(str::to_owned),
+            asset_name: asset.name.clone(),
+            asset_address: asset.ip_address.clone(),
+            kind,
+            finding: None,
+            title: None,
+            risk_level: None,
+            score: None,
+            first_seen: None,
+        }
+    }
+
+    fn vulnerability(asset: &Asset, vulnerability: &Vulnerability) -> Self {
+        Self {
+            finding: vulnerability.cve.clone(),
+            title: vulnerability.title.clone(),
+            risk_level: risk(vulnerability.risk_level.as_ref()),
+            score: vulnerability.score,
+            first_seen: vulnerability.first_seen.clone(),
+            ..Self::base(asset, "vulnerability")
+        }
+    }
+
+    fn open_port(asset: &Asset, port: &OpenPort) -> Self {
+        Self {
+            finding: port.port_number.clone(),
+            title: port.port_description.clone(),
+            risk_level: risk(port.risk_level.as_ref()),
+            ..Self::base(asset, "open_port")
+        }
+    }
+
+    fn flaw(asset: &Asset, flaw: &Flaw) -> Self {
+        Self {
+            finding: flaw.alert_ref.clone().or_else(|| flaw.alert_id.clone()),
+            title: flaw.alert_name.clone(),
+            risk_level: risk(flaw.risk_level.as_ref()),
+            ..Self::base(asset, "web_flaw")
+        }
+    }
+}
+
+row! {
+    /// An asset of an instance.
+    pub(crate) struct AssetRow {
+        pub(crate) asset_type: &'static str,
+        pub(crate) asset_id: Option<String>,
+        pub(crate) name: Option<String>,
+        pub(crate) address: Option<String>,
+        pub(crate) scan_type: Option<String>,
+        pub(crate) vulnerabilities: u64,
+        pub(crate) open_ports: u64,
+        pub(crate) web_flaws: u64,
+    }
+}
+
+impl AssetRow {
+    /// From a listed asset.
+    pub(crate) fn from_core(asset_type: &'static str, asset: &Asset) -> Self {
+        Self {
+            asset_type,
+            asset_id: asset.identifier().map(str::to_owned),
+            name: asset.name.clone(),
+            address: asset.ip_address.clone(),
+            scan_type: asset.scan_type.clone(),
+            vulnerabilities: asset.vulnerabilities.len() as u64,
+            open_ports: asset.open_ports.len() as u64,
+            web_flaws: asset.flaws.len() as u64,
+        }
+    }
+}
+
+// ----- dashboards -----
+
+row! {
+    /// One area of the overall dashboard.
+    pub(crate) struct AreaRow {
+        pub(crate) area: &'static str,
+        pub(crate) current_grade: Option<String>,
+        pub(crate) previous_grade: Option<String>,
+        pub(crate) grading_period: Option<String>,
+    }
+}
+
+row! {
+    /// The data dashboard.
+    pub(crate) struct DataDashboardRow {
+        pub(crate) current_grade: Option<String>,
+        pub(crate) previous_grade: Option<String>,
+        pub(crate) grading_period: Option<String>,
+        pub(crate) sensitive_files: Option<u64>,
+    }
+}
+
+impl DataDashboardRow {
+    /// From the dashboard.
+    pub(crate) fn from_core(dashboard: &DataDashboard) -> Self {
+        Self {
+            current_grade: grade(dashboard.current_grade.as_ref()),
+            previous_grade: grade(dashboard.previous_grade.as_ref()),
+            grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
+            sensitive_files: dashboard.sensitive_files,
+        }
+    }
+}
+
+row! {
+    /// The secure-baseline dashboard; targets as `name=grade` pairs.
+    pub(crate) struct BaselineDashboardRow {
+        pub(crate) current_grade: Option<String>,
+        pub(crate) previous_grade: Option<String>,
+        pub(crate) grading_period: Option<String>,
+        pub(crate) targets: Option<String>,
+    }
+}
+
+impl BaselineDashboardRow {
+    /// From the dashboard.
+    pub(crate) fn from_core(dashboard: &BaselineDashboard) -> Self {
+        let targets: Vec<String> = dashboard
+            .targets
+            .iter()
+            .map(|target| {
+                format!(
+                    "{}={}",
+                    target.name.as_deref().unwrap_or("?"),
+                    target.grade.as_ref().map(Grade::as_str).filter(|grade| !grade.is_empty()).unwrap_or("-")
+                )
+            })
+            .collect();
+        Self {
+            current_grade: grade(dashboard.current_grade.as_ref()),
+            previous_grade: grade(dashboard.previous_grade.as_ref()),
+            grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
+            targets: (!targets.is_empty()).then(|| targets.join(", ")),
+        }
+    }
+}
+
+row! {
+    /// The vulnerability dashboard.
+    pub(crate) struct VulnerabilityDashboardRow {
+        pub(crate) current_grade: Option<String>,
+        pub(crate) previous_grade: Option<String>,
+        pub(crate) grading_period: Option<String>,
+        pub(crate) critical: Option<u64>,
+        pub(crate) high: Option<u64>,
+        pub(crate) medium: Option<u64>,
+        pub(crate) low: Option<u64>,
+    }
+}
+
+impl VulnerabilityDashboardRow {
+    /// From the dashboard.
+    pub(crate) fn from_core(dashboard: &VulnerabilityDashboard) -> Self {
+        Self {
+            current_grade: grade(dashboard.current_grade.as_ref()),
+            previous_grade: grade(dashboard.previous_grade.as_ref()),
+            grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
+            critical: dashboard.critical,
+            high: dashboard.high,
+            medium: dashboard.medium,
+            low: dashboard.low,
+        }
+    }
+}
+
+row! {
+    /// A CVE found on an instance.
+    pub(crate) struct CveRow {
+        pub(crate) cve: String,
+        pub(crate) title: Option<String>,
+        pub(crate) score: Option<f64>,
+        pub(crate) risk_level: Option<String>,
+        pub(crate) affected_assets: Option<u64>,
+        pub(crate) first_seen: Option<String>,
+    }
+}
+
+impl CveRow {
+    /// From a CVE.
+    pub(crate) fn from_core(cve: &Cve) -> Self {
+        Self {
+            cve: cve.cve.clone(),
+            title: cve.title.clone(),
+            score: cve.score,
+            risk_level: risk(cve.risk_level.as_ref()),
+            affected_assets: cve.affected_assets,
+            first_seen: cve.first_seen.clone(),
+        }
+    }
+}
+
+// ----- report, export, usage -----
+
+/// One instance of `cyrisma report`: current and previous grades of the five areas, and the
+/// vulnerability counts. In a table, each area is one `current/previous` column.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct ReportRow {
+    pub(crate) instance_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) grading_period: Option<String>,
+    pub(crate) overall_current: Option<String>,
+    pub(crate) overall_previous: Option<String>,
+    pub(crate) data_current: Option<String>,
+    pub(crate) data_previous: Option<String>,
+    pub(crate) vulnerability_current: Option<String>,
+    pub(crate) vulnerability_previous: Option<String>,
+    pub(crate) baseline_current: Option<String>,
+    pub(crate) baseline_previous: Option<String>,
+    pub(crate) compliance_current: Option<String>,
+    pub(crate) compliance_previous: Option<String>,
+    pub(crate) critical: Option<u64>,
+    pub(crate) high: Option<u64>,
+    pub(crate) medium: Option<u64>,
+    pub(crate) low: Option<u64>,
+}
+
+impl ReportRow {
+    /// From an instance's overall and vulnerability dashboards.
+    pub(crate) fn from_core(
+        instance_id: &str,
+        name: Option<&str>,
+        overall: &cyrisma_core::types::OverallDashboard,
+        vulnerability: &VulnerabilityDashboard,
+    ) -> Self {
+        Self {
+            instance_id: instance_id.to_owned(),
+            name: name.map(str::to_owned),
+            grading_period: overall
+                .grading_period
+                .as_ref()
+                .or(vulnerability.grading_period.as_ref())
+                .map(|period| period.as_str().to_owned()),
+            overall_current: grade(overall.current_or_grade.as_ref()),
+            overall_previous: grade(overall.previous_or_grade.as_ref()),
+            data_current: grade(overall.current_ds_grade.as_ref()),
+            data_previous: grade(overall.previous_ds_grade.as_ref()),
+            vulnerability_current: grade(overall.current_vn_grade.as_ref()),
+            vulnerability_previous: grade(overall.previous_vn_grade.as_ref()),
+            baseline_current: grade(overall.current_sb_grade.as_ref()),
+            baseline_previous: grade(overall.previous_sb_grade.as_ref()),
+            compliance_current: grade(overall.current_cp_grade.as_ref()),
+            compliance_previous: grade(overall.previous_cp_grade.as_ref()),
+            critical: vulnerability.critical,
+            high: vulnerability.high,
+            medium: vulnerability.medium,
+            low: vulnerability.low,
+        }
+    }
+
+    fn pair(current: &Option<String>, previous: &Option<String>) -> Cell {
+        match (current, previous) {
+            (None, None) => Cell::Empty,
+            _ => Cell::Text(format!("{}/{}", current.as_deref().unwrap_or("-"), previous.as_deref().unwrap_or("-"))),
+        }
+    }
+}
+
+impl Row for ReportRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "instance_id",
+        "name",
+        "grading_period",
+        "overall_current",
+        "overall_previous",
+        "data_current",
+        "data_previous",
+        "vulnerability_current",
+        "vulnerability_previous",
+        "baseline_current",
+        "baseline_previous",
+        "compliance_current",
+        "compliance_previous",
+        "critical",
+        "high",
+        "medium",
+        "low",
+    ];
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::from(&self.instance_id),
+            Cell::from(&self.name),
+            Cell::from(&self.grading_period),
+            Cell::from(&self.overall_current),
+            Cell::from(&self.overall_previous),
+            Cell::from(&self.data_current),
+            Cell::from(&self.data_previous),
+            Cell::from(&self.vulnerability_current),
+            Cell::from(&self.vulnerability_previous),
+            Cell::from(&self.baseline_current),
+            Cell::from(&self.baseline_previous),
+            Cell::from(&self.compliance_current),
+            Cell::from(&self.compliance_previous),
+            Cell::from(&self.critical),
+            Cell::from(&self.high),
+            Cell::from(&self.medium),
+            Cell::from(&self.low),
+        ]
+    }
+
+    fn table_columns() -> Vec<&'static str> {
+        vec![
+            "instance_id",
+            "name",
+            "overall",
+            "data",
+            "vulnerability",
+            "baseline",
+            "compliance",
+            "critical",
+            "high",
+            "medium",
+            "low",
+        ]
+    }
+
+    fn table_cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::from(&self.instance_id),
+            Cell::from(&self.name),
+            Self::pair(&self.overall_current, &self.overall_previous),
+            Self::pair(&self.data_current, &self.data_previous),
+            Self::pair(&self.vulnerability_current, &self.vulnerability_previous),
+            Self::pair(&self.baseline_current, &self.baseline_previous),
+            Self::pair(&self.compliance_current, &self.compliance_previous),
+            Cell::from(&self.critical),
+            Cell::from(&self.high),
+            Cell::from(&self.medium),
+            Cell::from(&self.low),
+        ]
+    }
+}
+
+row! {
+    /// One finding of `cyrisma export findings`. The columns are stable: scripts and BI tools
+    /// read them by name.
+    pub(crate) struct ExportRow {
+        pub(crate) instance_id: String,
+        pub(crate) instance_name: Option<String>,
+        pub(crate) scan_id: String,
+        pub(crate) scan_type: Option<String>,
+        pub(crate) scan_finished: Option<String>,
+        pub(crate) asset_id: Option<String>,
+        pub(crate) asset_name: Option<String>,
+        pub(crate) asset_address: Option<String>,
+        pub(crate) kind: &'static str,
+        pub(crate) finding: Option<String>,
+        pub(crate) title: Option<String>,
+        pub(crate) risk_level: Option<String>,
+        pub(crate) score: Option<f64>,
+        pub(crate) first_seen: Option<String>,
+    }
+}
+
+impl ExportRow {
+    /// A finding of a scan of an instance.
+    pub(crate) fn new(
+        instance_id: &str,
+        instance_name: Option<&str>,
+        scan: &VulnerabilityScan,
+        finding: FindingRow,
+    ) -> Self {
+        Self {
+            instance_id: instance_id.to_owned(),
+            instance_name: instance_name.map(str::to_owned),
+            scan_id: scan.scan_id.clone(),
+            scan_type: scan_type_label(scan),
+            scan_finished: scan.scan_finished.clone(),
+            asset_id: finding.asset_id,
+            asset_name: finding.asset_name,
+            asset_address: finding.asset_address,
+            kind: finding.kind,
+            finding: finding.finding,
+            title: finding.title,
+            risk_level: finding.risk_level,
+            score: finding.score,
+            first_seen: finding.first_seen,
+        }
+    }
+}
+
+row! {
+    /// One line of `cyrisma usage`: an instance, an organization's total, or the grand total.
+    pub(crate) struct UsageRow {
+        pub(crate) scope: &'static str,
+        pub(crate) id: Option<String>,
+        pub(crate) name: Option<String>,
+        pub(crate) organization_id: Option<String>,
+        pub(crate) endpoints: u64,
+        pub(crate) instances: u64,
+        pub(crate) standard: u64,
+        pub(crate) consulting: u64,
+        pub(crate) suspended: u64,
+        pub(crate) users: Option<u64>,
+    }
+}
+
+// ----- webhooks -----
+
+row! {
+    /// A webhook registration.
+    pub(crate) struct WebhookRow {
+        pub(crate) webhook_id: String,
+        pub(crate) url: Option<String>,
+        pub(crate) events: String,
+    }
+}
+
+impl WebhookRow {
+    /// From a registration (never its secret).
+    pub(crate) fn from_core(webhook: &Webhook) -> Self {
+        Self {
+            webhook_id: webhook.webhook_id.clone(),
+            url: webhook.url.clone(),
+            events: webhook.events.to_comma_separated(),
+        }
+    }
+}
+
+row! {
+    /// A new webhook registration, with its signing secret (shown this once).
+    pub(crate) struct CreatedWebhookRow {
+        pub(crate) webhook_id: String,
+        pub(crate) url: Option<String>,
+        pub(crate) events: String,
+        pub(crate) signing_secret: Option<String>,
+    }
+}
+
+row! {
+    /// A deleted registration.
+    pub(crate) struct DeletedWebhookRow {
+        pub(crate) webhook_id: String,
+        pub(crate) deleted: bool,
+    }
+}
+
+/// A verified webhook event, as `webhooks listen` prints it (one JSON line each).
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct WebhookEventLine {
+    pub(crate) id: String,
+    #[serde(rename = "type")]
+    pub(crate) event_type: String,
+    pub(crate) created_at: Option<String>,
+    pub(crate) partner_id: Option<String>,
+    pub(crate) instance_id: Option<String>,
+    pub(crate) data: serde_json::Value,
+    pub(crate) signed_at: u64,
+}
+
+// ----- auth -----
+
+row! {
+    /// The outcome of `auth setup`.
+    pub(crate) struct SetupRow {
+        pub(crate) profile: String,
+        pub(crate) api_key: String,
+        pub(crate) secret_store: &'static str,
+        pub(crate) verified: bool,
+    }
+}
+
+row! {
+    /// The outcome of `auth status` (never the token).
+    pub(crate) struct StatusRow {
+        pub(crate) profile: String,
+        pub(crate) api_key: String,
+        pub(crate) base_url: String,
+        pub(crate) secret_source: &'static str,
+        pub(crate) logged_in: bool,
+        pub(crate) token_type: Option<String>,
+        pub(crate) expires_in_seconds: Option<u64>,
+        pub(crate) expires_at: Option<String>,
+    }
+}
+
+row! {
+    /// The outcome of `auth rotate-secret` (never the secret).
+    pub(crate) struct RotateRow {
+        pub(crate) profile: String,
+        pub(crate) secret_store: &'static str,
+        pub(crate) verified: bool,
+    }
+}
+
+row! {
+    /// The outcome of `auth logout`.
+    pub(crate) struct LogoutRow {
+        pub(crate) profile: String,
+        pub(crate) removed_from: String,
+    }
+}
+
+/// An instance that failed in a fan-out, for the `errors` of JSON documents.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct InstanceError {
+    pub(crate) instance_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) error: String,
+}

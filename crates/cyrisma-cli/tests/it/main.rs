@@ -1,0 +1,11 @@
+//! Integration tests of the `cyrisma` binary, run as a separate process against an in-process
+//! emulator on 127.0.0.1 with a private HOME and config dir.
+
+mod commands;
+mod credentials;
+mod e2e;
+mod exit_codes;
+mod help;
+mod secrets;
+mod support;
+mod webhooks;
