@@ -1,0 +1,711 @@
+//! Cross-instance operations built on the transport's typed calls: `client.report()`,
+//! `client.export_findings()` and `client.usage()`, with the CLI's selection rules, row shapes
+//! and column names.
+//!
+//! These aggregations mirror `cyrisma report`, `cyrisma export findings` and `cyrisma usage` in
+//! `crates/cyrisma-cli` (which the bindings may not depend on). They belong in a shared crate
+//! (the transport, or a small `cyrisma-report` crate both front ends use); until then this file
+//! and the CLI's `commands/{report,export,usage,fanout}.rs` must change together.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use cyrisma_core::types::{
+    Asset, Grade, Instance, OverallDashboard, RiskLevel, VulnerabilityDashboard, VulnerabilityScan,
+};
+use cyrisma_transport::{Client, InstanceClient};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::errors::Failure;
+use crate::models::view_class;
+
+// ----- result shapes -----
+
+/// One instance of the report: current and previous grades of the five areas, and the
+/// vulnerability counts (the CLI's `report` columns).
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct ReportEntry {
+    pub(crate) instance_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) grading_period: Option<String>,
+    pub(crate) overall_current: Option<String>,
+    pub(crate) overall_previous: Option<String>,
+    pub(crate) data_current: Option<String>,
+    pub(crate) data_previous: Option<String>,
+    pub(crate) vulnerability_current: Option<String>,
+    pub(crate) vulnerability_previous: Option<String>,
+    pub(crate) baseline_current: Option<String>,
+    pub(crate) baseline_previous: Option<String>,
+    pub(crate) compliance_current: Option<String>,
+    pub(crate) compliance_previous: Option<String>,
+    pub(crate) critical: Option<u64>,
+    pub(crate) high: Option<u64>,
+    pub(crate) medium: Option<u64>,
+    pub(crate) low: Option<u64>,
+}
+
+/// An instance that could not be reached or read during a fan-out.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct InstanceFailure {
+    pub(crate) instance_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) error: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) code: Option<String>,
+    pub(crate) request_id: Option<String>,
+}
+
+/// The report: every instance that answered, and every one that did not.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct Report {
+    pub(crate) instances: Vec<ReportEntry>,
+    pub(crate) errors: Vec<InstanceFailure>,
+}
+
+/// What `export_findings` wrote.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct ExportSummary {
+    pub(crate) path: String,
+    pub(crate) format: &'static str,
+    pub(crate) findings: u64,
+    pub(crate) instances: u64,
+    pub(crate) errors: Vec<InstanceFailure>,
+}
+
+/// One line of the usage: an instance, an organization's total, or the grand total.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct UsageRow {
+    pub(crate) scope: &'static str,
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) organization_id: Option<String>,
+    pub(crate) endpoints: u64,
+    pub(crate) instances: u64,
+    pub(crate) standard: u64,
+    pub(crate) consulting: u64,
+    pub(crate) suspended: u64,
+    pub(crate) users: Option<u64>,
+}
+
+/// One finding of the export (the CLI's `export findings` columns).
+#[derive(Clone, Debug, Serialize)]
+struct ExportRow {
+    instance_id: String,
+    instance_name: Option<String>,
+    scan_id: String,
+    scan_type: Option<String>,
+    scan_finished: Option<String>,
+    asset_id: Option<String>,
+    asset_name: Option<String>,
+    asset_address: Option<String>,
+    kind: &'static str,
+    finding: Option<String>,
+    title: Option<String>,
+    risk_level: Option<String>,
+    score: Option<f64>,
+    first_seen: Option<String>,
+}
+
+fn grade(grade: Option<&Grade>) -> Option<String> {
+    grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
+}
+
+fn risk(level: Option<&RiskLevel>) -> Option<String> {
+    level.map(|level| level.as_str().to_owned()).filter(|level| !level.is_empty())
+}
+
+impl ReportEntry {
+    fn new(
+        instance_id: &str,
+        name: Option<&str>,
+        overall: &OverallDashboard,
+        vulnerability: &VulnerabilityDashboard,
+    ) -> Self {
+        Self {
+            instance_id: instance_id.to_owned(),
+            name: name.map(str::to_owned),
+            grading_period: overall
+                .grading_period
+                .as_ref()
+                .or(vulnerability.grading_period.as_ref())
+                .map(|period| period.as_str().to_owned()),
+            overall_current: grade(overall.current_or_grade.as_ref()),
+            overall_previous: grade(overall.previous_or_grade.as_ref()),
+            data_current: grade(overall.current_ds_grade.as_ref()),
+            data_previous: grade(overall.previous_ds_grade.as_ref()),
+            vulnerability_current: grade(overall.current_vn_grade.as_ref()),
+            vulnerability_previous: grade(overall.previous_vn_grade.as_ref()),
+            baseline_current: grade(overall.current_sb_grade.as_ref()),
+            baseline_previous: grade(overall.previous_sb_grade.as_ref()),
+            compliance_current: grade(overall.current_cp_grade.as_ref()),
+            compliance_previous: grade(overall.previous_cp_grade.as_ref()),
+            critical: vulnerability.critical,
+            high: vulnerability.high,
+            medium: vulnerability.medium,
+            low: vulnerability.low,
+        }
+    }
+}
+
+impl InstanceFailure {
+    fn from_error(instance_id: String, name: Option<String>, error: &cyrisma_transport::Error) -> Self {
+        Self {
+            instance_id,
+            name,
+            error: error.to_string(),
+            status: error.status().map(|status| status.as_u16()),
+            code: error.api_code().map(|code| code.as_str().to_owned()),
+            request_id: error.request_id().map(str::to_owned),
+        }
+    }
+}
+
+// ----- fan-out -----
+
+/// What a fan-out produced, in instance-id order: `(instance_id, name, value)` and failures.
+struct Outcome<K> {
+    succeeded: Vec<(String, Option<String>, K)>,
+    failed: Vec<InstanceFailure>,
+}
+
+/// Runs `operation` on the instances `wanted` (or, when `None`, every instance that is not an
+/// organization and not suspended), at most `concurrency` at a time; `on_success` is called as
+/// each instance completes successfully.
+async fn fan_out<T, K, F, Fut>(
+    client: &Client,
+    wanted: Option<Vec<String>>,
+    concurrency: usize,
+    operation: F,
+    mut on_success: impl FnMut(&str, Option<&str>, T) -> Result<K, Failure>,
+) -> Result<Outcome<K>, Failure>
+where
+    F: Fn(InstanceClient) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, cyrisma_transport::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    let wanted: BTreeSet<String> =
+        wanted.unwrap_or_default().iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+    let selector = {
+        let wanted = wanted.clone();
+        move |instance: &Instance| {
+            if wanted.is_empty() {
+                cyrisma_transport::fan_out::is_reportable(instance)
+            } else {
+                wanted.contains(&instance.instance_id)
+            }
+        }
+    };
+    let mut stream = client.fan_out(selector, concurrency, operation).await?;
+    let mut seen = BTreeSet::new();
+    let mut succeeded = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(item) = stream.next().await {
+        seen.insert(item.instance_id.clone());
+        match item.result {
+            Ok(value) => {
+                let kept = on_success(&item.instance_id, item.name.as_deref(), value)?;
+                succeeded.push((item.instance_id, item.name, kept));
+            }
+            Err(error) => failed.push(InstanceFailure::from_error(item.instance_id, item.name, &error)),
+        }
+    }
+    for id in wanted.difference(&seen) {
+        failed.push(InstanceFailure {
+            instance_id: id.clone(),
+            error: "no such instance in the partner's structure".to_owned(),
+            status: Some(404),
+            ..InstanceFailure::default()
+        });
+    }
+    succeeded.sort_by(|a, b| a.0.cmp(&b.0));
+    failed.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    Ok(Outcome { succeeded, failed })
+}
+
+// ----- report -----
+
+/// `client.report()`.
+pub(crate) async fn report(client: Client, wanted: Option<Vec<String>>, concurrency: usize) -> Result<Report, Failure> {
+    let outcome = fan_out(
+        &client,
+        wanted,
+        concurrency,
+        |instance| async move {
+            futures_util::future::try_join(instance.dashboard_overall(), instance.dashboard_vulnerability()).await
+        },
+        |_, _, value| Ok(value),
+    )
+    .await?;
+    let instances = outcome
+        .succeeded
+        .iter()
+        .map(|(id, name, (overall, vulnerability))| ReportEntry::new(id, name.as_deref(), overall, vulnerability))
+        .collect();
+    Ok(Report { instances, errors: outcome.failed })
+}
+
+// ----- export -----
+
+/// The export file formats.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ExportFormat {
+    Jsonl,
+    Json,
+    Csv,
+}
+
+impl ExportFormat {
+    /// Reads the `format` argument.
+    pub(crate) fn parse(text: &str) -> Result<Self, Failure> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" => Ok(ExportFormat::Jsonl),
+            "json" => Ok(ExportFormat::Json),
+            "csv" => Ok(ExportFormat::Csv),
+            _ => Err(Failure::argument("format", "`format` must be `jsonl`, `json` or `csv`")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+/// The CLI's name of a scan type: the code's label, else the server's name.
+fn scan_type_label(scan: &VulnerabilityScan) -> Option<String> {
+    scan.scan_type.as_ref().map(|kind| kind.label().to_owned()).or_else(|| scan.scan_type_name.clone())
+}
+
+/// Every finding of an asset of a scan: vulnerabilities, then open ports, then flaws.
+fn rows_of(
+    instance_id: &str,
+    instance_name: Option<&str>,
+    scan: &VulnerabilityScan,
+    asset: &Asset,
+    rows: &mut Vec<ExportRow>,
+) {
+    let base = |kind: &'static str| ExportRow {
+        instance_id: instance_id.to_owned(),
+        instance_name: instance_name.map(str::to_owned),
+        scan_id: scan.scan_id.clone(),
+        scan_type: scan_type_label(scan),
+        scan_finished: scan.scan_finished.clone(),
+        asset_id: asset.identifier().map(str::to_owned),
+        asset_name: asset.name.clone(),
+        asset_address: asset.ip_address.clone(),
+        kind,
+        finding: None,
+        title: None,
+        risk_level: None,
+        score: None,
+        first_seen: None,
+    };
+    for vulnerability in &asset.vulnerabilities {
+        rows.push(ExportRow {
+            finding: vulnerability.cve.clone(),
+            title: vulnerability.title.clone(),
+            risk_level: risk(vulnerability.risk_level.as_ref()),
+            score: vulnerability.score,
+            first_seen: vulnerability.first_seen.clone(),
+            ..base("vulnerability")
+        });
+    }
+    for port in &asset.open_ports {
+        rows.push(ExportRow {
+            finding: port.port_number.clone(),
+            title: port.port_description.clone(),
+            risk_level: risk(port.risk_level.as_ref()),
+            ..base("open_port")
+        });
+    }
+    for flaw in &asset.flaws {
+        rows.push(ExportRow {
+            finding: flaw.alert_ref.clone().or_else(|| flaw.alert_id.clone()),
+            title: flaw.alert_name.clone(),
+            risk_level: risk(flaw.risk_level.as_ref()),
+            ..base("web_flaw")
+        });
+    }
+}
+
+/// The most recent scan of each scan type (by finish, then start time, then id), in id order.
+fn latest_per_type(scans: Vec<VulnerabilityScan>) -> Vec<VulnerabilityScan> {
+    let mut latest: BTreeMap<String, VulnerabilityScan> = BTreeMap::new();
+    for scan in scans {
+        let key = scan.scan_type.as_ref().map(|kind| kind.as_str().to_owned()).unwrap_or_default();
+        let newer = latest.get(&key).is_none_or(|current| {
+            (&scan.scan_finished, &scan.scan_started, &scan.scan_id)
+                > (&current.scan_finished, &current.scan_started, &current.scan_id)
+        });
+        if newer {
+            latest.insert(key, scan);
+        }
+    }
+    let mut chosen: Vec<VulnerabilityScan> = latest.into_values().collect();
+    chosen.sort_by(|a, b| a.scan_id.cmp(&b.scan_id));
+    chosen
+}
+
+/// The findings of one instance.
+async fn collect(instance: InstanceClient, all_scans: bool) -> Result<Vec<ExportRow>, cyrisma_transport::Error> {
+    let scans = instance.vulnerability_scans().await?.vulnerability_scans;
+    let chosen = if all_scans { scans } else { latest_per_type(scans) };
+    let details =
+        futures_util::future::try_join_all(chosen.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
+            .await?;
+    let name = instance.name().map(str::to_owned);
+    let mut rows = Vec::new();
+    for (scan, detail) in chosen.iter().zip(details) {
+        for asset in &detail.assets {
+            rows_of(instance.id(), name.as_deref(), scan, asset, &mut rows);
+        }
+    }
+    Ok(rows)
+}
+
+/// Writes rows in one of the formats, one at a time.
+enum RowWriter {
+    Jsonl(BufWriter<std::fs::File>),
+    Json { sink: BufWriter<std::fs::File>, first: bool },
+    Csv(Box<csv::Writer<BufWriter<std::fs::File>>>),
+}
+
+impl RowWriter {
+    fn new(file: std::fs::File, format: ExportFormat) -> std::io::Result<Self> {
+        let mut sink = BufWriter::new(file);
+        Ok(match format {
+            ExportFormat::Jsonl => RowWriter::Jsonl(sink),
+            ExportFormat::Json => {
+                sink.write_all(b"[")?;
+                RowWriter::Json { sink, first: true }
+            }
+            ExportFormat::Csv => RowWriter::Csv(Box::new(csv::Writer::from_writer(sink))),
+        })
+    }
+
+    fn write(&mut self, row: &ExportRow) -> std::io::Result<()> {
+        match self {
+            RowWriter::Jsonl(sink) => {
+                serde_json::to_writer(&mut *sink, row)?;
+                sink.write_all(b"\n")
+            }
+            RowWriter::Json { sink, first } => {
+                sink.write_all(if *first { b"\n  " } else { b",\n  " })?;
+                *first = false;
+                serde_json::to_writer(&mut *sink, row).map_err(std::io::Error::from)
+            }
+            RowWriter::Csv(writer) => writer.serialize(row).map_err(std::io::Error::other),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            RowWriter::Jsonl(mut sink) => sink.flush(),
+            RowWriter::Json { mut sink, first } => {
+                sink.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+                sink.flush()
+            }
+            RowWriter::Csv(mut writer) => writer.flush(),
+        }
+    }
+}
+
+/// A temporary file beside `path` (mode 0600), renamed over it on success.
+fn temporary_beside(path: &Path) -> Result<tempfile::NamedTempFile, Failure> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "export".to_owned());
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(|source| Failure::Io { context: format!("cannot create a file in `{}`", dir.display()), source })
+}
+
+/// `client.export_findings()`.
+pub(crate) async fn export_findings(
+    client: Client,
+    path: PathBuf,
+    format: ExportFormat,
+    wanted: Option<Vec<String>>,
+    all_scans: bool,
+    allow_partial: bool,
+    concurrency: usize,
+) -> Result<ExportSummary, Failure> {
+    let temp = temporary_beside(&path)?;
+    let io = |context: &str| {
+        let context = format!("{context} `{}`", path.display());
+        move |source| Failure::Io { context, source }
+    };
+    let file = temp.reopen().map_err(io("cannot open the temporary file for"))?;
+    let mut writer = RowWriter::new(file, format).map_err(io("cannot write"))?;
+    let mut findings: u64 = 0;
+    let outcome = fan_out(
+        &client,
+        wanted,
+        concurrency,
+        move |instance| collect(instance, all_scans),
+        |_, _, rows: Vec<ExportRow>| {
+            for row in &rows {
+                writer.write(row).map_err(io("cannot write"))?;
+                findings += 1;
+            }
+            Ok(rows.len())
+        },
+    )
+    .await?;
+    writer.finish().map_err(io("cannot write"))?;
+    if !outcome.failed.is_empty() && !allow_partial {
+        let listed: Vec<String> =
+            outcome.failed.iter().map(|failed| format!("{}: {}", failed.instance_id, failed.error)).collect();
+        return Err(Failure::Partial {
+            message: format!(
+                "{} of {} instances failed, so `{}` was not written (pass allow_partial=True to keep what succeeded): {}",
+                outcome.failed.len(),
+                outcome.failed.len() + outcome.succeeded.len(),
+                path.display(),
+                listed.join("; ")
+            ),
+        });
+    }
+    temp.as_file().sync_all().map_err(io("cannot flush"))?;
+    temp.persist(&path)
+        .map_err(|error| Failure::Io { context: format!("cannot write `{}`", path.display()), source: error.error })?;
+    Ok(ExportSummary {
+        path: path.display().to_string(),
+        format: format.name(),
+        findings,
+        instances: outcome.succeeded.len() as u64,
+        errors: outcome.failed,
+    })
+}
+
+// ----- usage -----
+
+fn instance_row(instance: &Instance) -> UsageRow {
+    let consulting = instance.is_consulting.unwrap_or(false);
+    UsageRow {
+        scope: "instance",
+        id: Some(instance.instance_id.clone()),
+        name: instance.name.clone(),
+        organization_id: instance.parent_id.clone(),
+        endpoints: instance.number_of_endpoints.unwrap_or(0),
+        instances: 1,
+        standard: u64::from(!consulting),
+        consulting: u64::from(consulting),
+        suspended: u64::from(instance.is_suspended()),
+        users: None,
+    }
+}
+
+fn add(total: &mut UsageRow, row: &UsageRow) {
+    total.endpoints += row.endpoints;
+    total.instances += row.instances;
+    total.standard += row.standard;
+    total.consulting += row.consulting;
+    total.suspended += row.suspended;
+}
+
+/// Rows grouped by organization: its instances, then its total; the grand total last (unless
+/// one organization was asked for).
+fn usage_rows(
+    instances: &[Instance],
+    users_per_org: &BTreeMap<String, u64>,
+    all_users: u64,
+    only: Option<&str>,
+) -> Vec<UsageRow> {
+    let organizations: BTreeMap<&str, &Instance> = instances
+        .iter()
+        .filter(|instance| instance.is_organization())
+        .map(|instance| (instance.instance_id.as_str(), instance))
+        .collect();
+    let mut groups: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
+    for org in organizations.keys() {
+        groups.entry((*org).to_owned()).or_default();
+    }
+    for instance in instances.iter().filter(|instance| !instance.is_organization()) {
+        groups.entry(instance.parent_id.clone().unwrap_or_default()).or_default().push(instance);
+    }
+    let mut rows = Vec::new();
+    let mut grand = UsageRow { scope: "total", users: Some(all_users), ..UsageRow::default() };
+    for (org_id, mut members) in groups {
+        if only.is_some_and(|only| only != org_id) {
+            continue;
+        }
+        members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        let org = organizations.get(org_id.as_str());
+        let mut total = UsageRow {
+            scope: "organization",
+            id: (!org_id.is_empty()).then(|| org_id.clone()),
+            name: org.and_then(|org| org.name.clone()),
+            organization_id: org.and_then(|org| org.parent_id.clone()),
+            endpoints: org.and_then(|org| org.number_of_endpoints).unwrap_or(0),
+            users: Some(users_per_org.get(&org_id).copied().unwrap_or(0)),
+            ..UsageRow::default()
+        };
+        for member in members {
+            let row = instance_row(member);
+            add(&mut total, &row);
+            rows.push(row);
+        }
+        add(&mut grand, &total);
+        rows.push(total);
+    }
+    if only.is_none() {
+        rows.push(grand);
+    }
+    rows
+}
+
+/// `client.usage()`.
+pub(crate) async fn usage(client: Client, organization: Option<String>) -> Result<Vec<UsageRow>, Failure> {
+    let (instances, users) = futures_util::future::try_join(client.instances().list(), client.users().list()).await?;
+    let mut users_per_org: BTreeMap<String, u64> = BTreeMap::new();
+    for user in &users {
+        if let Some(org) = &user.instance_id {
+            *users_per_org.entry(org.clone()).or_default() += 1;
+        }
+    }
+    Ok(usage_rows(&instances, &users_per_org, users.len() as u64, organization.as_deref().map(str::trim)))
+}
+
+// ----- Python views -----
+
+view_class! {
+    /// One instance of :meth:`Client.report`: current and previous grades of the five areas and
+    /// the vulnerability counts.
+    PyReportEntry = "ReportEntry" (ReportEntry) {
+        repr: [instance_id, name, overall_current],
+        fields: {
+            /// The instance id.
+            instance_id,
+            /// The instance's name.
+            name,
+            /// ``monthly`` or ``quarterly``.
+            grading_period,
+            /// Overall risk grade, current period.
+            overall_current,
+            /// Overall risk grade, previous period.
+            overall_previous,
+            /// Data grade, current period.
+            data_current,
+            /// Data grade, previous period.
+            data_previous,
+            /// Vulnerability grade, current period.
+            vulnerability_current,
+            /// Vulnerability grade, previous period.
+            vulnerability_previous,
+            /// Secure baseline grade, current period.
+            baseline_current,
+            /// Secure baseline grade, previous period.
+            baseline_previous,
+            /// Compliance grade, current period.
+            compliance_current,
+            /// Compliance grade, previous period.
+            compliance_previous,
+            /// Critical findings.
+            critical,
+            /// High findings.
+            high,
+            /// Medium findings.
+            medium,
+            /// Low findings.
+            low,
+        },
+        lists: {},
+    }
+}
+
+view_class! {
+    /// An instance that failed during a cross-instance operation.
+    PyInstanceFailure = "InstanceFailure" (InstanceFailure) {
+        repr: [instance_id, error],
+        fields: {
+            /// The instance id.
+            instance_id,
+            /// The instance's name, when known.
+            name,
+            /// What went wrong.
+            error,
+            /// The HTTP status, when the API answered.
+            status,
+            /// The API's error code, when it sent one.
+            code,
+            /// The request id of the failed answer.
+            request_id,
+        },
+        lists: {},
+    }
+}
+
+view_class! {
+    /// The cross-instance report (a sequence of :class:`ReportEntry`, in instance-id order).
+    PyReport = "Report" (Report) {
+        repr: [],
+        fields: {},
+        lists: {
+            /// The instances that could not be reported on.
+            errors: InstanceFailure = |report| &report.errors,
+        },
+        sequence: instances: ReportEntry = |report| &report.instances,
+    }
+}
+
+view_class! {
+    /// What :meth:`Client.export_findings` wrote.
+    PyExportSummary = "ExportSummary" (ExportSummary) {
+        repr: [path, format, findings, instances],
+        fields: {
+            /// The file written.
+            path,
+            /// ``jsonl``, ``json`` or ``csv``.
+            format,
+            /// How many findings (rows) were written.
+            findings,
+            /// How many instances were exported.
+            instances,
+        },
+        lists: {
+            /// The instances that failed (only with ``allow_partial=True``).
+            errors: InstanceFailure = |summary| &summary.errors,
+        },
+    }
+}
+
+view_class! {
+    /// One row of :meth:`Client.usage`: an instance, an organization's total, or the grand total.
+    PyUsageRow = "UsageRow" (UsageRow) {
+        repr: [scope, id, endpoints],
+        fields: {
+            /// ``instance``, ``organization`` or ``total``.
+            scope,
+            /// The instance or organization id (``None`` for the total).
+            id,
+            /// Its name.
+            name,
+            /// The organization an instance belongs to.
+            organization_id,
+            /// Endpoints (agents) deployed.
+            endpoints,
+            /// Instances counted.
+            instances,
+            /// Standard (not consulting) instances.
+            standard,
+            /// Consulting instances.
+            consulting,
+            /// Suspended instances.
+            suspended,
+            /// Users (organizations and the total only).
+            users,
+        },
+        lists: {},
+    }
+}

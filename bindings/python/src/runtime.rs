@@ -1,0 +1,237 @@
+//! The module's shared tokio runtime, and the two ways a Python call runs a Rust future on it.
+//!
+//! - [`block_on`] (the sync client): spawns the future on the runtime, then waits with the GIL
+//!   released, waking every 100 ms to run Python's signal handlers, so that Ctrl-C interrupts a
+//!   long call within a fraction of a second (the Rust task is aborted).
+//! - [`awaitable`] (the async client): returns an `asyncio.Future` completed from the runtime
+//!   (through `pyo3-async-runtimes`' generic API, with this runtime); cancelling it drops the
+//!   Rust future.
+//!
+//! Fork safety: the runtime belongs to the process that built it. After `os.fork()` the child
+//! gets a fresh runtime on first use, so new clients work there; objects created before the fork
+//! record the parent's pid and refuse to be used in the child (see [`check_pid`]).
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
+use tokio::runtime::Runtime;
+
+use crate::errors::Failure;
+use crate::models::IntoPython;
+
+/// How often a blocking call wakes up to run Python's signal handlers.
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The runtime of this process, with the pid that built it.
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// The runtime of the current process, built on first use (and again in a forked child).
+///
+/// The runtime is leaked on purpose: it lives as long as the process, and in a forked child the
+/// parent's runtime must never be dropped (its worker threads do not exist there).
+pub(crate) fn runtime() -> Result<&'static Runtime, Failure> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((owner, runtime)) = *slot
+        && owner == pid
+    {
+        return Ok(runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("cyrisma-runtime")
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Io { context: "cannot start the cyrisma runtime".to_owned(), source: error })?;
+    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+    *slot = Some((pid, runtime));
+    Ok(runtime)
+}
+
+/// Fails with a fork error when an object made in process `owner` is used in another process.
+pub(crate) fn check_pid(owner: u32, what: &'static str) -> Result<(), Failure> {
+    if owner == std::process::id() { Ok(()) } else { Err(Failure::Forked { what }) }
+}
+
+/// A value tied to the process that made it (a client, with its connections and timers on this
+/// process's runtime). In a forked child it refuses to be used, and it is leaked rather than
+/// dropped: dropping would deregister sockets from an epoll instance the parent still uses.
+pub(crate) struct ProcessBound<T> {
+    value: Option<T>,
+    pid: u32,
+    what: &'static str,
+}
+
+impl<T> ProcessBound<T> {
+    /// Binds `value` to the current process.
+    pub(crate) fn new(value: T, what: &'static str) -> Self {
+        Self { value: Some(value), pid: std::process::id(), what }
+    }
+
+    /// The value, in the process that made it.
+    pub(crate) fn get(&self) -> Result<&T, Failure> {
+        check_pid(self.pid, self.what)?;
+        self.value.as_ref().ok_or(Failure::Forked { what: self.what })
+    }
+
+    /// The value for reading plain data (no I/O), in any process.
+    pub(crate) fn peek(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+}
+
+impl<T> Drop for ProcessBound<T> {
+    fn drop(&mut self) {
+        if self.pid != std::process::id()
+            && let Some(value) = self.value.take()
+        {
+            std::mem::forget(value);
+        }
+    }
+}
+
+/// Runs `future` on the runtime and waits for it with the GIL released, checking for signals
+/// (Ctrl-C) every 100 ms. On an exception from a signal handler the task is aborted and the
+/// exception raised.
+pub(crate) fn block_on<F, T>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: IntoPython,
+{
+    let value = wait(py, future)?;
+    value.into_python(py)
+}
+
+/// Like [`block_on`], returning the Rust value.
+pub(crate) fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: Send + 'static,
+{
+    let runtime = runtime()?;
+    let (sender, receiver) = sync_channel(1);
+    let task = runtime.spawn(async move {
+        // The receiver is gone only if the caller was interrupted; nothing to report then.
+        let _ = sender.send(future.await);
+    });
+    let mut receiver = receiver;
+    loop {
+        let (received, back) = py.detach(move || (receiver.recv_timeout(SIGNAL_CHECK_INTERVAL), receiver));
+        receiver = back;
+        match received {
+            Ok(result) => return result.map_err(PyErr::from),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(error) = py.check_signals() {
+                    task.abort();
+                    return Err(error);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err(
+                    "the cyrisma operation stopped unexpectedly (a panic in the runtime)",
+                ));
+            }
+        }
+    }
+}
+
+/// Runs `future` on the runtime and returns an `asyncio.Future` of its result, for the running
+/// event loop. Cancelling the Python future drops the Rust one.
+pub(crate) fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: IntoPython,
+{
+    runtime()?;
+    pyo3_async_runtimes::generic::future_into_py::<CyrismaRuntime, _, _>(py, async move {
+        future.await.map(Converted).map_err(PyErr::from)
+    })
+}
+
+/// A Rust value converted to Python when the future completes (with the GIL, off the runtime's
+/// worker threads).
+struct Converted<T>(T);
+
+impl<'py, T: IntoPython> IntoPyObject<'py> for Converted<T> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(self.0.into_python(py)?.into_bound(py))
+    }
+}
+
+/// The runtime as `pyo3-async-runtimes` sees it: spawning on [`runtime`], task locals in a tokio
+/// task-local.
+pub(crate) struct CyrismaRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+/// The join error of a spawned task.
+pub(crate) struct TaskJoinError(tokio::task::JoinError);
+
+impl JoinError for TaskJoinError {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
+}
+
+type BoxedJoin = Pin<Box<dyn Future<Output = Result<(), TaskJoinError>> + Send>>;
+
+fn join(handle: Result<tokio::task::JoinHandle<()>, Failure>) -> BoxedJoin {
+    Box::pin(async move {
+        match handle {
+            Ok(handle) => handle.await.map_err(TaskJoinError),
+            // The runtime could not be started: the task never ran.
+            Err(_) => Ok(()),
+        }
+    })
+}
+
+impl GenericRuntime for CyrismaRuntime {
+    type JoinError = TaskJoinError;
+    type JoinHandle = BoxedJoin;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        join(runtime().map(|runtime| runtime.spawn(fut)))
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        join(runtime().map(|runtime| runtime.spawn_blocking(f)))
+    }
+}
+
+impl ContextExt for CyrismaRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|cell| cell.get().cloned()).unwrap_or_default()
+    }
+}
