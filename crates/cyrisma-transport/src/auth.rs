@@ -224,6 +224,10 @@ impl Inner {
                 let mut session = lock(&self.auth.session);
                 match result {
                     Ok(response) => {
+                        self.redactor.remember(response.access_token.expose_secret());
+                        if let Some(refresh_token) = &response.refresh_token {
+                            self.redactor.remember(refresh_token.expose_secret());
+                        }
                         let ttl = session.config().token_ttl(response.expires_in);
                         let jitter = refresh_jitter(session.config(), ttl);
                         (session.handle_login_succeeded(attempt.id, response, jitter, now), None)

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     http: HyperClient<Connector, Full<Bytes>>,
     connector: Connector,
     pub(crate) auth: AuthState,
+    /// The client's own secrets, scrubbed from every error body the server sends back.
+    pub(crate) redactor: crate::redact::Redactor,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub(crate) structure: crate::instance::StructureCache,
@@ -162,9 +164,12 @@ impl Client {
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(config.max_concurrency_per_host)
             .build(connector.clone());
+        let redactor = crate::redact::Redactor::default();
+        redactor.remember(api_secret.expose_secret());
         let inner = Inner {
             central,
             policy,
+            redactor,
             credentials: RwLock::new(Credentials { api_key, api_secret }),
             http,
             connector,
@@ -268,6 +273,7 @@ impl Inner {
 
     /// Replaces the API secret (after a rotation).
     pub(crate) fn set_api_secret(&self, secret: ApiSecret) {
+        self.redactor.remember(secret.expose_secret());
         self.credentials.write().unwrap_or_else(PoisonError::into_inner).api_secret = secret;
     }
 
@@ -456,7 +462,12 @@ impl Inner {
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.trim().parse::<u64>().ok());
             match read_capped(body, content_length, limit).await {
-                Ok(bytes) => Attempt::Response(http::Response::from_parts(parts, bytes)),
+                Ok(bytes) => {
+                    // Error bodies are scrubbed of the client's own secrets before anything reads
+                    // them: a server may echo the form body or the token back.
+                    let bytes = if parts.status.is_success() { bytes } else { self.redactor.scrub(bytes) };
+                    Attempt::Response(http::Response::from_parts(parts, bytes))
+                }
                 Err(BodyError::TooLarge { declared }) => Attempt::TooLarge { declared },
                 Err(BodyError::Transport(error)) => Attempt::Transport(Box::new(error)),
             }

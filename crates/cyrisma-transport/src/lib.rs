@@ -61,6 +61,7 @@ mod error;
 pub mod fan_out;
 mod instance;
 mod proxy;
+mod redact;
 mod resolve;
 mod resources;
 pub mod rotate;
