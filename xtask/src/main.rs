@@ -1,11 +1,15 @@
 //! Development automation: `cargo xtask <command>`.
 //!
 //! Commands:
-//! - `ci`: everything CI runs, in order: clippy with warnings denied, then every test of the
-//!   workspace (the tidy checks included). This is the README's test command.
+//! - `ci`: everything CI runs, in order: clippy with warnings denied, every test of the workspace
+//!   (the tidy checks included), then the Python package's suite. This is the README's test
+//!   command.
 //! - `tidy`: the repository rules (module docs, no `mod.rs`, dependency direction, no orphan
 //!   snapshots); the same checks run as `#[test]`s under `cargo test`.
+//! - `bench [--quick]`: every benchmark, and `docs/benchmarks.md` from the figures (see
+//!   `bench.rs`); `--quick` is a smoke run of the harness that judges no figure.
 
+mod bench;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -32,6 +36,9 @@ fn ci() -> anyhow::Result<()> {
         eprintln!("xtask ci: lint: skipped, `cargo clippy` is not installed on this machine");
     }
     step("test", &cargo, &["test", "--workspace", "--locked"])?;
+    // The Python package, as a user installs it: a venv, `pip install ./bindings/python`, pytest,
+    // mypy --strict and stubtest.
+    step("python", "bash", &["bindings/python/run-tests.sh"])?;
     Ok(())
 }
 
@@ -64,8 +71,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        "bench" => {
+            let quick = std::env::args().skip(2).any(|arg| arg == "--quick");
+            match bench::run(quick) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("xtask bench: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
-            eprintln!("usage: cargo xtask <ci|tidy>");
+            eprintln!("usage: cargo xtask <ci|tidy|bench [--quick]>");
             ExitCode::from(2)
         }
     }

@@ -774,7 +774,9 @@ macro_rules! wire_enum {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let text = self.as_str();
                 match text.parse::<u64>() {
-                    Ok(number) if !text.starts_with('+') => serializer.serialize_u64(number),
+                    // Only a canonical number (no sign, no leading zero): `"007"` stays a string,
+                    // so that an unknown value survives a round trip (found by fuzzing).
+                    Ok(number) if number.to_string() == text => serializer.serialize_u64(number),
                     _ => serializer.serialize_str(text),
                 }
             }

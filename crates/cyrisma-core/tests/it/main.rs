@@ -10,6 +10,7 @@
 
 mod assets;
 mod auth;
+mod canary;
 mod dashboards;
 mod host;
 mod instances;

@@ -2,7 +2,10 @@
 //! names reached through resolve overrides (`*.cyrisma.test=127.0.0.1`).
 
 mod auth;
+mod canary;
 mod fan_out;
+mod fault_proxy;
+mod hostile;
 mod limits;
 mod proxy;
 mod retry;
@@ -10,3 +13,4 @@ mod rotate;
 mod security;
 mod support;
 mod typed;
+mod wire_faults;

@@ -1,0 +1,12 @@
+//! Fuzz target `form_encoder`: see `harness.rs` for the promise it checks (the input is read with
+//! `arbitrary`).
+
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::form_encoder(data);
+});

@@ -1,0 +1,879 @@
+//! `cargo xtask bench [--quick]`: every benchmark of the workspace with one command, and
+//! `docs/benchmarks.md` from the figures.
+//!
+//! Goal IDs and thresholds are those of `shared/reference/perf-anchors.md` §4. Every goal is a
+//! ratio against a reference measured in the same run (the machine is shared and noisy), and the
+//! noisy ones are the median of several rounds that alternate the contenders:
+//!
+//! - J1–J4, E1: the criterion groups of `crates/cyrisma-core/benches/parse.rs` (10 samples each,
+//!   median point estimates from `target/bench/criterion/<group>/<function>/new/estimates.json`);
+//! - J5, J6: the parse-and-export workload of the same benches as whole processes, system
+//!   allocator (`parse`) vs mimalloc (`parse_mimalloc`), alternated, wall time and peak RSS;
+//! - J7: the SDK's typed parse vs `orjson` and `msgspec` on the same file, alternated;
+//! - H1–H3, T1, T3: `crates/cyrisma-transport/benches/transport.rs` against the emulator;
+//! - C1, C2 and the export's peak memory: the `cyrisma` binary, when the CLI builds;
+//! - P1–P5: the Python package, when it is built (otherwise listed as not measured).
+//!
+//! The Python peers are installed with pip into a virtual environment under `target/bench/`.
+//! `--quick` is a smoke run (1 MB document, 20 instances, one round): it checks that every part
+//! of the harness runs and writes `target/bench/benchmarks-quick.md`, judging no figure.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::tidy::workspace_root;
+
+/// The Python packages of the peers.
+const PY_PACKAGES: &[&str] = &["aiohttp", "orjson", "msgspec", "httpx", "uvloop"];
+
+/// One line of the figures table.
+struct Row {
+    id: &'static str,
+    what: String,
+    measured: String,
+    goal: String,
+    result: String,
+}
+
+/// How a goal compares a figure with its threshold.
+#[derive(Clone, Copy)]
+enum Cmp {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Cmp {
+    fn text(self, unit: &str) -> String {
+        match self {
+            Cmp::AtLeast(t) => format!("≥ {t}{unit}"),
+            Cmp::AtMost(t) => format!("≤ {t}{unit}"),
+        }
+    }
+
+    /// "pass", or "FAIL: missed by …".
+    fn judge(self, value: f64, unit: &str) -> String {
+        match self {
+            Cmp::AtLeast(t) if value >= t => "pass".into(),
+            Cmp::AtMost(t) if value <= t => "pass".into(),
+            Cmp::AtLeast(t) => format!("FAIL: {:.0}% short ({value:.3}{unit} vs {t}{unit})", (t - value) / t * 100.0),
+            Cmp::AtMost(t) => format!("FAIL: {:.0}% over ({value:.3}{unit} vs {t}{unit})", (value - t) / t * 100.0),
+        }
+    }
+}
+
+struct Report {
+    quick: bool,
+    rows: Vec<Row>,
+    notes: Vec<String>,
+}
+
+impl Report {
+    fn goal(&mut self, id: &'static str, what: impl Into<String>, value: f64, cmp: Cmp, unit: &str, detail: &str) {
+        let measured =
+            if detail.is_empty() { format!("{value:.3}{unit}") } else { format!("{value:.3}{unit} ({detail})") };
+        let result = if self.quick { "smoke run: not judged".into() } else { cmp.judge(value, unit) };
+        self.rows.push(Row { id, what: what.into(), measured, goal: cmp.text(unit), result });
+    }
+
+    fn info(&mut self, id: &'static str, what: impl Into<String>, measured: String, goal: &str, result: String) {
+        self.rows.push(Row { id, what: what.into(), measured, goal: goal.into(), result });
+    }
+
+    fn missing(&mut self, id: &'static str, what: impl Into<String>, goal: &str, why: impl Into<String>) {
+        self.rows.push(Row {
+            id,
+            what: what.into(),
+            measured: "—".into(),
+            goal: goal.into(),
+            result: format!("not measured: {}", why.into()),
+        });
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut values = values.to_vec();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs a command to completion, failing with its stderr.
+fn output(command: &mut Command) -> Result<String> {
+    // Named without its environment, which may hold the emulator's (fake) secret.
+    let name = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    );
+    let out = command.output().with_context(|| format!("cannot start `{name}`"))?;
+    if !out.status.success() {
+        bail!("`{name}` failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn sh(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Builds the bench binaries (release, `bench` profile) and returns them by target name.
+fn build_benches(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    eprintln!("xtask bench: building the benches (release)");
+    let mut child = Command::new(cargo())
+        .args(["bench", "-p", "cyrisma-core", "-p", "cyrisma-transport", "--no-run"])
+        .args(["--message-format=json-render-diagnostics"])
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo")?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut found = BTreeMap::new();
+    for message in cargo_metadata::Message::parse_stream(BufReader::new(stdout)) {
+        if let cargo_metadata::Message::CompilerArtifact(artifact) = message?
+            && let Some(executable) = artifact.executable
+            && ["parse", "parse_mimalloc", "transport"].contains(&artifact.target.name.as_str())
+        {
+            found.insert(artifact.target.name.clone(), executable.into_std_path_buf());
+        }
+    }
+    let status = child.wait()?;
+    anyhow::ensure!(status.success(), "building the benches failed ({status})");
+    for name in ["parse", "parse_mimalloc", "transport"] {
+        anyhow::ensure!(found.contains_key(name), "cargo did not report the `{name}` bench binary");
+    }
+    Ok(found)
+}
+
+/// Creates the virtual environment with the Python peers; `Err` says why it could not.
+fn python_env(dir: &Path) -> Result<PathBuf> {
+    let venv = dir.join("venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        eprintln!("xtask bench: creating {}", venv.display());
+        let base = ["python3", "python"]
+            .into_iter()
+            .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
+            .ok_or_else(|| anyhow!("no python3 on PATH"))?;
+        output(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
+    }
+    let have = Command::new(&python)
+        .args(["-c", "import aiohttp, orjson, msgspec, httpx"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !have {
+        eprintln!("xtask bench: pip install {}", PY_PACKAGES.join(" "));
+        output(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args(PY_PACKAGES),
+        )?;
+    }
+    Ok(python)
+}
+
+fn json(text: &str) -> Result<serde_json::Value> {
+    let line = text.lines().rev().find(|line| line.trim_start().starts_with('{')).unwrap_or(text);
+    serde_json::from_str(line).with_context(|| format!("not JSON: {text}"))
+}
+
+fn num(value: &serde_json::Value, key: &str) -> Result<f64> {
+    value[key].as_f64().ok_or_else(|| anyhow!("no `{key}` in {value}"))
+}
+
+/// Wall time and peak RSS (KiB, when `/usr/bin/time` exists) of one whole process.
+fn run_process(command: &mut Command) -> Result<(f64, Option<u64>, String)> {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = std::env::temp_dir().join(format!("cyrisma-bench-rss-{}", std::process::id()));
+    let mut wrapped = if time.exists() {
+        let mut wrapped = Command::new(time);
+        wrapped.args(["-f", "%M", "-o"]).arg(&rss_file).arg(command.get_program()).args(command.get_args());
+        for (key, value) in command.get_envs() {
+            if let Some(value) = value {
+                wrapped.env(key, value);
+            }
+        }
+        wrapped
+    } else {
+        std::mem::replace(command, Command::new("true"))
+    };
+    let start = Instant::now();
+    let stdout = output(&mut wrapped)?;
+    let wall = start.elapsed().as_secs_f64();
+    let rss = std::fs::read_to_string(&rss_file).ok().and_then(|text| text.trim().lines().last()?.trim().parse().ok());
+    let _ = std::fs::remove_file(&rss_file);
+    Ok((wall, rss, stdout))
+}
+
+fn estimate_ns(home: &Path, group: &str, function: &str) -> Result<f64> {
+    let path = home.join(group).join(function).join("new/estimates.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)?;
+    value["median"]["point_estimate"].as_f64().ok_or_else(|| anyhow!("no median in {}", path.display()))
+}
+
+/// J1–J4 and E1 from the criterion groups.
+fn criterion_goals(report: &mut Report, exe: &Path, root: &Path, dir: &Path, doc_mb: f64) -> Result<()> {
+    let home = dir.join("criterion");
+    eprintln!("xtask bench: criterion parse groups ({doc_mb} MB document)");
+    let mut command = Command::new(exe);
+    command.arg("--bench").env("CRITERION_HOME", &home).env("CYRISMA_BENCH_DOC_MB", doc_mb.to_string());
+    if report.quick {
+        command.arg("--quick");
+    }
+    let status = command.current_dir(root).stdout(Stdio::null()).status()?;
+    anyhow::ensure!(status.success(), "the criterion parse benches failed ({status})");
+    let mbs = |ns: f64| doc_mb * 1e9 / ns;
+    let pair = |group: &str, a: &str, b: &str| -> Result<(f64, f64)> {
+        Ok((estimate_ns(&home, group, a)?, estimate_ns(&home, group, b)?))
+    };
+    let (typed, value) = pair("j1_typed_vs_value", "sdk_typed", "serde_json_value")?;
+    let detail = format!("{:.0} vs {:.0} MB/s", mbs(typed), mbs(value));
+    report.goal("J1", "typed parse vs `serde_json::Value`", value / typed, Cmp::AtLeast(1.5), "x", &detail);
+    let (production, probe) = pair("j2_production_vs_probe", "production_model", "probe_model")?;
+    let detail = format!("{:.0} vs {:.0} MB/s", mbs(production), mbs(probe));
+    report.goal("J2", "production model vs plain derived model", probe / production, Cmp::AtLeast(0.85), "x", &detail);
+    let (typed, ignored) = pair("j3_typed_vs_ignored", "sdk_typed", "ignored_any")?;
+    let detail = format!("{:.0} vs {:.0} MB/s, system allocator", mbs(typed), mbs(ignored));
+    report.goal("J3", "typed parse vs `IgnoredAny` ceiling", ignored / typed, Cmp::AtLeast(0.20), "x", &detail);
+    let (response, slice) = pair("j4_response_vs_from_slice", "parse_response", "from_slice")?;
+    let detail = format!("{:.0} vs {:.0} MB/s", mbs(response), mbs(slice));
+    report.goal("J4", "`parse_response` vs raw `from_slice`", slice / response, Cmp::AtLeast(0.95), "x", &detail);
+    let (export, parse) = pair("e1_export_vs_parse", "parse_and_export_jsonl", "parse_only")?;
+    let detail = format!("{:.0} vs {:.0} MB/s of input", mbs(export), mbs(parse));
+    report.goal("E1", "parse + JSONL export vs parse alone", parse / export, Cmp::AtLeast(0.75), "x", &detail);
+    Ok(())
+}
+
+/// J5 and J6: whole-process parse + export, system allocator vs mimalloc, alternated.
+fn allocator_goals(
+    report: &mut Report,
+    exes: &BTreeMap<String, PathBuf>,
+    doc: &Path,
+    doc_bytes: f64,
+    rounds: usize,
+) -> Result<String> {
+    eprintln!("xtask bench: allocator A/B (J5, J6), {rounds} rounds");
+    let run = |exe: &Path, mode: &str| -> Result<(f64, Option<u64>)> {
+        let mut command = Command::new(exe);
+        command.env("CYRISMA_BENCH_MODE", mode).env("CYRISMA_BENCH_DOC", doc).env("CYRISMA_BENCH_REPEAT", "1");
+        let (wall, rss, _) = run_process(&mut command)?;
+        Ok((wall, rss))
+    };
+    let (system, mimalloc) = (&exes["parse"], &exes["parse_mimalloc"]);
+    run(system, "export-file")?; // warm the page cache
+    let (mut ratios, mut sys_wall, mut mi_wall, mut sys_rss, mut mi_rss) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let (a, a_rss) = run(system, "export-file")?;
+        let (b, b_rss) = run(mimalloc, "export-file")?;
+        ratios.push(b / a);
+        sys_wall.push(a);
+        mi_wall.push(b);
+        sys_rss.extend(a_rss.map(|kib| kib as f64));
+        mi_rss.extend(b_rss.map(|kib| kib as f64));
+    }
+    let ratio = median(&ratios);
+    // The steady state inside one process (what a long export over many scan details sees).
+    let steady = |exe: &Path| -> Result<f64> {
+        let text = output(
+            Command::new(exe)
+                .env("CYRISMA_BENCH_MODE", "parse-file")
+                .env("CYRISMA_BENCH_DOC", doc)
+                .env("CYRISMA_BENCH_REPEAT", if report.quick { "1" } else { "5" }),
+        )?;
+        num(&json(&text)?, "median_ms")
+    };
+    let (sys_steady, mi_steady) = (steady(system)?, steady(mimalloc)?);
+    let steady_ratio = mi_steady / sys_steady;
+    let choice = if ratio < 0.95 { "mimalloc" } else { "the system allocator" };
+    let detail = format!(
+        "{:.0} vs {:.0} ms wall, median of {rounds}; choose {choice}",
+        median(&mi_wall) * 1e3,
+        median(&sys_wall) * 1e3
+    );
+    report.goal(
+        "J5",
+        "parse + JSONL export process: mimalloc vs system allocator",
+        ratio,
+        Cmp::AtMost(0.75),
+        "x",
+        &detail,
+    );
+    let decision = format!(
+        "J5 allocator decision: mimalloc/system wall = {ratio:.3} on the 50 MB parse + JSONL export (median of {rounds} \
+         alternated whole-process runs): ship {choice} as the CLI's global allocator{}. Inside one process, after a \
+         warm-up, a typed parse takes {mi_steady:.0} ms with mimalloc vs {sys_steady:.0} ms with the system allocator \
+         ({steady_ratio:.2}x): mimalloc wins once its heap is warm and loses on a cold single-document process, so the \
+         choice depends on the workload; the goal is defined on the whole process.",
+        if ratio < 0.95 { "" } else { " (on this whole-process workload mimalloc is slower)" }
+    );
+    if !sys_rss.is_empty() && !mi_rss.is_empty() {
+        let (_, typed_peak) = run(system, "parse-file")?;
+        let (_, value_peak) = run(system, "value-file")?;
+        if let (Some(typed), Some(value)) = (typed_peak, value_peak) {
+            let mib = |kib: u64| kib as f64 / 1024.0;
+            let doc_mib = doc_bytes / 1024.0 / 1024.0;
+            let detail = format!(
+                "typed parse peak {:.0} MiB = {:.2}x the {:.0} MiB document; `Value` {:.0} MiB; export process {:.0} MiB system, {:.0} MiB mimalloc",
+                mib(typed),
+                mib(typed) / doc_mib,
+                doc_mib,
+                mib(value),
+                median(&sys_rss) / 1024.0,
+                median(&mi_rss) / 1024.0
+            );
+            report.goal(
+                "J6",
+                "peak RSS of the typed parse vs `Value` parse",
+                typed as f64 / value as f64,
+                Cmp::AtMost(0.5),
+                "x",
+                &detail,
+            );
+        }
+    } else {
+        report.missing(
+            "J6",
+            "peak RSS of the typed parse",
+            "≤ 3.0x document, ≤ 0.5x `Value`",
+            "/usr/bin/time is not installed",
+        );
+    }
+    Ok(decision)
+}
+
+/// J7: the SDK's typed parse vs orjson and msgspec on the same file, alternated.
+fn python_parse_goal(
+    report: &mut Report,
+    exe: &Path,
+    python: &Path,
+    script: &Path,
+    doc: &Path,
+    rounds: usize,
+    allocator: &str,
+) -> Result<()> {
+    eprintln!("xtask bench: J7 (Rust typed parse vs orjson, msgspec), {rounds} rounds");
+    let repeat = if report.quick { "1" } else { "5" };
+    let (mut vs_msgspec, mut vs_orjson, mut rust_ms, mut msgspec_ms, mut orjson_ms) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let rust = json(&output(
+            Command::new(exe)
+                .env("CYRISMA_BENCH_MODE", "parse-file")
+                .env("CYRISMA_BENCH_DOC", doc)
+                .env("CYRISMA_BENCH_REPEAT", repeat),
+        )?)?;
+        let py = json(&output(Command::new(python).arg(script).arg(doc).arg(repeat))?)?;
+        let r = num(&rust, "median_ms")?;
+        let (m, o) = (num(&py, "msgspec_typed_ms")?, num(&py, "orjson_ms")?);
+        vs_msgspec.push(m / r);
+        vs_orjson.push(o / r);
+        rust_ms.push(r);
+        msgspec_ms.push(m);
+        orjson_ms.push(o);
+    }
+    let detail = format!(
+        "{:.0} ms Rust ({allocator}) vs {:.0} ms msgspec typed Struct, median of {rounds}",
+        median(&rust_ms),
+        median(&msgspec_ms)
+    );
+    report.goal(
+        "J7",
+        "typed parse vs `msgspec` typed decode, same file",
+        median(&vs_msgspec),
+        Cmp::AtLeast(1.5),
+        "x",
+        &detail,
+    );
+    let detail = format!("{:.0} ms Rust vs {:.0} ms `orjson.loads`", median(&rust_ms), median(&orjson_ms));
+    report.goal("J7", "typed parse vs `orjson.loads`, same file", median(&vs_orjson), Cmp::AtLeast(2.5), "x", &detail);
+    Ok(())
+}
+
+/// H1–H3, T1, T3 from the transport bench binary.
+fn transport_goals(report: &mut Report, exe: &Path, python: Option<&Path>, root: &Path, dir: &Path) -> Result<()> {
+    eprintln!("xtask bench: transport against the emulator (H1–H3, T1, T3)");
+    let out = dir.join("transport.json");
+    let mut command = Command::new(exe);
+    command.arg("--json").arg(&out).current_dir(root);
+    if report.quick {
+        command.arg("--quick");
+    }
+    if let Some(python) = python {
+        command.arg("--python").arg(python).arg("--script").arg(root.join("xtask/bench/aiohttp_fanout.py"));
+    }
+    let status = command.status()?;
+    anyhow::ensure!(status.success(), "the transport bench failed ({status})");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    let rounds = num(&v, "rounds")?;
+    let detail = format!(
+        "{:.0} vs {:.0} req/s; client CPU per request {:.2}x bare; median of {rounds}",
+        num(&v, "h1_sdk_rps")?,
+        num(&v, "h1_bare_rps")?,
+        num(&v, "h1_cpu_ratio")?
+    );
+    report.goal("H1", "1 host, 64 in flight: SDK vs bare hyper", num(&v, "h1_ratio")?, Cmp::AtLeast(0.9), "x", &detail);
+    let detail = format!("median latency {:.1} vs {:.1} µs", num(&v, "h2_sdk_us")?, num(&v, "h2_bare_us")?);
+    report.goal(
+        "H2",
+        "1 in flight: added latency over bare hyper",
+        num(&v, "h2_added_us")?,
+        Cmp::AtMost(15.0),
+        " µs",
+        &detail,
+    );
+    let instances = num(&v, "h3_instances")?;
+    let detail = format!(
+        "{instances:.0} instances × 2 calls: {:.0} vs {:.0} ms",
+        num(&v, "h3_sdk_s")? * 1e3,
+        num(&v, "h3_bare_s")? * 1e3
+    );
+    report.goal("H3", "fan-out report vs bare hyper", num(&v, "h3_ratio_bare")?, Cmp::AtLeast(0.9), "x", &detail);
+    match (v.get("h3_ratio_aiohttp").and_then(|x| x.as_f64()), v.get("h3_aiohttp_s").and_then(|x| x.as_f64())) {
+        (Some(ratio), Some(seconds)) => {
+            let detail = format!("{:.0} ms aiohttp vs {:.0} ms SDK", seconds * 1e3, num(&v, "h3_sdk_s")? * 1e3);
+            report.goal("H3", "fan-out report vs Python aiohttp", ratio, Cmp::AtLeast(5.0), "x", &detail);
+        }
+        _ => {
+            report.missing("H3", "fan-out report vs Python aiohttp", "≥ 5x", "the Python peers could not be installed")
+        }
+    }
+    let (hs_rate, client_cpu) = (num(&v, "t1_client_handshakes_per_s")?, num(&v, "t1_client_cpu_us_per_instance")?);
+    let detail = format!(
+        "{:.0} instances/s vs {hs_rate:.0} client handshakes/s; per instance: client CPU {client_cpu:.0} µs \
+         (handshake alone {:.0} µs, so {:.2}x by client CPU), emulator CPU {:.0} µs, wall {:.0} µs",
+        num(&v, "t1_instances_per_s")?,
+        1e6 / hs_rate,
+        1e6 / hs_rate / client_cpu,
+        num(&v, "t1_emulator_cpu_us_per_instance")?,
+        1e6 / num(&v, "t1_instances_per_s")?
+    );
+    report.goal(
+        "T1",
+        "TLS fan-out, new connection per instance, vs in-process handshake rate",
+        num(&v, "t1_ratio")?,
+        Cmp::AtLeast(0.5),
+        "x",
+        &detail,
+    );
+    let loads = num(&v, "t3_tls_config_loads_per_client")?;
+    let result = if report.quick {
+        "smoke run: not judged".to_owned()
+    } else if loads == 1.0 {
+        "pass".to_owned()
+    } else {
+        format!("FAIL: {loads} loads")
+    };
+    report.info("T3", "TLS configuration loads per client, whole TLS fan-out", format!("{loads}"), "= 1", result);
+    Ok(())
+}
+
+/// An emulator process (plain HTTP) and the variables a client needs.
+struct EmulatorProcess {
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+impl EmulatorProcess {
+    fn start(exe: &Path, instances: u32) -> Result<Self> {
+        let organizations = (instances / 20).max(1).to_string();
+        let mut child = Command::new(exe)
+            .args(["--no-tls", "--listen", "127.0.0.1:0", "--instances", &instances.to_string()])
+            .args(["--organizations", &organizations, "--scans-per-instance", "4", "--assets-per-scan", "25"])
+            .args(["--provisioning-delay", "0", "--seed", "7"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start the emulator")?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut env = Vec::new();
+        // The emulator prints its `export` lines, then serves; read until the secret (the last).
+        for line in BufReader::new(stdout).lines().take(16) {
+            let line = line?;
+            if let Some((name, value)) = line.strip_prefix("export ").and_then(|rest| rest.split_once('=')) {
+                let value = value.trim_matches('\'').to_owned();
+                let last = name == "CYRISMA_API_SECRET";
+                env.push((name.to_owned(), value));
+                if last {
+                    break;
+                }
+            }
+        }
+        anyhow::ensure!(env.iter().any(|(name, _)| name == "CYRISMA_API_SECRET"), "the emulator printed no variables");
+        Ok(Self { child, env })
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Median wall time of `runs` alternated runs of two commands (after 2 warm-ups each).
+fn paired_startup(a: &mut Command, b: &mut Command, runs: usize) -> Result<(f64, f64)> {
+    let time = |command: &mut Command| -> Result<f64> {
+        let start = Instant::now();
+        let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        anyhow::ensure!(status.success(), "`{}` failed ({status})", command.get_program().to_string_lossy());
+        Ok(start.elapsed().as_secs_f64())
+    };
+    for _ in 0..2 {
+        time(a)?;
+        time(b)?;
+    }
+    let (mut ta, mut tb) = (vec![], vec![]);
+    for _ in 0..runs {
+        ta.push(time(a)?);
+        tb.push(time(b)?);
+    }
+    Ok((median(&ta), median(&tb)))
+}
+
+/// C1, C2 and the export's peak memory, when the CLI builds.
+fn cli_goals(report: &mut Report, root: &Path, dir: &Path, python: Option<&Path>) -> Result<()> {
+    const C1: &str = "`cyrisma --version` vs `python -c pass`";
+    const C2: &str = "`cyrisma report` up to ready-to-send vs a Python click + httpx CLI";
+    const EXPORT: &str = "`cyrisma export findings` peak RSS, 1,000 vs 100 instances";
+    if !root.join("crates/cyrisma-cli/Cargo.toml").exists() {
+        for (id, what, goal) in [("C1", C1, "≤ 0.15x"), ("C2", C2, "≤ 0.05x"), ("EXP", EXPORT, "≤ 1.3x")] {
+            report.missing(id, what, goal, "cyrisma-cli is not built yet");
+        }
+        return Ok(());
+    }
+    // The smoke run uses the debug binaries `cargo test` builds anyway; figures need release.
+    let (profile, flag) = if report.quick { ("debug", "--profile=dev") } else { ("release", "--release") };
+    eprintln!("xtask bench: building the CLI and the emulator ({profile})");
+    let built = Command::new(cargo())
+        .args(["build", flag, "-p", "cyrisma-cli", "-p", "cyrisma-emulator"])
+        .current_dir(root)
+        .status()?;
+    let target = root.join("target").join(profile);
+    let (cli, emulator) = (target.join("cyrisma"), target.join("cyrisma-emulator"));
+    if !built.success() || !cli.exists() {
+        for (id, what, goal) in [("C1", C1, "≤ 0.15x"), ("C2", C2, "≤ 0.05x"), ("EXP", EXPORT, "≤ 1.3x")] {
+            report.missing(id, what, goal, "cyrisma-cli does not build yet");
+        }
+        return Ok(());
+    }
+    match python {
+        Some(python) => {
+            // The interpreter itself, not a venv or pyenv shim in front of it.
+            let base = output(Command::new(python).args(["-c", "import sys; print(sys._base_executable)"]))?;
+            let runs = if report.quick { 3 } else { 20 };
+            let (cli_s, py_s) = paired_startup(
+                Command::new(&cli).arg("--version"),
+                Command::new(base.trim()).args(["-c", "pass"]),
+                runs,
+            )?;
+            let detail = format!("{:.2} vs {:.2} ms, median of {runs} alternated runs", cli_s * 1e3, py_s * 1e3);
+            report.goal("C1", C1, cli_s / py_s, Cmp::AtMost(0.15), "x", &detail);
+        }
+        None => report.missing("C1", C1, "≤ 0.15x", "no Python interpreter"),
+    }
+    report.missing(
+        "C2",
+        C2,
+        "≤ 0.05x",
+        "the CLI has no offline ready-to-send mode to time, and the Python click + httpx reference CLI is not written",
+    );
+
+    let sizes: [u32; 2] = if report.quick { [5, 20] } else { [100, 1000] };
+    let mut peaks = vec![];
+    for instances in sizes {
+        eprintln!("xtask bench: cyrisma export findings over {instances} instances");
+        let server = EmulatorProcess::start(&emulator, instances)?;
+        let out = dir.join(format!("findings-{instances}.jsonl"));
+        let config_dir = dir.join("cli-config");
+        std::fs::create_dir_all(&config_dir)?;
+        let mut command = Command::new(&cli);
+        command
+            .args(["export", "findings", "--format", "jsonl", "--out"])
+            .arg(&out)
+            .env("CYRISMA_CONFIG_DIR", &config_dir)
+            .env("CYRISMA_NO_PROGRESS", "true")
+            .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (wall, rss, _) = run_process(&mut command)?;
+        let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        let _ = std::fs::remove_file(&out);
+        peaks.push((instances, wall, rss, bytes));
+    }
+    match (peaks[0].2, peaks[1].2) {
+        (Some(small), Some(large)) => {
+            let detail = format!(
+                "{} instances: {:.1} MiB peak, {:.1} s, {:.1} MB written; {} instances: {:.1} MiB, {:.1} s, {:.1} MB",
+                peaks[0].0,
+                small as f64 / 1024.0,
+                peaks[0].1,
+                peaks[0].3 as f64 / 1e6,
+                peaks[1].0,
+                large as f64 / 1024.0,
+                peaks[1].1,
+                peaks[1].3 as f64 / 1e6
+            );
+            report.goal("EXP", EXPORT, large as f64 / small as f64, Cmp::AtMost(1.3), "x", &detail);
+        }
+        _ => report.missing("EXP", EXPORT, "≤ 1.3x", "/usr/bin/time is not installed"),
+    }
+    Ok(())
+}
+
+/// P1–P5: the Python package. P2 and P3 run when its extension is built in the tree
+/// (`bindings/python/python/cyrisma/_cyrisma.abi3.so`, from the package's own build).
+fn python_package_goals(report: &mut Report, root: &Path, python: Option<&Path>, doc: &Path) -> Result<()> {
+    let not_wired = "this harness does not build the wheel (a several-minute maturin build on 2 cores) and has no \
+                     probe for it yet; the package landed while this harness was written";
+    report.missing("P1", "binding call overhead vs a Python `def`", "≤ 1.6x and ≤ 100 ns", not_wired);
+    let package = root.join("bindings/python/python");
+    let built = package.join("cyrisma/_cyrisma.abi3.so").exists();
+    let measured = match python {
+        Some(python) if built => {
+            eprintln!("xtask bench: Python package parse (P2, P3)");
+            let repeat = if report.quick { "1" } else { "5" };
+            output(
+                Command::new(python)
+                    .arg(root.join("xtask/bench/py_binding.py"))
+                    .arg(doc)
+                    .arg(repeat)
+                    .env("PYTHONPATH", &package),
+            )
+            .and_then(|text| json(&text))
+        }
+        Some(_) => Err(anyhow!("the extension is not built in bindings/python/python/cyrisma")),
+        None => Err(anyhow!("no Python interpreter")),
+    };
+    match measured {
+        Ok(v) => {
+            let (serial, threads) = (num(&v, "serial_ms")?, num(&v, "threads_ms")?);
+            let detail = format!("{serial:.0} ms serial vs {threads:.0} ms in two threads");
+            report.goal(
+                "P2",
+                "two threads parsing vs serial (GIL released)",
+                serial / threads,
+                Cmp::AtLeast(1.4),
+                "x",
+                &detail,
+            );
+            let (parsed, orjson) = (num(&v, "cyrisma_ms")?, num(&v, "orjson_ms")?);
+            let detail = format!("`ScanDetail.from_json` {parsed:.0} ms vs `orjson.loads` {orjson:.0} ms");
+            report.goal(
+                "P3",
+                "typed scan detail, not materialised, vs `orjson.loads`",
+                orjson / parsed,
+                Cmp::AtLeast(2.0),
+                "x",
+                &detail,
+            );
+            match v.get("to_dict_ms").and_then(serde_json::Value::as_f64) {
+                Some(dicts) => {
+                    let detail = format!("`from_json(...).to_dict()` {dicts:.0} ms vs `orjson.loads` {orjson:.0} ms");
+                    report.goal(
+                        "P3",
+                        "typed scan detail as dicts vs `orjson.loads`",
+                        orjson / dicts,
+                        Cmp::AtLeast(0.8),
+                        "x",
+                        &detail,
+                    );
+                }
+                None => report.missing("P3", "typed scan detail as dicts vs `orjson.loads`", "≥ 0.8x", "no `to_dict`"),
+            }
+        }
+        Err(error) => {
+            let why = format!("{error:#}");
+            report.missing("P2", "two threads parsing vs serial (GIL released)", "≥ 1.4x", why.clone());
+            report.missing("P3", "typed scan detail vs `orjson.loads`", "≥ 0.8x (dicts), ≥ 2x (not materialised)", why);
+        }
+    }
+    report.missing("P4", "blocking call latency vs `httpx.Client`", "≤ 0.3x", not_wired);
+    report.missing("P5", "async fan-out vs aiohttp", "≥ 3x", not_wired);
+    Ok(())
+}
+
+fn machine(root: &Path) -> Vec<(String, String)> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("model name").map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown".into());
+    let python = Command::new("python3")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let git = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    vec![
+        ("date".into(), sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
+        ("load average at the end (1, 5, 15 min)".into(), format!("{load} (other work shares this machine)")),
+        ("commit".into(), format!("{git} (plus the working tree's changes)")),
+        ("cpu".into(), format!("{} × {model}", sh("nproc", &[]))),
+        ("memory".into(), memory),
+        ("kernel".into(), sh("uname", &["-sr"])),
+        ("rustc".into(), sh("rustc", &["--version"])),
+        ("python".into(), python),
+        (
+            "build".into(),
+            format!(
+                "`bench` profile (release: opt-level 3, debug line tables), RUSTFLAGS=`{}` (no target-cpu), \
+                 system allocator unless a row says mimalloc; rustls with ring; criterion 0.7, 10 samples per function",
+                std::env::var("RUSTFLAGS").unwrap_or_default()
+            ),
+        ),
+    ]
+}
+
+fn render(report: &Report, machine: &[(String, String)], notes: &[String]) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "# Benchmarks\n");
+    let _ = writeln!(
+        text,
+        "Generated by `cargo xtask bench`{}. Do not edit by hand: run it again. Goal IDs and thresholds are those of \
+         `shared/reference/perf-anchors.md` §4; every figure is a ratio against a reference measured in the same run, \
+         because absolute figures on this shared 2-core VM move by ±15–30% between runs.\n",
+        if report.quick { " --quick (a smoke run: tiny sizes, one round, nothing judged)" } else { "" }
+    );
+    let _ = writeln!(text, "## Machine\n");
+    for (key, value) in machine {
+        let _ = writeln!(text, "- {key}: {value}");
+    }
+    let _ = writeln!(text, "\n## Figures\n");
+    let _ = writeln!(text, "| ID | What | Measured | Goal | Result |");
+    let _ = writeln!(text, "| --- | --- | --- | --- | --- |");
+    for row in &report.rows {
+        let _ = writeln!(text, "| {} | {} | {} | {} | {} |", row.id, row.what, row.measured, row.goal, row.result);
+    }
+    let _ = writeln!(text, "\n## Notes\n");
+    for note in notes.iter().chain(&report.notes) {
+        let _ = writeln!(text, "- {note}");
+    }
+    text
+}
+
+/// Runs everything and writes the report.
+pub(crate) fn run(quick: bool) -> Result<()> {
+    let started = Instant::now();
+    let root = workspace_root();
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut report = Report { quick, rows: vec![], notes: vec![] };
+    let exes = build_benches(&root)?;
+    let python = match python_env(&dir) {
+        Ok(python) => Some(python),
+        Err(error) => {
+            report.notes.push(format!("The Python peers could not be installed: {error:#}."));
+            None
+        }
+    };
+    let rounds = if quick { 1 } else { 5 };
+    let doc_mb = if quick { 1.0 } else { 50.0 };
+
+    // The document, written once for the whole-process and Python goals.
+    let doc = dir.join(if quick { "scan1.json" } else { "scan50.json" });
+    output(
+        Command::new(&exes["parse"])
+            .env("CYRISMA_BENCH_MODE", "write-doc")
+            .env("CYRISMA_BENCH_DOC", &doc)
+            .env("CYRISMA_BENCH_DOC_MB", doc_mb.to_string()),
+    )?;
+    let doc_bytes = std::fs::metadata(&doc)?.len() as f64;
+
+    criterion_goals(&mut report, &exes["parse"], &root, &dir, doc_mb)?;
+    let decision = allocator_goals(&mut report, &exes, &doc, doc_bytes, rounds)?;
+    let cli_main = std::fs::read_to_string(root.join("crates/cyrisma-cli/src/main.rs")).unwrap_or_default();
+    let (j7_exe, allocator) = if cli_main.contains("global_allocator") && cli_main.to_lowercase().contains("mimalloc") {
+        (&exes["parse_mimalloc"], "mimalloc, as the CLI ships")
+    } else {
+        (&exes["parse"], "system allocator, as the CLI ships")
+    };
+    match &python {
+        Some(python) => {
+            let script = root.join("xtask/bench/py_parse.py");
+            python_parse_goal(&mut report, j7_exe, python, &script, &doc, rounds.min(3), allocator)?;
+        }
+        None => {
+            report.missing(
+                "J7",
+                "typed parse vs `msgspec`, same file",
+                "≥ 1.5x",
+                "the Python peers could not be installed",
+            );
+        }
+    }
+    report.missing("E2", "typed → Parquet vs pyarrow", "≤ 1.0x", "no Arrow/Parquet export ships");
+    transport_goals(&mut report, &exes["transport"], python.as_deref(), &root, &dir)?;
+    report.missing(
+        "T2",
+        "TLS fan-out with ≥ 10 requests per instance vs TLS keep-alive single host",
+        "≥ 0.35x",
+        "not part of this harness yet (T1 covers the handshake-bound case)",
+    );
+    cli_goals(&mut report, &root, &dir, python.as_deref())?;
+    python_package_goals(&mut report, &root, python.as_deref(), &doc)?;
+
+    let mut notes = vec![
+        decision,
+        "Noise: this is a 2-vCPU VM shared with other work; runs move by ±15–30%. Whole-process and network goals \
+         are medians of alternated rounds (A, B, A, B, …), criterion goals are ratios of 10-sample medians taken \
+         one after the other in one process."
+            .to_owned(),
+        "H1–H3 use plain HTTP on loopback (TLS is not what they measure); T1 uses TLS 1.3 with a distinct host name per \
+         instance, so every instance costs a new connection and a full handshake. The emulator runs in the bench \
+         process on its own one-thread runtime and the clients on a one-thread runtime, so each side has about one \
+         core; nothing is pinned. The emulator does real work per request (routing, token and instance checks, \
+         generated JSON), so these ratios bound the SDK's overhead only where the client side is the bottleneck; \
+         H1 also reports the client thread's CPU per request against the bare client's."
+            .to_owned(),
+        "H3's aiohttp time runs from its login to its last answer (interpreter start-up and imports excluded); the \
+         Rust times run from building the client to the last answer. uvloop is used when it installs."
+            .to_owned(),
+        "The document is generated deterministically (`crates/cyrisma-core/benches/support/scan_doc.rs`): IP assets \
+         with vulnerabilities and open ports, every tenth a web application with flaws; strings with quotes, new \
+         lines and non-ASCII text. It sends only keys the model knows, as the emulator does."
+            .to_owned(),
+        format!("This run took {:.0} s (builds included).", started.elapsed().as_secs_f64()),
+    ];
+    if quick {
+        notes.push("Smoke run: figures are printed so the harness is checked end to end, and judged nowhere.".into());
+    }
+    let text = render(&report, &machine(&root), &notes);
+    let path = if quick { dir.join("benchmarks-quick.md") } else { root.join("docs/benchmarks.md") };
+    std::fs::write(&path, &text)?;
+    eprintln!("{text}");
+    eprintln!("xtask bench: wrote {}", path.display());
+    Ok(())
+}
