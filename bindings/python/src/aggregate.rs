@@ -75,20 +75,8 @@ pub(crate) struct ExportSummary {
     pub(crate) errors: Vec<InstanceFailure>,
 }
 
-/// One line of the usage: an instance, an organization's total, or the grand total.
-#[derive(Clone, Debug, Default, Serialize)]
-pub(crate) struct UsageRow {
-    pub(crate) scope: &'static str,
-    pub(crate) id: Option<String>,
-    pub(crate) name: Option<String>,
-    pub(crate) organization_id: Option<String>,
-    pub(crate) endpoints: u64,
-    pub(crate) instances: u64,
-    pub(crate) standard: u64,
-    pub(crate) consulting: u64,
-    pub(crate) suspended: u64,
-    pub(crate) users: Option<u64>,
-}
+/// One line of the usage, computed by the core (the same figures as `cyrisma usage`).
+pub(crate) use cyrisma_core::usage::UsageRow;
 
 /// One finding of the export (the CLI's `export findings` columns).
 #[derive(Clone, Debug, Serialize)]
@@ -490,91 +478,10 @@ pub(crate) async fn export_findings(
 
 // ----- usage -----
 
-fn instance_row(instance: &Instance) -> UsageRow {
-    let consulting = instance.is_consulting.unwrap_or(false);
-    UsageRow {
-        scope: "instance",
-        id: Some(instance.instance_id.clone()),
-        name: instance.name.clone(),
-        organization_id: instance.parent_id.clone(),
-        endpoints: instance.number_of_endpoints.unwrap_or(0),
-        instances: 1,
-        standard: u64::from(!consulting),
-        consulting: u64::from(consulting),
-        suspended: u64::from(instance.is_suspended()),
-        users: None,
-    }
-}
-
-fn add(total: &mut UsageRow, row: &UsageRow) {
-    total.endpoints += row.endpoints;
-    total.instances += row.instances;
-    total.standard += row.standard;
-    total.consulting += row.consulting;
-    total.suspended += row.suspended;
-}
-
-/// Rows grouped by organization: its instances, then its total; the grand total last (unless
-/// one organization was asked for).
-fn usage_rows(
-    instances: &[Instance],
-    users_per_org: &BTreeMap<String, u64>,
-    all_users: u64,
-    only: Option<&str>,
-) -> Vec<UsageRow> {
-    let organizations: BTreeMap<&str, &Instance> = instances
-        .iter()
-        .filter(|instance| instance.is_organization())
-        .map(|instance| (instance.instance_id.as_str(), instance))
-        .collect();
-    let mut groups: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
-    for org in organizations.keys() {
-        groups.entry((*org).to_owned()).or_default();
-    }
-    for instance in instances.iter().filter(|instance| !instance.is_organization()) {
-        groups.entry(instance.parent_id.clone().unwrap_or_default()).or_default().push(instance);
-    }
-    let mut rows = Vec::new();
-    let mut grand = UsageRow { scope: "total", users: Some(all_users), ..UsageRow::default() };
-    for (org_id, mut members) in groups {
-        if only.is_some_and(|only| only != org_id) {
-            continue;
-        }
-        members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-        let org = organizations.get(org_id.as_str());
-        let mut total = UsageRow {
-            scope: "organization",
-            id: (!org_id.is_empty()).then(|| org_id.clone()),
-            name: org.and_then(|org| org.name.clone()),
-            organization_id: org.and_then(|org| org.parent_id.clone()),
-            endpoints: org.and_then(|org| org.number_of_endpoints).unwrap_or(0),
-            users: Some(users_per_org.get(&org_id).copied().unwrap_or(0)),
-            ..UsageRow::default()
-        };
-        for member in members {
-            let row = instance_row(member);
-            add(&mut total, &row);
-            rows.push(row);
-        }
-        add(&mut grand, &total);
-        rows.push(total);
-    }
-    if only.is_none() {
-        rows.push(grand);
-    }
-    rows
-}
-
 /// `client.usage()`.
 pub(crate) async fn usage(client: Client, organization: Option<String>) -> Result<Vec<UsageRow>, Failure> {
     let (instances, users) = futures_util::future::try_join(client.instances().list(), client.users().list()).await?;
-    let mut users_per_org: BTreeMap<String, u64> = BTreeMap::new();
-    for user in &users {
-        if let Some(org) = &user.instance_id {
-            *users_per_org.entry(org.clone()).or_default() += 1;
-        }
-    }
-    Ok(usage_rows(&instances, &users_per_org, users.len() as u64, organization.as_deref().map(str::trim)))
+    Ok(cyrisma_core::usage::usage_rows(&instances, &users, organization.as_deref().map(str::trim)))
 }
 
 // ----- Python views -----

@@ -16,6 +16,7 @@
 //! - [`session`]: when to log in, refresh, and (re-)authenticate instances.
 //! - [`retry`]: whether and when to retry a failed attempt.
 //! - [`host`]: validation of instance host names from server data.
+//! - [`usage`]: usage figures derived from the structure and user listings.
 //! - [`webhook`]: provisional webhook signature signing and verification.
 //! - [`assumed`]: every choice the contract marks \[ASSUMED\], in one place.
 //!
@@ -41,6 +42,7 @@ pub mod retry;
 pub mod secret;
 pub mod session;
 pub mod types;
+pub mod usage;
 pub mod webhook;
 pub mod wire;
 

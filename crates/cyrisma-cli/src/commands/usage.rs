@@ -2,10 +2,8 @@
 //! consulting and suspended instance counts; users per organization. Derived from the structure
 //! listing and the user listing, as the contract prescribes (no usage endpoint is published).
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
-use cyrisma_core::types::Instance;
+use cyrisma_core::usage::usage_rows;
 
 use crate::args::UsageArgs;
 use crate::commands::Context;
@@ -17,162 +15,27 @@ pub(crate) async fn run(context: &Context, args: UsageArgs) -> anyhow::Result<()
     let (instances, users) = futures_util::future::try_join(client.instances().list(), client.users().list())
         .await
         .context("cannot read the structure and the users")?;
-    let mut users_per_org: BTreeMap<String, u64> = BTreeMap::new();
-    for user in &users {
-        if let Some(org) = &user.instance_id {
-            *users_per_org.entry(org.clone()).or_default() += 1;
-        }
-    }
-    let rows = usage_rows(&instances, &users_per_org, users.len() as u64, args.organization.as_deref());
+    let rows: Vec<UsageRow> =
+        usage_rows(&instances, &users, args.organization.as_deref()).into_iter().map(UsageRow::from).collect();
     if rows.is_empty() {
         context.ui.note("no organization matches");
     }
     context.out.rows(&rows)
 }
 
-fn instance_row(instance: &Instance) -> UsageRow {
-    let consulting = instance.is_consulting.unwrap_or(false);
-    UsageRow {
-        scope: "instance",
-        id: Some(instance.instance_id.clone()),
-        name: instance.name.clone(),
-        organization_id: instance.parent_id.clone(),
-        endpoints: instance.number_of_endpoints.unwrap_or(0),
-        instances: 1,
-        standard: u64::from(!consulting),
-        consulting: u64::from(consulting),
-        suspended: u64::from(instance.is_suspended()),
-        users: None,
-    }
-}
-
-fn add(total: &mut UsageRow, row: &UsageRow) {
-    total.endpoints += row.endpoints;
-    total.instances += row.instances;
-    total.standard += row.standard;
-    total.consulting += row.consulting;
-    total.suspended += row.suspended;
-}
-
-/// Rows grouped by organization: each organization's instances, then its total; the grand total
-/// last (unless one organization was asked for).
-fn usage_rows(
-    instances: &[Instance],
-    users_per_org: &BTreeMap<String, u64>,
-    all_users: u64,
-    only: Option<&str>,
-) -> Vec<UsageRow> {
-    let organizations: BTreeMap<&str, &Instance> = instances
-        .iter()
-        .filter(|instance| instance.is_organization())
-        .map(|instance| (instance.instance_id.as_str(), instance))
-        .collect();
-    let mut groups: BTreeMap<String, Vec<&Instance>> = BTreeMap::new();
-    for org in organizations.keys() {
-        groups.entry((*org).to_owned()).or_default();
-    }
-    for instance in instances.iter().filter(|instance| !instance.is_organization()) {
-        groups.entry(instance.parent_id.clone().unwrap_or_default()).or_default().push(instance);
-    }
-    let mut rows = Vec::new();
-    let mut grand = UsageRow {
-        scope: "total",
-        id: None,
-        name: None,
-        organization_id: None,
-        endpoints: 0,
-        instances: 0,
-        standard: 0,
-        consulting: 0,
-        suspended: 0,
-        users: Some(all_users),
-    };
-    for (org_id, mut members) in groups {
-        if only.is_some_and(|only| only != org_id) {
-            continue;
+impl From<cyrisma_core::usage::UsageRow> for UsageRow {
+    fn from(row: cyrisma_core::usage::UsageRow) -> Self {
+        UsageRow {
+            scope: row.scope,
+            id: row.id,
+            name: row.name,
+            organization_id: row.organization_id,
+            endpoints: row.endpoints,
+            instances: row.instances,
+            standard: row.standard,
+            consulting: row.consulting,
+            suspended: row.suspended,
+            users: row.users,
         }
-        members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-        let org = organizations.get(org_id.as_str());
-        let mut total = UsageRow {
-            scope: "organization",
-            id: (!org_id.is_empty()).then(|| org_id.clone()),
-            name: org.and_then(|org| org.name.clone()),
-            organization_id: org.and_then(|org| org.parent_id.clone()),
-            endpoints: org.and_then(|org| org.number_of_endpoints).unwrap_or(0),
-            instances: 0,
-            standard: 0,
-            consulting: 0,
-            suspended: 0,
-            users: Some(users_per_org.get(&org_id).copied().unwrap_or(0)),
-        };
-        for member in members {
-            let row = instance_row(member);
-            add(&mut total, &row);
-            rows.push(row);
-        }
-        grand.endpoints += total.endpoints;
-        grand.instances += total.instances;
-        grand.standard += total.standard;
-        grand.consulting += total.consulting;
-        grand.suspended += total.suspended;
-        rows.push(total);
-    }
-    if only.is_none() {
-        rows.push(grand);
-    }
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use cyrisma_core::types::{InstanceStatus, InstanceType};
-
-    use super::*;
-
-    fn instance(id: &str, kind: InstanceType, parent: Option<&str>, endpoints: u64) -> Instance {
-        Instance {
-            instance_id: id.into(),
-            instance_type: Some(kind),
-            parent_id: parent.map(str::to_owned),
-            number_of_endpoints: Some(endpoints),
-            ..Instance::default()
-        }
-    }
-
-    #[test]
-    fn endpoints_add_up_per_organization_and_in_total() {
-        let mut suspended = instance("cc3", InstanceType::Standard, Some("org1"), 7);
-        suspended.status = Some(InstanceStatus::Suspended);
-        suspended.is_consulting = Some(true);
-        let instances = vec![
-            instance("org1", InstanceType::Msp, None, 0),
-            instance("cc1", InstanceType::Standard, Some("org1"), 10),
-            suspended,
-            instance("cc2", InstanceType::Standard, Some("org2"), 5),
-            instance("org2", InstanceType::Mssp, None, 1),
-        ];
-        let users = BTreeMap::from([("org1".to_owned(), 2)]);
-        let rows = usage_rows(&instances, &users, 3, None);
-        let summary: Vec<String> = rows
-            .iter()
-            .map(|row| {
-                format!(
-                    "{} {:?} endpoints={} instances={} consulting={} suspended={} users={:?}",
-                    row.scope, row.id, row.endpoints, row.instances, row.consulting, row.suspended, row.users
-                )
-            })
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                "instance Some(\"cc1\") endpoints=10 instances=1 consulting=0 suspended=0 users=None",
-                "instance Some(\"cc3\") endpoints=7 instances=1 consulting=1 suspended=1 users=None",
-                "organization Some(\"org1\") endpoints=17 instances=2 consulting=1 suspended=1 users=Some(2)",
-                "instance Some(\"cc2\") endpoints=5 instances=1 consulting=0 suspended=0 users=None",
-                "organization Some(\"org2\") endpoints=6 instances=1 consulting=0 suspended=0 users=Some(0)",
-                "total None endpoints=23 instances=3 consulting=1 suspended=1 users=Some(3)",
-            ]
-        );
-        assert_eq!(usage_rows(&instances, &users, 3, Some("org2")).len(), 2);
     }
 }
