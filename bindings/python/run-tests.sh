@@ -7,7 +7,8 @@
 #    backend from PyPI and cargo builds the abi3 extension in release mode;
 # 4. pytest on tests/, mypy --strict on the examples and the package, and stubtest on the
 #    installed package against the hand-written stubs;
-# 5. the P3 speed probe (scan detail vs orjson), which fails only with CYRISMA_PERF_STRICT=1.
+# 5. the P3 speed probe (scan detail vs orjson), which fails only with CYRISMA_PERF_STRICT=1, and
+#    the P1-P5 probes in quick mode (a smoke check; peers that are not installed report null).
 #
 # Exits non-zero as soon as a step fails. Needs Python >= 3.10 with venv and pip, cargo, and
 # network access to PyPI and crates.io (or their caches).
@@ -49,5 +50,8 @@ step "stubtest (the installed package against its stubs)"
 
 step "P3 speed probe"
 "$py" benches/scan_detail.py
+
+step "P1-P5 probes, quick mode (checks that they run; the figures come from cargo xtask bench)"
+"$py" benches/probes.py --quick
 
 step "all python checks passed"

@@ -12,11 +12,14 @@
 //! - J7: the SDK's typed parse vs `orjson` and `msgspec` on the same file, alternated;
 //! - H1–H3, T1, T3: `crates/cyrisma-transport/benches/transport.rs` against the emulator;
 //! - C1, C2 and the export's peak memory: the `cyrisma` binary, when the CLI builds;
-//! - P1–P5: the Python package, when it is built (otherwise listed as not measured).
+//! - P1–P5: `bindings/python/benches/probes.py --json` with the `cyrisma` wheel, built by
+//!   maturin (release) and installed into the bench venv (a failed build is reported in the rows).
 //!
 //! The Python peers are installed with pip into a virtual environment under `target/bench/`.
-//! `--quick` is a smoke run (1 MB document, 20 instances, one round): it checks that every part
-//! of the harness runs and writes `target/bench/benchmarks-quick.md`, judging no figure.
+//! `--quick` is a smoke run (1 MB document, 20 instances, one round, dev-profile bench binaries):
+//! it checks that every part of the harness runs and writes `target/bench/benchmarks-quick.md`
+//! (never `docs/benchmarks.md`), judging no figure; it reuses the Python test suite's venv
+//! (`target/python-venv`, with the package's release wheel) when there is one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -135,11 +138,13 @@ fn sh(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Builds the bench binaries (release, `bench` profile) and returns them by target name.
-fn build_benches(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
-    eprintln!("xtask bench: building the benches (release)");
+/// Builds the bench binaries (release, `bench` profile; the smoke run uses the `dev` profile,
+/// whose dependencies `cargo test` has built already) and returns them by target name.
+fn build_benches(root: &Path, quick: bool) -> Result<BTreeMap<String, PathBuf>> {
+    eprintln!("xtask bench: building the benches ({})", if quick { "dev profile" } else { "release" });
     let mut child = Command::new(cargo())
         .args(["bench", "-p", "cyrisma-core", "-p", "cyrisma-transport", "--no-run"])
+        .args(if quick { &["--profile", "dev"][..] } else { &[][..] })
         .args(["--message-format=json-render-diagnostics"])
         .current_dir(root)
         .stdout(Stdio::piped())
@@ -163,11 +168,25 @@ fn build_benches(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
     Ok(found)
 }
 
-/// Creates the virtual environment with the Python peers; `Err` says why it could not.
-fn python_env(dir: &Path) -> Result<PathBuf> {
+/// The test suite's virtual environment (`bindings/python/run-tests.sh`), with the package
+/// installed from its release wheel: the smoke run reuses it rather than building another.
+fn test_venv(root: &Path) -> Option<PathBuf> {
+    let python = root.join("target/python-venv/bin/python");
+    let usable = Command::new(&python)
+        .args(["-c", "import cyrisma._cyrisma"])
+        .current_dir(root.join("target"))
+        .output()
+        .is_ok_and(|out| out.status.success());
+    usable.then_some(python)
+}
+
+/// Creates the virtual environment with the Python peers (the smoke run reuses the test suite's
+/// when there is one); `Err` says why it could not.
+fn python_env(root: &Path, dir: &Path, quick: bool) -> Result<PathBuf> {
     let venv = dir.join("venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
+    let reused = if quick { test_venv(root) } else { None };
+    let python = reused.clone().unwrap_or_else(|| venv.join("bin/python"));
+    if reused.is_none() && !python.exists() {
         eprintln!("xtask bench: creating {}", venv.display());
         let base = ["python3", "python"]
             .into_iter()
@@ -223,6 +242,16 @@ fn run_process(command: &mut Command) -> Result<(f64, Option<u64>, String)> {
     Ok((wall, rss, stdout))
 }
 
+/// The CLI's global allocator, as its `main.rs` declares it.
+fn cli_allocator(root: &Path) -> &'static str {
+    let main = std::fs::read_to_string(root.join("crates/cyrisma-cli/src/main.rs")).unwrap_or_default();
+    if main.contains("#[global_allocator]") && main.contains("mimalloc::MiMalloc") {
+        "mimalloc"
+    } else {
+        "the system allocator"
+    }
+}
+
 fn estimate_ns(home: &Path, group: &str, function: &str) -> Result<f64> {
     let path = home.join(group).join(function).join("new/estimates.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -252,13 +281,22 @@ fn criterion_goals(report: &mut Report, exe: &Path, root: &Path, dir: &Path, doc
     let detail = format!("{:.0} vs {:.0} MB/s", mbs(production), mbs(probe));
     report.goal("J2", "production model vs plain derived model", probe / production, Cmp::AtLeast(0.85), "x", &detail);
     let (typed, ignored) = pair("j3_typed_vs_ignored", "sdk_typed", "ignored_any")?;
-    let detail = format!("{:.0} vs {:.0} MB/s, system allocator", mbs(typed), mbs(ignored));
+    let detail = format!(
+        "{:.0} vs {:.0} MB/s, criterion binary on the system allocator; the CLI ships {}",
+        mbs(typed),
+        mbs(ignored),
+        cli_allocator(root)
+    );
     report.goal("J3", "typed parse vs `IgnoredAny` ceiling", ignored / typed, Cmp::AtLeast(0.20), "x", &detail);
     let (response, slice) = pair("j4_response_vs_from_slice", "parse_response", "from_slice")?;
     let detail = format!("{:.0} vs {:.0} MB/s", mbs(response), mbs(slice));
     report.goal("J4", "`parse_response` vs raw `from_slice`", slice / response, Cmp::AtLeast(0.95), "x", &detail);
     let (export, parse) = pair("e1_export_vs_parse", "parse_and_export_jsonl", "parse_only")?;
-    let detail = format!("{:.0} vs {:.0} MB/s of input", mbs(export), mbs(parse));
+    let detail = format!(
+        "{:.0} vs {:.0} MB/s of input; rows by `cyrisma_core::export`, the CLI's JSONL encoder",
+        mbs(export),
+        mbs(parse)
+    );
     report.goal("E1", "parse + JSONL export vs parse alone", parse / export, Cmp::AtLeast(0.75), "x", &detail);
     Ok(())
 }
@@ -305,9 +343,10 @@ fn allocator_goals(
     let steady_ratio = mi_steady / sys_steady;
     let choice = if ratio < 0.95 { "mimalloc" } else { "the system allocator" };
     let detail = format!(
-        "{:.0} vs {:.0} ms wall, median of {rounds}; choose {choice}",
+        "{:.0} vs {:.0} ms wall, median of {rounds}; choose {choice}; the CLI ships {}",
         median(&mi_wall) * 1e3,
-        median(&sys_wall) * 1e3
+        median(&sys_wall) * 1e3,
+        cli_allocator(&workspace_root())
     );
     report.goal(
         "J5",
@@ -325,10 +364,11 @@ fn allocator_goals(
     };
     let decision = format!(
         "J5 allocator decision: mimalloc/system wall = {ratio:.3} on the 50 MB parse + JSONL export (median of {rounds} \
-         alternated whole-process runs): ship {choice} as the CLI's global allocator. Inside one process, after a \
+         alternated whole-process runs): ship {choice} as the CLI's global allocator (it ships {}). Inside one process, after a \
          warm-up, a typed parse takes {mi_steady:.0} ms with mimalloc vs {sys_steady:.0} ms with the system allocator \
          ({steady_ratio:.2}x): {steady_text}. Re-check on a quiet machine: under load this ratio has moved between \
-         runs."
+         runs.",
+        cli_allocator(&workspace_root())
     );
     if !sys_rss.is_empty() && !mi_rss.is_empty() {
         let (_, typed_peak) = run(system, "parse-file")?;
@@ -447,19 +487,35 @@ fn transport_goals(report: &mut Report, exe: &Path, python: Option<&Path>, root:
     );
     let instances = num(&v, "h3_instances")?;
     let detail = format!(
-        "{instances:.0} instances × 2 calls: {:.0} vs {:.0} ms",
+        "{instances:.0} instances × 2 calls: {:.0} vs {:.0} ms; client CPU {:.0} vs {:.0} ms",
         num(&v, "h3_sdk_s")? * 1e3,
-        num(&v, "h3_bare_s")? * 1e3
+        num(&v, "h3_bare_s")? * 1e3,
+        num(&v, "h3_sdk_cpu_s")? * 1e3,
+        num(&v, "h3_bare_cpu_s")? * 1e3
     );
     report.goal("H3", "fan-out report vs bare hyper", num(&v, "h3_ratio_bare")?, Cmp::AtLeast(0.9), "x", &detail);
-    match (v.get("h3_ratio_aiohttp").and_then(|x| x.as_f64()), v.get("h3_aiohttp_s").and_then(|x| x.as_f64())) {
-        (Some(ratio), Some(seconds)) => {
-            let detail = format!("{:.0} ms aiohttp vs {:.0} ms SDK", seconds * 1e3, num(&v, "h3_sdk_s")? * 1e3);
-            report.goal("H3", "fan-out report vs Python aiohttp", ratio, Cmp::AtLeast(5.0), "x", &detail);
+    const H3_CPU: &str = "fan-out report vs Python aiohttp: client CPU per fan-out (the goal figure)";
+    const H3_WALL: &str = "fan-out report vs Python aiohttp: wall time (bounded by the shared emulator)";
+    let f = |key: &str| v.get(key).and_then(serde_json::Value::as_f64);
+    match (f("h3_cpu_ratio_aiohttp"), f("h3_aiohttp_cpu_s"), f("h3_ratio_aiohttp"), f("h3_aiohttp_s")) {
+        (Some(cpu_ratio), Some(cpu), Some(wall_ratio), Some(wall)) => {
+            let detail = format!(
+                "aiohttp process {:.0} ms CPU vs SDK client thread {:.0} ms CPU, {instances:.0} instances, median of \
+                 {rounds} per-round ratios",
+                cpu * 1e3,
+                num(&v, "h3_sdk_cpu_s")? * 1e3
+            );
+            report.goal("H3", H3_CPU, cpu_ratio, Cmp::AtLeast(5.0), "x", &detail);
+            let measured =
+                format!("{wall_ratio:.3}x ({:.0} ms aiohttp vs {:.0} ms SDK)", wall * 1e3, num(&v, "h3_sdk_s")? * 1e3);
+            let result = if report.quick {
+                "smoke run: not judged".to_owned()
+            } else {
+                "reported, not judged: both clients wait on the same one-thread emulator".to_owned()
+            };
+            report.info("H3", H3_WALL, measured, "(≥ 5x by CPU above)", result);
         }
-        _ => {
-            report.missing("H3", "fan-out report vs Python aiohttp", "≥ 5x", "the Python peers could not be installed")
-        }
+        _ => report.missing("H3", H3_CPU, "≥ 5x", "the Python peers could not be installed"),
     }
     let (hs_rate, client_cpu) = (num(&v, "t1_client_handshakes_per_s")?, num(&v, "t1_client_cpu_us_per_instance")?);
     let detail = format!(
@@ -642,75 +698,153 @@ fn cli_goals(report: &mut Report, root: &Path, dir: &Path, python: Option<&Path>
     Ok(())
 }
 
-/// P1–P5: the Python package. P2 and P3 run when its extension is built in the tree
-/// (`bindings/python/python/cyrisma/_cyrisma.abi3.so`, from the package's own build).
-fn python_package_goals(report: &mut Report, root: &Path, python: Option<&Path>, doc: &Path) -> Result<()> {
-    let not_wired = "this harness does not build the wheel (a several-minute maturin build on 2 cores) and has no \
-                     probe for it yet; the package landed while this harness was written";
-    report.missing("P1", "binding call overhead vs a Python `def`", "≤ 1.6x and ≤ 100 ns", not_wired);
-    let package = root.join("bindings/python/python");
-    let built = package.join("cyrisma/_cyrisma.abi3.so").exists();
-    let measured = match python {
-        Some(python) if built => {
-            eprintln!("xtask bench: Python package parse (P2, P3)");
-            let repeat = if report.quick { "1" } else { "5" };
-            output(
-                Command::new(python)
-                    .arg(root.join("xtask/bench/py_binding.py"))
-                    .arg(doc)
-                    .arg(repeat)
-                    .env("PYTHONPATH", &package),
-            )
-            .and_then(|text| json(&text))
-        }
-        Some(_) => Err(anyhow!("the extension is not built in bindings/python/python/cyrisma")),
-        None => Err(anyhow!("no Python interpreter")),
+/// The probe rows, for when the probes cannot run.
+const PROBES: &[(&str, &str, &str)] = &[
+    ("P1", "binding call overhead vs a Python `def`", "≤ 1.6x and ≤ 100 ns"),
+    ("P2", "two threads parsing vs serial (GIL released)", "≥ 1.4x"),
+    ("P3", "typed scan detail vs `orjson.loads`", "≥ 2x (not materialised), ≥ 0.8x (dicts)"),
+    ("P4", "blocking call latency vs `httpx.Client`", "≤ 0.3x"),
+    ("P5", "async fan-out vs aiohttp", "≥ 3x"),
+];
+
+/// A Python with the `cyrisma` package installed from a release wheel and the peers: the smoke
+/// run reuses the test suite's venv when it has the package; otherwise the wheel is built with
+/// maturin (release) into `target/bench/wheels` and installed into the bench venv. Returns the
+/// interpreter and how the package got there.
+fn package_python(report: &Report, root: &Path, dir: &Path, python: &Path) -> Result<(PathBuf, String)> {
+    if report.quick
+        && let Some(test_python) = test_venv(root)
+        && test_python == python
+    {
+        return Ok((python.to_path_buf(), "the release wheel of `target/python-venv` (Python tests)".into()));
+    }
+    let has_maturin =
+        Command::new(python).args(["-m", "maturin", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !has_maturin {
+        eprintln!("xtask bench: pip install maturin");
+        output(Command::new(python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "maturin",
+        ]))
+        .context("cannot install maturin")?;
+    }
+    let wheels = dir.join("wheels");
+    let _ = std::fs::remove_dir_all(&wheels);
+    eprintln!("xtask bench: building the `cyrisma` wheel (maturin, release)");
+    let started = Instant::now();
+    output(
+        Command::new(python)
+            .args(["-m", "maturin", "build", "--release", "--quiet", "--manifest-path"])
+            .arg(root.join("bindings/python/Cargo.toml"))
+            .arg("--out")
+            .arg(&wheels)
+            .arg("--interpreter")
+            .arg(python)
+            .current_dir(root),
+    )
+    .context("the wheel build failed")?;
+    let built = started.elapsed().as_secs_f64();
+    let wheel = std::fs::read_dir(&wheels)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .ok_or_else(|| anyhow!("maturin reported success but wrote no wheel in {}", wheels.display()))?;
+    output(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--force-reinstall", "--no-deps"])
+            .arg(&wheel),
+    )
+    .context("cannot install the wheel")?;
+    let name = wheel.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok((python.to_path_buf(), format!("`{name}`, built by maturin --release in {built:.0} s")))
+}
+
+/// Turns a probe's goal text (`>= 1.4x on 2 cores`, `<= 0.3x`) into the table's form and the
+/// first threshold.
+fn probe_goal(goal: &str) -> (String, Option<Cmp>) {
+    let text = goal.replace(">=", "≥").replace("<=", "≤");
+    let threshold = |rest: &str| rest.trim().split(|c: char| !(c.is_ascii_digit() || c == '.')).next()?.parse().ok();
+    let cmp = if let Some(rest) = goal.trim().strip_prefix(">=") {
+        threshold(rest).map(Cmp::AtLeast)
+    } else if let Some(rest) = goal.trim().strip_prefix("<=") {
+        threshold(rest).map(Cmp::AtMost)
+    } else {
+        None
     };
+    (text, cmp)
+}
+
+/// P1–P5: `bindings/python/benches/probes.py --json` with the `cyrisma` wheel and its peers.
+fn python_package_goals(report: &mut Report, root: &Path, dir: &Path, python: Option<&Path>) -> Result<()> {
+    let probes = root.join("bindings/python/benches/probes.py");
+    let prepared = match python {
+        None => Err(anyhow!("the Python peers could not be installed")),
+        Some(_) if !probes.exists() => Err(anyhow!("`bindings/python/benches/probes.py` is not in the tree")),
+        Some(python) => package_python(report, root, dir, python),
+    };
+    let measured = prepared.and_then(|(python, source)| {
+        eprintln!("xtask bench: Python probes (P1–P5)");
+        let mut command = Command::new(&python);
+        command.arg(&probes).arg("--json").current_dir(dir);
+        if report.quick {
+            command.arg("--quick");
+        }
+        let text = output(&mut command).context("the probes failed")?;
+        let items: Vec<serde_json::Value> = text
+            .lines()
+            .filter(|line| line.trim_start().starts_with('{'))
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .context("the probes printed a line that is not JSON")?;
+        anyhow::ensure!(!items.is_empty(), "the probes printed no result");
+        Ok((items, source))
+    });
     match measured {
-        Ok(v) => {
-            let (serial, threads) = (num(&v, "serial_ms")?, num(&v, "threads_ms")?);
-            let detail = format!("{serial:.0} ms serial vs {threads:.0} ms in two threads");
-            report.goal(
-                "P2",
-                "two threads parsing vs serial (GIL released)",
-                serial / threads,
-                Cmp::AtLeast(1.4),
-                "x",
-                &detail,
-            );
-            let (parsed, orjson) = (num(&v, "cyrisma_ms")?, num(&v, "orjson_ms")?);
-            let detail = format!("`ScanDetail.from_json` {parsed:.0} ms vs `orjson.loads` {orjson:.0} ms");
-            report.goal(
-                "P3",
-                "typed scan detail, not materialised, vs `orjson.loads`",
-                orjson / parsed,
-                Cmp::AtLeast(2.0),
-                "x",
-                &detail,
-            );
-            match v.get("to_dict_ms").and_then(serde_json::Value::as_f64) {
-                Some(dicts) => {
-                    let detail = format!("`from_json(...).to_dict()` {dicts:.0} ms vs `orjson.loads` {orjson:.0} ms");
-                    report.goal(
-                        "P3",
-                        "typed scan detail as dicts vs `orjson.loads`",
-                        orjson / dicts,
-                        Cmp::AtLeast(0.8),
-                        "x",
-                        &detail,
+        Ok((items, source)) => {
+            for item in items {
+                let text = |key: &str| item.get(key).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+                let id: &'static str = PROBES.iter().map(|(id, _, _)| *id).find(|id| *id == text("id")).unwrap_or("P?");
+                let (goal, cmp) = probe_goal(&text("goal"));
+                let note = text("note");
+                let ratio = item.get("ratio").and_then(serde_json::Value::as_f64);
+                let Some(ratio) = ratio else {
+                    report.missing(
+                        id,
+                        text("what"),
+                        &goal,
+                        if note.is_empty() { "the probe did not run".into() } else { note },
                     );
-                }
-                None => report.missing("P3", "typed scan detail as dicts vs `orjson.loads`", "≥ 0.8x", "no `to_dict`"),
+                    continue;
+                };
+                let measured = format!("{ratio:.3}x ({}; {note})", text("measured"));
+                let result = match (report.quick, item.get("pass").and_then(serde_json::Value::as_bool), cmp) {
+                    (true, _, _) => "smoke run: not judged".to_owned(),
+                    (false, Some(true), _) => "pass".to_owned(),
+                    (false, _, Some(cmp)) => match cmp.judge(ratio, "x") {
+                        pass if pass == "pass" => "FAIL: see the measured figure (a second condition)".to_owned(),
+                        fail => fail,
+                    },
+                    (false, _, None) => "FAIL".to_owned(),
+                };
+                report.info(id, text("what"), measured, &goal, result);
             }
+            report.notes.push(format!(
+                "P1–P5 come from `bindings/python/benches/probes.py --json`{} with the package from {source}, \
+                 and httpx, aiohttp, orjson, msgspec (uvloop when it installs) in the same venv.",
+                if report.quick { " --quick" } else { "" }
+            ));
         }
         Err(error) => {
             let why = format!("{error:#}");
-            report.missing("P2", "two threads parsing vs serial (GIL released)", "≥ 1.4x", why.clone());
-            report.missing("P3", "typed scan detail vs `orjson.loads`", "≥ 0.8x (dicts), ≥ 2x (not materialised)", why);
+            let why: String = why.chars().take(400).collect();
+            for (id, what, goal) in PROBES {
+                report.missing(id, *what, goal, why.clone());
+            }
         }
     }
-    report.missing("P4", "blocking call latency vs `httpx.Client`", "≤ 0.3x", not_wired);
-    report.missing("P5", "async fan-out vs aiohttp", "≥ 3x", not_wired);
     Ok(())
 }
 
@@ -796,8 +930,8 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let mut report = Report { quick, rows: vec![], notes: vec![] };
-    let exes = build_benches(&root)?;
-    let python = match python_env(&dir) {
+    let exes = build_benches(&root, quick)?;
+    let python = match python_env(&root, &dir, quick) {
         Ok(python) => Some(python),
         Err(error) => {
             report.notes.push(format!("The Python peers could not be installed: {error:#}."));
@@ -819,8 +953,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
 
     criterion_goals(&mut report, &exes["parse"], &root, &dir, doc_mb)?;
     let decision = allocator_goals(&mut report, &exes, &doc, doc_bytes, rounds)?;
-    let cli_main = std::fs::read_to_string(root.join("crates/cyrisma-cli/src/main.rs")).unwrap_or_default();
-    let (j7_exe, allocator) = if cli_main.contains("global_allocator") && cli_main.to_lowercase().contains("mimalloc") {
+    let (j7_exe, allocator) = if cli_allocator(&root) == "mimalloc" {
         (&exes["parse_mimalloc"], "mimalloc, as the CLI ships")
     } else {
         (&exes["parse"], "system allocator, as the CLI ships")
@@ -848,7 +981,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
         "not part of this harness yet (T1 covers the handshake-bound case)",
     );
     cli_goals(&mut report, &root, &dir, python.as_deref())?;
-    python_package_goals(&mut report, &root, python.as_deref(), &doc)?;
+    python_package_goals(&mut report, &root, &dir, python.as_deref())?;
 
     let mut notes = vec![
         decision,

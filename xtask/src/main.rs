@@ -2,8 +2,8 @@
 //!
 //! Commands:
 //! - `ci`: everything CI runs, in order: clippy with warnings denied, every test of the workspace
-//!   (the tidy checks included), then the Python package's suite. This is the README's test
-//!   command.
+//!   (the tidy checks included), the Python package's suite, then `bench --quick` (a smoke run
+//!   of the benchmark harness). This is the README's test command.
 //! - `tidy`: the repository rules (module docs, no `mod.rs`, dependency direction, no orphan
 //!   snapshots); the same checks run as `#[test]`s under `cargo test`.
 //! - `bench [--quick]`: every benchmark, and `docs/benchmarks.md` from the figures (see
@@ -39,6 +39,11 @@ fn ci() -> anyhow::Result<()> {
     // The Python package, as a user installs it: a venv, `pip install ./bindings/python`, pytest,
     // mypy --strict and stubtest.
     step("python", "bash", &["bindings/python/run-tests.sh"])?;
+    // A smoke run of the benchmark harness (tiny sizes, dev-profile binaries, the Python tests'
+    // venv): checks that it works end to end, judges no figure, leaves docs/benchmarks.md alone.
+    let started = std::time::Instant::now();
+    step("bench smoke", &cargo, &["xtask", "bench", "--quick"])?;
+    eprintln!("xtask ci: bench smoke took {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

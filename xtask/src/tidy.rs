@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use cargo_metadata::{DependencyKind, MetadataCommand, Package, PackageId};
 
+mod links;
+mod stubs;
+
 /// Crates that must never be reachable from `cyrisma-core` through normal dependencies: the
 /// core is sans-IO.
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -50,6 +53,8 @@ pub(crate) fn run_all(root: &Path) -> anyhow::Result<Vec<String>> {
     problems.extend(orphan_snapshots(root));
     problems.extend(instrument_skips_all(root));
     problems.extend(dependency_rules(root)?);
+    problems.extend(links::doc_links(root));
+    problems.extend(stubs::python_stubs(root));
     Ok(problems)
 }
 

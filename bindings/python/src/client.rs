@@ -713,3 +713,29 @@ twin_methods! {
         }
     }
 }
+
+/// The canary tests' panic hook: panics while `client`'s transport (with its secret and tokens)
+/// is held, in the binding call itself (`"call"`), in a task on the runtime under a blocking wait
+/// (`"runtime"`), or in a task behind an awaitable (`"async"`), so that a test can check what a
+/// panic prints and raises. Refused unless the environment has `CYRISMA_TEST_HOOKS=1`.
+#[pyfunction]
+#[pyo3(name = "_test_panic")]
+pub(crate) fn test_panic<'py>(py: Python<'py>, client: &Client, place: &str) -> PyResult<Bound<'py, PyAny>> {
+    if std::env::var("CYRISMA_TEST_HOOKS").as_deref() != Ok("1") {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err("test hooks are disabled: set CYRISMA_TEST_HOOKS=1"));
+    }
+    let transport = client.handle.client()?;
+    let task = async move {
+        let _held = transport;
+        if std::hint::black_box(true) {
+            panic!("forced panic on the runtime (test hook)");
+        }
+        Ok::<(), Failure>(())
+    };
+    match place {
+        "call" => panic!("forced panic in a binding call (test hook), client {}", client.base_url()),
+        "runtime" => runtime::wait(py, task).map(|()| py.None().into_bound(py)),
+        "async" => runtime::awaitable(py, task),
+        _ => Err(Failure::argument("place", "`place` must be `call`, `runtime` or `async`").into()),
+    }
+}

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -19,10 +20,60 @@ pub(crate) fn to_python<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) 
     value.serialize(PySerializer { py, keys: &keys }).map_err(|error| error.0)
 }
 
-/// The Python strings of the object keys seen so far in one conversion.
+/// The Python strings of the object keys seen so far in one conversion, and of short string
+/// values.
+///
+/// Scan details repeat most of their values (risk levels, port numbers, dates, titles: about one
+/// distinct string in seven), so equal short values share one Python string, as keys do, instead
+/// of each being allocated and decoded again. Strings are immutable in Python, so sharing them is
+/// invisible to the caller.
 #[derive(Default)]
 struct KeyCache<'py> {
-    strings: RefCell<HashMap<String, Bound<'py, PyString>>>,
+    strings: RefCell<HashMap<String, Bound<'py, PyString>, BuildHasherDefault<KeyHasher>>>,
+    values: RefCell<HashMap<String, Bound<'py, PyString>, BuildHasherDefault<KeyHasher>>>,
+}
+
+/// The longest string value that is shared (longer ones are rarely repeated).
+const SHARED_VALUE_BYTES: usize = 96;
+
+/// How many distinct values are kept per conversion (bounds the cache's memory).
+const SHARED_VALUES: usize = 16 * 1024;
+
+/// A fast hash for short object keys (FxHash's mixing, 8 bytes at a time): the cache is looked
+/// up once per field of every object, and SipHash's DoS resistance buys nothing for keys that
+/// come from the model's own field names.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut word = [0u8; 8];
+        let rest = chunks.remainder();
+        word[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(word));
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl<'py> KeyCache<'py> {
@@ -32,6 +83,22 @@ impl<'py> KeyCache<'py> {
         }
         let string = PyString::new(py, key);
         self.strings.borrow_mut().insert(key.to_owned(), string.clone());
+        string.into_any()
+    }
+
+    /// A string value: shared with earlier equal values when it is short.
+    fn value(&self, py: Python<'py>, value: &str) -> Bound<'py, PyAny> {
+        if value.len() > SHARED_VALUE_BYTES {
+            return PyString::new(py, value).into_any();
+        }
+        if let Some(string) = self.values.borrow().get(value) {
+            return string.clone().into_any();
+        }
+        let string = PyString::new(py, value);
+        let mut values = self.values.borrow_mut();
+        if values.len() < SHARED_VALUES {
+            values.insert(value.to_owned(), string.clone());
+        }
         string.into_any()
     }
 }
@@ -210,7 +277,7 @@ impl<'a, 'py> ser::Serializer for PySerializer<'a, 'py> {
     }
 
     fn serialize_str(self, v: &str) -> Out<'py> {
-        Ok(PyString::new(self.py, v).into_any())
+        Ok(self.keys.value(self.py, v))
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Out<'py> {

@@ -42,6 +42,16 @@ fn _cyrisma(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<emulator::Emulator>()?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_verify, module)?)?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_sign, module)?)?;
+    module.add_function(wrap_pyfunction!(probe_call, module)?)?;
+    module.add_function(wrap_pyfunction!(client::test_panic, module)?)?;
     models::register(module)?;
     Ok(())
+}
+
+/// Does nothing with two arguments: the trivial binding call that `benches/probes.py` (P1)
+/// times against a Python `def`.
+#[pyfunction]
+#[pyo3(name = "_probe_call")]
+fn probe_call(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) {
+    let _ = (a, b);
 }

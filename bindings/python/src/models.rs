@@ -75,14 +75,38 @@ pub(crate) trait Node<T>: Send + Sync {
     fn get(&self) -> &T;
 }
 
-/// A model owned by its view (a top-level result).
-pub(crate) struct Owned<T>(pub(crate) T);
+/// A model owned by its view (a top-level result). When the last view goes, the bulk of a big
+/// model (see [`Wrap::take_bulk`]) is freed on a runtime thread without the GIL, so that freeing
+/// millions of strings neither blocks the caller nor serialises threads on the GIL.
+pub(crate) struct Owned<T: Wrap>(pub(crate) T);
 
-impl<T: Send + Sync> Node<T> for Owned<T> {
+impl<T: Wrap> Node<T> for Owned<T> {
     fn get(&self) -> &T {
         &self.0
     }
 }
+
+impl<T: Wrap> Drop for Owned<T> {
+    fn drop(&mut self) {
+        if let Some(bulk) = self.0.take_bulk() {
+            release(bulk);
+        }
+    }
+}
+
+/// The part of a model that is expensive to free.
+pub(crate) type Bulk = Box<dyn Send>;
+
+/// Frees `bulk` on the runtime's blocking pool (in this process), or here if there is none.
+fn release(bulk: Bulk) {
+    match crate::runtime::runtime() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(bulk))),
+        Err(_) => drop(bulk),
+    }
+}
+
+/// How many assets make a scan detail worth freeing off the calling thread.
+const BULK_ASSETS: usize = 256;
 
 /// The `index`th element of a list in a parent model.
 struct Element<P: 'static, T: 'static> {
@@ -102,6 +126,12 @@ impl<P: 'static, T: 'static> Node<T> for Element<P, T> {
 pub(crate) trait Wrap: Sized + Send + Sync + 'static {
     /// Builds a view.
     fn wrap<'py>(py: Python<'py>, node: Arc<dyn Node<Self>>) -> PyResult<Bound<'py, PyAny>>;
+
+    /// Takes out the part of the value that is expensive to free, if it is big enough to be
+    /// worth freeing on another thread (see [`Owned`]).
+    fn take_bulk(&mut self) -> Option<Bulk> {
+        None
+    }
 
     /// Builds a view of an owned value.
     fn wrap_owned(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
@@ -287,6 +317,7 @@ macro_rules! view_class {
             fields: { $( $(#[$fmeta:meta])* $field:ident ),* $(,)? },
             lists: { $( $(#[$lmeta:meta])* $list:ident: $child:ty = $pick:expr ),* $(,)? },
             $( sequence: $seq:ident: $seq_child:ty = $seq_pick:expr, )?
+            $( bulk: $bulk:expr, )?
         }
     ) => {
         $(#[$meta])*
@@ -310,6 +341,13 @@ macro_rules! view_class {
             ) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
                 Ok(::pyo3::Bound::new(py, $class { node })?.into_any())
             }
+
+            $(
+                fn take_bulk(&mut self) -> Option<$crate::models::Bulk> {
+                    let take: fn(&mut $model) -> Option<$crate::models::Bulk> = $bulk;
+                    take(self)
+                }
+            )?
         }
 
         impl $crate::models::IntoPython for $model {
@@ -705,6 +743,9 @@ model_class! {
         fields: {},
         lists: {},
         sequence: assets: Asset = |detail| &detail.assets,
+        bulk: |detail| {
+            (detail.assets.len() >= BULK_ASSETS).then(|| Box::new(std::mem::take(&mut detail.assets)) as Bulk)
+        },
     }
 }
 

@@ -294,7 +294,7 @@ pub(crate) enum InstancesCommand {
 /// One instance id.
 #[derive(Debug, Args)]
 pub(crate) struct InstanceIdArg {
-    /// Instance id (`cc100004`)
+    /// Instance id (`cc100004`), as `cyrisma instances list` shows it
     #[arg(value_name = "INSTANCE_ID")]
     pub(crate) id: String,
 }
@@ -310,10 +310,10 @@ pub(crate) struct OptionalInstanceIdArg {
 /// `cyrisma instances list`
 #[derive(Debug, Args)]
 pub(crate) struct InstancesListArgs {
-    /// Only this type
+    /// Only this type: organizations (msp, mssp) or customer instances (standard)
     #[arg(long = "type", value_enum, value_name = "TYPE")]
     pub(crate) instance_type: Option<InstanceTypeArg>,
-    /// Only this status
+    /// Only this status: provisioning (being created), active, or suspended
     #[arg(long, value_enum)]
     pub(crate) status: Option<StatusArg>,
 }
@@ -349,13 +349,13 @@ pub(crate) struct InstancesCreateArgs {
     /// Create a consulting instance (it can be converted to managed once)
     #[arg(long)]
     pub(crate) consulting: bool,
-    /// Parent organization id
+    /// Id of the parent: the organization of a new instance (see `cyrisma instances list --type msp`)
     #[arg(long, value_name = "ID")]
     pub(crate) parent: String,
-    /// Display name
+    /// Display name of the organization or instance
     #[arg(long)]
     pub(crate) name: String,
-    /// Short name
+    /// Short name (a compact identifier of the customer)
     #[arg(long)]
     pub(crate) short_name: String,
     /// Country (it decides data residency)
@@ -458,7 +458,7 @@ pub(crate) struct UsersListArgs {
 /// A user id or username.
 #[derive(Debug, Args)]
 pub(crate) struct UserRefArg {
-    /// User id or username
+    /// User id or username (an email address), as `cyrisma users list` shows them
     #[arg(value_name = "USER")]
     pub(crate) user: String,
 }
@@ -684,7 +684,7 @@ pub(crate) enum WebhooksCommand {
 /// `cyrisma webhooks create`
 #[derive(Debug, Args)]
 pub(crate) struct WebhooksCreateArgs {
-    /// Receiving URL
+    /// URL that receives the signed event deliveries (POST requests)
     #[arg(long)]
     pub(crate) url: String,
     /// Event types, comma-separated [default: every type]
@@ -695,7 +695,7 @@ pub(crate) struct WebhooksCreateArgs {
 /// A webhook id.
 #[derive(Debug, Args)]
 pub(crate) struct WebhookIdArg {
-    /// Webhook id
+    /// Webhook id, as `cyrisma webhooks list` shows it
     #[arg(value_name = "WEBHOOK_ID")]
     pub(crate) id: String,
 }

@@ -43,13 +43,15 @@ pub(crate) async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
     let Cli { global, command } = cli;
     match command {
         // These need neither a configuration nor credentials.
-        Command::Completions(args) => {
-            completions(&args);
-            Ok(())
-        }
+        Command::Completions(args) => completions(&args),
         Command::Emulator(crate::args::EmulatorCommand::Serve(args)) => emulator::serve(args).await,
         command => {
-            let listens = matches!(command, Command::Webhooks(crate::args::WebhooksCommand::Listen(_)));
+            // These handle Ctrl-C themselves (`auth rotate-secret` must not drop the one-time secret).
+            let listens = matches!(
+                command,
+                Command::Webhooks(crate::args::WebhooksCommand::Listen(_))
+                    | Command::Auth(crate::args::AuthCommand::RotateSecret)
+            );
             let context = Context::new(global, ui).await?;
             let result = if listens {
                 dispatch(&context, command).await
@@ -85,9 +87,12 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn completions(args: &crate::args::CompletionsArgs) {
+fn completions(args: &crate::args::CompletionsArgs) -> anyhow::Result<()> {
     let mut command = <Cli as clap::CommandFactory>::command();
-    clap_complete::generate(args.shell, &mut command, "cyrisma", &mut std::io::stdout());
+    // Generated in memory: clap_complete panics when stdout is a closed pipe (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "cyrisma", &mut script);
+    crate::output::write_stdout(&script)
 }
 
 /// Where the secret in use came from.
@@ -182,6 +187,13 @@ impl Context {
     /// The API key and secret to use: the emulator's with `--emulator`; otherwise the key from
     /// flag, environment or profile, and the secret from `CYRISMA_API_SECRET` or the store.
     pub(crate) fn credentials(&self) -> anyhow::Result<Credentials> {
+        let credentials = self.load_credentials();
+        // Debug builds only: `CYRISMA_FAILPOINT=panic` crashes here, with the secret in memory.
+        crate::failpoint("credentials");
+        credentials
+    }
+
+    fn load_credentials(&self) -> anyhow::Result<Credentials> {
         if let Some(emulator) = &self.emulator {
             return Ok(Credentials {
                 api_key: emulator.api_key().to_owned(),

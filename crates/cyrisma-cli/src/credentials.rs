@@ -11,6 +11,10 @@
 //!
 //! Every keyring call runs on a helper thread with a time limit, so a locked or half-working
 //! keyring falls back (or fails) instead of hanging the command.
+//!
+//! Test-only failure injection ([`failpoint`]): debug builds read `CYRISMA_FAILPOINT`, a
+//! comma-separated list of named steps at which the process aborts (or, for `credentials-write`,
+//! the write fails). Release builds compile none of it: [`failpoint`] is an empty function there.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -36,9 +40,47 @@ const KEYRING_SERVICE: &str = "cyrisma";
 /// How long one keyring call may take before the keyring counts as unavailable.
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A test-only failure injection: `CYRISMA_FAILPOINT=credentials-write` makes writing a secret to
-/// the file store fail after the writability check (to test that a rotated secret is not lost).
+/// The variable naming the failpoints to trigger (debug builds only, see [`failpoint`]).
+#[cfg(debug_assertions)]
 const FAILPOINT_VAR: &str = "CYRISMA_FAILPOINT";
+
+/// How old a temporary file left by an interrupted write must be before a later write removes it
+/// (younger ones may belong to a write in progress in another process).
+const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
+
+/// Whether the failpoint `name` is armed for `file` (debug builds only).
+///
+/// `CYRISMA_FAILPOINT` is a comma-separated list of entries; an entry `NAME` arms `NAME` for every
+/// file, `NAME@FILE` only for the file named `FILE` (such as `credentials.toml`). Release builds
+/// compile this to `false`, so they carry no failure injection at all.
+#[cfg(debug_assertions)]
+pub(crate) fn failpoint_armed(name: &str, file: &str) -> bool {
+    std::env::var(FAILPOINT_VAR).is_ok_and(|value| armed_in(&value, name, file))
+}
+
+/// Whether the list `value` (the syntax of `CYRISMA_FAILPOINT`) arms `name` for `file`.
+#[cfg(debug_assertions)]
+fn armed_in(value: &str, name: &str, file: &str) -> bool {
+    value.split(',').map(str::trim).any(|entry| match entry.split_once('@') {
+        Some((entry_name, entry_file)) => entry_name == name && entry_file == file,
+        None => entry == name,
+    })
+}
+
+/// Release builds: no failure injection.
+#[cfg(not(debug_assertions))]
+pub(crate) fn failpoint_armed(_name: &str, _file: &str) -> bool {
+    false
+}
+
+/// A crash-injection point (debug builds only): aborts the process at once, as a crash or a
+/// power cut would, when `name` is armed for `file` in `CYRISMA_FAILPOINT` (see
+/// [`failpoint_armed`]). No destructor runs, so temporary files stay behind as after a real crash.
+pub(crate) fn failpoint(name: &str, file: &str) {
+    if failpoint_armed(name, file) {
+        std::process::abort();
+    }
+}
 
 /// Where a secret is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,8 +208,11 @@ impl<'a> Store<'a> {
                 self.remove_from_file(profile)?;
             }
             StoreKind::File => {
-                if std::env::var(FAILPOINT_VAR).is_ok_and(|value| value.contains("credentials-write")) {
-                    anyhow::bail!("cannot write `{}`: injected failure ({FAILPOINT_VAR})", self.file_path().display());
+                if failpoint_armed("credentials-write", CREDENTIALS_FILE) {
+                    anyhow::bail!(
+                        "cannot write `{}`: injected failure (CYRISMA_FAILPOINT)",
+                        self.file_path().display()
+                    );
                 }
                 let mut file = self.load_file()?;
                 file.profiles
@@ -315,8 +360,16 @@ fn tighten(_path: &Path, _mode: u32, _ui: &Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `dir/name` atomically with mode 0600: a temporary file in `dir`, fsync, rename over
-/// the old file, fsync of `dir`. The directory must exist.
+/// Writes `dir/name` atomically with mode 0600: a temporary file `.NAME.XXXXXX.tmp` in `dir`
+/// (`tempfile`'s `NamedTempFile`), fsync, rename over the old file (`persist`), fsync of `dir`. A
+/// crash at any step leaves either the complete old file or the complete new one; readers only
+/// ever open `dir/name`, never a temporary file. Temporary files left by an interrupted write are
+/// removed by a later write once they are [`STALE_TEMP_AGE`] old.
+///
+/// Each step has a failpoint (debug builds only), armed with `CYRISMA_FAILPOINT=atomic-write:<step>`
+/// or `atomic-write:<step>@<name>`, the steps being, in order, `temp-created`, `partly-written`
+/// (half the contents), `before-fsync` (all of it), `after-fsync` and `after-rename` (before the
+/// directory's fsync).
 pub(crate) fn write_private_file(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
     if !dir.exists() {
         create_private_dir(dir)?;
@@ -324,10 +377,47 @@ pub(crate) fn write_private_file(dir: &Path, name: &str, contents: &[u8]) -> std
     // `tempfile` creates the file with mode 0600 on Unix, whatever the umask.
     let mut temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
     set_private_mode(temp.path())?;
-    temp.write_all(contents)?;
+    failpoint("atomic-write:temp-created", name);
+    let (first, rest) = contents.split_at(contents.len() / 2);
+    temp.write_all(first)?;
+    failpoint("atomic-write:partly-written", name);
+    temp.write_all(rest)?;
+    failpoint("atomic-write:before-fsync", name);
     temp.as_file().sync_all()?;
+    failpoint("atomic-write:after-fsync", name);
     temp.persist(dir.join(name)).map_err(|error| error.error)?;
-    sync_dir(dir)
+    failpoint("atomic-write:after-rename", name);
+    sync_dir(dir)?;
+    remove_stale_temp_files(dir, name);
+    Ok(())
+}
+
+/// Removes `.NAME.*.tmp` files in `dir` older than [`STALE_TEMP_AGE`]: leftovers of a write that
+/// crashed, which may hold a secret. Best effort: a failure changes nothing else.
+fn remove_stale_temp_files(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if !(file_name.starts_with(&prefix) && file_name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|metadata| metadata.modified().ok())
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -483,5 +573,38 @@ mod tests {
         assert!(store.read("default", Some(StoreKind::File)).unwrap().is_none());
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from(CREDENTIALS_FILE)]);
+    }
+
+    #[test]
+    fn a_later_write_removes_stale_temporary_files_and_keeps_young_ones() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        let stale = dir.join(format!(".{CREDENTIALS_FILE}.abc123.tmp"));
+        let young = dir.join(format!(".{CREDENTIALS_FILE}.def456.tmp"));
+        let other = dir.join(".config.toml.ghi789.tmp");
+        for path in [&stale, &young, &other] {
+            std::fs::write(path, "api_secret = \"half").unwrap();
+        }
+        let old = std::time::SystemTime::now() - STALE_TEMP_AGE - Duration::from_secs(5);
+        for path in [&stale, &other] {
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(old).unwrap();
+        }
+        write_private_file(dir, CREDENTIALS_FILE, b"[profiles]\n").unwrap();
+        assert!(!stale.exists(), "a stale temporary file of the same name is removed");
+        assert!(young.exists(), "a young one may be a write in progress: kept");
+        assert!(other.exists(), "another file's temporary files are left to that file's writes");
+        assert_eq!(std::fs::read(dir.join(CREDENTIALS_FILE)).unwrap(), b"[profiles]\n");
+        assert_eq!(mode(&dir.join(CREDENTIALS_FILE)), 0o600);
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn failpoint_lists_arm_a_step_for_every_file_or_for_one() {
+        assert!(armed_in("atomic-write:after-rename", "atomic-write:after-rename", "config.toml"));
+        assert!(armed_in("x, atomic-write:after-rename@config.toml", "atomic-write:after-rename", "config.toml"));
+        assert!(!armed_in("atomic-write:after-rename@config.toml", "atomic-write:after-rename", CREDENTIALS_FILE));
+        assert!(!armed_in("atomic-write:after", "atomic-write:after-rename", "config.toml"));
+        assert!(!armed_in("", "credentials-write", CREDENTIALS_FILE));
+        assert!(armed_in("credentials-write", "credentials-write", CREDENTIALS_FILE));
     }
 }

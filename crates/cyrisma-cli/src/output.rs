@@ -4,10 +4,13 @@
 //! - `table`: aligned columns fitted to the terminal's width when stdout is one; every control,
 //!   escape and bidirectional-override character that came from the server is shown escaped
 //!   (`\x1b`, `\u{202e}`), so server data can never drive the terminal.
-//! - `json`: one valid document (an array of rows, or one object); strings are exact.
+//! - `json`: one valid document (an array of rows, or one object); strings are exact once
+//!   parsed, and DEL, C1 and bidirectional characters are written as `\uXXXX` escapes so that the
+//!   text is safe on a terminal too.
 //! - `jsonl`: one object per line.
 //! - `csv`: a header row, then one row per record; a text cell that starts with `=`, `+`, `-`,
-//!   `@`, tab, CR or NUL gets a leading `'` so that spreadsheets do not run it as a formula.
+//!   `@`, tab, CR or NUL gets a leading `'` so that spreadsheets do not run it as a formula. On a
+//!   terminal, cells are also escaped as in a table; in a file or a pipe the text is exact.
 //!
 //! Rows are declared with [`row!`], which derives `Serialize` (JSON, JSONL) and the column list
 //! (table, CSV) from one field list, so the formats cannot drift apart.
@@ -15,7 +18,7 @@
 pub(crate) mod rows;
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 use unicode_width::UnicodeWidthChar;
@@ -197,15 +200,17 @@ impl Output {
             OutputFormat::Json => {
                 serde_json::to_writer_pretty(&mut text, rows)?;
                 text.push(b'\n');
+                text = escape_json_for_terminal(text);
             }
             OutputFormat::Jsonl => {
                 for row in rows {
                     serde_json::to_writer(&mut text, row)?;
                     text.push(b'\n');
                 }
+                text = escape_json_for_terminal(text);
             }
             OutputFormat::Csv => {
-                let mut writer = CsvRows::new(&mut text, R::COLUMNS)?;
+                let mut writer = CsvRows::new(&mut text, R::COLUMNS)?.for_terminal(io::stdout().is_terminal());
                 for row in rows {
                     writer.write(&row.cells())?;
                 }
@@ -238,8 +243,39 @@ impl Output {
             _ => serde_json::to_writer_pretty(&mut text, value)?,
         }
         text.push(b'\n');
-        write_all(&mut io::stdout().lock(), &text)
+        write_all(&mut io::stdout().lock(), &escape_json_for_terminal(text))
     }
+}
+
+/// JSON text in which DEL, the C1 controls and the bidirectional and zero-width formatting
+/// characters are written as `\uXXXX` escapes (serde_json already escapes C0 controls). The
+/// values are the same once parsed, byte for byte, but the text cannot drive a terminal or
+/// reorder what it shows. Outside strings JSON text is ASCII, so every such character is inside
+/// a string, where the escape is valid.
+pub(crate) fn escape_json_for_terminal(text: Vec<u8>) -> Vec<u8> {
+    let text = match String::from_utf8(text) {
+        Ok(text) => text,
+        // serde_json writes UTF-8 only; were it not, the bytes would go out as they are.
+        Err(error) => return error.into_bytes(),
+    };
+    if !text.chars().any(|ch| ch != '\n' && is_dangerous(ch)) {
+        return text.into_bytes();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for ch in text.chars() {
+        if ch != '\n' && is_dangerous(ch) {
+            // Every dangerous character is in the Basic Multilingual Plane: one `\uXXXX`.
+            let _ = write!(out, "\\u{:04x}", ch as u32);
+        } else {
+            out.push(ch);
+        }
+    }
+    out.into_bytes()
+}
+
+/// Writes bytes to stdout; a closed pipe (`| head`) is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    write_all(&mut io::stdout().lock(), bytes)
 }
 
 fn write_all(stdout: &mut impl Write, bytes: &[u8]) -> anyhow::Result<()> {
@@ -254,6 +290,9 @@ fn write_all(stdout: &mut impl Write, bytes: &[u8]) -> anyhow::Result<()> {
 /// Streams CSV rows with the formula guard.
 pub(crate) struct CsvRows<W: Write> {
     writer: csv::Writer<W>,
+    /// Whether the CSV goes to a terminal: then control and bidi characters are shown escaped
+    /// too, as in a table (a file or a pipe gets the text exactly, formula guard aside).
+    terminal: bool,
 }
 
 impl<W: Write> CsvRows<W> {
@@ -261,12 +300,20 @@ impl<W: Write> CsvRows<W> {
     pub(crate) fn new(sink: W, columns: &[&str]) -> anyhow::Result<Self> {
         let mut writer = csv::WriterBuilder::new().from_writer(sink);
         writer.write_record(columns)?;
-        Ok(Self { writer })
+        Ok(Self { writer, terminal: false })
+    }
+
+    /// Escapes control and bidi characters in every cell when `terminal` is true.
+    pub(crate) fn for_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
     }
 
     /// Writes one row.
     pub(crate) fn write(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
-        let record: Vec<String> = cells.iter().map(csv_cell).collect();
+        let terminal = self.terminal;
+        let record: Vec<String> =
+            cells.iter().map(|cell| if terminal { neutralize(&csv_cell(cell)) } else { csv_cell(cell) }).collect();
         self.writer.write_record(&record)?;
         Ok(())
     }
@@ -483,6 +530,35 @@ mod tests {
         assert_eq!(neutralize("a\nb"), "a\\nb");
         let table = render_table(&["name"], &[vec![Cell::Text(hostile.to_owned())]], None, false);
         assert!(!table.chars().any(|ch| ch != '\n' && is_dangerous(ch)), "{table}");
+    }
+
+    #[test]
+    fn json_text_escapes_what_could_drive_a_terminal_and_keeps_the_values() {
+        let hostile = "a\u{1b}]52;c;ZWNobw==\u{7}\u{9b}2J\u{85}\u{7f}\u{202e}txt\u{2066}\u{feff} – ünïcode 漢字";
+        let mut text = Vec::new();
+        serde_json::to_writer_pretty(&mut text, &serde_json::json!({ "name": hostile, "list": [hostile] })).unwrap();
+        let safe = String::from_utf8(escape_json_for_terminal(text)).unwrap();
+        assert!(!safe.chars().any(|ch| ch != '\n' && is_dangerous(ch)), "{safe}");
+        assert!(safe.contains("\\u202e") && safe.contains("\\u009b") && safe.contains("\\u007f"), "{safe}");
+        assert!(safe.contains("– ünïcode 漢字"), "other text stays as it is: {safe}");
+        let parsed: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(parsed["name"], hostile);
+        assert_eq!(parsed["list"][0], hostile);
+    }
+
+    #[test]
+    fn csv_for_a_terminal_is_escaped_and_csv_for_a_file_is_exact() {
+        let hostile = "\t=cmd\u{1b}[2J\u{202e}x";
+        let write = |terminal: bool| {
+            let mut rows = CsvRows::new(Vec::new(), &["name"]).unwrap().for_terminal(terminal);
+            rows.write(&[Cell::Text(hostile.to_owned())]).unwrap();
+            String::from_utf8(rows.finish().unwrap()).unwrap()
+        };
+        let file = write(false);
+        assert!(file.contains(&format!("'{hostile}")), "{file:?}");
+        let terminal = write(true);
+        assert!(!terminal.chars().any(|ch| ch != '\n' && is_dangerous(ch)), "{terminal:?}");
+        assert!(terminal.contains("'\\t=cmd\\x1b[2J\\u{202e}x"), "{terminal:?}");
     }
 
     #[test]

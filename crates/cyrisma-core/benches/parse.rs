@@ -8,7 +8,8 @@
 //! - `j3_typed_vs_ignored`: the SDK's typed parse vs `IgnoredAny` (validate-only ceiling);
 //! - `j4_response_vs_from_slice`: `Endpoint::parse_response(&http::Response<Bytes>)` vs a raw
 //!   `serde_json::from_slice` into the same model;
-//! - `e1_export_vs_parse`: parse plus JSONL export (one row per vulnerability, port and flaw)
+//! - `e1_export_vs_parse`: parse plus JSONL export (one row per vulnerability, port and flaw,
+//!   with `cyrisma_core::export`, the encoder the CLI's `export findings --format jsonl` ships)
 //!   vs parse alone.
 //!
 //! `CYRISMA_BENCH_DOC_MB` changes the document size (the `--quick` smoke run uses 1 MB);
@@ -73,13 +74,14 @@ fn benches(c: &mut Criterion) {
     j4.bench_function("from_slice", |b| b.iter(|| serde_json::from_slice::<ScanDetail>(black_box(doc)).unwrap()));
     j4.finish();
 
+    let scan = scan_doc::export_scan();
     let mut e1 = group(c, "e1_export_vs_parse", len);
     e1.bench_function("parse_and_export_jsonl", |b| {
-        let mut out = Vec::with_capacity(len);
+        let mut out = Vec::with_capacity(2 * len);
         b.iter(|| {
             out.clear();
             let detail = scan_doc::parse_typed(black_box(doc));
-            scan_doc::export_jsonl(&detail, &mut out);
+            scan_doc::export_jsonl(&detail, &scan, &mut out);
             out.len()
         })
     });

@@ -12,6 +12,7 @@
 //! - [`types`]: the wire models shared by several endpoints (instances, users, scans, dashboards).
 //! - [`wire`]: liberal parsing helpers and the declaration macros behind the models.
 //! - [`error`]: [`RequestError`] (building) and [`ResponseError`] (reading).
+//! - [`export`]: findings export rows and their JSONL encoding (sans-IO, any `io::Write`).
 //! - [`secret`]: redacted newtypes for the API secret, tokens and webhook secrets.
 //! - [`session`]: when to log in, refresh, and (re-)authenticate instances.
 //! - [`retry`]: whether and when to retry a failed attempt.
@@ -37,6 +38,7 @@ pub mod api;
 pub mod assumed;
 pub mod endpoint;
 pub mod error;
+pub mod export;
 pub mod host;
 pub mod retry;
 pub mod secret;

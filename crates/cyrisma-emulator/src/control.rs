@@ -15,6 +15,8 @@
 //! | `POST /__emulator/scans` | `{"instance_id": "...", "scan_type": 5}` adds a completed scan (emits `scan.completed`) |
 //! | `GET /__emulator/instances` | the structure, as `GET /partner/instances/info/` lists it |
 //! | `GET /__emulator/webhook-deliveries` | every webhook delivery attempt |
+//! | `GET /__emulator/in-flight` | requests in flight now and the most at once, overall and per host |
+//! | `POST /__emulator/in-flight/reset` | starts the highest in-flight counts again from the current ones |
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -53,6 +55,7 @@ pub(crate) fn serve(shared: &Shared, peer: SocketAddr, method: &Method, path: &s
         ("GET", "/requests") => reply(StatusCode::OK, &json!({ "requests": shared.admin().requests() })),
         ("POST", "/reset") => {
             shared.admin().reset();
+            shared.in_flight().reset_max();
             shared.close_after_response.store(false, Ordering::Relaxed);
             reply(StatusCode::OK, &json!({ "reset": true }))
         }
@@ -105,6 +108,11 @@ pub(crate) fn serve(shared: &Shared, peer: SocketAddr, method: &Method, path: &s
         ("GET", "/instances") => {
             let instances = shared.state().list_instances(Instant::now());
             reply(StatusCode::OK, &serde_json::to_value(instances).unwrap_or_default())
+        }
+        ("GET", "/in-flight") => reply(StatusCode::OK, &json!(shared.in_flight().stats())),
+        ("POST", "/in-flight/reset") => {
+            shared.in_flight().reset_max();
+            reply(StatusCode::OK, &json!(shared.in_flight().stats()))
         }
         ("GET", "/webhook-deliveries") => reply(StatusCode::OK, &json!({ "deliveries": shared.webhooks.deliveries() })),
         _ => error(StatusCode::NOT_FOUND, "unknown admin endpoint"),

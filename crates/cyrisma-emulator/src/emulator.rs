@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::admin::{Fault, FaultInfo, RequestRecord};
 use crate::config::EmulatorConfig;
 use crate::error::StartError;
+use crate::inflight::InFlightStats;
 use crate::prng;
 use crate::reporting::Generator;
 use crate::seed::{self, SeedPlan};
@@ -331,10 +332,23 @@ impl EmulatorHandle {
         self.shared.admin().reset_counters();
     }
 
-    /// Removes every fault, clears counters and the log, and keeps connections alive again (like
-    /// `POST /__emulator/reset`).
+    /// Requests in flight now, and the most handled at once overall and for one host since the
+    /// start or the last [`EmulatorHandle::reset_in_flight_max`] (like
+    /// `GET /__emulator/in-flight`). Admin requests do not count.
+    pub fn in_flight(&self) -> InFlightStats {
+        self.shared.in_flight().stats()
+    }
+
+    /// Starts the highest in-flight counts again from the current ones.
+    pub fn reset_in_flight_max(&self) {
+        self.shared.in_flight().reset_max();
+    }
+
+    /// Removes every fault, clears counters and the log, starts the highest in-flight counts
+    /// again, and keeps connections alive again (like `POST /__emulator/reset`).
     pub fn reset(&self) {
         self.shared.admin().reset();
+        self.shared.in_flight().reset_max();
         self.shared.close_after_response.store(false, Ordering::Relaxed);
     }
 

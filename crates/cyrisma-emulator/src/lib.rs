@@ -39,6 +39,7 @@ mod control;
 mod emulator;
 mod error;
 mod failure;
+mod inflight;
 mod prng;
 mod reporting;
 mod seed;
@@ -52,5 +53,6 @@ pub use admin::{Fault, FaultInfo, FaultKind, REQUEST_LOG_CAPACITY, RequestRecord
 pub use config::{DEFAULT_DOMAIN, EmulatorConfig, ServeArgs};
 pub use emulator::{Emulator, EmulatorHandle, PARTNER_ID};
 pub use error::StartError;
+pub use inflight::InFlightStats;
 pub use serve::serve;
 pub use webhook::DeliveryRecord;

@@ -26,6 +26,7 @@ use crate::admin::{Admin, FaultKind, RequestRecord, UNROUTED, loggable_path};
 use crate::api::{self, Call, Route, Routed};
 use crate::body::{ReplyBody, deep_json};
 use crate::failure::{ApiFailure, printable};
+use crate::inflight::{InFlight, InFlightGuard};
 use crate::reporting::Generator;
 use crate::state::{Form, State};
 use crate::webhook::Dispatcher;
@@ -39,6 +40,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct Shared {
     state: Mutex<State>,
     admin: Mutex<Admin>,
+    in_flight: Mutex<InFlight>,
     pub(crate) generator: Generator,
     pub(crate) routes: Vec<Route>,
     pub(crate) domain: String,
@@ -64,6 +66,7 @@ impl Shared {
         Self {
             state: Mutex::new(state),
             admin: Mutex::new(Admin::default()),
+            in_flight: Mutex::new(InFlight::default()),
             generator,
             routes: api::routes(),
             central_host: format!("api.{domain}"),
@@ -85,6 +88,11 @@ impl Shared {
     /// Faults, counters and the log, locked.
     pub(crate) fn admin(&self) -> MutexGuard<'_, Admin> {
         self.admin.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Requests in flight, locked.
+    pub(crate) fn in_flight(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Emits `instance.provisioned` when a created instance's delay has passed.
@@ -381,6 +389,7 @@ async fn handle(
         let reply = crate::control::serve(&shared, conn.peer, &method, &path, &body);
         return Ok(finish(&shared, request_id, reply_from_control(reply)));
     }
+    let _in_flight = InFlightGuard::enter(&shared, &host);
     let token = api::access_token(request.headers().get(AUTHORIZATION));
     let body = match read_body(request.into_body()).await {
         Ok(body) => body,

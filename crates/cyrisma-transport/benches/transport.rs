@@ -335,8 +335,13 @@ async fn bare_fan_out(emulator: &EmulatorHandle) -> Result<(f64, usize), BoxErro
     Ok((start.elapsed().as_secs_f64(), done))
 }
 
-/// The aiohttp script against the same emulator: its own timing (from login to the last answer).
-fn python_fan_out(emulator: &EmulatorHandle, python: &PathBuf, script: &PathBuf) -> Result<(f64, usize), BoxError> {
+/// The aiohttp script against the same emulator: its own timing (from login to the last answer)
+/// and its process's CPU time over the same span.
+fn python_fan_out(
+    emulator: &EmulatorHandle,
+    python: &PathBuf,
+    script: &PathBuf,
+) -> Result<(f64, f64, usize), BoxError> {
     let output =
         std::process::Command::new(python).arg(script).envs(emulator.env()).env("BENCH_CONCURRENCY", "64").output()?;
     if !output.status.success() {
@@ -344,28 +349,41 @@ fn python_fan_out(emulator: &EmulatorHandle, python: &PathBuf, script: &PathBuf)
     }
     let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let seconds = value["elapsed_s"].as_f64().ok_or("no elapsed_s")?;
+    let cpu = value["cpu_s"].as_f64().ok_or("no cpu_s")?;
     let done = value["instances_ok"].as_u64().ok_or("no instances_ok")? as usize;
-    Ok((seconds, done))
+    Ok((seconds, cpu, done))
 }
 
 /// H3: the fan-out report, SDK vs bare hyper vs aiohttp, alternating in rounds.
 async fn fan_out_report(emulator: &EmulatorHandle, options: &Options, results: &mut Results) -> Result<(), BoxError> {
     let expected = emulator.instances().iter().filter(|instance| is_reportable(instance)).count();
     let (mut bare_ratio, mut py_ratio, mut sdk_s, mut bare_s, mut py_s) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sdk_cpu, mut bare_cpu, mut py_cpu, mut py_cpu_ratio) = (vec![], vec![], vec![], vec![]);
     for _ in 0..options.rounds {
+        // The clients run on this thread (a current-thread runtime: hyper's connection tasks
+        // too), so its CPU time is the client's whole cost; the emulator has its own thread.
+        let before = thread_cpu();
         let (bare, bare_done) = bare_fan_out(emulator).await?;
+        bare_cpu.push((thread_cpu() - before).as_secs_f64());
+        let before = thread_cpu();
         let (sdk, sdk_done, _) = sdk_fan_out(emulator, 2).await?;
+        let cpu = (thread_cpu() - before).as_secs_f64();
+        sdk_cpu.push(cpu);
         assert_eq!((bare_done, sdk_done), (expected, expected), "every instance answers");
         bare_ratio.push(bare / sdk);
         sdk_s.push(sdk);
         bare_s.push(bare);
         if let (Some(python), Some(script)) = (&options.python, &options.script) {
-            let (python_s, python_done) = python_fan_out(emulator, python, script)?;
+            let (python_s, python_cpu, python_done) = python_fan_out(emulator, python, script)?;
             assert_eq!(python_done, expected, "every instance answers the aiohttp script");
             py_ratio.push(python_s / sdk);
             py_s.push(python_s);
+            py_cpu.push(python_cpu);
+            py_cpu_ratio.push(python_cpu / cpu);
         }
     }
+    results.insert("h3_sdk_cpu_s".into(), median(&sdk_cpu));
+    results.insert("h3_bare_cpu_s".into(), median(&bare_cpu));
     results.insert("h3_instances".into(), expected as f64);
     results.insert("h3_sdk_s".into(), median(&sdk_s));
     results.insert("h3_bare_s".into(), median(&bare_s));
@@ -373,6 +391,8 @@ async fn fan_out_report(emulator: &EmulatorHandle, options: &Options, results: &
     if !py_s.is_empty() {
         results.insert("h3_aiohttp_s".into(), median(&py_s));
         results.insert("h3_ratio_aiohttp".into(), median(&py_ratio));
+        results.insert("h3_aiohttp_cpu_s".into(), median(&py_cpu));
+        results.insert("h3_cpu_ratio_aiohttp".into(), median(&py_cpu_ratio));
     }
     Ok(())
 }

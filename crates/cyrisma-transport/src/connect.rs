@@ -2,6 +2,9 @@
 //! plain http, connect with a timeout (directly or through an HTTP `CONNECT` proxy), and wrap the
 //! socket in TLS with the client's one configuration.
 //!
+//! The connector counts the connections alive (diagnostics and tests: pooled connections of
+//! instance hosts must not pile up with the number of instances).
+//!
 //! Every check here runs before a single byte of the request is written: a connector error is a
 //! failure "before send", which the retry policy may retry even for calls that are not idempotent
 //! (except the ones retrying cannot fix: plain http to a non-loopback address, TLS failures).
@@ -39,6 +42,8 @@ struct Shared {
     proxy: Option<Proxy>,
     connect_timeout: Duration,
     opened: AtomicU64,
+    /// Connections alive now (opened and not yet dropped).
+    live: Arc<AtomicU64>,
 }
 
 impl Connector {
@@ -55,6 +60,7 @@ impl Connector {
                 proxy,
                 connect_timeout,
                 opened: AtomicU64::new(0),
+                live: Arc::new(AtomicU64::new(0)),
             }),
         }
     }
@@ -62,6 +68,11 @@ impl Connector {
     /// How many TCP connections this connector has opened (to targets or proxies).
     pub(crate) fn connections_opened(&self) -> u64 {
         self.shared.opened.load(Ordering::Relaxed)
+    }
+
+    /// How many connections are alive now, pooled or in use (diagnostics and tests).
+    pub(crate) fn connections_alive(&self) -> u64 {
+        self.shared.live.load(Ordering::Relaxed)
     }
 
     /// Where a connection to `host:port` would go, and whether every address is loopback; used
@@ -82,12 +93,16 @@ impl tower_service::Service<Uri> for Connector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let shared = self.shared.clone();
-        Box::pin(async move { shared.connect(uri).await.map(TokioIo::new) })
+        Box::pin(async move {
+            let io = shared.connect(uri).await?;
+            shared.live.fetch_add(1, Ordering::Relaxed);
+            Ok(TokioIo::new(Stream { io, live: shared.live.clone() }))
+        })
     }
 }
 
 impl Shared {
-    async fn connect(&self, uri: Uri) -> Result<Stream, ConnectError> {
+    async fn connect(&self, uri: Uri) -> Result<Io, ConnectError> {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -121,7 +136,7 @@ impl Shared {
                 }
             };
             if !https {
-                return Ok(Stream::Plain(tcp));
+                return Ok(Io::Plain(tcp));
             }
             let server_name = ServerName::try_from(host.clone())
                 .map_err(|error| ConnectError::new(ConnectErrorKind::Tls, &target, Some(Box::new(error))))?;
@@ -130,7 +145,7 @@ impl Shared {
                 .connect(server_name, tcp)
                 .await
                 .map_err(|error| ConnectError::new(ConnectErrorKind::Tls, &target, Some(Box::new(error))))?;
-            Ok(Stream::Tls(Box::new(tls)))
+            Ok(Io::Tls(Box::new(tls)))
         };
         match tokio::time::timeout(self.connect_timeout, work).await {
             Ok(result) => result,
@@ -246,9 +261,21 @@ impl std::error::Error for ConnectError {
 }
 
 /// A connection: plain TCP (loopback only) or TLS over TCP.
-pub(crate) enum Stream {
+pub(crate) enum Io {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+/// A connection, counted while it is alive.
+pub(crate) struct Stream {
+    io: Io,
+    live: Arc<AtomicU64>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Connection for Stream {
@@ -259,32 +286,32 @@ impl Connection for Stream {
 
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
         }
     }
 }
 
 impl AsyncWrite for Stream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
         }
     }
 
@@ -293,16 +320,16 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Plain(tcp) => tcp.is_write_vectored(),
-            Stream::Tls(tls) => tls.is_write_vectored(),
+        match &self.io {
+            Io::Plain(tcp) => tcp.is_write_vectored(),
+            Io::Tls(tls) => tls.is_write_vectored(),
         }
     }
 }

@@ -134,12 +134,23 @@ impl Client {
         }
         let len = entries.len();
         let operation = Arc::new(operation);
+        let owner = self.clone();
         let inner = stream::iter(entries)
             .map(move |(instance_id, name, client)| {
                 let operation = operation.clone();
+                let owner = owner.clone();
                 async move {
                     let result = match client {
-                        Ok(client) => operation(client).await,
+                        Ok(client) => {
+                            let base = client.known_base();
+                            let result = operation(client).await;
+                            // The instance's work is done: its host's pooled connections would
+                            // only sit idle (with their read buffers) until the pool's timeout.
+                            if let Some(base) = base {
+                                owner.inner.release_host(&base);
+                            }
+                            result
+                        }
                         Err(error) => Err(error),
                     };
                     FanOutItem { instance_id, name, result }

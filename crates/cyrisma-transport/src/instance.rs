@@ -63,6 +63,11 @@ impl InstanceClient {
         self.resolved.get().and_then(|resolved| resolved.name.as_deref())
     }
 
+    /// The base URL, if the host is already known (no lookup).
+    pub(crate) fn known_base(&self) -> Option<BaseUrl> {
+        self.resolved.get().map(|resolved| resolved.base.clone())
+    }
+
     /// The instance's base URL (`https://{host}/app`), looking the host up if needed.
     pub async fn base_url(&self) -> Result<BaseUrl, Error> {
         Ok(self.resolve().await?.base.clone())

@@ -77,3 +77,25 @@ pub use resolve::{HostPattern, ResolveOverride, ResolveOverrideError, ResolveOve
 pub use resources::{Instances, Users, Webhooks};
 pub use rotate::SecretSink;
 pub use tls::{CaSource, tls_config_loads};
+
+// The guides' Rust examples, compiled and run by `cargo test --doc` (see docs/README.md). The
+// pages mark shell blocks `sh no-run`, an attribute rustdoc does not know.
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../../../docs/rust.md")]
+struct RustGuide;
+
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../../../docs/getting-started.md")]
+struct GettingStarted;
+
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../../../docs/emulator.md")]
+struct EmulatorGuide;
+
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../../../README.md")]
+struct Readme;

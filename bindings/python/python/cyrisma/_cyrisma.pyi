@@ -54,6 +54,8 @@ __all__ = [
     "WebhookEvent",
     "Webhooks",
     "__version__",
+    "_probe_call",
+    "_test_panic",
     "webhook_sign",
     "webhook_verify",
 ]
@@ -409,6 +411,12 @@ def webhook_verify(
     tolerance: float | None = None,
     now: float | None = None,
 ) -> WebhookEvent: ...
+def _probe_call(a: object, b: object) -> None:
+    """A no-op with two arguments (the P1 speed probe's binding call)."""
+
+def _test_panic(client: Client, place: Literal["call", "runtime", "async"]) -> Any:
+    """Panics while holding ``client`` (the canary tests' hook; needs ``CYRISMA_TEST_HOOKS=1``)."""
+
 def webhook_sign(
     body: bytes | bytearray | memoryview | str, secret: str | Secret, *, timestamp: int | None = None
 ) -> str: ...

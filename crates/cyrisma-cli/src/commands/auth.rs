@@ -171,10 +171,13 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
                 }
                 _ => Err(anyhow::anyhow!("an unknown kind of secret was returned")),
             }
-            .map_err(|error| -> Box<dyn std::error::Error + Send + Sync> { error.into() })
+            .map_err(|error| -> Box<dyn std::error::Error + Send + Sync> { error.into() })?;
+            // Crash injection (debug builds only): the process dies right after persisting.
+            crate::credentials::failpoint("rotate:after-store", "");
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
     };
-    let result = client.rotate_secret(sink).await;
+    let result = run_to_the_end(context, client.rotate_secret(sink)).await;
     let saved_raw = raw_body_path.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     match result {
         Ok(_) => {
@@ -195,6 +198,24 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
             })
         }
         Err(error) => rotate_failure(context, kind, error, saved_raw),
+    }
+}
+
+/// Runs the rotation to its end whatever Ctrl-C says: once regen-pass may have been sent, the
+/// new secret exists only in its answer, and dropping the call would lose it for good. The call
+/// is bounded by the client's timeouts, so this never hangs.
+async fn run_to_the_end<T>(context: &Context, rotation: impl std::future::Future<Output = T>) -> T {
+    tokio::pin!(rotation);
+    loop {
+        tokio::select! {
+            // The handler is installed before the rotation is first polled, so before any byte.
+            biased;
+            _ = tokio::signal::ctrl_c() => context.ui.alert(
+                "the secret rotation is in progress and is not interrupted: stopping now could lose the new secret. \
+                 it ends on its own within the timeout",
+            ),
+            result = &mut rotation => return result,
+        }
     }
 }
 

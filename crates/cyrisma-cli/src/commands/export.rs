@@ -8,12 +8,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use cyrisma_core::types::VulnerabilityScan;
+use cyrisma_core::export::{self, JsonlWriter};
+use cyrisma_core::types::{ScanDetail, VulnerabilityScan};
 use cyrisma_transport::InstanceClient;
 
 use crate::args::{ExportCommand, ExportFindingsArgs, ExportFormat};
 use crate::commands::{Context, fanout};
-use crate::output::rows::{ExportRow, FindingRow};
+use crate::output::rows::ExportRow;
 use crate::output::{CsvRows, Row};
 
 /// Runs an `export` command.
@@ -36,15 +37,19 @@ async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result
         &args.filter,
         "exporting",
         move |instance| collect(instance, all_scans),
-        |_, _, rows: Vec<ExportRow>| {
-            for row in &rows {
-                if let Err(error) = writer.write(row) {
-                    write_error.get_or_insert(error);
-                    anyhow::bail!("cannot write the export");
+        |instance_id, name, scans: Vec<(VulnerabilityScan, ScanDetail)>| {
+            let mut rows = 0;
+            for (scan, detail) in &scans {
+                match writer.write_scan(instance_id, name, scan, detail) {
+                    Ok(count) => rows += count,
+                    Err(error) => {
+                        write_error.get_or_insert(error);
+                        anyhow::bail!("cannot write the export");
+                    }
                 }
-                written += 1;
             }
-            Ok(rows.len())
+            written += rows;
+            Ok(rows as usize)
         },
     )
     .await;
@@ -73,24 +78,18 @@ async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result
     check
 }
 
-/// The findings of one instance: the latest scan of each scan type (or every scan), each scan's
-/// assets in the order the server sent them.
-async fn collect(instance: InstanceClient, all_scans: bool) -> Result<Vec<ExportRow>, cyrisma_transport::Error> {
+/// The scans of one instance to export: the latest scan of each scan type (or every scan), with
+/// their details. Their rows (`cyrisma_core::export`) borrow from these when written.
+async fn collect(
+    instance: InstanceClient,
+    all_scans: bool,
+) -> Result<Vec<(VulnerabilityScan, ScanDetail)>, cyrisma_transport::Error> {
     let scans = instance.vulnerability_scans().await?.vulnerability_scans;
     let chosen = if all_scans { scans } else { latest_per_type(scans) };
     let details =
         futures_util::future::try_join_all(chosen.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
             .await?;
-    let name = instance.name().map(str::to_owned);
-    let mut rows = Vec::new();
-    for (scan, detail) in chosen.iter().zip(details) {
-        for asset in &detail.assets {
-            for finding in FindingRow::all_of(asset) {
-                rows.push(ExportRow::new(instance.id(), name.as_deref(), scan, finding));
-            }
-        }
-    }
-    Ok(rows)
+    Ok(chosen.into_iter().zip(details).collect())
 }
 
 /// The most recent scan of each scan type (by finish, then start time), in scan-id order.
@@ -181,45 +180,59 @@ fn sync_dir(dir: &Path) {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) {}
 
-/// Writes export rows in one of the three formats, one row at a time.
+/// Writes export rows in one of the three formats, a scan's findings at a time. JSONL (the format
+/// for large exports) is the core's encoder, with no allocation per row.
 enum FindingWriter {
-    Jsonl(Box<dyn Write>),
-    Json { sink: Box<dyn Write>, first: bool },
+    Jsonl(JsonlWriter<Box<dyn Write>>),
+    Json { sink: Box<dyn Write>, first: bool, line: Vec<u8> },
     Csv(Box<CsvRows<Box<dyn Write>>>),
 }
 
 impl FindingWriter {
     fn new(mut sink: Box<dyn Write>, format: ExportFormat) -> anyhow::Result<Self> {
         Ok(match format {
-            ExportFormat::Jsonl => FindingWriter::Jsonl(sink),
+            ExportFormat::Jsonl => FindingWriter::Jsonl(JsonlWriter::new(sink)),
             ExportFormat::Json => {
                 sink.write_all(b"[")?;
-                FindingWriter::Json { sink, first: true }
+                FindingWriter::Json { sink, first: true, line: Vec::new() }
             }
             ExportFormat::Csv => FindingWriter::Csv(Box::new(CsvRows::new(sink, ExportRow::COLUMNS)?)),
         })
     }
 
-    fn write(&mut self, row: &ExportRow) -> anyhow::Result<()> {
-        match self {
-            FindingWriter::Jsonl(sink) => {
-                serde_json::to_writer(&mut *sink, row)?;
-                sink.write_all(b"\n")?;
-            }
-            FindingWriter::Json { sink, first } => {
-                sink.write_all(if *first { b"\n  " } else { b",\n  " })?;
-                serde_json::to_writer(&mut *sink, row)?;
-                *first = false;
-            }
-            FindingWriter::Csv(rows) => rows.write(&row.cells())?,
+    /// Writes every finding of a scan; returns how many rows that was.
+    fn write_scan(
+        &mut self,
+        instance_id: &str,
+        name: Option<&str>,
+        scan: &VulnerabilityScan,
+        detail: &ScanDetail,
+    ) -> anyhow::Result<u64> {
+        if let FindingWriter::Jsonl(writer) = self {
+            return Ok(writer.write_scan(instance_id, name, scan, detail)?);
         }
-        Ok(())
+        let mut count = 0;
+        for row in export::finding_rows(instance_id, name, scan, detail) {
+            match self {
+                FindingWriter::Jsonl(writer) => writer.write_row(&row)?,
+                FindingWriter::Json { sink, first, line } => {
+                    line.clear();
+                    line.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
+                    export::encode_row(&row, line);
+                    sink.write_all(line)?;
+                    *first = false;
+                }
+                FindingWriter::Csv(rows) => rows.write(&ExportRow::from_core(&row).cells())?,
+            }
+            count += 1;
+        }
+        Ok(count)
     }
 
     fn finish(self) -> anyhow::Result<Box<dyn Write>> {
         let mut sink = match self {
-            FindingWriter::Jsonl(sink) => sink,
-            FindingWriter::Json { mut sink, first } => {
+            FindingWriter::Jsonl(writer) => writer.into_inner()?,
+            FindingWriter::Json { mut sink, first, .. } => {
                 sink.write_all(if first { b"]\n" } else { b"\n]\n" })?;
                 sink
             }

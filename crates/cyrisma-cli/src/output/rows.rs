@@ -672,28 +672,25 @@ row! {
 }
 
 impl ExportRow {
-    /// A finding of a scan of an instance.
-    pub(crate) fn new(
-        instance_id: &str,
-        instance_name: Option<&str>,
-        scan: &VulnerabilityScan,
-        finding: FindingRow,
-    ) -> Self {
+    /// From the core's borrowed row (`cyrisma_core::export`), which JSON and JSONL write
+    /// directly; CSV goes through this owned row and its cells.
+    pub(crate) fn from_core(row: &cyrisma_core::export::FindingRow<'_>) -> Self {
+        let owned = |text: Option<&str>| text.map(str::to_owned);
         Self {
-            instance_id: instance_id.to_owned(),
-            instance_name: instance_name.map(str::to_owned),
-            scan_id: scan.scan_id.clone(),
-            scan_type: scan_type_label(scan),
-            scan_finished: scan.scan_finished.clone(),
-            asset_id: finding.asset_id,
-            asset_name: finding.asset_name,
-            asset_address: finding.asset_address,
-            kind: finding.kind,
-            finding: finding.finding,
-            title: finding.title,
-            risk_level: finding.risk_level,
-            score: finding.score,
-            first_seen: finding.first_seen,
+            instance_id: row.instance_id.to_owned(),
+            instance_name: owned(row.instance_name),
+            scan_id: row.scan_id.to_owned(),
+            scan_type: owned(row.scan_type),
+            scan_finished: owned(row.scan_finished),
+            asset_id: owned(row.asset_id),
+            asset_name: owned(row.asset_name),
+            asset_address: owned(row.asset_address),
+            kind: row.kind,
+            finding: owned(row.finding),
+            title: owned(row.title),
+            risk_level: owned(row.risk_level),
+            score: row.score,
+            first_seen: owned(row.first_seen),
         }
     }
 }
@@ -816,4 +813,33 @@ pub(crate) struct InstanceError {
     pub(crate) instance_id: String,
     pub(crate) name: Option<String>,
     pub(crate) error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The core writes JSON and JSONL exports, this row writes CSV: one schema for all three.
+    #[test]
+    fn export_columns_are_the_core_export_columns() {
+        assert_eq!(ExportRow::COLUMNS, cyrisma_core::export::COLUMNS);
+    }
+
+    #[test]
+    fn an_export_row_serializes_as_the_core_row_does() {
+        let scan: VulnerabilityScan =
+            serde_json::from_str(r#"{"scanId": "s1", "scanType": "9", "scanFinished": "2024-05-01"}"#).unwrap();
+        let detail: cyrisma_core::types::ScanDetail = serde_json::from_str(
+            r#"{"assets": [{"assetId": "a1", "name": "db", "ipAddress": "10.0.0.2",
+                "vulnerabilities": [{"cve": "CVE-1", "title": "t", "score": 9.8, "riskLevel": "Critical"}],
+                "openPorts": [{"portNumber": "22"}], "flaws": [{"alertId": "3", "alertName": "x"}]}]}"#,
+        )
+        .unwrap();
+        let rows: Vec<_> = cyrisma_core::export::finding_rows("cc1", Some("Acme"), &scan, &detail).collect();
+        assert_eq!(rows.len(), 3);
+        for row in rows {
+            let owned = serde_json::to_string(&ExportRow::from_core(&row)).unwrap();
+            assert_eq!(owned, serde_json::to_string(&row).unwrap());
+        }
+    }
 }

@@ -349,3 +349,23 @@ fn the_embedded_emulator_needs_no_account() {
     assert!(!env.config_dir().exists(), "nothing was written");
     assert_eq!(env.run(&["--emulator", "auth", "setup"]).code, 2);
 }
+
+#[test]
+fn output_into_a_closed_pipe_is_not_a_crash() {
+    // `cyrisma completions bash | head -c 0`: the reading end is closed before anything is
+    // written, so every write fails with a broken pipe, which is not an error worth reporting.
+    let env = Env::small();
+    for args in [&["completions", "bash"][..], &["instances", "list", "-o", "csv"][..]] {
+        let mut command = env.command(args);
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("the binary runs");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("the binary ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("internal error"), "{args:?} crashed on a closed pipe:\n{stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}:\n{stderr}");
+    }
+}

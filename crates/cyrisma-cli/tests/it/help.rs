@@ -75,27 +75,49 @@ help_snapshots! {
     help_api => "help_api" ["api"];
 }
 
+/// Every command path of the tree (`[]` is the root), with whether it is a leaf (a command that
+/// runs, not a group), found by walking `--help` output: what a user sees is what is enumerated.
+pub(crate) fn command_tree() -> Vec<(Vec<String>, bool)> {
+    let mut found = Vec::new();
+    let mut pending = vec![Vec::<String>::new()];
+    // Bounded: the tree is finite and each path is visited once.
+    while let Some(path) = pending.pop() {
+        assert!(found.len() < 1_000, "the command tree does not end");
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&args);
+        let mut children = Vec::new();
+        if let Some(commands) = text.split("Commands:\n").nth(1) {
+            for line in commands.lines().take_while(|line| !line.trim().is_empty()) {
+                let Some(word) = line.strip_prefix("  ").and_then(|rest| rest.split_whitespace().next()) else {
+                    continue;
+                };
+                if line.starts_with("   ") || word == "help" {
+                    continue;
+                }
+                let mut child = path.clone();
+                child.push(word.to_owned());
+                children.push(child);
+            }
+        }
+        found.push((path, children.is_empty()));
+        pending.extend(children);
+    }
+    found.sort();
+    found
+}
+
+/// The leaf commands, as `auth setup`, `report`, ...
+pub(crate) fn leaf_commands() -> Vec<String> {
+    command_tree().into_iter().filter(|(_, leaf)| *leaf).map(|(path, _)| path.join(" ")).collect()
+}
+
 #[test]
 fn every_command_has_a_help_snapshot() {
-    // Walk the command tree through `help` output, so that a new command without a snapshot
-    // above fails here.
+    // A new command without a snapshot above fails here.
     let source = include_str!("help.rs");
-    let mut pending = vec![Vec::<String>::new()];
-    while let Some(path) = pending.pop() {
+    for (path, _) in command_tree() {
         let name =
             if path.is_empty() { "help_root".to_owned() } else { format!("help_{}", path.join("_").replace('-', "_")) };
         assert!(source.contains(&format!("\"{name}\"")), "no help snapshot for `cyrisma {}`", path.join(" "));
-        let args: Vec<&str> = path.iter().map(String::as_str).collect();
-        let text = help(&args);
-        let Some(commands) = text.split("Commands:\n").nth(1) else { continue };
-        for line in commands.lines().take_while(|line| !line.trim().is_empty()) {
-            let Some(word) = line.strip_prefix("  ").and_then(|rest| rest.split_whitespace().next()) else { continue };
-            if line.starts_with("   ") || word == "help" {
-                continue;
-            }
-            let mut child = path.clone();
-            child.push(word.to_owned());
-            pending.push(child);
-        }
     }
 }

@@ -3,9 +3,13 @@
 
 mod commands;
 mod credentials;
+mod docs_examples;
 mod e2e;
 mod exit_codes;
+mod faults;
 mod help;
+mod hostile;
+mod rotation;
 mod secrets;
 mod support;
 mod webhooks;

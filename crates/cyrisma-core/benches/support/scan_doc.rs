@@ -15,7 +15,8 @@ use std::time::Instant;
 
 use cyrisma_core::Endpoint;
 use cyrisma_core::api::scans::get_vulnerability_scan;
-use cyrisma_core::types::ScanDetail;
+use cyrisma_core::export::JsonlWriter;
+use cyrisma_core::types::{ScanDetail, VulnerabilityScan};
 use serde::{Deserialize, Serialize};
 
 /// A small deterministic PRNG (xorshift64*), so the document is byte-identical on every machine.
@@ -303,81 +304,21 @@ pub(crate) fn doc_bytes() -> usize {
     (mb * 1_000_000.0) as usize
 }
 
-/// One JSONL row of the export: a vulnerability, an open port or a web flaw, with its asset.
-#[derive(Serialize)]
-struct Row<'a> {
-    kind: &'static str,
-    asset_id: Option<&'a str>,
-    asset_name: Option<&'a str>,
-    ip_address: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cve: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    score: Option<f64>,
-    risk_level: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_seen: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    port: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    port_description: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert_count: Option<u64>,
+/// The scan summary the export rows carry (one scan of one instance, as the CLI exports them).
+pub(crate) fn export_scan() -> VulnerabilityScan {
+    serde_json::from_str(
+        r#"{"scanId": "100042", "scanType": "5", "scanName": "Weekly internal", "scanFinished": "2026-11-20T03:12:44Z"}"#,
+    )
+    .expect("a scan summary")
 }
 
-impl<'a> Row<'a> {
-    fn new(kind: &'static str, asset: &'a cyrisma_core::types::Asset) -> Self {
-        Row {
-            kind,
-            asset_id: asset.identifier(),
-            asset_name: asset.name.as_deref(),
-            ip_address: asset.ip_address.as_deref(),
-            cve: None,
-            title: None,
-            score: None,
-            risk_level: None,
-            first_seen: None,
-            port: None,
-            port_description: None,
-            alert_name: None,
-            alert_count: None,
-        }
-    }
-}
-
-/// Writes one JSONL row per vulnerability, open port and flaw of `detail` into `out`.
-pub(crate) fn export_jsonl(detail: &ScanDetail, out: &mut Vec<u8>) {
-    let mut line = |row: &Row<'_>| {
-        serde_json::to_writer(&mut *out, row).expect("serializing to a Vec cannot fail");
-        out.push(b'\n');
-    };
-    for (asset, vulnerability) in detail.vulnerabilities() {
-        let mut row = Row::new("vulnerability", asset);
-        row.cve = vulnerability.cve.as_deref();
-        row.title = vulnerability.title.as_deref();
-        row.score = vulnerability.score;
-        row.risk_level = vulnerability.risk_level.as_ref().map(|risk| risk.as_str());
-        row.first_seen = vulnerability.first_seen.as_deref();
-        line(&row);
-    }
-    for (asset, port) in detail.open_ports() {
-        let mut row = Row::new("open_port", asset);
-        row.port = port.port_number.as_deref();
-        row.port_description = port.port_description.as_deref();
-        row.risk_level = port.risk_level.as_ref().map(|risk| risk.as_str());
-        line(&row);
-    }
-    for (asset, flaw) in detail.flaws() {
-        let mut row = Row::new("flaw", asset);
-        row.alert_name = flaw.alert_name.as_deref();
-        row.risk_level = flaw.risk_level.as_ref().map(|risk| risk.as_str());
-        row.alert_count = flaw.alert_count;
-        line(&row);
-    }
+/// Writes one JSONL row per vulnerability, open port and flaw of `detail` into `out`, with the
+/// encoder `cyrisma export findings --format jsonl` ships (`cyrisma_core::export`).
+pub(crate) fn export_jsonl(detail: &ScanDetail, scan: &VulnerabilityScan, out: &mut Vec<u8>) -> u64 {
+    let mut writer = JsonlWriter::new(out);
+    let rows = writer.write_scan("cc100042", Some("Acme Dental — Zürich \"HQ\""), scan, detail).expect("a Vec sink");
+    writer.flush().expect("a Vec sink");
+    rows
 }
 
 /// Typed parse with the production model, as the SDK does it.
@@ -438,7 +379,7 @@ pub(crate) fn run_mode() -> bool {
             let doc = std::fs::read(&path).expect("the document is readable");
             let detail = parse_typed(&doc);
             let mut out = Vec::with_capacity(doc.len());
-            export_jsonl(&detail, &mut out);
+            export_jsonl(&detail, &export_scan(), &mut out);
             writeln!(stdout, "{{\"bytes\":{},\"jsonl_bytes\":{}}}", doc.len(), out.len()).expect("stdout");
         }
         other => panic!("unknown CYRISMA_BENCH_MODE `{other}`"),

@@ -331,3 +331,36 @@ async fn shutdown_does_not_wait_for_a_hanging_request() {
     let _ = stream.read_to_end(&mut rest).await;
     assert!(rest.is_empty(), "no answer for the hanging request");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_are_counted_overall_and_per_host() {
+    let h = Harness::start(small()).await;
+    let token = h.reporting_token().await;
+    let ids = h.active_instances();
+    let (first, second) = (ids[0].clone(), ids[1].clone());
+    h.emu.reset_in_flight_max();
+    assert_eq!(h.emu.in_flight().max, 0, "nothing in flight after the logins");
+    h.emu.add_fault(Fault::latency(400).on("scans.list_vulnerability_scans"));
+    let list = scans::list_vulnerability_scans::Request::new();
+    // Three calls on the first host and one on the second, all held at the server together.
+    let (a, b, c, d) = tokio::join!(
+        h.on(&first, &list, &token),
+        h.on(&first, &list, &token),
+        h.on(&first, &list, &token),
+        h.on(&second, &list, &token),
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok() && d.is_ok());
+    let stats = h.emu.in_flight();
+    assert_eq!((stats.current, stats.max, stats.max_per_host), (0, 4, 3), "{stats:?}");
+    assert!(stats.busiest_host.as_deref().is_some_and(|host| host.starts_with(first.as_str())), "{stats:?}");
+    // The admin API reports the same, and admin requests do not count.
+    let host = h.emu.central_host().to_owned();
+    let answer = h.request(Method::GET, &host, "/__emulator/in-flight", &[], "").await;
+    let value = json(&answer);
+    assert_eq!(
+        (value["current"].as_u64(), value["max"].as_u64(), value["max_per_host"].as_u64()),
+        (Some(0), Some(4), Some(3))
+    );
+    let answer = h.request(Method::POST, &host, "/__emulator/in-flight/reset", &[], "").await;
+    assert_eq!(json(&answer)["max"].as_u64(), Some(0));
+}

@@ -7,6 +7,7 @@ mod fan_out;
 mod fault_proxy;
 mod hostile;
 mod limits;
+mod pool;
 mod proxy;
 mod retry;
 mod rotate;

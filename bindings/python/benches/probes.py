@@ -1,0 +1,453 @@
+"""Python speed probes P1-P5 (ids from ``perf-anchors.md``), each a ratio measured in one run.
+
+Usage: ``python bindings/python/benches/probes.py [--json] [--quick]``
+
+- ``--json``: one JSON object per line, ``{"id", "what", "measured", "ratio", "goal", "pass",
+  "note"}``; ``ratio`` and ``pass`` are ``null`` when a probe could not run (``note`` says why).
+  Without it, a human-readable table.
+- ``--quick``: tiny sizes and few rounds, only to check that the probes work (figures are
+  meaningless then).
+
+Exit status: 0 when every probe ran (whether or not it met its goal, and when a peer is missing),
+1 when a probe raised (its line is still printed, with the error in ``note``).
+
+Every probe alternates the measured path and its reference round by round (the machines are
+shared and noisy, so both see the same conditions) and reports medians. The probes start their
+own offline emulator through ``cyrisma.Emulator`` (plain HTTP on 127.0.0.1, so that the peers
+need no CA set-up; TLS costs are measured by the transport benchmarks).
+
+- P1: a trivial 2-argument binding call (``cyrisma._cyrisma._probe_call(a, b)``, a no-op) against
+  a 2-argument Python ``def`` in the same session. Goal <= 1.6x and <= 100 ns.
+- P2: two threads each parsing the same big scan detail (``ScanDetail.from_json``) against the
+  same two parses in a row. Goal >= 1.4x on 2 cores (the GIL is released while parsing and
+  while freeing).
+- P3: ``ScanDetail.from_json`` (typed, not materialised) and ``from_json(...).to_dict()`` (as
+  dicts) against ``orjson.loads`` of the same bytes. Goals >= 2x and >= 0.8x.
+- P4: per-call latency of the blocking ``client.instances.list()`` against ``httpx.Client``
+  doing the same authenticated GET (and parsing the JSON) against the same emulator. Goal <=
+  0.3x.
+- P5: ``AsyncClient.report()`` (login, structure, instance authentication, two dashboards per
+  instance, 64 in flight) against ``aiohttp`` doing the same logins, instance authentication and
+  reporting calls with the same concurrency. Goal >= 3x.
+
+Needs, besides the installed ``cyrisma`` wheel: ``orjson`` (P3), ``httpx`` (P4), ``aiohttp``
+(P5); ``msgspec`` is read when installed (an extra typed-decode figure in P3's note). A probe
+whose peer is missing reports ``null``. ``uvloop`` is used for the aiohttp peer when installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import timeit
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import cyrisma
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def alternate(rounds: int, measured: Callable[[], float], reference: Callable[[], float]) -> tuple[float, float]:
+    """Runs both one round after the other ``rounds`` times (after one warm-up each); medians."""
+    measured()
+    reference()
+    ours: list[float] = []
+    theirs: list[float] = []
+    for index in range(rounds):
+        # Swap the order every round so that neither always runs first.
+        if index % 2 == 0:
+            ours.append(measured())
+            theirs.append(reference())
+        else:
+            theirs.append(reference())
+            ours.append(measured())
+    return median(ours), median(theirs)
+
+
+def timed(action: Callable[[], Any]) -> Callable[[], float]:
+    def run() -> float:
+        started = time.perf_counter()
+        action()
+        return time.perf_counter() - started
+
+    return run
+
+
+def ms(seconds: float) -> str:
+    """Milliseconds with three significant digits."""
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def result(
+    probe: str, what: str, measured: str, ratio: float | None, goal: str, passed: bool | None, note: str = ""
+) -> dict[str, Any]:
+    return {
+        "id": probe,
+        "what": what,
+        "measured": measured,
+        "ratio": None if ratio is None else round(ratio, 3),
+        "goal": goal,
+        "pass": passed,
+        "note": note,
+    }
+
+
+# ----- P1 -----
+
+
+def python_call(a: object, b: object) -> None:
+    return None
+
+
+def probe_p1(quick: bool) -> dict[str, Any]:
+    what = "binding call overhead: a 2-argument no-op binding call vs a 2-argument Python def"
+    goal = "<= 1.6x and <= 100 ns"
+    probe = getattr(cyrisma._cyrisma, "_probe_call", None)
+    if probe is None:
+        return result("P1", what, "not measured", None, goal, None, "this build has no _probe_call")
+    number = 20_000 if quick else 1_000_000
+    rounds = 3 if quick else 9
+    a, b = 1, "x"
+
+    def per_call(function: Callable[[object, object], object]) -> Callable[[], float]:
+        timer = timeit.Timer("f(a, b)", globals={"f": function, "a": a, "b": b})
+        # The empty loop is subtracted from both, so each figure is the call alone.
+        empty = timeit.Timer("pass")
+        return lambda: (timer.timeit(number) - empty.timeit(number)) / number
+
+    ours, reference = alternate(rounds, per_call(probe), per_call(python_call))
+    ratio = ours / reference if reference > 0 else None
+    passed = None if ratio is None else (ratio <= 1.6 and ours <= 100e-9)
+    measured = f"binding {ours * 1e9:.1f} ns vs Python def {reference * 1e9:.1f} ns per call"
+    return result("P1", what, measured, ratio, goal, passed, f"median of {rounds} alternated rounds of {number} calls")
+
+
+# ----- P2 and P3 -----
+
+
+#: The emulator's limit of assets per scan; bigger documents join the assets of several scans.
+MAX_ASSETS_PER_SCAN = 20_000
+
+
+def scan_detail_bytes(assets: int) -> bytes:
+    """A deterministic scan detail with `assets` assets (about 1.2 kB each), from the emulator."""
+    per_scan = min(assets, MAX_ASSETS_PER_SCAN)
+    needed = -(-assets // per_scan)
+    with cyrisma.Emulator(
+        tls=False, organizations=1, instances=1, scans_per_instance=2 * needed + 2, assets_per_scan=per_scan
+    ) as emu:
+        client = emu.client(timeout=300)
+        instance_id = next(i.instance_id for i in emu.instances() if not i.is_organization)
+        instance = client.instance(instance_id)
+        scans = [scan for scan in instance.vulnerability_scans() if not scan.is_web_application][:needed]
+        documents = [json.loads(instance.vulnerability_scan(scan.scan_id).to_json()) for scan in scans]
+    merged = documents[0]
+    for document in documents[1:]:
+        merged["assets"].extend(document["assets"])
+    merged["assets"] = merged["assets"][:assets]
+    return json.dumps(merged, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def probe_p2(raw: bytes, rounds: int) -> dict[str, Any]:
+    what = "two threads parsing a scan detail vs the same two parses in a row (GIL released)"
+    goal = ">= 1.4x on 2 cores"
+
+    def serial() -> None:
+        cyrisma.ScanDetail.from_json(raw)
+        cyrisma.ScanDetail.from_json(raw)
+
+    def parallel() -> None:
+        threads = [threading.Thread(target=cyrisma.ScanDetail.from_json, args=(raw,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    two, one = alternate(rounds, timed(parallel), timed(serial))
+    ratio = one / two
+    cores = os.cpu_count() or 1
+    passed = ratio >= 1.4 if cores >= 2 else None
+    measured = f"{ms(one)} serial vs {ms(two)} in two threads ({len(raw) / 1e6:.1f} MB each)"
+    note = f"median of {rounds} alternated rounds; {cores} cores visible"
+    return result("P2", what, measured, ratio, goal, passed, note)
+
+
+def probe_p3(raw: bytes, rounds: int) -> list[dict[str, Any]]:
+    try:
+        import orjson
+    except ImportError:
+        return [
+            result("P3", "typed scan detail vs orjson.loads", "not measured", None, ">= 2x / >= 0.8x", None,
+                   "orjson is not installed")
+        ]
+    size = len(raw) / 1e6
+    parse, reference = alternate(rounds, timed(lambda: cyrisma.ScanDetail.from_json(raw)), timed(lambda: orjson.loads(raw)))
+    dicts, reference_dicts = alternate(
+        rounds, timed(lambda: cyrisma.ScanDetail.from_json(raw).to_dict()), timed(lambda: orjson.loads(raw))
+    )
+    same = cyrisma.ScanDetail.from_json(raw).to_dict() == orjson.loads(raw)
+    extra = ""
+    try:
+        import msgspec
+
+        decoder = msgspec.json.Decoder()
+        typed, _ = alternate(rounds, timed(lambda: decoder.decode(raw)), timed(lambda: None))
+        extra = f"; msgspec.json.decode (untyped) {ms(typed)}"
+    except ImportError:
+        pass
+    first = result(
+        "P3",
+        "typed scan detail, not materialised (ScanDetail.from_json) vs orjson.loads",
+        f"{ms(parse)} vs orjson.loads {ms(reference)} ({size:.1f} MB)",
+        reference / parse,
+        ">= 2x",
+        reference / parse >= 2.0,
+        f"median of {rounds} alternated rounds{extra}",
+    )
+    second = result(
+        "P3",
+        "typed scan detail as dicts (from_json(...).to_dict()) vs orjson.loads",
+        f"{ms(dicts)} vs orjson.loads {ms(reference_dicts)} ({size:.1f} MB)",
+        reference_dicts / dicts,
+        ">= 0.8x",
+        reference_dicts / dicts >= 0.8,
+        f"median of {rounds} alternated rounds; same dicts as orjson: {same}",
+    )
+    return [first, second]
+
+
+# ----- P4 and P5 -----
+
+
+def login_form(emu: cyrisma.Emulator) -> dict[str, str]:
+    return {"grant_type": "password", "username": emu.api_key, "password": emu.api_secret}
+
+
+def probe_p4(emu: cyrisma.Emulator, quick: bool) -> dict[str, Any]:
+    what = "blocking call latency: client.instances.list() vs httpx.Client GET of the same endpoint"
+    goal = "<= 0.3x"
+    try:
+        import httpx
+    except ImportError:
+        return result("P4", what, "not measured", None, goal, None, "httpx is not installed")
+    calls = 30 if quick else 400
+    rounds = 3 if quick else 7
+    # The emulator's host names resolve to 127.0.0.1 only through the client's `resolve`
+    # override; httpx has none, so it connects to 127.0.0.1 and sends the same Host header.
+    parts = urlsplit(emu.base_url.rstrip("/"))
+    base = f"{parts.scheme}://127.0.0.1:{parts.port}{parts.path}"
+    client = emu.client()
+    client.instances.list()  # logs in once, like the httpx peer below
+    with httpx.Client(headers={"Host": parts.netloc}) as peer:
+        response = peer.post(f"{base}/partner/login/", data=login_form(emu))
+        response.raise_for_status()
+        headers = {"Authorization": f"access_token {response.json()['access_token']}", "Accept": "application/json"}
+        url = f"{base}/partner/instances/info/"
+        expected = len(client.instances.list())
+
+        def ours() -> float:
+            started = time.perf_counter()
+            for _ in range(calls):
+                client.instances.list()
+            return (time.perf_counter() - started) / calls
+
+        def theirs() -> float:
+            started = time.perf_counter()
+            for _ in range(calls):
+                got = peer.get(url, headers=headers)
+                got.raise_for_status()
+                got.json()
+            return (time.perf_counter() - started) / calls
+
+        check = peer.get(url, headers=headers).json()
+        listed = check if isinstance(check, list) else next((v for v in check.values() if isinstance(v, list)), [])
+        mine, reference = alternate(rounds, ours, theirs)
+    ratio = mine / reference
+    measured = f"{mine * 1e6:.0f} us per call vs httpx.Client {reference * 1e6:.0f} us ({expected} instances listed)"
+    note = f"median of {rounds} alternated rounds of {calls} sequential calls, keep-alive; httpx saw {len(listed)} items"
+    return result("P4", what, measured, ratio, goal, ratio <= 0.3, note)
+
+
+async def aiohttp_report(emu: cyrisma.Emulator, concurrency: int) -> int:
+    import socket
+
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
+
+    class Loopback(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
+            return [
+                ResolveResult(hostname=host, host="127.0.0.1", port=port, family=socket.AF_INET, proto=0,
+                              flags=socket.AI_NUMERICHOST)
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    base = emu.base_url.rstrip("/")
+    parts = urlsplit(base)
+    connector = aiohttp.TCPConnector(resolver=Loopback(), limit=concurrency, limit_per_host=4)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async with session.post(f"{base}/partner/login/", data=login_form(emu)) as response:
+            response.raise_for_status()
+            token = (await response.json())["access_token"]
+        headers = {"Authorization": f"access_token {token}", "Accept": "application/json"}
+        async with session.get(f"{base}/partner/instances/info/", headers=headers) as response:
+            response.raise_for_status()
+            listed = await response.json()
+        if isinstance(listed, dict):
+            listed = next((v for v in listed.values() if isinstance(v, list)), [])
+        chosen = [
+            i
+            for i in listed
+            if str(i.get("instance_type", "")).lower() not in ("msp", "mssp")
+            and str(i.get("status", "")).lower() != "suspended"
+        ]
+        async with session.post(f"{base}/partner/instances/login/", headers=headers) as response:
+            response.raise_for_status()
+            await response.read()
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(instance: dict[str, Any]) -> bool:
+            host = f"{parts.scheme}://{instance['instance_id']}.{emu.allowed_domain}:{parts.port}/app"
+            async with semaphore:
+                async with session.get(f"{host}/partner/dashboards/overall", headers=headers) as response:
+                    overall = await response.json()
+                    ok = response.status == 200
+                async with session.get(f"{host}/partner/dashboards/vulnerability", headers=headers) as response:
+                    vulnerability = await response.json()
+                    ok = ok and response.status == 200
+            return ok and overall is not None and vulnerability is not None
+
+        results = await asyncio.gather(*(one(instance) for instance in chosen))
+    return sum(1 for ok in results if ok)
+
+
+async def cyrisma_report(emu: cyrisma.Emulator, concurrency: int) -> int:
+    async with emu.async_client(concurrency=concurrency) as client:
+        report = await client.report()
+        return len(report.instances)
+
+
+def probe_p5(quick: bool) -> dict[str, Any]:
+    what = "async fan-out report (login, structure, instance auth, 2 dashboards each) vs aiohttp, same concurrency"
+    goal = ">= 3x"
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        return result("P5", what, "not measured", None, goal, None, "aiohttp is not installed")
+    instances = 20 if quick else 500
+    rounds = 2 if quick else 7
+    concurrency = 64
+    loop_name = "asyncio"
+    try:
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+        loop_name = "uvloop"
+    except ImportError:
+        loop_factory = asyncio.new_event_loop
+    loop = loop_factory()
+    counts: dict[str, int] = {}
+    with cyrisma.Emulator(tls=False, organizations=5, instances=instances, scans_per_instance=1, assets_per_scan=1) as emu:
+
+        def ours() -> float:
+            started = time.perf_counter()
+            counts["cyrisma"] = loop.run_until_complete(cyrisma_report(emu, concurrency))
+            return time.perf_counter() - started
+
+        def theirs() -> float:
+            started = time.perf_counter()
+            counts["aiohttp"] = loop.run_until_complete(aiohttp_report(emu, concurrency))
+            return time.perf_counter() - started
+
+        mine, reference = alternate(rounds, ours, theirs)
+    loop.close()
+    ratio = reference / mine
+    measured = (
+        f"cyrisma {ms(mine)} vs aiohttp {ms(reference)} "
+        f"({counts.get('cyrisma')} / {counts.get('aiohttp')} instances reported)"
+    )
+    note = f"median of {rounds} alternated rounds, {concurrency} in flight, {loop_name} loop, plain HTTP on loopback"
+    passed = ratio >= 3.0 and counts.get("cyrisma") == counts.get("aiohttp")
+    return result("P5", what, measured, ratio, goal, passed, note)
+
+
+# ----- main -----
+
+
+def run(quick: bool, emit: Callable[[dict[str, Any]], None]) -> int:
+    """Runs every probe; returns how many broke (raised)."""
+    broken = 0
+
+    def guarded(probe: str, what: str, goal: str, action: Callable[[], Any]) -> None:
+        nonlocal broken
+        try:
+            outcome = action()
+        except Exception as error:  # a probe that breaks is reported, the others still run
+            broken += 1
+            emit(result(probe, what, "not measured", None, goal, None, f"the probe failed: {type(error).__name__}: {error}"))
+            return
+        for item in outcome if isinstance(outcome, list) else [outcome]:
+            emit(item)
+
+    guarded("P1", "binding call overhead", "<= 1.6x and <= 100 ns", lambda: probe_p1(quick))
+    assets = 50 if quick else int(os.environ.get("CYRISMA_PERF_ASSETS", "40000"))
+    rounds = 3 if quick else int(os.environ.get("CYRISMA_PERF_RUNS", "7"))
+    holder: dict[str, bytes] = {}
+
+    def raw() -> bytes:
+        if "raw" not in holder:
+            holder["raw"] = scan_detail_bytes(assets)
+        return holder["raw"]
+
+    guarded("P2", "two threads parsing vs serial", ">= 1.4x on 2 cores", lambda: probe_p2(raw(), rounds))
+    guarded("P3", "typed scan detail vs orjson.loads", ">= 2x / >= 0.8x", lambda: probe_p3(raw(), rounds))
+    holder.clear()
+    gc.collect()
+
+    def p4() -> dict[str, Any]:
+        emu = cyrisma.Emulator(tls=False, organizations=2, instances=20, scans_per_instance=1, assets_per_scan=1)
+        try:
+            return probe_p4(emu, quick)
+        finally:
+            emu.close()
+
+    guarded("P4", "blocking call latency vs httpx.Client", "<= 0.3x", p4)
+    guarded("P5", "async fan-out vs aiohttp", ">= 3x", lambda: probe_p5(quick))
+    return broken
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, only to check the probes work")
+    args = parser.parse_args()
+
+    def emit(item: dict[str, Any]) -> None:
+        if args.json:
+            print(json.dumps(item, ensure_ascii=False), flush=True)
+        else:
+            verdict = {True: "pass", False: "MISS", None: "n/a"}[item["pass"]]
+            ratio = "-" if item["ratio"] is None else f"{item['ratio']:.3f}x"
+            print(f"{item['id']:<3} {verdict:<4} {ratio:>8}  goal {item['goal']:<22} {item['measured']}", flush=True)
+            if item["note"]:
+                print(f"{'':<19}{item['note']}", flush=True)
+
+    # A missed goal or a missing peer is a result, not an error; a probe that raised is.
+    return 1 if run(args.quick, emit) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

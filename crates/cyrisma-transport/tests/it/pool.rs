@@ -1,0 +1,83 @@
+//! Pooled connections after a fan-out: each instance host's pool is dropped as that instance's
+//! item completes, so idle sockets do not pile up with the number of instance hosts (each one
+//! held a grown read buffer, which made an export's peak memory grow with the instance count),
+//! and a host used again afterwards gets a fresh pool.
+
+use cyrisma_emulator::EmulatorConfig;
+use cyrisma_transport::Client;
+use cyrisma_transport::fan_out::is_reportable;
+use futures_util::StreamExt;
+
+use crate::support;
+
+/// Runs a fan-out that reads every instance's scan list and one scan detail (several requests per
+/// host, some in parallel), then waits (bounded) for hyper to close the dropped pools' connections.
+/// Returns (instances, connections opened, connections alive after the fan-out).
+async fn fan_out_then_count(instances: u32) -> (usize, u64, u64) {
+    let emulator = support::emulator(EmulatorConfig::default().with_size(2, instances, 2, 3)).await;
+    let client: Client = support::client(&emulator);
+    let mut results = client
+        .fan_out(is_reportable, 16, |instance| async move {
+            let scans = instance.vulnerability_scans().await?.vulnerability_scans;
+            let details =
+                futures_util::future::try_join_all(scans.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
+                    .await?;
+            Ok(details.len())
+        })
+        .await
+        .unwrap();
+    let mut reached = 0;
+    while let Some(item) = results.next().await {
+        let details = item.result.unwrap_or_else(|error| panic!("{}: {error}", item.instance_id));
+        assert!(details > 0, "{} has scans", item.instance_id);
+        reached += 1;
+    }
+    drop(results);
+    // The dropped pools' connections end on their own tasks: give them a bounded number of turns.
+    let mut alive = client.connections_alive();
+    for _ in 0..500 {
+        if alive <= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        alive = client.connections_alive();
+    }
+    (reached, client.connections_opened(), alive)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_instance_connections_do_not_accumulate_with_the_number_of_instance_hosts() {
+    let (small_reached, small_opened, small_alive) = fan_out_then_count(10).await;
+    let (large_reached, large_opened, large_alive) = fan_out_then_count(120).await;
+    assert!(large_reached >= 10 * small_reached / 2, "{large_reached} vs {small_reached} instances reached");
+    // Many connections were opened (at least one per instance host)...
+    assert!(large_opened >= large_reached as u64, "{large_opened} connections for {large_reached} instances");
+    // ...but only the central host's may stay pooled: none per instance host.
+    let central_limit = cyrisma_transport::ClientConfig::default().max_concurrency_per_host as u64;
+    assert!(small_alive <= central_limit, "{small_alive} connections alive after {small_reached} instances");
+    assert!(large_alive <= central_limit, "{large_alive} connections alive after {large_reached} instances");
+    assert!(large_alive <= small_alive + 2, "alive after the fan-out: {small_alive} (small) vs {large_alive} (large)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_host_released_by_a_fan_out_serves_the_next_calls() {
+    let emulator = support::emulator(EmulatorConfig::default().with_size(1, 6, 1, 2)).await;
+    let client = support::client(&emulator);
+    for round in 0..3 {
+        let mut results = client
+            .fan_out(is_reportable, 4, |instance| async move { instance.vulnerability_scans().await })
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        while let Some(item) = results.next().await {
+            item.result.unwrap_or_else(|error| panic!("round {round}, {}: {error}", item.instance_id));
+            ids.push(item.instance_id);
+        }
+        assert!(!ids.is_empty());
+        // The same hosts again, outside a fan-out, right after their connections were retired.
+        for id in &ids {
+            let scans = client.instance(id.as_str()).vulnerability_scans().await;
+            scans.unwrap_or_else(|error| panic!("round {round}, {id} after the fan-out: {error}"));
+        }
+    }
+}
