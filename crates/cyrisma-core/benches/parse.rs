@@ -8,7 +8,8 @@
 //! - `j3_typed_vs_ignored`: the SDK's typed parse vs `IgnoredAny` (validate-only ceiling);
 //! - `j4_response_vs_from_slice`: `Endpoint::parse_response(&http::Response<Bytes>)` vs a raw
 //!   `serde_json::from_slice` into the same model;
-//! - `e1_export_vs_parse`: parse plus JSONL export (one row per vulnerability, port and flaw,
+//! - `e1_export_vs_parse` (and `e1_export_vs_parse_mimalloc` in the `parse_mimalloc` binary, the
+//!   CLI's allocator): parse plus JSONL export (one row per vulnerability, port and flaw,
 //!   with `cyrisma_core::export`, the encoder the CLI's `export findings --format jsonl` ships)
 //!   vs parse alone.
 //!
@@ -20,24 +21,16 @@
 mod scan_doc;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use cyrisma_core::Endpoint;
 use cyrisma_core::api::scans::get_vulnerability_scan::Request;
 use cyrisma_core::types::ScanDetail;
 use serde::de::IgnoredAny;
 
 fn group<'a>(c: &'a mut Criterion, name: &str, bytes: usize) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-        .throughput(Throughput::Bytes(bytes as u64));
-    group
+    scan_doc::group(c, name, bytes)
 }
 
 fn benches(c: &mut Criterion) {
@@ -74,19 +67,7 @@ fn benches(c: &mut Criterion) {
     j4.bench_function("from_slice", |b| b.iter(|| serde_json::from_slice::<ScanDetail>(black_box(doc)).unwrap()));
     j4.finish();
 
-    let scan = scan_doc::export_scan();
-    let mut e1 = group(c, "e1_export_vs_parse", len);
-    e1.bench_function("parse_and_export_jsonl", |b| {
-        let mut out = Vec::with_capacity(2 * len);
-        b.iter(|| {
-            out.clear();
-            let detail = scan_doc::parse_typed(black_box(doc));
-            scan_doc::export_jsonl(&detail, &scan, &mut out);
-            out.len()
-        })
-    });
-    e1.bench_function("parse_only", |b| b.iter(|| scan_doc::parse_typed(black_box(doc))));
-    e1.finish();
+    scan_doc::e1_group(c, "e1_export_vs_parse", doc);
 }
 
 fn main() {

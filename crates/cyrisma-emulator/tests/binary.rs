@@ -1,5 +1,5 @@
 //! The `cyrisma-emulator` binary: prints the client environment on stdout, serves, and stops
-//! gracefully on SIGINT (Ctrl-C).
+//! gracefully on SIGINT (Ctrl-C) and SIGTERM.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -58,4 +58,36 @@ fn the_binary_refuses_a_non_loopback_address() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("loopback"));
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn sigterm_stops_the_binary_gracefully_and_removes_its_temporary_ca() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cyrisma-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--seed", "3", "--instances", "2", "--organizations", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut ca = None;
+    for _ in 0..10 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(value) = line.strip_prefix("export CYRISMA_CA_CERT=") {
+            ca = Some(std::path::PathBuf::from(value.trim_matches('\'')));
+            break;
+        }
+    }
+    let ca = ca.expect("a TLS emulator prints CYRISMA_CA_CERT");
+    assert!(ca.is_file(), "the CA file exists while serving: {}", ca.display());
+
+    // A plain `kill` (SIGTERM), as a service manager or a script sends it.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let exit = child.wait().expect("it exits");
+    assert!(exit.success(), "{exit:?}");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    assert!(!ca.exists(), "the temporary CA is removed: {}", ca.display());
 }

@@ -35,7 +35,8 @@ impl Redactor {
         if secret.len() < MIN_LEN {
             return;
         }
-        let encoded_path = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let encoded_path =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
         let encoded_form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let forms = [
             secret.to_owned(),

@@ -54,10 +54,18 @@ async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result
     )
     .await;
     if let Some(error) = write_error {
+        if !target.is_file() && is_broken_pipe(&error) {
+            // `cyrisma export ... --out - | head`: the reader has gone, so stop quietly and
+            // successfully, as other command-line tools do (scripts with `pipefail` rely on it).
+            return Ok(());
+        }
         return Err(error.context(format!("cannot write `{}`", args.out.display())));
     }
     let outcome = outcome?;
-    let sink = writer.finish()?;
+    let sink = match writer.finish() {
+        Err(error) if !target.is_file() && is_broken_pipe(&error) => return Ok(()),
+        other => other?,
+    };
     let check = outcome.check();
     let instances = outcome.succeeded.len();
     match (&check, args.allow_partial) {
@@ -168,6 +176,13 @@ impl Target {
             Target::Stdout => Ok(None),
         }
     }
+}
+
+/// Whether an error comes from writing into a pipe whose reader has gone.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[cfg(unix)]

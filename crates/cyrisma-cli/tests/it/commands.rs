@@ -355,7 +355,11 @@ fn output_into_a_closed_pipe_is_not_a_crash() {
     // `cyrisma completions bash | head -c 0`: the reading end is closed before anything is
     // written, so every write fails with a broken pipe, which is not an error worth reporting.
     let env = Env::small();
-    for args in [&["completions", "bash"][..], &["instances", "list", "-o", "csv"][..]] {
+    for args in [
+        &["completions", "bash"][..],
+        &["instances", "list", "-o", "csv"][..],
+        &["export", "findings", "--format", "jsonl", "--out", "-"][..],
+    ] {
         let mut command = env.command(args);
         command
             .stdin(std::process::Stdio::null())
@@ -366,6 +370,7 @@ fn output_into_a_closed_pipe_is_not_a_crash() {
         let output = child.wait_with_output().expect("the binary ends");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("internal error"), "{args:?} crashed on a closed pipe:\n{stderr}");
+        assert!(!stderr.contains("error:"), "{args:?} reported a closed pipe as an error:\n{stderr}");
         assert_eq!(output.status.code(), Some(0), "{args:?}:\n{stderr}");
     }
 }

@@ -129,15 +129,32 @@ fn run_block(env: &Env, workdir: &Path, block: &Block) -> Outcome {
     Outcome { code, stdout: read(&out_path), stderr: read(&err_path) }
 }
 
-/// Stops whatever is left of a block's process group (background servers of a failed block).
+/// Stops whatever is left of a block's process group (background servers of a failed block):
+/// SIGINT first, which emulators treat as Ctrl-C (a graceful stop that removes their temporary
+/// CA), then SIGTERM for what ignores it (background jobs of a non-interactive shell do).
 fn stop_group(pid: u32) {
     #[cfg(unix)]
     {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let group = format!("-{pid}");
+        let signal = |name: &str| {
+            Command::new("kill")
+                .args([name, "--", &group])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        if !signal("-INT") {
+            return; // the group is gone
+        }
+        // Bounded: 40 polls of 50 ms for a graceful stop, then SIGTERM.
+        for _ in 0..40 {
+            if !signal("-0") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-TERM");
     }
     #[cfg(not(unix))]
     let _ = pid;

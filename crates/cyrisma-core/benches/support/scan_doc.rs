@@ -312,13 +312,49 @@ pub(crate) fn export_scan() -> VulnerabilityScan {
     .expect("a scan summary")
 }
 
-/// Writes one JSONL row per vulnerability, open port and flaw of `detail` into `out`, with the
-/// encoder `cyrisma export findings --format jsonl` ships (`cyrisma_core::export`).
-pub(crate) fn export_jsonl(detail: &ScanDetail, scan: &VulnerabilityScan, out: &mut Vec<u8>) -> u64 {
-    let mut writer = JsonlWriter::new(out);
+/// Writes one JSONL row per vulnerability, open port and flaw of `detail` with the encoder
+/// `cyrisma export findings --format jsonl` ships (`cyrisma_core::export`), flushed into the
+/// writer's `Vec`; returns the number of rows. Like the CLI, callers keep one writer for every
+/// scan they export (its buffers are reused).
+pub(crate) fn export_jsonl(detail: &ScanDetail, scan: &VulnerabilityScan, writer: &mut JsonlWriter<Vec<u8>>) -> u64 {
     let rows = writer.write_scan("cc100042", Some("Acme Dental — Zürich \"HQ\""), scan, detail).expect("a Vec sink");
     writer.flush().expect("a Vec sink");
     rows
+}
+
+/// A criterion group with the settings every goal uses (10 samples, flat sampling).
+pub(crate) fn group<'a>(
+    c: &'a mut criterion::Criterion,
+    name: &str,
+    bytes: usize,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(criterion::SamplingMode::Flat)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(4))
+        .throughput(criterion::Throughput::Bytes(bytes as u64));
+    group
+}
+
+/// E1: parse plus JSONL export (one writer for the whole run, as the CLI keeps one for the whole
+/// export) vs parse alone, on the binary's global allocator.
+pub(crate) fn e1_group(c: &mut criterion::Criterion, name: &str, doc: &[u8]) {
+    use std::hint::black_box;
+    let scan = export_scan();
+    let mut e1 = group(c, name, doc.len());
+    e1.bench_function("parse_and_export_jsonl", |b| {
+        let mut writer = JsonlWriter::new(Vec::with_capacity(3 * doc.len()));
+        b.iter(|| {
+            writer.get_mut().clear();
+            let detail = parse_typed(black_box(doc));
+            export_jsonl(&detail, &scan, &mut writer);
+            writer.get_ref().len()
+        })
+    });
+    e1.bench_function("parse_only", |b| b.iter(|| parse_typed(black_box(doc))));
+    e1.finish();
 }
 
 /// Typed parse with the production model, as the SDK does it.
@@ -378,8 +414,9 @@ pub(crate) fn run_mode() -> bool {
         "export-file" => {
             let doc = std::fs::read(&path).expect("the document is readable");
             let detail = parse_typed(&doc);
-            let mut out = Vec::with_capacity(doc.len());
-            export_jsonl(&detail, &export_scan(), &mut out);
+            let mut writer = JsonlWriter::new(Vec::with_capacity(doc.len()));
+            export_jsonl(&detail, &export_scan(), &mut writer);
+            let out = writer.get_ref();
             writeln!(stdout, "{{\"bytes\":{},\"jsonl_bytes\":{}}}", doc.len(), out.len()).expect("stdout");
         }
         other => panic!("unknown CYRISMA_BENCH_MODE `{other}`"),

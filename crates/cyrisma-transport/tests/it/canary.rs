@@ -109,7 +109,10 @@ async fn stand(mode: Arc<AtomicU8>) -> (std::net::SocketAddr, Arc<Mutex<Vec<Stri
                                 // scrubs its own secrets from error bodies before it reads them.
                                 SERVER_ERROR => {
                                     let login_form = seen.lock().unwrap().first().cloned().unwrap_or_default();
-                                    (500, format!("<html>upstream failed for {ACCESS} / {REFRESH} / {login_form}</html>"))
+                                    (
+                                        500,
+                                        format!("<html>upstream failed for {ACCESS} / {REFRESH} / {login_form}</html>"),
+                                    )
                                 }
                                 ECHO_GARBAGE => {
                                     (200, format!(r#"[{{"id":{{"token":"{ACCESS}","refresh":"{REFRESH}"}}"#))
