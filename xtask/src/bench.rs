@@ -168,6 +168,11 @@ fn build_benches(root: &Path, quick: bool) -> Result<BTreeMap<String, PathBuf>> 
     Ok(found)
 }
 
+/// Where cargo puts its builds: `CARGO_TARGET_DIR` (relative to the workspace root) or `target/`.
+fn cargo_target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
 /// The test suite's virtual environment (`bindings/python/run-tests.sh`), with the package
 /// installed from its release wheel: the smoke run reuses it rather than building another.
 fn test_venv(root: &Path) -> Option<PathBuf> {
@@ -643,7 +648,7 @@ fn cli_goals(report: &mut Report, root: &Path, dir: &Path, python: Option<&Path>
         .args(["build", flag, "-p", "cyrisma-cli", "-p", "cyrisma-emulator"])
         .current_dir(root)
         .status()?;
-    let target = root.join("target").join(profile);
+    let target = cargo_target_dir(root).join(profile);
     let (cli, emulator) = (target.join("cyrisma"), target.join("cyrisma-emulator"));
     if !built.success() || !cli.exists() {
         for (id, what, goal) in [("C1", C1, "≤ 0.15x"), ("C2", C2, "≤ 0.05x"), ("EXP", EXPORT, "≤ 1.3x")] {

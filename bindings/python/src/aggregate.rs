@@ -2,19 +2,18 @@
 //! `client.export_findings()` and `client.usage()`, with the CLI's selection rules, row shapes
 //! and column names.
 //!
-//! These aggregations mirror `cyrisma report`, `cyrisma export findings` and `cyrisma usage` in
-//! `crates/cyrisma-cli` (which the bindings may not depend on). They belong in a shared crate
-//! (the transport, or a small `cyrisma-report` crate both front ends use); until then this file
-//! and the CLI's `commands/{report,export,usage,fanout}.rs` must change together.
+//! The finding rows, their JSONL encoding and the scan selection come from `cyrisma_core::export`
+//! and the usage figures from `cyrisma_core::usage`, exactly as in the CLI. The report rows and
+//! the fan-out bookkeeping still mirror `cyrisma report` and the CLI's `commands/fanout.rs`
+//! (which the bindings may not depend on): those two must change together.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use cyrisma_core::types::{
-    Asset, Grade, Instance, OverallDashboard, RiskLevel, VulnerabilityDashboard, VulnerabilityScan,
-};
+use cyrisma_core::export::{self, JsonlWriter};
+use cyrisma_core::types::{Grade, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard, VulnerabilityScan};
 use cyrisma_transport::{Client, InstanceClient};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -78,31 +77,8 @@ pub(crate) struct ExportSummary {
 /// One line of the usage, computed by the core (the same figures as `cyrisma usage`).
 pub(crate) use cyrisma_core::usage::UsageRow;
 
-/// One finding of the export (the CLI's `export findings` columns).
-#[derive(Clone, Debug, Serialize)]
-struct ExportRow {
-    instance_id: String,
-    instance_name: Option<String>,
-    scan_id: String,
-    scan_type: Option<String>,
-    scan_finished: Option<String>,
-    asset_id: Option<String>,
-    asset_name: Option<String>,
-    asset_address: Option<String>,
-    kind: &'static str,
-    finding: Option<String>,
-    title: Option<String>,
-    risk_level: Option<String>,
-    score: Option<f64>,
-    first_seen: Option<String>,
-}
-
 fn grade(grade: Option<&Grade>) -> Option<String> {
     grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
-}
-
-fn risk(level: Option<&RiskLevel>) -> Option<String> {
-    level.map(|level| level.as_str().to_owned()).filter(|level| !level.is_empty())
 }
 
 impl ReportEntry {
@@ -265,101 +241,23 @@ impl ExportFormat {
     }
 }
 
-/// The CLI's name of a scan type: the code's label, else the server's name.
-fn scan_type_label(scan: &VulnerabilityScan) -> Option<String> {
-    scan.scan_type.as_ref().map(|kind| kind.label().to_owned()).or_else(|| scan.scan_type_name.clone())
-}
-
-/// Every finding of an asset of a scan: vulnerabilities, then open ports, then flaws.
-fn rows_of(
-    instance_id: &str,
-    instance_name: Option<&str>,
-    scan: &VulnerabilityScan,
-    asset: &Asset,
-    rows: &mut Vec<ExportRow>,
-) {
-    let base = |kind: &'static str| ExportRow {
-        instance_id: instance_id.to_owned(),
-        instance_name: instance_name.map(str::to_owned),
-        scan_id: scan.scan_id.clone(),
-        scan_type: scan_type_label(scan),
-        scan_finished: scan.scan_finished.clone(),
-        asset_id: asset.identifier().map(str::to_owned),
-        asset_name: asset.name.clone(),
-        asset_address: asset.ip_address.clone(),
-        kind,
-        finding: None,
-        title: None,
-        risk_level: None,
-        score: None,
-        first_seen: None,
-    };
-    for vulnerability in &asset.vulnerabilities {
-        rows.push(ExportRow {
-            finding: vulnerability.cve.clone(),
-            title: vulnerability.title.clone(),
-            risk_level: risk(vulnerability.risk_level.as_ref()),
-            score: vulnerability.score,
-            first_seen: vulnerability.first_seen.clone(),
-            ..base("vulnerability")
-        });
-    }
-    for port in &asset.open_ports {
-        rows.push(ExportRow {
-            finding: port.port_number.clone(),
-            title: port.port_description.clone(),
-            risk_level: risk(port.risk_level.as_ref()),
-            ..base("open_port")
-        });
-    }
-    for flaw in &asset.flaws {
-        rows.push(ExportRow {
-            finding: flaw.alert_ref.clone().or_else(|| flaw.alert_id.clone()),
-            title: flaw.alert_name.clone(),
-            risk_level: risk(flaw.risk_level.as_ref()),
-            ..base("web_flaw")
-        });
-    }
-}
-
-/// The most recent scan of each scan type (by finish, then start time, then id), in id order.
-fn latest_per_type(scans: Vec<VulnerabilityScan>) -> Vec<VulnerabilityScan> {
-    let mut latest: BTreeMap<String, VulnerabilityScan> = BTreeMap::new();
-    for scan in scans {
-        let key = scan.scan_type.as_ref().map(|kind| kind.as_str().to_owned()).unwrap_or_default();
-        let newer = latest.get(&key).is_none_or(|current| {
-            (&scan.scan_finished, &scan.scan_started, &scan.scan_id)
-                > (&current.scan_finished, &current.scan_started, &current.scan_id)
-        });
-        if newer {
-            latest.insert(key, scan);
-        }
-    }
-    let mut chosen: Vec<VulnerabilityScan> = latest.into_values().collect();
-    chosen.sort_by(|a, b| a.scan_id.cmp(&b.scan_id));
-    chosen
-}
-
-/// The findings of one instance.
-async fn collect(instance: InstanceClient, all_scans: bool) -> Result<Vec<ExportRow>, cyrisma_transport::Error> {
+/// The scans of one instance with their details: the latest of each type, or every scan.
+async fn collect(
+    instance: InstanceClient,
+    all_scans: bool,
+) -> Result<Vec<(VulnerabilityScan, ScanDetail)>, cyrisma_transport::Error> {
     let scans = instance.vulnerability_scans().await?.vulnerability_scans;
-    let chosen = if all_scans { scans } else { latest_per_type(scans) };
+    let chosen = if all_scans { scans } else { export::latest_per_type(scans) };
     let details =
         futures_util::future::try_join_all(chosen.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
             .await?;
-    let name = instance.name().map(str::to_owned);
-    let mut rows = Vec::new();
-    for (scan, detail) in chosen.iter().zip(details) {
-        for asset in &detail.assets {
-            rows_of(instance.id(), name.as_deref(), scan, asset, &mut rows);
-        }
-    }
-    Ok(rows)
+    Ok(chosen.into_iter().zip(details).collect())
 }
 
-/// Writes rows in one of the formats, one at a time.
+/// Writes the findings of scan details in one of the formats, row by row: JSON lines through the
+/// CLI's encoder (`cyrisma_core::export`), JSON and CSV by serializing the same rows.
 enum RowWriter {
-    Jsonl(BufWriter<std::fs::File>),
+    Jsonl(JsonlWriter<BufWriter<std::fs::File>>),
     Json { sink: BufWriter<std::fs::File>, first: bool },
     Csv(Box<csv::Writer<BufWriter<std::fs::File>>>),
 }
@@ -368,7 +266,7 @@ impl RowWriter {
     fn new(file: std::fs::File, format: ExportFormat) -> std::io::Result<Self> {
         let mut sink = BufWriter::new(file);
         Ok(match format {
-            ExportFormat::Jsonl => RowWriter::Jsonl(sink),
+            ExportFormat::Jsonl => RowWriter::Jsonl(JsonlWriter::new(sink)),
             ExportFormat::Json => {
                 sink.write_all(b"[")?;
                 RowWriter::Json { sink, first: true }
@@ -377,24 +275,36 @@ impl RowWriter {
         })
     }
 
-    fn write(&mut self, row: &ExportRow) -> std::io::Result<()> {
-        match self {
-            RowWriter::Jsonl(sink) => {
-                serde_json::to_writer(&mut *sink, row)?;
-                sink.write_all(b"\n")
-            }
-            RowWriter::Json { sink, first } => {
-                sink.write_all(if *first { b"\n  " } else { b",\n  " })?;
-                *first = false;
-                serde_json::to_writer(&mut *sink, row).map_err(std::io::Error::from)
-            }
-            RowWriter::Csv(writer) => writer.serialize(row).map_err(std::io::Error::other),
+    /// Writes every finding of one scan of an instance; returns how many rows that was.
+    fn write_scan(
+        &mut self,
+        instance_id: &str,
+        name: Option<&str>,
+        scan: &VulnerabilityScan,
+        detail: &ScanDetail,
+    ) -> std::io::Result<u64> {
+        if let RowWriter::Jsonl(writer) = self {
+            return writer.write_scan(instance_id, name, scan, detail);
         }
+        let mut rows = 0;
+        for row in export::finding_rows(instance_id, name, scan, detail) {
+            match self {
+                RowWriter::Jsonl(_) => unreachable!("handled above"),
+                RowWriter::Json { sink, first } => {
+                    sink.write_all(if *first { b"\n  " } else { b",\n  " })?;
+                    *first = false;
+                    serde_json::to_writer(&mut *sink, &row).map_err(std::io::Error::from)?;
+                }
+                RowWriter::Csv(writer) => writer.serialize(row).map_err(std::io::Error::other)?,
+            }
+            rows += 1;
+        }
+        Ok(rows)
     }
 
     fn finish(self) -> std::io::Result<()> {
         match self {
-            RowWriter::Jsonl(mut sink) => sink.flush(),
+            RowWriter::Jsonl(writer) => writer.into_inner()?.flush(),
             RowWriter::Json { mut sink, first } => {
                 sink.write_all(if first { b"]\n" } else { b"\n]\n" })?;
                 sink.flush()
@@ -441,12 +351,13 @@ pub(crate) async fn export_findings(
         wanted,
         concurrency,
         move |instance| collect(instance, all_scans),
-        |_, _, rows: Vec<ExportRow>| {
-            for row in &rows {
-                writer.write(row).map_err(io("cannot write"))?;
-                findings += 1;
+        |instance_id, name, scans: Vec<(VulnerabilityScan, ScanDetail)>| {
+            let mut rows = 0;
+            for (scan, detail) in &scans {
+                rows += writer.write_scan(instance_id, name, scan, detail).map_err(io("cannot write"))?;
             }
-            Ok(rows.len())
+            findings += rows;
+            Ok(rows as usize)
         },
     )
     .await?;

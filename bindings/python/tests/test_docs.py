@@ -1,4 +1,5 @@
-"""Every ```python block of README.md and docs/*.md runs, each as its own script.
+"""Every ```python block of README.md, the crates' and this package's READMEs and docs/*.md runs,
+each as its own script.
 
 Each block runs in a fresh temporary directory, in a new interpreter (this one's), with the
 ``CYRISMA_*`` variables of a fresh emulator in its environment, so ``cyrisma.Client.from_env()``
@@ -38,7 +39,12 @@ class Block:
 
 
 def pages() -> list[Path]:
-    found = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    found = [
+        ROOT / "README.md",
+        ROOT / "bindings/python/README.md",
+        *sorted((ROOT / "crates").glob("*/README.md")),
+        *sorted((ROOT / "docs").glob("*.md")),
+    ]
     return [path for path in found if path.is_file()]
 
 

@@ -28,6 +28,7 @@
 //! assert!(text.ends_with("\"score\":7.5,\"first_seen\":null}\n"));
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -146,6 +147,25 @@ fn tails(asset: &Asset) -> impl Iterator<Item = Tail<'_>> + '_ {
     let ports = asset.open_ports.iter().map(Tail::open_port);
     let flaws = asset.flaws.iter().map(Tail::flaw);
     vulnerabilities.chain(ports).chain(flaws)
+}
+
+/// The most recent scan of each scan type (by finish, then start time, then id), in scan-id
+/// order: what an export reads when it is not asked for every scan.
+pub fn latest_per_type(scans: Vec<VulnerabilityScan>) -> Vec<VulnerabilityScan> {
+    let mut latest: BTreeMap<String, VulnerabilityScan> = BTreeMap::new();
+    for scan in scans {
+        let key = scan.scan_type.as_ref().map(|kind| kind.as_str().to_owned()).unwrap_or_default();
+        let newer = latest.get(&key).is_none_or(|current| {
+            (&scan.scan_finished, &scan.scan_started, &scan.scan_id)
+                > (&current.scan_finished, &current.scan_started, &current.scan_id)
+        });
+        if newer {
+            latest.insert(key, scan);
+        }
+    }
+    let mut chosen: Vec<VulnerabilityScan> = latest.into_values().collect();
+    chosen.sort_by(|a, b| a.scan_id.cmp(&b.scan_id));
+    chosen
 }
 
 /// Every finding row of a scan detail: asset by asset in the order the server sent them, and for
@@ -457,6 +477,21 @@ mod tests {
          "flaws": [{"alertId": "7", "alertName": "xss \\ here", "riskLevel": "Medium"},
                    {"alertRef": "10202", "alertId": "8"}]}
     ]}"#;
+
+    #[test]
+    fn latest_per_type_keeps_the_newest_scan_of_each_type_in_id_order() {
+        let scans = vec![
+            scan(r#"{"scanId": "5", "scanType": "11", "scanFinished": "2024-01-01"}"#),
+            scan(r#"{"scanId": "3", "scanType": "11", "scanFinished": "2024-02-01"}"#),
+            scan(r#"{"scanId": "9", "scanType": "12", "scanFinished": "2023-01-01"}"#),
+            // Same finish time: the later start wins, then the larger id.
+            scan(r#"{"scanId": "1", "scanType": "12", "scanFinished": "2023-01-01", "scanStarted": "b"}"#),
+            scan(r#"{"scanId": "7"}"#),
+            scan(r#"{"scanId": "8"}"#),
+        ];
+        let chosen: Vec<String> = latest_per_type(scans).into_iter().map(|scan| scan.scan_id).collect();
+        assert_eq!(chosen, ["1", "3", "8"]);
+    }
 
     #[test]
     fn the_columns_are_the_serialized_field_names_in_order() {

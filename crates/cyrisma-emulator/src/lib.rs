@@ -56,3 +56,10 @@ pub use error::StartError;
 pub use inflight::InFlightStats;
 pub use serve::serve;
 pub use webhook::DeliveryRecord;
+
+// The README's library example, compiled and run as a doctest (its shell blocks are marked
+// `sh no-run`, an attribute rustdoc does not know).
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

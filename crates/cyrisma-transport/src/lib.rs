@@ -99,3 +99,7 @@ struct EmulatorGuide;
 #[allow(rustdoc::invalid_codeblock_attributes)]
 #[doc = include_str!("../../../README.md")]
 struct Readme;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct TransportReadme;

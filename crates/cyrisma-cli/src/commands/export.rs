@@ -3,7 +3,6 @@
 //! directory (mode 0600: findings are sensitive), which is renamed over the target only on
 //! success. On a partial failure the file is dropped unless `--allow-partial`.
 
-use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -93,32 +92,11 @@ async fn collect(
     all_scans: bool,
 ) -> Result<Vec<(VulnerabilityScan, ScanDetail)>, cyrisma_transport::Error> {
     let scans = instance.vulnerability_scans().await?.vulnerability_scans;
-    let chosen = if all_scans { scans } else { latest_per_type(scans) };
+    let chosen = if all_scans { scans } else { export::latest_per_type(scans) };
     let details =
         futures_util::future::try_join_all(chosen.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
             .await?;
     Ok(chosen.into_iter().zip(details).collect())
-}
-
-/// The most recent scan of each scan type (by finish, then start time), in scan-id order.
-fn latest_per_type(scans: Vec<VulnerabilityScan>) -> Vec<VulnerabilityScan> {
-    let mut latest: BTreeMap<String, VulnerabilityScan> = BTreeMap::new();
-    for scan in scans {
-        let key = scan.scan_type.as_ref().map(|kind| kind.as_str().to_owned()).unwrap_or_default();
-        let newer = match latest.get(&key) {
-            None => true,
-            Some(current) => {
-                (&scan.scan_finished, &scan.scan_started, &scan.scan_id)
-                    > (&current.scan_finished, &current.scan_started, &current.scan_id)
-            }
-        };
-        if newer {
-            latest.insert(key, scan);
-        }
-    }
-    let mut chosen: Vec<VulnerabilityScan> = latest.into_values().collect();
-    chosen.sort_by(|a, b| a.scan_id.cmp(&b.scan_id));
-    chosen
 }
 
 /// Where the export goes: a temporary file beside the target, or stdout.

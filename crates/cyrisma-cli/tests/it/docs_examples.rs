@@ -1,5 +1,5 @@
-//! Every shell example of the documentation runs: each ```` ```sh ```` block of `README.md` and
-//! `docs/**/*.md` (not those marked `no-run`) is run with `bash -euo pipefail`, with the built
+//! Every shell example of the documentation runs: each ```` ```sh ```` block of `README.md`, the
+//! crates' and the Python package's READMEs and `docs/**/*.md` (not those marked `no-run`) is run with `bash -euo pipefail`, with the built
 //! `cyrisma` on `PATH`, a private HOME, and the `CYRISMA_*` variables of an emulator on
 //! 127.0.0.1. The blocks of one page run in order, in one temporary directory, against one
 //! emulator; a failing block is reported with its file, line and output.
@@ -27,10 +27,13 @@ fn workspace_root() -> PathBuf {
 /// servers that run until Ctrl-C); a test in `src/reference.rs` checks the page is current.
 const GENERATED: &[&str] = &["docs/cli-reference.md"];
 
-/// The pages whose examples run: `README.md` and every Markdown file under `docs/`, except the
-/// generated ones.
+/// The pages whose examples run: `README.md`, the crates' and the Python package's READMEs, and
+/// every Markdown file under `docs/`, except the generated ones.
 fn pages(root: &Path) -> Vec<PathBuf> {
-    let mut pages = vec![root.join("README.md")];
+    let mut pages = vec![root.join("README.md"), root.join("bindings/python/README.md")];
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        pages.extend(crates.flatten().map(|entry| entry.path().join("README.md")).filter(|path| path.is_file()));
+    }
     let mut stack = vec![root.join("docs")];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
