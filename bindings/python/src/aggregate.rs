@@ -13,7 +13,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use cyrisma_core::export::{self, JsonlWriter};
-use cyrisma_core::types::{Grade, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard, VulnerabilityScan};
+use cyrisma_core::types::{Instance, ScanDetail, VulnerabilityScan};
 use cyrisma_transport::{Client, InstanceClient};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -23,28 +23,8 @@ use crate::models::view_class;
 
 // ----- result shapes -----
 
-/// One instance of the report: current and previous grades of the five areas, and the
-/// vulnerability counts (the CLI's `report` columns).
-#[derive(Clone, Debug, Default, Serialize)]
-pub(crate) struct ReportEntry {
-    pub(crate) instance_id: String,
-    pub(crate) name: Option<String>,
-    pub(crate) grading_period: Option<String>,
-    pub(crate) overall_current: Option<String>,
-    pub(crate) overall_previous: Option<String>,
-    pub(crate) data_current: Option<String>,
-    pub(crate) data_previous: Option<String>,
-    pub(crate) vulnerability_current: Option<String>,
-    pub(crate) vulnerability_previous: Option<String>,
-    pub(crate) baseline_current: Option<String>,
-    pub(crate) baseline_previous: Option<String>,
-    pub(crate) compliance_current: Option<String>,
-    pub(crate) compliance_previous: Option<String>,
-    pub(crate) critical: Option<u64>,
-    pub(crate) high: Option<u64>,
-    pub(crate) medium: Option<u64>,
-    pub(crate) low: Option<u64>,
-}
+/// One instance of the report (`cyrisma_core::report`, the CLI's `report` rows).
+pub(crate) use cyrisma_core::report::ReportRow as ReportEntry;
 
 /// An instance that could not be reached or read during a fan-out.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -76,43 +56,6 @@ pub(crate) struct ExportSummary {
 
 /// One line of the usage, computed by the core (the same figures as `cyrisma usage`).
 pub(crate) use cyrisma_core::usage::UsageRow;
-
-fn grade(grade: Option<&Grade>) -> Option<String> {
-    grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
-}
-
-impl ReportEntry {
-    fn new(
-        instance_id: &str,
-        name: Option<&str>,
-        overall: &OverallDashboard,
-        vulnerability: &VulnerabilityDashboard,
-    ) -> Self {
-        Self {
-            instance_id: instance_id.to_owned(),
-            name: name.map(str::to_owned),
-            grading_period: overall
-                .grading_period
-                .as_ref()
-                .or(vulnerability.grading_period.as_ref())
-                .map(|period| period.as_str().to_owned()),
-            overall_current: grade(overall.current_or_grade.as_ref()),
-            overall_previous: grade(overall.previous_or_grade.as_ref()),
-            data_current: grade(overall.current_ds_grade.as_ref()),
-            data_previous: grade(overall.previous_ds_grade.as_ref()),
-            vulnerability_current: grade(overall.current_vn_grade.as_ref()),
-            vulnerability_previous: grade(overall.previous_vn_grade.as_ref()),
-            baseline_current: grade(overall.current_sb_grade.as_ref()),
-            baseline_previous: grade(overall.previous_sb_grade.as_ref()),
-            compliance_current: grade(overall.current_cp_grade.as_ref()),
-            compliance_previous: grade(overall.previous_cp_grade.as_ref()),
-            critical: vulnerability.critical,
-            high: vulnerability.high,
-            medium: vulnerability.medium,
-            low: vulnerability.low,
-        }
-    }
-}
 
 impl InstanceFailure {
     fn from_error(instance_id: String, name: Option<String>, error: &cyrisma_transport::Error) -> Self {
@@ -206,7 +149,9 @@ pub(crate) async fn report(client: Client, wanted: Option<Vec<String>>, concurre
     let instances = outcome
         .succeeded
         .iter()
-        .map(|(id, name, (overall, vulnerability))| ReportEntry::new(id, name.as_deref(), overall, vulnerability))
+        .map(|(id, name, (overall, vulnerability))| {
+            ReportEntry::from_dashboards(id, name.as_deref(), overall, vulnerability)
+        })
         .collect();
     Ok(Report { instances, errors: outcome.failed })
 }

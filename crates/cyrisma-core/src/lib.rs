@@ -40,6 +40,7 @@ pub mod endpoint;
 pub mod error;
 pub mod export;
 pub mod host;
+pub mod report;
 pub mod retry;
 pub mod secret;
 pub mod session;

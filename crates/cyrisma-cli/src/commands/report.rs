@@ -31,7 +31,7 @@ pub(crate) async fn run(context: &Context, args: ReportArgs) -> anyhow::Result<(
     let rows: Vec<ReportRow> = outcome
         .succeeded
         .iter()
-        .map(|done| ReportRow::from_core(&done.instance_id, done.name.as_deref(), &done.value.0, &done.value.1))
+        .map(|done| ReportRow::from_dashboards(&done.instance_id, done.name.as_deref(), &done.value.0, &done.value.1))
         .collect();
     match context.out.format() {
         OutputFormat::Json => context.out.document(&ReportDocument { instances: rows, errors: outcome.errors() })?,

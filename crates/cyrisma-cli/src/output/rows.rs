@@ -510,90 +510,20 @@ impl CveRow {
 
 // ----- report, export, usage -----
 
-/// One instance of `cyrisma report`: current and previous grades of the five areas, and the
-/// vulnerability counts. In a table, each area is one `current/previous` column.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct ReportRow {
-    pub(crate) instance_id: String,
-    pub(crate) name: Option<String>,
-    pub(crate) grading_period: Option<String>,
-    pub(crate) overall_current: Option<String>,
-    pub(crate) overall_previous: Option<String>,
-    pub(crate) data_current: Option<String>,
-    pub(crate) data_previous: Option<String>,
-    pub(crate) vulnerability_current: Option<String>,
-    pub(crate) vulnerability_previous: Option<String>,
-    pub(crate) baseline_current: Option<String>,
-    pub(crate) baseline_previous: Option<String>,
-    pub(crate) compliance_current: Option<String>,
-    pub(crate) compliance_previous: Option<String>,
-    pub(crate) critical: Option<u64>,
-    pub(crate) high: Option<u64>,
-    pub(crate) medium: Option<u64>,
-    pub(crate) low: Option<u64>,
-}
+/// One instance of `cyrisma report` (`cyrisma_core::report`, shared with the Python package). In
+/// a table, each area is one `current/previous` column.
+pub(crate) use cyrisma_core::report::ReportRow;
 
-impl ReportRow {
-    /// From an instance's overall and vulnerability dashboards.
-    pub(crate) fn from_core(
-        instance_id: &str,
-        name: Option<&str>,
-        overall: &cyrisma_core::types::OverallDashboard,
-        vulnerability: &VulnerabilityDashboard,
-    ) -> Self {
-        Self {
-            instance_id: instance_id.to_owned(),
-            name: name.map(str::to_owned),
-            grading_period: overall
-                .grading_period
-                .as_ref()
-                .or(vulnerability.grading_period.as_ref())
-                .map(|period| period.as_str().to_owned()),
-            overall_current: grade(overall.current_or_grade.as_ref()),
-            overall_previous: grade(overall.previous_or_grade.as_ref()),
-            data_current: grade(overall.current_ds_grade.as_ref()),
-            data_previous: grade(overall.previous_ds_grade.as_ref()),
-            vulnerability_current: grade(overall.current_vn_grade.as_ref()),
-            vulnerability_previous: grade(overall.previous_vn_grade.as_ref()),
-            baseline_current: grade(overall.current_sb_grade.as_ref()),
-            baseline_previous: grade(overall.previous_sb_grade.as_ref()),
-            compliance_current: grade(overall.current_cp_grade.as_ref()),
-            compliance_previous: grade(overall.previous_cp_grade.as_ref()),
-            critical: vulnerability.critical,
-            high: vulnerability.high,
-            medium: vulnerability.medium,
-            low: vulnerability.low,
-        }
-    }
-
-    fn pair(current: &Option<String>, previous: &Option<String>) -> Cell {
-        match (current, previous) {
-            (None, None) => Cell::Empty,
-            _ => Cell::Text(format!("{}/{}", current.as_deref().unwrap_or("-"), previous.as_deref().unwrap_or("-"))),
-        }
+/// A current and a previous grade as one table cell, `current/previous`.
+fn grade_pair(current: &Option<String>, previous: &Option<String>) -> Cell {
+    match (current, previous) {
+        (None, None) => Cell::Empty,
+        _ => Cell::Text(format!("{}/{}", current.as_deref().unwrap_or("-"), previous.as_deref().unwrap_or("-"))),
     }
 }
 
 impl Row for ReportRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "instance_id",
-        "name",
-        "grading_period",
-        "overall_current",
-        "overall_previous",
-        "data_current",
-        "data_previous",
-        "vulnerability_current",
-        "vulnerability_previous",
-        "baseline_current",
-        "baseline_previous",
-        "compliance_current",
-        "compliance_previous",
-        "critical",
-        "high",
-        "medium",
-        "low",
-    ];
+    const COLUMNS: &'static [&'static str] = cyrisma_core::report::COLUMNS;
 
     fn cells(&self) -> Vec<Cell> {
         vec![
@@ -637,11 +567,11 @@ impl Row for ReportRow {
         vec![
             Cell::from(&self.instance_id),
             Cell::from(&self.name),
-            Self::pair(&self.overall_current, &self.overall_previous),
-            Self::pair(&self.data_current, &self.data_previous),
-            Self::pair(&self.vulnerability_current, &self.vulnerability_previous),
-            Self::pair(&self.baseline_current, &self.baseline_previous),
-            Self::pair(&self.compliance_current, &self.compliance_previous),
+            grade_pair(&self.overall_current, &self.overall_previous),
+            grade_pair(&self.data_current, &self.data_previous),
+            grade_pair(&self.vulnerability_current, &self.vulnerability_previous),
+            grade_pair(&self.baseline_current, &self.baseline_previous),
+            grade_pair(&self.compliance_current, &self.compliance_previous),
             Cell::from(&self.critical),
             Cell::from(&self.high),
             Cell::from(&self.medium),
