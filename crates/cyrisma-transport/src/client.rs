@@ -69,8 +69,9 @@ pub(crate) struct Inner {
     /// The central host's pool.
     http: Http,
     /// One pool per instance host, dropped (with its idle connections, their buffers and hyper's
-    /// per-connection channels) when a fan-out is done with the host: see [`Inner::release_host`].
-    instance_http: Mutex<HashMap<String, Http>>,
+    /// per-connection channels) when a fan-out is done with the host (see [`Inner::release_host`])
+    /// or when it is the least recently used of more than [`MAX_INSTANCE_POOLS`].
+    instance_http: Mutex<InstancePools>,
     connector: Connector,
     pub(crate) auth: AuthState,
     /// The client's own secrets, scrubbed from every error body the server sends back.
@@ -83,6 +84,44 @@ pub(crate) struct Inner {
 }
 
 type Http = HyperClient<Connector, Full<Bytes>>;
+
+/// At most this many instance hosts keep a pool (and so idle connections) at once. A service that
+/// calls `client.instance(id)` for a thousand instances outside a fan-out would otherwise keep a
+/// pool per instance host for the client's whole life; past the cap the least recently used pool
+/// is dropped (a call still using it keeps its own handle, so nothing in flight is cut).
+pub(crate) const MAX_INSTANCE_POOLS: usize = 32;
+
+/// The instance hosts' pools with the order of their last use.
+#[derive(Default)]
+struct InstancePools {
+    pools: HashMap<String, (Http, u64)>,
+    uses: u64,
+}
+
+impl InstancePools {
+    /// The pool of `host_key`, made by `make` on first use; drops the least recently used pool
+    /// when there are more than [`MAX_INSTANCE_POOLS`].
+    fn get_or_make(&mut self, host_key: &str, make: impl FnOnce() -> Http) -> Http {
+        self.uses += 1;
+        let uses = self.uses;
+        if let Some((http, last)) = self.pools.get_mut(host_key) {
+            *last = uses;
+            return http.clone();
+        }
+        let http = make();
+        self.pools.insert(host_key.to_owned(), (http.clone(), uses));
+        if self.pools.len() > MAX_INSTANCE_POOLS
+            && let Some(oldest) = self.pools.iter().min_by_key(|(_, (_, last))| *last).map(|(key, _)| key.clone())
+        {
+            self.pools.remove(&oldest);
+        }
+        http
+    }
+
+    fn remove(&mut self, host_key: &str) -> Option<Http> {
+        self.pools.remove(host_key).map(|(http, _)| http)
+    }
+}
 
 /// A hyper client (a connection pool) on the shared connector. `expiry` runs hyper's idle
 /// timer (a task per pool) that closes connections idle for 60 s; a fan-out's instance pools do
@@ -188,7 +227,7 @@ impl Client {
             redactor,
             credentials: RwLock::new(Credentials { api_key, api_secret }),
             http,
-            instance_http: Mutex::new(HashMap::new()),
+            instance_http: Mutex::new(InstancePools::default()),
             connector,
             auth: AuthState::new(config.session.clone()),
             global: Arc::new(Semaphore::new(config.max_concurrency)),
@@ -524,12 +563,7 @@ impl Inner {
     /// it).
     fn instance_pool(&self, host_key: &str, in_fan_out: bool) -> Http {
         let mut pools = self.instance_http.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(http) = pools.get(host_key) {
-            return http.clone();
-        }
-        let http = http_client(&self.connector, &self.config, !in_fan_out);
-        pools.insert(host_key.to_owned(), http.clone());
-        http
+        pools.get_or_make(host_key, || http_client(&self.connector, &self.config, !in_fan_out))
     }
 
     /// Drops the pool and the semaphore of an instance host nobody is using now (its permits are

@@ -1,7 +1,8 @@
 //! Pooled connections after a fan-out: each instance host's pool is dropped as that instance's
 //! item completes, so idle sockets do not pile up with the number of instance hosts (each one
 //! held a grown read buffer, which made an export's peak memory grow with the instance count),
-//! and a host used again afterwards gets a fresh pool.
+//! and a host used again afterwards gets a fresh pool; outside fan-outs only the most recently
+//! used instance hosts keep a pool.
 
 use cyrisma_emulator::EmulatorConfig;
 use cyrisma_transport::Client;
@@ -81,4 +82,37 @@ async fn an_instance_host_released_by_a_fan_out_serves_the_next_calls() {
             scans.unwrap_or_else(|error| panic!("round {round}, {id} after the fan-out: {error}"));
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_many_instances_outside_a_fan_out_keep_a_bounded_number_of_pools() {
+    // A long-running service calling instance after instance with `client.instance(id)`: each
+    // host needs a connection, but idle ones are kept for a bounded number of hosts only.
+    let emulator = support::emulator(EmulatorConfig::default().with_size(1, 80, 1, 1)).await;
+    let client = support::client(&emulator);
+    let ids: Vec<String> =
+        emulator.instances().into_iter().filter(is_reportable).map(|instance| instance.instance_id).collect();
+    assert!(ids.len() >= 60, "{} reportable instances", ids.len());
+    for id in &ids {
+        client.instance(id.as_str()).vulnerability_scans().await.unwrap_or_else(|error| panic!("{id}: {error}"));
+    }
+    let opened = client.connections_opened();
+    assert!(opened >= ids.len() as u64, "{opened} connections for {} instance hosts", ids.len());
+    // Dropped pools close their idle connections on their own tasks: a bounded number of turns.
+    let central_limit = cyrisma_transport::ClientConfig::default().max_concurrency_per_host as u64;
+    let bound = 32 + central_limit; // 32: `MAX_INSTANCE_POOLS` in src/client.rs
+    let mut alive = client.connections_alive();
+    for _ in 0..500 {
+        if alive <= bound {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        alive = client.connections_alive();
+    }
+    assert!(alive <= bound, "{alive} connections alive after {} instance hosts (bound {bound})", ids.len());
+    // The most recent hosts still have their pool: calling one again opens no connection.
+    let before = client.connections_opened();
+    let last = ids.last().expect("an instance");
+    client.instance(last.as_str()).vulnerability_scans().await.unwrap();
+    assert_eq!(client.connections_opened(), before, "the most recent host reused its pooled connection");
 }
