@@ -95,18 +95,25 @@ fn non_empty(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
 }
 
-/// The columns of a finding row that depend on the finding alone.
-#[derive(Clone, Copy)]
-struct Tail<'a> {
-    kind: &'static str,
-    finding: Option<&'a str>,
-    title: Option<&'a str>,
-    risk_level: Option<&'a str>,
-    score: Option<f64>,
-    first_seen: Option<&'a str>,
+/// One finding of an asset: the columns of a finding row that depend on the finding alone. The
+/// CLI's per-asset tables (`scans get`, `assets findings`) and the exports share these rules.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AssetFinding<'a> {
+    /// `vulnerability`, `open_port` or `web_flaw`.
+    pub kind: &'static str,
+    /// The CVE, the port number, or the flaw's alert reference (else its alert id).
+    pub finding: Option<&'a str>,
+    /// The vulnerability's title, the port's description or the flaw's alert name.
+    pub title: Option<&'a str>,
+    /// The risk level, when sent and not empty.
+    pub risk_level: Option<&'a str>,
+    /// The vulnerability's score (vulnerabilities only).
+    pub score: Option<f64>,
+    /// When the vulnerability was first seen (vulnerabilities only).
+    pub first_seen: Option<&'a str>,
 }
 
-impl<'a> Tail<'a> {
+impl<'a> AssetFinding<'a> {
     fn vulnerability(vulnerability: &'a Vulnerability) -> Self {
         Self {
             kind: "vulnerability",
@@ -142,10 +149,10 @@ impl<'a> Tail<'a> {
 }
 
 /// Every finding of an asset, vulnerabilities first, then open ports, then flaws.
-fn tails(asset: &Asset) -> impl Iterator<Item = Tail<'_>> + '_ {
-    let vulnerabilities = asset.vulnerabilities.iter().map(Tail::vulnerability);
-    let ports = asset.open_ports.iter().map(Tail::open_port);
-    let flaws = asset.flaws.iter().map(Tail::flaw);
+pub fn asset_findings(asset: &Asset) -> impl Iterator<Item = AssetFinding<'_>> + '_ {
+    let vulnerabilities = asset.vulnerabilities.iter().map(AssetFinding::vulnerability);
+    let ports = asset.open_ports.iter().map(AssetFinding::open_port);
+    let flaws = asset.flaws.iter().map(AssetFinding::flaw);
     vulnerabilities.chain(ports).chain(flaws)
 }
 
@@ -178,7 +185,7 @@ pub fn finding_rows<'a>(
 ) -> impl Iterator<Item = FindingRow<'a>> + 'a {
     let scan_type = scan_type_label(scan);
     detail.assets.iter().flat_map(move |asset| {
-        tails(asset).map(move |tail| FindingRow {
+        asset_findings(asset).map(move |tail| FindingRow {
             instance_id,
             instance_name,
             scan_id: &scan.scan_id,
@@ -203,7 +210,7 @@ pub fn encode_row(row: &FindingRow<'_>, out: &mut Vec<u8>) {
     encode_scan_prefix(row.instance_id, row.instance_name, row.scan_id, row.scan_type, row.scan_finished, out);
     encode_asset_part(row.asset_id, row.asset_name, row.asset_address, out);
     encode_tail(
-        &Tail {
+        &AssetFinding {
             kind: row.kind,
             finding: row.finding,
             title: row.title,
@@ -244,7 +251,7 @@ fn encode_asset_part(asset_id: Option<&str>, asset_name: Option<&str>, asset_add
     optional(asset_address, out);
 }
 
-fn encode_tail(tail: &Tail<'_>, out: &mut Vec<u8>) {
+fn encode_tail(tail: &AssetFinding<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"kind\":");
     string(tail.kind, out);
     out.extend_from_slice(b",\"finding\":");
@@ -399,7 +406,7 @@ impl<W: Write> JsonlWriter<W> {
         for asset in &detail.assets {
             scan_prefix.truncate(scan_len);
             encode_asset_part(asset.identifier(), asset.name.as_deref(), asset.ip_address.as_deref(), &mut scan_prefix);
-            for tail in tails(asset) {
+            for tail in asset_findings(asset) {
                 self.buf.extend_from_slice(&scan_prefix);
                 encode_tail(&tail, &mut self.buf);
                 self.buf.push(b'\n');

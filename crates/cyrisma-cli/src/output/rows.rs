@@ -7,8 +7,8 @@
 //! are stable: add new ones at the end.
 
 use cyrisma_core::types::{
-    Asset, BaselineDashboard, BaselineScan, Cve, DataDashboard, DataScan, Flaw, Grade, Instance, MfaType, OpenPort,
-    RiskLevel, User, Vulnerability, VulnerabilityDashboard, VulnerabilityScan, Webhook,
+    Asset, BaselineDashboard, BaselineScan, Cve, DataDashboard, DataScan, Grade, Instance, MfaType, RiskLevel, User,
+    VulnerabilityDashboard, VulnerabilityScan, Webhook,
 };
 use serde::Serialize;
 
@@ -202,9 +202,10 @@ row! {
     }
 }
 
-/// The CLI's name of a scan type: the server's name when sent, else the code's label.
+/// The CLI's name of a scan type: the code's label when the type is sent, else the server's name
+/// (`cyrisma_core::export::scan_type_label`, as in the exports).
 pub(crate) fn scan_type_label(scan: &VulnerabilityScan) -> Option<String> {
-    scan.scan_type.as_ref().map(|kind| kind.label().to_owned()).or_else(|| scan.scan_type_name.clone())
+    cyrisma_core::export::scan_type_label(scan).map(str::to_owned)
 }
 
 impl VulnerabilityScanRow {
@@ -304,56 +305,23 @@ row! {
 }
 
 impl FindingRow {
-    /// Every finding of an asset, vulnerabilities first, then open ports, then flaws.
+    /// Every finding of an asset, vulnerabilities first, then open ports, then flaws (the rules
+    /// of `cyrisma_core::export`, shared with the exports).
     pub(crate) fn all_of(asset: &Asset) -> Vec<Self> {
-        let mut rows = Vec::new();
-        rows.extend(asset.vulnerabilities.iter().map(|vulnerability| Self::vulnerability(asset, vulnerability)));
-        rows.extend(asset.open_ports.iter().map(|port| Self::open_port(asset, port)));
-        rows.extend(asset.flaws.iter().map(|flaw| Self::flaw(asset, flaw)));
-        rows
-    }
-
-    fn base(asset: &Asset, kind: &'static str) -> Self {
-        Self {
-            asset_id: asset.identifier().map(str::to_owned),
-            asset_name: asset.name.clone(),
-            asset_address: asset.ip_address.clone(),
-            kind,
-            finding: None,
-            title: None,
-            risk_level: None,
-            score: None,
-            first_seen: None,
-        }
-    }
-
-    fn vulnerability(asset: &Asset, vulnerability: &Vulnerability) -> Self {
-        Self {
-            finding: vulnerability.cve.clone(),
-            title: vulnerability.title.clone(),
-            risk_level: risk(vulnerability.risk_level.as_ref()),
-            score: vulnerability.score,
-            first_seen: vulnerability.first_seen.clone(),
-            ..Self::base(asset, "vulnerability")
-        }
-    }
-
-    fn open_port(asset: &Asset, port: &OpenPort) -> Self {
-        Self {
-            finding: port.port_number.clone(),
-            title: port.port_description.clone(),
-            risk_level: risk(port.risk_level.as_ref()),
-            ..Self::base(asset, "open_port")
-        }
-    }
-
-    fn flaw(asset: &Asset, flaw: &Flaw) -> Self {
-        Self {
-            finding: flaw.alert_ref.clone().or_else(|| flaw.alert_id.clone()),
-            title: flaw.alert_name.clone(),
-            risk_level: risk(flaw.risk_level.as_ref()),
-            ..Self::base(asset, "web_flaw")
-        }
+        let owned = |text: Option<&str>| text.map(str::to_owned);
+        cyrisma_core::export::asset_findings(asset)
+            .map(|finding| Self {
+                asset_id: owned(asset.identifier()),
+                asset_name: asset.name.clone(),
+                asset_address: asset.ip_address.clone(),
+                kind: finding.kind,
+                finding: owned(finding.finding),
+                title: owned(finding.title),
+                risk_level: owned(finding.risk_level),
+                score: finding.score,
+                first_seen: owned(finding.first_seen),
+            })
+            .collect()
     }
 }
 
