@@ -101,4 +101,10 @@ def test_a_real_delivery_from_the_emulator(emulator: cyrisma.Emulator, receiver:
     assert event.event_type == "user.created"
     assert event.to_dict()["data"]
     assert user.id in body.decode()
-    assert emulator.webhook_deliveries()[0]["delivered"] is True
+    # The emulator records an attempt once the receiver's answer is back, which can be a moment
+    # after the receiver saw the body: wait (bounded) for the record.
+    while not emulator.webhook_deliveries() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    deliveries = emulator.webhook_deliveries()
+    assert len(deliveries) == 1, deliveries
+    assert deliveries[0]["delivered"] is True

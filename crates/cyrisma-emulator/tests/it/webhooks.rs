@@ -215,6 +215,14 @@ async fn failed_deliveries_are_retried_a_bounded_number_of_times() {
     // The same event id on every attempt; a fresh signature each time.
     let first = webhook::parse_event(&flaky_received[0].1).unwrap().id;
     assert!(flaky_received.iter().all(|(_, body)| webhook::parse_event(body).unwrap().id == first));
+    // An attempt is recorded once the receiver's answer is back: wait (bounded) for all six
+    // records, then a while longer to see that no fourth attempt comes.
+    for _ in 0..500 {
+        if h.emu.webhook_deliveries().len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(broken.received.lock().unwrap().len(), 3, "no more attempts");
     let deliveries = h.emu.webhook_deliveries();
