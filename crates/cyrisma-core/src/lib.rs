@@ -44,6 +44,7 @@ pub mod report;
 pub mod retry;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 pub mod types;
 pub mod usage;
 pub mod webhook;

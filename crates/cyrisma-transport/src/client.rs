@@ -1,9 +1,10 @@
 //! [`Client`] and the send loop every call goes through.
 //!
-//! One call is: token and instance authentication (holding no permit), a permit for the host and
-//! one of the global pool, one attempt with the per-attempt timeout (send, then read the whole
-//! body up to the cap), then the core's retry policy decides: return, retry after a delay, or give
-//! up. A `401` is handed to the session (compare-and-clear) and the call is replayed once with
+//! One call is: token and instance authentication (holding no permit), a permit for the host
+//! (under its current limit, and after any pause the host asked for with `429`/`503` and
+//! `Retry-After`: see [`crate::gate`]) and one of the global pool, one attempt with the
+//! per-attempt timeout (send, then read the whole body up to the cap), then the core's retry
+//! policy decides: return, retry after a delay, or give up. A `401` is handed to the session (compare-and-clear) and the call is replayed once with
 //! whatever token and instance authentication the session then asks for. The whole call runs
 //! under the total timeout. The loop is generic over [`Endpoint`]: no endpoint has code of its own
 //! here.
@@ -16,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use cyrisma_core::endpoint::{AuthKind, Metadata, RequestBody, api_error};
 use cyrisma_core::host::{HostPolicy, InstanceHost};
-use cyrisma_core::retry::{Decision, GiveUpReason, Phase, RetryPolicy};
+use cyrisma_core::retry::{Decision, GiveUpReason, Phase, RetryPolicy, parse_retry_after};
 use cyrisma_core::session::{CurrentToken, Generation, Timestamp};
 use cyrisma_core::types::Instance;
 use cyrisma_core::{ApiSecret, BaseUrl, Endpoint};
@@ -26,6 +27,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -34,6 +36,7 @@ use crate::body::{BodyError, read_capped};
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::connect::{ConnectError, ConnectErrorKind, Connector, is_loopback};
 use crate::error::{BoxError, ConfigError, Error, ErrorKind, TimeoutKind};
+use crate::gate::{HostGate, HostPermit};
 use crate::instance::InstanceClient;
 use crate::tls;
 
@@ -77,7 +80,8 @@ pub(crate) struct Inner {
     /// The client's own secrets, scrubbed from every error body the server sends back.
     pub(crate) redactor: crate::redact::Redactor,
     global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Each host's concurrency limit and back-pressure after `429`/`503`.
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     pub(crate) structure: crate::instance::StructureCache,
     user_agent: HeaderValue,
     origin: Instant,
@@ -414,7 +418,7 @@ impl Inner {
             // Token and instance authentication first, holding no permit: a login needs a permit
             // for the central host, which waiting callers must not hold.
             let token = if needs_token { Some(self.ready_token(target).await?) } else { None };
-            let permits = self.permits(&host_key).await;
+            let permits = self.permits(&host_key, metadata, retry, deadline).await?;
             if let Some(token) = &token {
                 // Waiting for the permits may have outlived the token, or a `401` elsewhere may
                 // have discarded it: fetch the current one (a bounded number of times).
@@ -427,6 +431,18 @@ impl Inner {
             attempt += 1;
             let http_request = request.to_http_request(target.base, token.as_ref().map(|token| &token.token))?;
             let outcome = self.attempt(&http, metadata, http_request, attempt).await;
+            if let Attempt::Response(response) = &outcome
+                && matches!(response.status(), StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
+            {
+                // Every call to this host slows down, not only this one; recorded before the
+                // permit is released, so that no waiting call slips through before the pause.
+                let asked = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
+                permits.0.gate().handle_response(response.status(), asked, self.now());
+            }
             drop(permits);
             tracing::Span::current().record("attempts", attempt);
             let generation = token.as_ref().map(|token| token.generation);
@@ -575,8 +591,9 @@ impl Inner {
         let key = format!("{}:{}", base.host(), base.port_or_default());
         {
             let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(semaphore) = hosts.get(&key) {
-                if semaphore.available_permits() < self.config.max_concurrency_per_host {
+            if let Some(gate) = hosts.get(&key) {
+                // In use, or slowed down by a `429`/`503` that later calls must still honour.
+                if !gate.is_idle(self.now()) {
                     return;
                 }
                 hosts.remove(&key);
@@ -586,20 +603,40 @@ impl Inner {
         drop(pool);
     }
 
-    /// A permit for the host, then one of the global pool (always in this order).
-    async fn permits(&self, host_key: &str) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
-        let host = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-            hosts
-                .entry(host_key.to_owned())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.config.max_concurrency_per_host)))
-                .clone()
-        };
-        // The semaphores are never closed, so acquiring cannot fail.
-        let host_permit = host.acquire_owned().await.unwrap_or_else(|_| unreachable!("semaphores are never closed"));
+    /// The gate of a host (made on first use).
+    fn gate(&self, host_key: &str) -> Arc<HostGate> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        hosts.entry(host_key.to_owned()).or_insert_with(|| HostGate::new(self.config.max_concurrency_per_host)).clone()
+    }
+
+    /// A permit for the host, then one of the global pool (always in this order). While the host
+    /// is paused after a `429`/`503` with `Retry-After`, waits for the end of the pause holding
+    /// only the host's permit; a pause longer than the retry policy's `max_retry_after`, or one
+    /// that outlasts the call's total timeout, fails the call at once as rate limited.
+    async fn permits(
+        &self,
+        host_key: &str,
+        metadata: &Metadata,
+        retry: &RetryPolicy,
+        deadline: Instant,
+    ) -> Result<(HostPermit, OwnedSemaphorePermit), Error> {
+        let gate = self.gate(host_key);
+        let host_permit = gate.acquire(self.now()).await;
+        while let Some(left) = gate.pause(self.now()) {
+            if left > retry.max_retry_after || Instant::now() + left >= deadline {
+                return Err(Error::new(ErrorKind::RateLimited {
+                    endpoint: metadata.name,
+                    retry_after: left,
+                    error: None,
+                }));
+            }
+            tracing::debug!(endpoint = metadata.name, wait_ms = left.as_millis() as u64, "host paused by Retry-After");
+            tokio::time::sleep(left).await;
+        }
+        // The semaphore is never closed, so acquiring cannot fail.
         let global_permit =
             self.global.clone().acquire_owned().await.unwrap_or_else(|_| unreachable!("semaphores are never closed"));
-        (host_permit, global_permit)
+        Ok((host_permit, global_permit))
     }
 
     /// A token to send now, with the instance authenticated for it when the target is an

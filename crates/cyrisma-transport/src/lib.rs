@@ -59,6 +59,7 @@ mod config;
 mod connect;
 mod error;
 pub mod fan_out;
+mod gate;
 mod instance;
 mod proxy;
 mod redact;

@@ -13,5 +13,6 @@ mod retry;
 mod rotate;
 mod security;
 mod support;
+mod throttle;
 mod typed;
 mod wire_faults;
