@@ -282,11 +282,14 @@ async fn rotate(client: Transport, store: Py<PyAny>, allow_awaitable: bool) -> R
 /// awaitable (async client only).
 async fn store_secret(store: Py<PyAny>, secret: NewSecret, locals: Option<TaskLocals>) -> Result<(), BoxError> {
     let call = tokio::task::spawn_blocking(move || {
-        Python::attach(|py| -> PyResult<Option<Py<PyAny>>> {
-            let argument = Py::new(py, Secret::from_new_secret(&secret))?;
-            let result = store.call1(py, (argument,))?;
-            if result.bind(py).hasattr("__await__")? { Ok(Some(result)) } else { Ok(None) }
+        runtime::python_call(|| {
+            Python::attach(|py| -> PyResult<Option<Py<PyAny>>> {
+                let argument = Py::new(py, Secret::from_new_secret(&secret))?;
+                let result = store.call1(py, (argument,))?;
+                if result.bind(py).hasattr("__await__")? { Ok(Some(result)) } else { Ok(None) }
+            })
         })
+        .unwrap_or_else(|| Err(crate::errors::exiting()))
     });
     let pending = match call.await {
         Ok(result) => result?,
@@ -294,14 +297,20 @@ async fn store_secret(store: Py<PyAny>, secret: NewSecret, locals: Option<TaskLo
     };
     let Some(awaitable) = pending else { return Ok(()) };
     let Some(locals) = locals else {
-        let error = Python::attach(|py| {
-            // Close the coroutine so that Python does not warn that it was never awaited.
-            let _ = awaitable.bind(py).call_method0("close");
-            PyTypeError::new_err("`store` returned an awaitable: give Client a plain function (or use AsyncClient)")
-        });
+        let error = runtime::python_call(|| {
+            Python::attach(|py| {
+                // Close the coroutine so that Python does not warn that it was never awaited.
+                let _ = awaitable.bind(py).call_method0("close");
+                PyTypeError::new_err("`store` returned an awaitable: give Client a plain function (or use AsyncClient)")
+            })
+        })
+        .unwrap_or_else(crate::errors::exiting);
         return Err(Box::new(error));
     };
-    let future = Python::attach(|py| pyo3_async_runtimes::into_future_with_locals(&locals, awaitable.into_bound(py)))?;
+    let future = runtime::python_call(|| {
+        Python::attach(|py| pyo3_async_runtimes::into_future_with_locals(&locals, awaitable.into_bound(py)))
+    })
+    .unwrap_or_else(|| Err(crate::errors::exiting()))?;
     future.await?;
     Ok(())
 }

@@ -157,11 +157,20 @@ fn opt_str(py: Python<'_>, value: Option<&str>) -> Py<PyAny> {
 
 impl From<Failure> for PyErr {
     fn from(failure: Failure) -> PyErr {
-        Python::attach(|py| match to_pyerr(py, failure) {
-            Ok(error) => error,
-            Err(error) => error,
+        // Also called on the runtime's threads (the async client's failures).
+        crate::runtime::python_call(|| {
+            Python::attach(|py| match to_pyerr(py, failure) {
+                Ok(error) => error,
+                Err(error) => error,
+            })
         })
+        .unwrap_or_else(exiting)
     }
+}
+
+/// The error of a call whose result nobody can receive any more: the interpreter is exiting.
+pub(crate) fn exiting() -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err("the cyrisma call ended while the Python interpreter was exiting")
 }
 
 fn to_pyerr(py: Python<'_>, failure: Failure) -> PyResult<PyErr> {

@@ -45,6 +45,7 @@ fn _cyrisma(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(probe_call, module)?)?;
     module.add_function(wrap_pyfunction!(client::test_panic, module)?)?;
     models::register(module)?;
+    runtime::register_exit_hook(module.py())?;
     Ok(())
 }
 
