@@ -89,33 +89,51 @@ pub(crate) struct Inner {
 
 type Http = HyperClient<Connector, Full<Bytes>>;
 
-/// At most this many instance hosts keep a pool (and so idle connections) at once. A service that
-/// calls `client.instance(id)` for a thousand instances outside a fan-out would otherwise keep a
-/// pool per instance host for the client's whole life; past the cap the least recently used pool
-/// is dropped (a call still using it keeps its own handle, so nothing in flight is cut).
+/// At most this many instance hosts keep a pool (and so idle connections) at once, besides the
+/// hosts of fan-out items in progress. A service that calls `client.instance(id)` for a thousand
+/// instances outside a fan-out would otherwise keep a pool per instance host for the client's
+/// whole life; past the cap the least recently used pool is dropped (a call still using it keeps
+/// its own handle, so nothing in flight is cut). The pools of a fan-out's items in progress are
+/// pinned instead: the fan-out drops each when its item completes ([`Inner::release_host`]), and
+/// evicting one mid-item would only cost a new connection (with 64 items in flight, every item's
+/// second call used to open one).
 pub(crate) const MAX_INSTANCE_POOLS: usize = 32;
 
 /// The instance hosts' pools with the order of their last use.
 #[derive(Default)]
 struct InstancePools {
-    pools: HashMap<String, (Http, u64)>,
+    pools: HashMap<String, PoolEntry>,
     uses: u64,
 }
 
+struct PoolEntry {
+    http: Http,
+    last_use: u64,
+    /// Used by a fan-out item in progress: never evicted; released when the item completes.
+    pinned: bool,
+}
+
 impl InstancePools {
-    /// The pool of `host_key`, made by `make` on first use; drops the least recently used pool
-    /// when there are more than [`MAX_INSTANCE_POOLS`].
-    fn get_or_make(&mut self, host_key: &str, make: impl FnOnce() -> Http) -> Http {
+    /// The pool of `host_key`, made by `make` on first use (`pin`: for a fan-out item); drops the
+    /// least recently used unpinned pool when there are more than [`MAX_INSTANCE_POOLS`].
+    fn get_or_make(&mut self, host_key: &str, pin: bool, make: impl FnOnce() -> Http) -> Http {
         self.uses += 1;
         let uses = self.uses;
-        if let Some((http, last)) = self.pools.get_mut(host_key) {
-            *last = uses;
-            return http.clone();
+        if let Some(entry) = self.pools.get_mut(host_key) {
+            entry.last_use = uses;
+            entry.pinned |= pin;
+            return entry.http.clone();
         }
         let http = make();
-        self.pools.insert(host_key.to_owned(), (http.clone(), uses));
-        if self.pools.len() > MAX_INSTANCE_POOLS
-            && let Some(oldest) = self.pools.iter().min_by_key(|(_, (_, last))| *last).map(|(key, _)| key.clone())
+        self.pools.insert(host_key.to_owned(), PoolEntry { http: http.clone(), last_use: uses, pinned: pin });
+        let unpinned = self.pools.values().filter(|entry| !entry.pinned);
+        if unpinned.count() > MAX_INSTANCE_POOLS
+            && let Some(oldest) = self
+                .pools
+                .iter()
+                .filter(|(_, entry)| !entry.pinned)
+                .min_by_key(|(_, entry)| entry.last_use)
+                .map(|(key, _)| key.clone())
         {
             self.pools.remove(&oldest);
         }
@@ -123,7 +141,14 @@ impl InstancePools {
     }
 
     fn remove(&mut self, host_key: &str) -> Option<Http> {
-        self.pools.remove(host_key).map(|(http, _)| http)
+        self.pools.remove(host_key).map(|entry| entry.http)
+    }
+
+    /// Makes a pool evictable again (a fan-out item that could not release it).
+    fn unpin(&mut self, host_key: &str) {
+        if let Some(entry) = self.pools.get_mut(host_key) {
+            entry.pinned = false;
+        }
     }
 }
 
@@ -579,7 +604,7 @@ impl Inner {
     /// it).
     fn instance_pool(&self, host_key: &str, in_fan_out: bool) -> Http {
         let mut pools = self.instance_http.lock().unwrap_or_else(PoisonError::into_inner);
-        pools.get_or_make(host_key, || http_client(&self.connector, &self.config, !in_fan_out))
+        pools.get_or_make(host_key, in_fan_out, || http_client(&self.connector, &self.config, !in_fan_out))
     }
 
     /// Drops the pool and the semaphore of an instance host nobody is using now (its permits are
@@ -592,8 +617,11 @@ impl Inner {
         {
             let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(gate) = hosts.get(&key) {
-                // In use, or slowed down by a `429`/`503` that later calls must still honour.
+                // In use, or slowed down by a `429`/`503` that later calls must still honour:
+                // keep both, but let the pool be evicted like any other from now on.
                 if !gate.is_idle(self.now()) {
+                    drop(hosts);
+                    self.instance_http.lock().unwrap_or_else(PoisonError::into_inner).unpin(&key);
                     return;
                 }
                 hosts.remove(&key);

@@ -19,6 +19,21 @@ use crate::client::{Client, InstanceScope};
 use crate::error::Error;
 use crate::instance::InstanceClient;
 
+/// Releases an instance host's pool and gate when dropped: at the end of its fan-out item, or
+/// when the item is cancelled with the stream.
+struct ReleaseHost {
+    owner: Client,
+    base: Option<cyrisma_core::BaseUrl>,
+}
+
+impl Drop for ReleaseHost {
+    fn drop(&mut self) {
+        if let Some(base) = &self.base {
+            self.owner.inner.release_host(base);
+        }
+    }
+}
+
 /// The result of one instance in a fan-out.
 #[non_exhaustive]
 pub struct FanOutItem<T> {
@@ -142,14 +157,11 @@ impl Client {
                 async move {
                     let result = match client {
                         Ok(client) => {
-                            let base = client.known_base();
-                            let result = operation(client).await;
-                            // The instance's work is done: its host's pooled connections would
-                            // only sit idle (with their read buffers) until the pool's timeout.
-                            if let Some(base) = base {
-                                owner.inner.release_host(&base);
-                            }
-                            result
+                            // When the instance's work is done (or abandoned with the stream), its
+                            // host's pooled connections would only sit idle (with their read
+                            // buffers) until the pool's timeout: release them.
+                            let _release = ReleaseHost { owner: owner.clone(), base: client.known_base() };
+                            operation(client).await
                         }
                         Err(error) => Err(error),
                     };

@@ -116,3 +116,33 @@ async fn calls_to_many_instances_outside_a_fan_out_keep_a_bounded_number_of_pool
     client.instance(last.as_str()).vulnerability_scans().await.unwrap();
     assert_eq!(client.connections_opened(), before, "the most recent host reused its pooled connection");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_wider_than_the_pool_cap_keeps_each_items_connection() {
+    // 64 items in flight, more than the 32 idle pools kept outside fan-outs: an item's pool must
+    // survive between its calls, so that each instance host costs one connection, not one per
+    // call.
+    let emulator = support::emulator(EmulatorConfig::default().with_size(1, 100, 1, 1)).await;
+    let client = support::client(&emulator);
+    let mut results = client
+        .fan_out(is_reportable, 64, |instance| async move {
+            for _ in 0..3 {
+                instance.vulnerability_scans().await?;
+                instance.dashboard_overall().await?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let mut reached = 0_u64;
+    while let Some(item) = results.next().await {
+        item.result.unwrap_or_else(|error| panic!("{}: {error}", item.instance_id));
+        reached += 1;
+    }
+    assert!(reached > 64, "{reached} instances: wider than the fan-out's 64 in flight");
+    let central = cyrisma_transport::ClientConfig::default().max_concurrency_per_host as u64;
+    let opened = client.connections_opened();
+    // One per instance host (6 sequential calls each), the central host's, and a little slack
+    // for a connection hyper had not yet put back when the next call asked for one.
+    assert!(opened <= reached + central + reached / 10, "{opened} connections for {reached} instances");
+}
