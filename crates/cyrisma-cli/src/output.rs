@@ -273,6 +273,42 @@ pub(crate) fn escape_json_for_terminal(text: Vec<u8>) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A stream of JSON text on its way to a terminal, escaped as [`escape_json_for_terminal`]
+/// escapes a whole document. Writes may split a UTF-8 sequence: its start waits for the rest.
+pub(crate) struct TerminalJson<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> TerminalJson<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Self { inner, pending: Vec::new() }
+    }
+}
+
+impl<W: Write> Write for TerminalJson<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let ready = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            // An incomplete sequence at the end: keep it for the next write.
+            Err(error) if error.error_len().is_none() => error.valid_up_to(),
+            // Not UTF-8 (never from serde_json or the core's encoder): out as it is.
+            Err(_) => self.pending.len(),
+        };
+        let text: Vec<u8> = self.pending.drain(..ready).collect();
+        self.inner.write_all(&escape_json_for_terminal(text))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // A sequence still incomplete when the stream ends goes out as it is.
+        let rest = std::mem::take(&mut self.pending);
+        self.inner.write_all(&rest)?;
+        self.inner.flush()
+    }
+}
+
 /// Writes bytes to stdout; a closed pipe (`| head`) is not an error.
 pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     write_all(&mut io::stdout().lock(), bytes)
@@ -519,6 +555,32 @@ mod tests {
             pub(crate) count: Option<u64>,
             pub(crate) score: Option<f64>,
         }
+    }
+
+    #[test]
+    fn terminal_json_streams_escape_like_whole_documents_at_every_split() {
+        let line = "{\"name\":\"a\u{9b}31m\u{202e}gnp.exe\u{200b} Zürich — ok\"}\n".as_bytes().to_vec();
+        let whole = escape_json_for_terminal(line.clone());
+        assert!(!String::from_utf8_lossy(&whole).contains('\u{9b}'));
+        assert!(String::from_utf8_lossy(&whole).contains("\\u009b31m\\u202egnp.exe\\u200b Zürich — ok"));
+        for split in 0..=line.len() {
+            let mut out = TerminalJson::new(Vec::new());
+            out.write_all(&line[..split]).unwrap();
+            out.write_all(&line[split..]).unwrap();
+            out.flush().unwrap();
+            assert_eq!(out.inner, whole, "split at byte {split}");
+        }
+        // Byte by byte, too.
+        let mut out = TerminalJson::new(Vec::new());
+        for byte in &line {
+            out.write_all(std::slice::from_ref(byte)).unwrap();
+        }
+        out.flush().unwrap();
+        assert_eq!(out.inner, whole);
+        // The value is the same once parsed.
+        let parsed: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+        let original: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(parsed, original);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! directory (mode 0600: findings are sensitive), which is renamed over the target only on
 //! success. On a partial failure the file is dropped unless `--allow-partial`.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -14,7 +14,7 @@ use cyrisma_transport::InstanceClient;
 use crate::args::{ExportCommand, ExportFindingsArgs, ExportFormat};
 use crate::commands::{Context, fanout};
 use crate::output::rows::ExportRow;
-use crate::output::{CsvRows, Row};
+use crate::output::{CsvRows, Row, TerminalJson};
 
 /// Runs an `export` command.
 pub(crate) async fn run(context: &Context, command: ExportCommand) -> anyhow::Result<()> {
@@ -26,7 +26,10 @@ pub(crate) async fn run(context: &Context, command: ExportCommand) -> anyhow::Re
 async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result<()> {
     let client = context.client()?;
     let target = Target::open(&args.out)?;
-    let mut writer = FindingWriter::new(target.writer()?, args.format)?;
+    // On a terminal, server text is shown escaped (the values stay the same); files and pipes
+    // get it exactly.
+    let terminal = !target.is_file() && std::io::stdout().is_terminal();
+    let mut writer = FindingWriter::new(target.writer()?, args.format, terminal)?;
     let all_scans = args.all_scans;
     let mut written: u64 = 0;
     let mut write_error: Option<anyhow::Error> = None;
@@ -182,14 +185,23 @@ enum FindingWriter {
 }
 
 impl FindingWriter {
-    fn new(mut sink: Box<dyn Write>, format: ExportFormat) -> anyhow::Result<Self> {
+    /// `terminal`: the sink is a terminal, so control and bidi characters are escaped (as
+    /// `\uXXXX` in JSON, visibly in CSV cells).
+    fn new(sink: Box<dyn Write>, format: ExportFormat, terminal: bool) -> anyhow::Result<Self> {
+        let mut sink = if terminal && !matches!(format, ExportFormat::Csv) {
+            Box::new(TerminalJson::new(sink)) as Box<dyn Write>
+        } else {
+            sink
+        };
         Ok(match format {
             ExportFormat::Jsonl => FindingWriter::Jsonl(JsonlWriter::new(sink)),
             ExportFormat::Json => {
                 sink.write_all(b"[")?;
                 FindingWriter::Json { sink, first: true, line: Vec::new() }
             }
-            ExportFormat::Csv => FindingWriter::Csv(Box::new(CsvRows::new(sink, ExportRow::COLUMNS)?)),
+            ExportFormat::Csv => {
+                FindingWriter::Csv(Box::new(CsvRows::new(sink, ExportRow::COLUMNS)?.for_terminal(terminal)))
+            }
         })
     }
 
@@ -233,5 +245,71 @@ impl FindingWriter {
         };
         sink.flush()?;
         Ok(sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A sink the test can read after the writer has taken it.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Exports one asset whose name and finding title carry a C1 CSI, a bidi override and an
+    /// escape sequence, in `format`, to a terminal or not.
+    fn export(format: ExportFormat, terminal: bool) -> String {
+        let scan: VulnerabilityScan = serde_json::from_str(r#"{"scanId": "s1", "scanType": "5"}"#).unwrap();
+        let detail: ScanDetail = serde_json::from_str(
+            r#"{"assets": [{"assetId": "a1", "name": "pc\u009b31m\u202egnp.exe",
+                "vulnerabilities": [{"cve": "CVE-2024-1", "title": "\u001b]52;c;evil\u0007 ok", "score": 5.0}]}]}"#,
+        )
+        .unwrap();
+        let sink = Shared::default();
+        let mut writer = FindingWriter::new(Box::new(sink.clone()), format, terminal).unwrap();
+        assert_eq!(writer.write_scan("cc1", Some("Acme"), &scan, &detail).unwrap(), 1);
+        writer.finish().unwrap();
+        let bytes = sink.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn raw_controls(text: &str) -> usize {
+        text.chars().filter(|ch| *ch != '\n' && (ch.is_control() || ('\u{202a}'..='\u{202e}').contains(ch))).count()
+    }
+
+    #[test]
+    fn json_exports_to_a_terminal_escape_what_could_drive_it_and_keep_the_values() {
+        for format in [ExportFormat::Jsonl, ExportFormat::Json] {
+            let exact = export(format, false);
+            let shown = export(format, true);
+            assert!(raw_controls(&exact) > 0, "a file or pipe gets the text exactly: {exact:?}");
+            assert_eq!(raw_controls(&shown), 0, "{shown}");
+            assert!(shown.contains(r"pc\u009b31m\u202egnp.exe"), "{shown}");
+            let parse = |text: &str| -> Vec<serde_json::Value> {
+                serde_json::Deserializer::from_str(text).into_iter().map(Result::unwrap).collect()
+            };
+            assert_eq!(parse(&shown), parse(&exact), "the same values once parsed");
+        }
+    }
+
+    #[test]
+    fn csv_exports_to_a_terminal_escape_cells() {
+        let exact = export(ExportFormat::Csv, false);
+        let shown = export(ExportFormat::Csv, true);
+        assert!(raw_controls(&exact) > 0, "{exact:?}");
+        assert_eq!(raw_controls(&shown), 0, "{shown}");
     }
 }

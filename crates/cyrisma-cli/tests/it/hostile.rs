@@ -399,21 +399,33 @@ fn hostile_strings_in_every_field_are_neutralised_in_tables_and_csv_and_exact_in
         }
         figures.insert(name, fields.len());
     }
-    // On a real terminal (a pty from util-linux `script`), every format is safe to show.
-    proxy.shared.keep_routing.store(false, Ordering::SeqCst);
+    // On a real terminal (a pty from util-linux `script`), every format is safe to show, and so
+    // is an export written to the terminal (`--out -`).
     let mut terminal_runs = 0;
     if std::process::Command::new("script").arg("--version").output().is_ok_and(|output| output.status.success()) {
-        for format in ["table", "csv", "json", "jsonl"] {
-            let line = format!("{} instances list -o {format}", crate::support::BIN);
+        let bin = crate::support::BIN;
+        let lists =
+            ["table", "csv", "json", "jsonl"].map(|format| (format, format!("{bin} instances list -o {format}")));
+        let exports = ["csv", "json", "jsonl"].map(|format| {
+            (format, format!("{bin} export findings --instance cc100003,cc100005 --out - --format {format}"))
+        });
+        for (format, line) in lists.into_iter().chain(exports) {
+            // An export follows instance hosts and scan ids from the answers: keep those.
+            proxy.shared.keep_routing.store(line.contains(" export "), Ordering::SeqCst);
             let mut command = env.command_with("script", &["-qec", &line, "/dev/null"]);
             command.env("CYRISMA_BASE_URL", &base_url);
             let run = env.run_command(command, None);
-            let label = format!("`cyrisma instances list -o {format}` on a terminal");
+            let label = format!("`{}` on a terminal", line.replacen(bin, "cyrisma", 1));
             assert_eq!(run.code, 0, "{label}: {}", excerpt(&run.stdout));
             // The pty turns `\n` into `\r\n`; any other CR would come from the data.
             let text = run.stdout.replace("\r\n", "\n");
             let raw: Vec<char> = text.chars().filter(|ch| dangerous(*ch)).collect();
-            assert!(raw.is_empty(), "{label}: raw control or bidi characters {raw:?}");
+            assert!(
+                raw.is_empty(),
+                "{label}: {} raw control or bidi characters, first {:?}",
+                raw.len(),
+                &raw[..raw.len().min(16)]
+            );
             let escaped =
                 if format.starts_with("json") { "\\u001b]52;c;ZXZpbA==\\u0007" } else { "\\x1b]52;c;ZXZpbA==\\x07" };
             assert!(text.contains(escaped), "{label}: the OSC 52 sequence is shown escaped: {}", excerpt(&text));
