@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use cargo_metadata::{DependencyKind, MetadataCommand, Package, PackageId};
 
+mod imports;
 mod links;
 mod stubs;
 
@@ -55,6 +56,7 @@ pub(crate) fn run_all(root: &Path) -> anyhow::Result<Vec<String>> {
     problems.extend(dependency_rules(root)?);
     problems.extend(links::doc_links(root));
     problems.extend(stubs::python_stubs(root));
+    problems.extend(imports::import_circles(root));
     Ok(problems)
 }
 
