@@ -102,7 +102,9 @@ const MAX_HEADER: usize = 96;
 
 /// FNV-1a, to turn a header that names no endpoint (the fuzzer's own inputs) into one anyway.
 fn fnv1a(bytes: &[u8]) -> usize {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3));
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3));
     usize::try_from(hash % (1 << 31)).unwrap_or_default()
 }
 

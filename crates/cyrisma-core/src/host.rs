@@ -48,8 +48,8 @@ use std::net::IpAddr;
 use idna::AsciiDenyList;
 use idna::uts46::{DnsLength, Hyphens, Uts46};
 
-pub use crate::base_url::InstanceHost;
 use crate::base_url::BaseUrl;
+pub use crate::base_url::InstanceHost;
 
 /// The longest DNS name accepted, without a trailing dot.
 pub const MAX_HOST_LEN: usize = 253;
