@@ -35,6 +35,8 @@
 //! assert_eq!(http_request.uri(), "https://api.cyrisma.com/app/partner/instances/info/cc123456");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod assumed;
 pub mod base_url;
