@@ -166,7 +166,8 @@ fn lex(source: &str) -> Vec<(Tok, usize)> {
         } else if c == '\'' {
             // A char literal ('x', '\n', '\u{..}') or a lifetime ('a): skip either.
             if next == Some('\\') {
-                i += 2;
+                // The escaped character itself may be a quote (`'\''`).
+                i += 3;
                 while i < chars.len() && chars[i] != '\'' {
                     i += 1;
                 }
@@ -490,7 +491,11 @@ mod tests {
         // a -> b through a nested use tree; b -> a through `super::`; c -> a only from a comment,
         // a string and an inline test module's `super::*`; c -> c/e -> d -> c through `crate::`;
         // a bare path to a child module (`e::h`) is not a reference between files.
-        write(&dir, "src/a.rs", "//! A.\nuse crate::{c::X, b::{self, Y as Z}};\npub struct A;\n");
+        write(
+            &dir,
+            "src/a.rs",
+            "//! A.\nuse crate::{c::X, b::{self, Y as Z}};\npub struct A;\nconst Q: char = '\\'';\n",
+        );
         write(&dir, "src/b.rs", "//! B.\nfn f() -> super::a::A { super::a::A }\n");
         write(
             &dir,
