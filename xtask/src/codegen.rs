@@ -101,7 +101,8 @@ fn classes() -> anyhow::Result<Vec<Class>> {
             [only] => list_of_model(only.rust_type).map(|child| (only, child)),
             _ => None,
         };
-        for name in py.repr.iter().chain(py.by_hand.iter().map(|(name, _)| name)) {
+        let named = py.by_hand.iter().chain(py.docs).map(|(name, _)| name);
+        for name in py.repr.iter().chain(named) {
             if !schema.fields.iter().any(|field| field.name == *name) {
                 bail!("xtask/src/codegen/table.rs: `{}` has no field `{name}`", schema.name);
             }
@@ -184,13 +185,33 @@ fn py_doc(doc: &str) -> String {
         let start = if text[..start].ends_with(' ') { start - 1 } else { start };
         text.replace_range(start..end, "");
     }
-    text.replace("[`", "`").replace("`]", "`").replace('`', "``")
+    // Intra-doc links: [`Type::member`] names the Python attribute `member`.
+    while let Some(start) = text.find("[`") {
+        let Some(end) = text[start..].find("`]").map(|end| start + end) else { break };
+        let target = text[start + 2..end].rsplit("::").next().unwrap_or_default().to_owned();
+        text.replace_range(start..end + 2, &format!("`{target}`"));
+    }
+    text.replace('`', "``")
 }
 
-/// A field's Python docstring: its core doc, with the wire key when it is not the attribute's
-/// name and the doc does not say it.
-fn field_doc(field: &FieldSchema) -> String {
+/// A field's Python docstring: its core doc (or the table's), with the values of an enum and
+/// the wire key when it is not the attribute's name, unless the doc says them.
+fn field_doc(class: &Class, field: &FieldSchema) -> String {
+    if let Some((_, doc)) = class.py.docs.iter().find(|(name, _)| *name == field.name) {
+        return (*doc).to_owned();
+    }
     let mut doc = py_doc(field.doc);
+    let bare = compact(field.rust_type);
+    let bare = bare.strip_prefix("Option<").and_then(|rest| rest.strip_suffix('>')).unwrap_or(&bare);
+    if let Some(schema) = ENUMS.iter().find(|schema| schema.name == bare)
+        && !doc.contains("``")
+        && (2..=6).contains(&schema.values.len())
+    {
+        let quoted: Vec<String> = schema.values.iter().map(|value| format!("``{value}``")).collect();
+        let (last, rest) = quoted.split_last().unwrap_or((&quoted[0], &[]));
+        let stem = doc.strip_suffix('.').unwrap_or(&doc).to_owned();
+        doc = format!("{stem}: {} or {last}.", rest.join(", "));
+    }
     if field.wire != field.name && !field.doc.contains(&format!("`{}`", field.wire)) {
         let stem = doc.strip_suffix('.').unwrap_or(&doc).to_owned();
         doc = format!("{stem} (wire ``{}``).", field.wire);
@@ -244,7 +265,7 @@ fn rust_models(classes: &[Class]) -> anyhow::Result<String> {
                 py_type(field.rust_type)?;
                 match list_of_model(field.rust_type) {
                     Some(child) => {
-                        rust_doc(&mut lists, "            ", &field_doc(field));
+                        rust_doc(&mut lists, "            ", &field_doc(class, field));
                         let _ = writeln!(
                             lists,
                             "            {0}: cyrisma_core::types::{child} = |model| &model.{0},",
@@ -252,7 +273,7 @@ fn rust_models(classes: &[Class]) -> anyhow::Result<String> {
                         );
                     }
                     None => {
-                        rust_doc(&mut fields, "            ", &field_doc(field));
+                        rust_doc(&mut fields, "            ", &field_doc(class, field));
                         let _ = writeln!(fields, "            {},", field.name);
                     }
                 }
@@ -557,7 +578,7 @@ mod tests {
             py_doc(" The scan's grade \\[ASSUMED shape\\]; `None` when\n empty.\n"),
             "The scan's grade; ``None`` when empty."
         );
-        assert_eq!(py_doc(" See [`Asset::identifier`].\n\n More.\n"), "See ``Asset::identifier``.");
+        assert_eq!(py_doc(" See [`Asset::identifier`].\n\n More.\n"), "See ``identifier``.");
     }
 
     #[test]

@@ -48,15 +48,15 @@ model_class! {
             tenant_id,
             /// The key agents use to enrol.
             agent_key,
-            /// The MFA method of an organization.
+            /// The MFA method of an organization: 0 none, 1 email, 2 authenticator.
             mfa,
-            /// The lifecycle state.
+            /// The lifecycle state: ``provisioning``, ``active`` or ``suspended``.
             status,
             /// The country, which determines data residency in listings.
             country,
             /// When it was created, RFC 3339.
             created_at,
-            /// The grading period.
+            /// The grading period: ``monthly`` or ``quarterly``.
             grading_period,
         },
         lists: {},
@@ -102,7 +102,7 @@ model_class! {
             instance_id,
             /// The name.
             name,
-            /// The new status.
+            /// The new status: ``provisioning``, ``active`` or ``suspended``.
             status,
         },
         lists: {},
@@ -116,7 +116,7 @@ model_class! {
         fields: {
             /// The organization id.
             instance_id,
-            /// The new MFA method.
+            /// The new MFA method: 0 none, 1 email, 2 authenticator.
             mfa_type,
         },
         lists: {},
@@ -166,7 +166,7 @@ model_class! {
         fields: {
             /// The scan id (the ``{scanId}`` of the detail endpoint).
             scan_id,
-            /// The scan type (numeric on the wire, sometimes as a numeric string).
+            /// The scan type code: 5, 9, 10 or 11.
             scan_type,
             /// The server's human name for the scan type.
             scan_type_name,
@@ -257,7 +257,7 @@ model_class! {
             /// When it was first seen (a date string, kept as sent) (wire ``firstSeen``).
             first_seen,
             /// The affected URLs: observed as a count on external assets; a list of URLs is read too. See
-            /// ``Vulnerability::affected_url_count`` (wire ``affectedUrls``).
+            /// ``affected_url_count`` (wire ``affectedUrls``).
             affected_urls,
         },
         lists: {},
@@ -269,7 +269,7 @@ model_class! {
     PyOpenPort = "OpenPort" (cyrisma_core::types::OpenPort) {
         repr: [port_number, port_description, risk_level],
         fields: {
-            /// The port number (a string on the wire, such as ``"135"``); see ``OpenPort::port`` (wire ``portNumber``).
+            /// The port number (a string on the wire, such as ``"135"``); see ``port`` (wire ``portNumber``).
             port_number,
             /// What usually listens on the port (wire ``portDescription``).
             port_description,
@@ -560,7 +560,7 @@ model_class! {
             url,
             /// The event types delivered (a comma-separated string or an array on the wire).
             events,
-            /// The signing secret: shown once, in the create response only. Redacted in ``Debug``.
+            /// The signing secret (a :class:`Secret`; only in the answer to ``create``).
             secret,
         },
         lists: {},
@@ -588,7 +588,7 @@ model_class! {
         fields: {
             /// The event id, unique per event: the key to drop duplicate deliveries.
             id,
-            /// What happened (the wire key is ``type``).
+            /// What happened (wire ``type``): ``scan.completed``, ``user.created``, ...
             event_type,
             /// When it happened, RFC 3339.
             created_at,
