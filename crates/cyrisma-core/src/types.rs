@@ -68,3 +68,35 @@ pub const ENUMS: &[&EnumSchema] = &[
     &WebhookEventType::SCHEMA,
     &ErrorCode::SCHEMA,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_describe_the_declarations() {
+        let id = &Instance::SCHEMA.fields[0];
+        assert_eq!((id.name, id.wire, id.aliases), ("instance_id", "instance_id", &["instanceId", "id"][..]));
+        assert_eq!(id.rust_type.replace(' ', ""), "String");
+        assert_eq!(id.doc.trim(), "The instance id.");
+        let name = &Instance::SCHEMA.fields[1];
+        assert_eq!(name.rust_type.replace(' ', ""), "Option<String>");
+        assert_eq!(Instance::SCHEMA.fields.len(), 16);
+        assert!(Instance::SCHEMA.doc.contains("An organization or instance"));
+        assert!(MfaType::SCHEMA.is_numeric() && ScanType::SCHEMA.is_numeric());
+        assert!(!Grade::SCHEMA.is_numeric() && !InstanceStatus::SCHEMA.is_numeric());
+        assert_eq!(InstanceStatus::SCHEMA.values.len(), InstanceStatus::KNOWN.len());
+    }
+
+    #[test]
+    fn registries_list_each_declaration_once() {
+        let mut models: Vec<&str> = MODELS.iter().map(|schema| schema.name).collect();
+        models.sort_unstable();
+        models.dedup();
+        assert_eq!(models.len(), MODELS.len());
+        let mut enums: Vec<&str> = ENUMS.iter().map(|schema| schema.name).collect();
+        enums.sort_unstable();
+        enums.dedup();
+        assert_eq!(enums.len(), ENUMS.len());
+    }
+}
