@@ -66,6 +66,7 @@ mod redact;
 mod resolve;
 mod resources;
 pub mod rotate;
+pub mod settings;
 mod tls;
 
 pub use client::Client;
@@ -77,6 +78,7 @@ pub use proxy::Proxy;
 pub use resolve::{HostPattern, ResolveOverride, ResolveOverrideError, ResolveOverrides};
 pub use resources::{Instances, Users, Webhooks};
 pub use rotate::SecretSink;
+pub use settings::{Layer, Origin, Resolved, Setting, Settings};
 pub use tls::{CaSource, tls_config_loads};
 
 // The guides' Rust examples, compiled and run by `cargo test --doc` (see docs/README.md). The
