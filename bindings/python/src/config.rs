@@ -37,7 +37,9 @@ impl ClientOptions {
         max_retries: Option<&Bound<'_, PyAny>>,
         concurrency: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self, Failure> {
-        let given = |value: Option<&Bound<'_, PyAny>>| value.filter(|value| !value.is_none()).cloned();
+        fn given<'py>(value: Option<&Bound<'py, PyAny>>) -> Option<Bound<'py, PyAny>> {
+            value.filter(|value| !value.is_none()).cloned()
+        }
         let mut arguments = Layer::new(Origin::Argument);
         arguments
             .set(Setting::ApiKey, optional_text(api_key, "api_key")?)
@@ -47,7 +49,10 @@ impl ClientOptions {
             .set(Setting::CaCert, given(ca_cert).map(|value| read_ca(&value)).transpose()?)
             .set(Setting::AllowedDomain, optional_text(allowed_domain, "allowed_domain")?)
             .set(Setting::Timeout, given(timeout).map(|value| read_seconds(&value, Setting::Timeout)).transpose()?)
-            .set(Setting::MaxRetries, given(max_retries).map(|value| read_count(&value, Setting::MaxRetries)).transpose()?)
+            .set(
+                Setting::MaxRetries,
+                given(max_retries).map(|value| read_count(&value, Setting::MaxRetries)).transpose()?,
+            )
             .set(
                 Setting::Concurrency,
                 given(concurrency).map(|value| read_count(&value, Setting::Concurrency)).transpose()?,
@@ -213,5 +218,7 @@ pub(crate) fn seconds(value: &Bound<'_, PyAny>, name: &str) -> Result<Duration, 
 /// A fan-out width (`concurrency=` of one call), in the range of `CYRISMA_CONCURRENCY`.
 pub(crate) fn read_concurrency(value: &Bound<'_, PyAny>) -> Result<usize, Failure> {
     let text = read_count(value, Setting::Concurrency)?;
-    text.parse().map_err(|_| Failure::argument("concurrency", format!("`concurrency` must be {}", Setting::Concurrency.allowed())))
+    text.parse().map_err(|_| {
+        Failure::argument("concurrency", format!("`concurrency` must be {}", Setting::Concurrency.allowed()))
+    })
 }

@@ -190,7 +190,8 @@ fn flags_and_profile_keys_are_named_in_their_errors() {
     let run = run_with(&env, &["users", "list", "--timeout", "5"], &[("CYRISMA_TIMEOUT", "0")]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     std::fs::create_dir_all(env.config_dir()).unwrap();
-    std::fs::write(env.config_dir().join("config.toml"), "[profiles.default]\nconcurrency = 0\ntimeout = 0.0\n").unwrap();
+    std::fs::write(env.config_dir().join("config.toml"), "[profiles.default]\nconcurrency = 0\ntimeout = 0.0\n")
+        .unwrap();
     let run = run_with(&env, &["users", "list"], &[]);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(run.stderr.contains("key `timeout` of profile `default`"), "{}", run.transcript());
@@ -214,7 +215,9 @@ fn record_one_request() -> (u16, std::thread::JoinHandle<String>) {
             }
             head.push_str(&line);
         }
-        let _ = reader.get_mut().write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        let _ = reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         head
     });
     (port, server)
@@ -256,15 +259,20 @@ fn cli_variables_take_effect() {
     assert!(json(&run).is_some(), "{}", run.transcript());
     // CYRISMA_EMULATOR: the embedded emulator, announced on stderr unless CYRISMA_QUIET.
     let run = run_with(&env, &["auth", "status", "-o", "json"], &[("CYRISMA_EMULATOR", "true")]);
-    assert_eq!(json(&run).and_then(|value| value["profile"].as_str().map(str::to_owned)).as_deref(), Some("(emulator)"));
+    assert_eq!(
+        json(&run).and_then(|value| value["profile"].as_str().map(str::to_owned)).as_deref(),
+        Some("(emulator)")
+    );
     assert!(run.stderr.contains("embedded emulator"), "{}", run.transcript());
     let run = run_with(&env, &["auth", "status"], &[("CYRISMA_EMULATOR", "true"), ("CYRISMA_QUIET", "true")]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(!run.stderr.contains("embedded emulator"), "{}", run.transcript());
     // Booleans and the colour choice take only their documented values.
-    for (var, good, bad) in
-        [("CYRISMA_QUIET", "false", "maybe"), ("CYRISMA_NO_PROGRESS", "true", "maybe"), ("CYRISMA_COLOR", "never", "pink")]
-    {
+    for (var, good, bad) in [
+        ("CYRISMA_QUIET", "false", "maybe"),
+        ("CYRISMA_NO_PROGRESS", "true", "maybe"),
+        ("CYRISMA_COLOR", "never", "pink"),
+    ] {
         assert_eq!(run_with(&env, USERS, &[(var, good)]).code, 0, "{var}={good}");
         let run = run_with(&env, USERS, &[(var, bad)]);
         assert_eq!(run.code, 2, "{var}={bad}: {}", run.transcript());
