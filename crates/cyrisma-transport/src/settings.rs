@@ -6,7 +6,7 @@
 //! profile of `config.toml`; Python its keyword arguments and, in `from_env()`, the variables)
 //! and reads the [`Resolved`] result. Values are text, so every source goes through the same
 //! parser; an unusable value names its source (`--timeout`, `CYRISMA_TIMEOUT`, the profile key)
-//! and what is allowed, never the value itself.
+//! and what is allowed, never the value itself (a resolve list quotes the entry it cannot read).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
