@@ -69,6 +69,7 @@ mod redact;
 mod resolve;
 mod resources;
 pub mod rotate;
+pub mod settings;
 mod tls;
 
 pub use client::Client;
@@ -80,6 +81,7 @@ pub use proxy::Proxy;
 pub use resolve::{HostPattern, ResolveOverride, ResolveOverrideError, ResolveOverrides};
 pub use resources::{Instances, Users, Webhooks};
 pub use rotate::SecretSink;
+pub use settings::{Layer, Origin, Resolved, Setting, Settings};
 pub use tls::{CaSource, tls_config_loads};
 
 // What a Rust user needs from the core, so that this crate is the one dependency: the endpoint
