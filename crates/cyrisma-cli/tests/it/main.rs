@@ -9,6 +9,7 @@ mod exit_codes;
 mod faults;
 mod help;
 mod hostile;
+mod not_ours;
 mod rotation;
 mod secrets;
 mod support;
