@@ -3,7 +3,8 @@
 //! The modules: `args` (the clap command line), `commands` (one module per command group),
 //! `output` (stdout: tables, JSON, JSONL, CSV), `ui` (stderr: messages, colour, progress),
 //! `config` (profiles), `credentials` (the secret store), `exit` (exit codes and errors),
-//! `outfile` (writing a named file without replacing a link, FIFO or device),
+//! `outfile` (writing a named file without replacing a link, FIFO or device), `ownfile` (the
+//! config dir's files only as regular files),
 //! `reference` (tests only: renders `docs/cli-reference.md`), and `app` (start-up: parsing,
 //! logging, the runtime). `main` installs the panic hook and holds the debug-build failpoint.
 
@@ -14,6 +15,7 @@ mod config;
 mod credentials;
 mod exit;
 mod outfile;
+mod ownfile;
 mod output;
 #[cfg(test)]
 mod reference;

@@ -74,3 +74,43 @@ fn export_onto_a_directory_or_a_loop_is_refused_clearly() {
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stderr.contains("loop of symlinks"), "{}", run.transcript());
 }
+
+#[test]
+fn a_config_or_credentials_file_that_is_a_symlink_is_refused_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut env = Env::small();
+    env.secret_in_env = false;
+    let config_dir = env.config_dir();
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::set_permissions(&config_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A credentials file planted elsewhere, readable by others, linked into the config dir.
+    let elsewhere = env.home.path().join("elsewhere.toml");
+    let secret = env.emu.api_secret().expose_secret().to_owned();
+    std::fs::write(&elsewhere, format!("[profiles.default]\napi_secret = \"{secret}\"\n")).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, config_dir.join("credentials.toml")).unwrap();
+    let run = env.run(&["instances", "list"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("is a symlink"), "{}", run.transcript());
+    assert_eq!(crate::support::mode(&elsewhere), 0o644, "the link's target was not chmod-ed");
+    assert!(std::fs::symlink_metadata(config_dir.join("credentials.toml")).unwrap().file_type().is_symlink());
+    std::fs::remove_file(config_dir.join("credentials.toml")).unwrap();
+
+    // The same for config.toml.
+    std::fs::write(&elsewhere, "[profiles.default]\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, config_dir.join("config.toml")).unwrap();
+    env.secret_in_env = true;
+    let run = env.run(&["instances", "list"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("is a symlink"), "{}", run.transcript());
+}
+
+#[test]
+fn a_config_file_that_is_not_utf8_is_a_usage_error() {
+    let env = Env::small();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(env.config_dir().join("config.toml"), b"[profiles.default]\nname = \"\xff\xfe\"\n").unwrap();
+    let run = env.run(&["instances", "list"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("not valid utf-8"), "{}", run.transcript());
+}
