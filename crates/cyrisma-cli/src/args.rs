@@ -295,7 +295,7 @@ pub(crate) enum InstancesCommand {
 #[derive(Debug, Args)]
 pub(crate) struct InstanceIdArg {
     /// Instance id (`cc100004`), as `cyrisma instances list` shows it
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: String,
 }
 
@@ -303,7 +303,7 @@ pub(crate) struct InstanceIdArg {
 #[derive(Debug, Args)]
 pub(crate) struct OptionalInstanceIdArg {
     /// Instance id; all instances when absent
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: Option<String>,
 }
 
@@ -350,7 +350,7 @@ pub(crate) struct InstancesCreateArgs {
     #[arg(long)]
     pub(crate) consulting: bool,
     /// Id of the parent: the organization of a new instance (see `cyrisma instances list --type msp`)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) parent: String,
     /// Display name of the organization or instance
     #[arg(long)]
@@ -385,8 +385,8 @@ pub(crate) struct InstancesCreateArgs {
     /// Wait until provisioning has finished
     #[arg(long)]
     pub(crate) wait: bool,
-    /// How long --wait waits, in seconds
-    #[arg(long, default_value_t = 600, value_name = "SECONDS", requires = "wait")]
+    /// How long --wait waits, in seconds (at most 10000000)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", requires = "wait", value_parser = wait_seconds())]
     pub(crate) wait_timeout: u64,
 }
 
@@ -408,7 +408,7 @@ pub(crate) enum MfaArg {
 #[derive(Debug, Args)]
 pub(crate) struct SetMfaArgs {
     /// Organization id
-    #[arg(value_name = "ORGANIZATION_ID")]
+    #[arg(value_name = "ORGANIZATION_ID", value_parser = parse_id)]
     pub(crate) id: String,
     /// MFA method
     #[arg(value_enum)]
@@ -419,10 +419,10 @@ pub(crate) struct SetMfaArgs {
 #[derive(Debug, Args)]
 pub(crate) struct WaitArgs {
     /// Instance id
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: String,
-    /// How long to wait, in seconds
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    /// How long to wait, in seconds (at most 10000000)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = wait_seconds())]
     pub(crate) wait_timeout: u64,
 }
 
@@ -451,7 +451,7 @@ pub(crate) enum UsersCommand {
 #[derive(Debug, Args)]
 pub(crate) struct UsersListArgs {
     /// Only users of this organization
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: Option<String>,
 }
 
@@ -459,7 +459,7 @@ pub(crate) struct UsersListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct UserRefArg {
     /// User id or username (an email address), as `cyrisma users list` shows them
-    #[arg(value_name = "USER")]
+    #[arg(value_name = "USER", value_parser = parse_id)]
     pub(crate) user: String,
 }
 
@@ -467,7 +467,7 @@ pub(crate) struct UserRefArg {
 #[derive(Debug, Args)]
 pub(crate) struct UsersCreateArgs {
     /// Organization id
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: String,
     /// Username (an email address)
     #[arg(long)]
@@ -486,7 +486,7 @@ pub(crate) struct UsersCreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InstanceOpt {
     /// Instance id (`cc100004`)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) instance: String,
 }
 
@@ -512,7 +512,7 @@ pub(crate) struct VulnerabilityScansArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Show this scan's findings (vulnerabilities, open ports, web flaws)
-    #[arg(long, value_name = "SCAN_ID")]
+    #[arg(long, value_name = "SCAN_ID", value_parser = parse_id)]
     pub(crate) scan: Option<String>,
 }
 
@@ -544,7 +544,7 @@ pub(crate) struct CvesArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Only this CVE
-    #[arg(long, value_name = "CVE_ID")]
+    #[arg(long, value_name = "CVE_ID", value_parser = parse_id)]
     pub(crate) cve: Option<String>,
 }
 
@@ -588,7 +588,7 @@ pub(crate) struct AssetsShowArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Asset id (internal) or IP address (external)
-    #[arg(value_name = "ASSET")]
+    #[arg(value_name = "ASSET", value_parser = parse_id)]
     pub(crate) asset: String,
 }
 
@@ -599,7 +599,7 @@ pub(crate) struct AssetsShowArgs {
 pub(crate) struct InstanceFilter {
     /// Only these instances (repeat the flag, or separate with commas); default: every
     /// instance that is not an organization and not suspended
-    #[arg(long = "instance", value_name = "ID", value_delimiter = ',')]
+    #[arg(long = "instance", value_name = "ID", value_delimiter = ',', value_parser = parse_id)]
     pub(crate) instances: Vec<String>,
 }
 
@@ -654,7 +654,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct UsageArgs {
     /// Only rows of this organization (its instances and its total)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: Option<String>,
 }
 
@@ -696,7 +696,7 @@ pub(crate) struct WebhooksCreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct WebhookIdArg {
     /// Webhook id, as `cyrisma webhooks list` shows it
-    #[arg(value_name = "WEBHOOK_ID")]
+    #[arg(value_name = "WEBHOOK_ID", value_parser = parse_id)]
     pub(crate) id: String,
 }
 
@@ -770,7 +770,7 @@ pub(crate) struct ApiArgs {
     #[arg(value_name = "PATH")]
     pub(crate) path: String,
     /// Instance whose host serves the call (needed for reporting paths)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) instance: Option<String>,
     /// A query parameter (GET) or form field (other methods); repeatable
     #[arg(short = 'f', long = "field", value_name = "KEY=VALUE", value_parser = parse_field)]
@@ -785,11 +785,25 @@ pub(crate) fn listen_addr(port: u16) -> SocketAddr {
 fn parse_seconds(text: &str) -> Result<f64, String> {
     let seconds: f64 =
         text.trim().trim_end_matches('s').parse().map_err(|_| "give a number of seconds, like `120`".to_owned())?;
-    if seconds.is_finite() && seconds > 0.0 && seconds < 1e7 {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_SECONDS as f64 {
         Ok(seconds)
     } else {
         Err("give a positive number of seconds, like `120`".to_owned())
     }
+}
+
+/// The most seconds a duration flag takes (about 115 days): larger values are refused, since a
+/// deadline that far is no deadline and `2^63` seconds overflows the clock.
+pub(crate) const MAX_SECONDS: u64 = 10_000_000;
+
+/// The parser of the whole-second wait flags: 0 to [`MAX_SECONDS`].
+fn wait_seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=MAX_SECONDS)
+}
+
+/// An id: any text but an empty or blank one (which would address the collection, not an item).
+fn parse_id(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() { Err("give a non-empty id".to_owned()) } else { Ok(text.to_owned()) }
 }
 
 fn parse_field(text: &str) -> Result<(String, String), String> {

@@ -243,7 +243,15 @@ impl Context {
             builder = builder.proxy_from_env();
         }
         if let Some(seconds) = self.global.timeout.or(self.profile.timeout) {
-            let total = Duration::from_secs_f64(seconds);
+            // `config.toml` is not checked by the flag's parser: a negative, huge or NaN value
+            // would panic in `Duration::from_secs_f64`.
+            let total = Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|total| !total.is_zero() && total.as_secs() <= crate::args::MAX_SECONDS)
+                .ok_or_else(|| {
+                    CliError::usage(format!("the timeout {seconds} is not a positive number of seconds up to 10000000"))
+                        .with_hint("fix `timeout` in the profile of `config.toml`, or pass `--timeout`")
+                })?;
             let config = builder.config();
             let (attempt, connect) = (config.attempt_timeout.min(total), config.connect_timeout.min(total));
             builder = builder.total_timeout(total).attempt_timeout(attempt).connect_timeout(connect);

@@ -86,11 +86,10 @@ fn report_panic(info: &PanicHookInfo<'_>) {
     ui::write_stderr(&format!(
         "error: internal error: cyrisma crashed in thread `{thread}`{location}: {message}\n  \
          this is a bug in cyrisma, not a problem with your data or configuration\n{backtrace}\n\
-         hint: please report it at {repository}/issues with the command you ran (without keys or secrets), \
+         hint: please report it to the cyrisma maintainers with the command you ran (without keys or secrets), \
          this message and `cyrisma --version` (set RUST_BACKTRACE=1 for a backtrace); exit code {code}\n",
         location = output::neutralize(&location),
         message = output::neutralize(&message),
-        repository = env!("CARGO_PKG_REPOSITORY"),
         code = exit::Code::Error as u8,
     ));
 }

@@ -9,6 +9,7 @@ mod exit_codes;
 mod faults;
 mod help;
 mod hostile;
+mod limits;
 mod not_ours;
 mod rotation;
 mod secrets;

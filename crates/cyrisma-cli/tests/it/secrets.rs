@@ -469,7 +469,8 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
                     assert!(
                         run.stderr.contains("error: internal error: cyrisma crashed")
                             && run.stderr.contains("this is a bug in cyrisma")
-                            && run.stderr.contains("hint: please report it at")
+                            && run.stderr.contains("hint: please report it to the cyrisma maintainers")
+                            && !run.stderr.contains(".invalid")
                             && run.stderr.contains("exit code 1"),
                         "{label}: the panic report says what happened and how to report it\n{}",
                         run.transcript()
