@@ -68,3 +68,78 @@ fn empty_ids_are_usage_errors() {
         assert!(run.stderr.contains("non-empty id"), "{args:?}: {}", run.transcript());
     }
 }
+
+fn create_args() -> Vec<&'static str> {
+    vec![
+        "instances",
+        "create",
+        "--type",
+        "standard",
+        "--parent",
+        "cc100001",
+        "--name",
+        "Cut Corp",
+        "--short-name",
+        "cutcorp",
+        "--country",
+        "US",
+        "--email",
+        "it@cut.example",
+    ]
+}
+
+#[test]
+fn a_change_cut_by_the_total_timeout_exits_6_not_5() {
+    use cyrisma_emulator::Fault;
+    let env = Env::small();
+    env.emu.add_fault(Fault::latency(20_000).on("instances.create_instance"));
+    let mut args = create_args();
+    args.extend(["--timeout", "3"]);
+    let run = env.run(&args);
+    assert_eq!(run.code, 6, "{}", run.transcript());
+    assert!(run.stderr.contains("may have reached the api"), "{}", run.transcript());
+    assert!(run.stderr.contains("check the current state first"), "{}", run.transcript());
+    assert!(!run.stderr.contains("try again"), "{}", run.transcript());
+    // A read cut the same way stays a timeout (exit 5): retrying it is safe.
+    env.emu.add_fault(Fault::latency(20_000).on("users.list_users"));
+    assert_eq!(env.run(&["users", "list", "--timeout", "3"]).code, 5);
+}
+
+#[test]
+fn ctrl_c_during_a_change_exits_6_with_the_check_first_hint() {
+    use cyrisma_emulator::Fault;
+    let env = Env::small();
+    env.emu.add_fault(Fault::latency(30_000).on("instances.create_instance"));
+    let mut command = env.command(&create_args());
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = command.spawn().expect("the binary runs");
+    // Wait (bounded) until the create has reached the emulator, then interrupt as a terminal does.
+    let mut reached = false;
+    for _ in 0..400 {
+        if env.emu.count("instances.create_instance") > 0 {
+            reached = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(reached && sent.success(), "the create reached the emulator");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("interrupted while the change may already have reached the api"), "{stderr}");
+    assert!(stderr.contains("check the current state first"), "{stderr}");
+    // A read interrupted the same way exits 130.
+    env.emu.add_fault(Fault::latency(30_000).on("users.list_users"));
+    let mut command = env.command(&["users", "list"]);
+    command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    for _ in 0..400 {
+        if env.emu.count("users.list_users") > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+}

@@ -409,7 +409,7 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
     let mut assets = env.command(&["assets", "list", "--instance", "cc100003", "-o", "json"]);
     assets.env("CYRISMA_API_SECRET", CANARY);
     let assets = env.run_command(assets, None).json();
-    let asset = assets[0]["asset_id"].as_str().expect("an asset id").to_owned();
+    let asset = assets[0]["assetId"].as_str().or(assets[0]["id"].as_str()).expect("an asset id").to_owned();
 
     let mut secrets: Vec<String> = vec![CANARY.to_owned(), WRONG.to_owned(), WEBHOOK.to_owned()];
     let mut transcripts = String::new();
