@@ -1,6 +1,7 @@
 //! Integration tests of the `cyrisma` binary, run as a separate process against an in-process
 //! emulator on 127.0.0.1 with a private HOME and config dir.
 
+mod api_json;
 mod commands;
 mod credentials;
 mod docs_examples;
