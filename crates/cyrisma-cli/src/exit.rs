@@ -148,7 +148,10 @@ pub(crate) fn code_of(error: &anyhow::Error) -> Code {
 
 /// The exit code that a transport error maps to.
 pub(crate) fn transport_code(error: &cyrisma_transport::Error) -> Code {
-    if error.is_ambiguous() {
+    if is_redirect(error) {
+        // Not the credentials' fault: the address (or a proxy) is wrong.
+        Code::Error
+    } else if error.is_ambiguous() {
         Code::Ambiguous
     } else if error.is_auth() {
         Code::Auth
@@ -172,6 +175,12 @@ fn hint_of(error: &anyhow::Error) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether the server answered with a redirect (a `3xx` status), at login or on a call: the API
+/// never redirects, so the base URL or a proxy is wrong, whatever the credentials.
+fn is_redirect(error: &cyrisma_transport::Error) -> bool {
+    error.status().is_some_and(|status| status.is_redirection())
 }
 
 /// The hint of an ambiguous outcome: the change may have happened.
@@ -235,6 +244,13 @@ pub(crate) fn ambiguous_if_cut(error: anyhow::Error) -> anyhow::Error {
 
 /// What to do about a transport error.
 pub(crate) fn transport_hint(error: &cyrisma_transport::Error) -> Option<String> {
+    if let Some(status) = error.status().filter(|status| status.is_redirection()) {
+        return Some(format!(
+            "the server answered with a redirect ({}), which the api never sends, so the credentials were not checked: \
+             check `--base-url` (`https://`, the host and the `/app` path) and any proxy in between",
+            status.as_u16()
+        ));
+    }
     let hint = if error.is_ambiguous() {
         AMBIGUOUS_HINT
     } else if error.is_auth() {

@@ -143,3 +143,29 @@ fn ctrl_c_during_a_change_exits_6_with_the_check_first_hint() {
     std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
 }
+
+#[test]
+fn a_login_answered_with_a_redirect_says_so() {
+    use std::io::{Read as _, Write as _};
+    let env = Env::small();
+    // A hostile server on 127.0.0.1 that redirects everything (at most 16 connections).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0_u8; 8192];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 302 Found\r\nLocation: https://login.example/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let mut command = env.command(&["instances", "list"]);
+    command.env("CYRISMA_BASE_URL", format!("http://127.0.0.1:{port}/app")).env_remove("CYRISMA_CA_CERT");
+    let run = env.run_command(command, None);
+    assert_eq!(run.code, 1, "not an authentication failure: {}", run.transcript());
+    assert!(run.stderr.contains("redirect (302)"), "{}", run.transcript());
+    assert!(run.stderr.contains("--base-url"), "{}", run.transcript());
+    assert!(!run.stderr.contains("check the credentials"), "{}", run.transcript());
+}
