@@ -11,7 +11,7 @@ use std::time::Duration;
 use cyrisma_core::ApiSecret;
 use cyrisma_transport::{ClientBuilder, ClientConfig, ResolveOverrides};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyMapping, PyString};
 
 use crate::errors::Failure;
 use crate::models::Secret;
@@ -158,9 +158,27 @@ fn read_resolve(value: &Bound<'_, PyAny>) -> Result<Vec<String>, Failure> {
     let invalid = || {
         Failure::argument(
             "resolve",
-            "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several) or a list of them",
+            "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several), a list of them, \
+             or a mapping like {\"*.cyrisma.test\": \"127.0.0.1\"}",
         )
     };
+    // A mapping `{"host": "address"}`: each item is one `host=address` override.
+    if let Ok(mapping) = value.cast::<PyMapping>() {
+        let mut entries = Vec::new();
+        for item in mapping.items().map_err(Failure::from)?.iter() {
+            let (host, address): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| invalid())?;
+            let text = |value: &Bound<'_, PyAny>| -> Result<String, Failure> {
+                let value = value.cast::<PyString>().map_err(|_| invalid())?;
+                Ok(value.to_cow().map_err(Failure::from)?.into_owned())
+            };
+            let (host, address) = (text(&host)?, text(&address)?);
+            if host.contains(['=', ',']) || address.contains(['=', ',']) {
+                return Err(invalid());
+            }
+            entries.push(format!("{host}={address}"));
+        }
+        return check_resolve(entries);
+    }
     let items = value.try_iter().map_err(|_| invalid())?;
     let mut entries = Vec::new();
     for item in items {

@@ -16,6 +16,11 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     name = "cyrisma",
     version,
     about = "Manage CYRISMA partner organizations, instances and users; pull grades, scans and findings from every instance",
+    long_about = "Manage CYRISMA partner organizations, instances and users; pull grades, scans and findings from every instance\n\n\
+                  Output (`-o`): `table` and `csv` show curated columns; `json` and `jsonl` of the resource commands \
+                  (instances, users, scans, dashboards, CVEs, assets, webhooks) print the API's objects as it sent them: \
+                  its own field names and every field, unknown ones included, with values typed as parsed (booleans as \
+                  booleans, numbers as numbers). `report`, `usage` and `export` print their own documented rows.",
     before_help = "Examples:\n  cyrisma --emulator report            # try it offline against the embedded emulator\n  cyrisma auth setup --api-key KEY     # store credentials (the secret is prompted for)\n  cyrisma instances list -o json",
     after_help = "Exit codes:\n  0 success, 1 error, 2 usage, 3 partial failure across instances, 4 authentication,\n  5 rate limited or timed out, 6 ambiguous outcome (check before retrying), 130 interrupted",
     max_term_width = 100
@@ -626,7 +631,8 @@ pub(crate) struct ExportFindingsArgs {
     /// File format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub(crate) format: ExportFormat,
-    /// File to write (`-` for stdout); written to a temporary file and renamed on success
+    /// File to write (`-` or `/dev/stdout` for stdout); a regular file is written to a temporary file and renamed on
+    /// success, a symlink's target likewise (the link stays), a FIFO or device is written through
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
     #[command(flatten)]
