@@ -16,13 +16,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     name = "cyrisma",
     version,
     about = "Manage CYRISMA partner organizations, instances and users; pull grades, scans and findings from every instance",
-    long_about = "Manage CYRISMA partner organizations, instances and users; pull grades, scans and findings from every instance\n\n\
-                  Output (`-o`): `table` and `csv` show curated columns; `json` and `jsonl` of the resource commands \
-                  (instances, users, scans, dashboards, CVEs, assets, webhooks) print the API's objects as it sent them: \
-                  its own field names and every field, unknown ones included, with values typed as parsed (booleans as \
-                  booleans, numbers as numbers). `report`, `usage` and `export` print their own documented rows.",
     before_help = "Examples:\n  cyrisma --emulator report            # try it offline against the embedded emulator\n  cyrisma auth setup --api-key KEY     # store credentials (the secret is prompted for)\n  cyrisma instances list -o json",
-    after_help = "Exit codes:\n  0 success, 1 error, 2 usage, 3 partial failure across instances, 4 authentication,\n  5 rate limited or timed out, 6 ambiguous outcome (check before retrying), 130 interrupted",
+    after_help = "Output:\n  table and csv show curated columns; json and jsonl of the resource commands print the API's\n  objects as sent (its field names, every field, unknown ones included)\n\nExit codes:\n  0 success, 1 error, 2 usage, 3 partial failure across instances, 4 authentication,\n  5 rate limited or timed out, 6 ambiguous outcome (check before retrying), 130 interrupted",
     max_term_width = 100
 )]
 pub(crate) struct Cli {
