@@ -15,8 +15,8 @@ mod config;
 mod credentials;
 mod exit;
 mod outfile;
-mod ownfile;
 mod output;
+mod ownfile;
 #[cfg(test)]
 mod reference;
 mod ui;

@@ -24,11 +24,9 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<bool> {
         ))
         .with_hint("replace the link with a regular file (or point `--config-dir` at the directory holding the file)")
         .into()),
-        Ok(meta) if !meta.is_file() => {
-            Err(CliError::usage(format!("`{}` is not a regular file", path.display()))
-                .with_hint("remove it; `cyrisma auth setup` writes a fresh one")
-                .into())
-        }
+        Ok(meta) if !meta.is_file() => Err(CliError::usage(format!("`{}` is not a regular file", path.display()))
+            .with_hint("remove it; `cyrisma auth setup` writes a fresh one")
+            .into()),
         Ok(_) => Ok(true),
     }
 }

@@ -186,5 +186,4 @@ mod tests {
         assert_eq!(rows.last().unwrap().endpoints, u64::MAX);
         assert_eq!(org.instances, 2);
     }
-
 }

@@ -834,8 +834,8 @@ mod tests {
             assert_eq!(error.path.as_deref(), Some("number_of_endpoints"), "{too_big}: {error:?}");
             assert!(error.message.contains("an integer (u64)"), "{error:?}");
         }
-        assert_eq!(<i64 as LenientNumber>::from_f64(9.223372036854775807e18), None);
-        assert_eq!(<i64 as LenientNumber>::from_f64(-9.223372036854775808e18), Some(i64::MIN));
+        assert_eq!(<i64 as LenientNumber>::from_f64(2.0_f64.powi(63)), None);
+        assert_eq!(<i64 as LenientNumber>::from_f64(-(2.0_f64.powi(63))), Some(i64::MIN));
         assert_eq!(<u32 as LenientNumber>::from_f64(4294967295.0), Some(u32::MAX));
         assert_eq!(<u32 as LenientNumber>::from_f64(4294967296.0), None);
     }

@@ -70,7 +70,8 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 .set_mfa(&args.id, mfa_type(args.method))
                 .await
                 .with_context(|| format!("cannot set the mfa method of `{}`", args.id))?;
-            let row = MfaRow { instance_id: changed.instance_id.clone(), mfa: changed.mfa_type.as_ref().map(mfa_label) };
+            let row =
+                MfaRow { instance_id: changed.instance_id.clone(), mfa: changed.mfa_type.as_ref().map(mfa_label) };
             context.out.api_one(&changed, &row)
         }
         InstancesCommand::Authenticate(args) => {

@@ -67,7 +67,8 @@ fn start_proxy(upstream: SocketAddr) -> (SocketAddr, tokio::runtime::Runtime) {
         while let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| forward(upstream, request));
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
         }
     });
@@ -103,7 +104,9 @@ fn json_output_keeps_the_api_field_names_and_every_field_sent() {
     let instances = objects(run(&["instances", "list", "-o", "json"]).ok());
     assert!(!instances.is_empty());
     for instance in &instances {
-        for key in ["instance_id", "short_name", "hierarchy", "is_consulting", "number_of_endpoints", "url", "agent_key"] {
+        for key in
+            ["instance_id", "short_name", "hierarchy", "is_consulting", "number_of_endpoints", "url", "agent_key"]
+        {
             assert!(instance.get(key).is_some(), "`{key}` in {instance}");
         }
         for curated in ["endpoints", "consulting", "host"] {
