@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use cyrisma_transport::{ClientBuilder, ClientConfig, Layer, Origin, Setting, Settings};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyMapping, PyString};
 
 use crate::errors::Failure;
 use crate::models::Secret;
@@ -129,15 +129,32 @@ fn read_secret(value: &Bound<'_, PyAny>) -> Result<String, Failure> {
 
 /// Overrides as one comma-separated list.
 fn read_resolve(value: &Bound<'_, PyAny>) -> Result<String, Failure> {
+    let invalid = || {
+        Failure::argument(
+            "resolve",
+            "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several), a list of them, \
+             or a mapping like {\"*.cyrisma.test\": \"127.0.0.1\"}",
+        )
+    };
     let entries = if let Ok(text) = value.cast::<PyString>() {
         vec![text.to_cow().map_err(Failure::from)?.into_owned()]
+    } else if let Ok(mapping) = value.cast::<PyMapping>() {
+        // A mapping `{"host": "address"}`: each item is one `host=address` override.
+        let mut entries = Vec::new();
+        for item in mapping.items().map_err(Failure::from)?.iter() {
+            let (host, address): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| invalid())?;
+            let text = |value: &Bound<'_, PyAny>| -> Result<String, Failure> {
+                let value = value.cast::<PyString>().map_err(|_| invalid())?;
+                Ok(value.to_cow().map_err(Failure::from)?.into_owned())
+            };
+            let (host, address) = (text(&host)?, text(&address)?);
+            if host.contains(['=', ',']) || address.contains(['=', ',']) {
+                return Err(invalid());
+            }
+            entries.push(format!("{host}={address}"));
+        }
+        entries
     } else {
-        let invalid = || {
-            Failure::argument(
-                "resolve",
-                "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several) or a list of them",
-            )
-        };
         let mut entries = Vec::new();
         for item in value.try_iter().map_err(|_| invalid())? {
             let item = item.map_err(Failure::from)?;

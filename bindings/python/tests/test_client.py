@@ -339,3 +339,13 @@ def test_from_env_reads_the_cli_concurrency(emulator: cyrisma.Emulator, monkeypa
         cyrisma.Client.from_env()
     assert caught.value.argument == "CYRISMA_CONCURRENCY"
     assert isinstance(cyrisma.Client.from_env(concurrency=2), cyrisma.Client)
+
+
+def test_resolve_accepts_a_mapping_of_host_to_address(api: Api, emulator: cyrisma.Emulator) -> None:
+    mapping = dict(entry.split("=", 1) for entry in emulator.resolve.split(","))
+    assert mapping, emulator.resolve
+    client = api.client(emulator, resolve=mapping)
+    assert api(client.instances.list()), "the mapping routes the calls to the emulator"
+    for bad in ({"*.cyrisma.test": 1}, {"a=b": "127.0.0.1"}, {"*.cyrisma.test": "not an address"}):
+        with pytest.raises(ValueError, match="resolve"):
+            api.client(emulator, resolve=bad)

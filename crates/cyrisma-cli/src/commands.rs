@@ -26,7 +26,7 @@ use cyrisma_transport::{Client, ClientBuilder, ClientConfig, Layer, Origin, Reso
 use crate::args::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::config::{self, ConfigFile, DEFAULT_PROFILE, Profile};
 use crate::credentials::{Store, StoreKind};
-use crate::exit::{CliError, Code};
+use crate::exit::CliError;
 use crate::output::Output;
 use crate::ui::Ui;
 
@@ -49,15 +49,18 @@ pub(crate) async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
                     | Command::Auth(crate::args::AuthCommand::RotateSecret)
             );
             let context = Context::new(global, ui).await?;
+            let change = crate::exit::is_change(&command);
             let result = if listens {
                 dispatch(&context, command).await
             } else {
                 // Ctrl-C drops the command's future, so temporary files are removed on the way out.
                 tokio::select! {
                     result = dispatch(&context, command) => result,
-                    _ = tokio::signal::ctrl_c() => Err(CliError::new(Code::Interrupted, "interrupted").into()),
+                    _ = tokio::signal::ctrl_c() => Err(crate::exit::interrupted(change)),
                 }
             };
+            // A change cut by a timeout may have happened: exit code 6, not "try again".
+            let result = if change { result.map_err(crate::exit::ambiguous_if_cut) } else { result };
             if let Some(emulator) = context.emulator {
                 emulator.shutdown().await;
             }

@@ -20,8 +20,9 @@
 //!    accepts (`127.1`, `0x7f000001`, `2130706433`, `0177.0.0.1`): a host whose last label is
 //!    all digits or `0x` hex is refused;
 //! 7. each label is 1 to 63 characters of `[a-z0-9-]`, the whole name at most 253;
-//! 8. the name equals the allowed domain or ends with `.` + the allowed domain (a label
-//!    boundary: `evilcyrisma.com` and `cyrisma.com.evil.test` are refused).
+//! 8. the name ends with `.` + the allowed domain (a label boundary: `evilcyrisma.com` and
+//!    `cyrisma.com.evil.test` are refused); instance hosts are strict sub-domains, so the bare
+//!    allowed domain itself (`cyrisma.com`, the company's web site) is refused too.
 //!
 //! Labels may start or end with `-`: the contract's label rule is `[a-z0-9-]{1,63}` and such a
 //! name cannot leave the allowed domain.
@@ -149,6 +150,12 @@ pub enum HostError {
         /// The allowed domain.
         allowed_domain: String,
     },
+    /// The allowed domain itself, which is no instance's host (instances are sub-domains).
+    #[error("host `{host}` is the allowed domain itself, not an instance host under it, so no token is sent there")]
+    BareAllowedDomain {
+        /// The normalised host.
+        host: String,
+    },
     /// The configured allowed domain is not a usable DNS name.
     #[error("the allowed domain `{domain}` is not usable ({reason}): give a dns name such as `cyrisma.com`")]
     InvalidAllowedDomain {
@@ -231,6 +238,9 @@ impl HostPolicy {
     /// the normalised host, or why it may not receive a token.
     pub fn validate(&self, raw: &str) -> Result<InstanceHost, HostError> {
         let host = normalize(raw)?;
+        if host == self.allowed_domain {
+            return Err(HostError::BareAllowedDomain { host: sanitize(&host) });
+        }
         let inside =
             host.strip_suffix(self.allowed_domain.as_str()).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
         if !inside {

@@ -271,9 +271,12 @@ macro_rules! lenient_integer {
             }
 
             fn from_f64(value: f64) -> Option<Self> {
-                // Accept integral floats such as `5.0`; `as` saturates, so check the round trip.
-                let truncated = value as $ty;
-                (value.fract() == 0.0 && truncated as f64 == value).then_some(truncated)
+                // Accept integral floats such as `5.0` inside the type's range. `as` saturates,
+                // and `MAX as f64` rounds up to the first value out of range (2^64 for `u64`),
+                // so the round trip alone would let `1.8446744073709552e19` through as
+                // `u64::MAX`: the upper bound is exclusive.
+                let in_range = value >= <$ty>::MIN as f64 && value < <$ty>::MAX as f64 + 1.0;
+                (in_range && value.fract() == 0.0).then_some(value as $ty)
             }
 
             fn parse(text: &str) -> Option<Self> {
@@ -886,6 +889,27 @@ mod tests {
             "invalid type: string \"…\", expected u64 at line 1 column 9"
         );
         assert_eq!(scrub_message("missing field `scan_id`"), "missing field `scan_id`");
+    }
+
+    #[test]
+    fn counts_near_2_pow_64_fit_exactly_or_fail_naming_the_field() {
+        use crate::types::Instance;
+        let parse = |count: &str| {
+            from_slice::<Instance>(format!(r#"{{"instance_id": "cc1", "number_of_endpoints": {count}}}"#).as_bytes())
+        };
+        assert_eq!(parse("18446744073709551615").unwrap().number_of_endpoints, Some(u64::MAX));
+        assert_eq!(parse("\"18446744073709551615\"").unwrap().number_of_endpoints, Some(u64::MAX));
+        assert_eq!(parse("9007199254740992.0").unwrap().number_of_endpoints, Some(1 << 53));
+        // 2^64 and beyond do not fit: an error naming the field, never a silent u64::MAX.
+        for too_big in ["18446744073709551616", "1.8446744073709552e19", "\"18446744073709551616\"", "1e30"] {
+            let error = parse(too_big).unwrap_err();
+            assert_eq!(error.path.as_deref(), Some("number_of_endpoints"), "{too_big}: {error:?}");
+            assert!(error.message.contains("an integer (u64)"), "{error:?}");
+        }
+        assert_eq!(<i64 as LenientNumber>::from_f64(2.0_f64.powi(63)), None);
+        assert_eq!(<i64 as LenientNumber>::from_f64(-(2.0_f64.powi(63))), Some(i64::MIN));
+        assert_eq!(<u32 as LenientNumber>::from_f64(4294967295.0), Some(u32::MAX));
+        assert_eq!(<u32 as LenientNumber>::from_f64(4294967296.0), None);
     }
 }
 
