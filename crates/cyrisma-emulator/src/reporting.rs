@@ -322,7 +322,8 @@ impl Generator {
         let mut candidates = Prng::derive(self.seed, &[90, number, u64::from(code), u64::from(index)]);
         let mut vary =
             Prng::derive(self.seed, &[93, number, u64::from(code), u64::from(index), u64::from(period.number)]);
-        let key = |rule: &str| FindingKey { instance: target.number, code, asset: index, rule: timeline::rule_hash(rule) };
+        let key =
+            |rule: &str| FindingKey { instance: target.number, code, asset: index, rule: timeline::rule_hash(rule) };
         let shows = |rule: &str, base: bool| timeline::present(self.seed, key(rule), base, period.presence);
         let mut asset = Asset {
             id: Some(format!("{}", index + 1)),
@@ -681,26 +682,29 @@ impl Generator {
         self.period_grades(target, 3, &dated)
     }
 
+    /// Compliance grades: data and baseline averaged, shifted by one step or none. The shift
+    /// belongs to the grading period, so a period's grade becomes the next one's previous grade
+    /// when the clock moves; the anchor's two periods keep the seeded draws.
     fn compliance_grades(&self, data: &GradePair, baseline: &GradePair, target: &ReportingTarget) -> GradePair {
-        if !target.periods.is_empty() || target.days_advanced != 0 {
-            // With a timeline the shift belongs to the grading period, so this period's grade
-            // becomes the next one's previous grade.
-            let (current_start, previous_start) = period_bounds(&target.grading_period, self.today(target));
-            let derive = |a: &Option<Grade>, b: &Option<Grade>, start: i64| {
-                let parts: Vec<&Grade> = [a.as_ref(), b.as_ref()].into_iter().flatten().collect();
-                let base = average_grade(&parts)?;
-                let shift = Prng::derive(self.seed, &[71, u64::from(target.number), start as u64]).below(3) as i64 - 1;
-                Some(grade((grade_index(&base) as i64 + shift).clamp(0, 11) as usize))
-            };
-            return (derive(&data.0, &baseline.0, current_start), derive(&data.1, &baseline.1, previous_start));
-        }
-        let mut prng = Prng::derive(self.seed, &[70, u64::from(target.number)]);
-        let mut derive = |a: &Option<Grade>, b: &Option<Grade>| {
+        let mut seeded = Prng::derive(self.seed, &[70, u64::from(target.number)]);
+        let seeded = [seeded.below(3) as i64 - 1, seeded.below(3) as i64 - 1];
+        let (anchor_current, anchor_previous) = period_bounds(&target.grading_period, self.anchor + 3600);
+        let shift = |start: i64| {
+            if start == anchor_current {
+                seeded[0]
+            } else if start == anchor_previous {
+                seeded[1]
+            } else {
+                Prng::derive(self.seed, &[71, u64::from(target.number), start as u64]).below(3) as i64 - 1
+            }
+        };
+        let derive = |a: &Option<Grade>, b: &Option<Grade>, start: i64| {
             let parts: Vec<&Grade> = [a.as_ref(), b.as_ref()].into_iter().flatten().collect();
             let base = average_grade(&parts)?;
-            Some(grade((grade_index(&base) as i64 + prng.below(3) as i64 - 1).clamp(0, 11) as usize))
+            Some(grade((grade_index(&base) as i64 + shift(start)).clamp(0, 11) as usize))
         };
-        (derive(&data.0, &baseline.0), derive(&data.1, &baseline.1))
+        let (current_start, previous_start) = period_bounds(&target.grading_period, self.today(target));
+        (derive(&data.0, &baseline.0, current_start), derive(&data.1, &baseline.1, previous_start))
     }
 
     /// `GET /partner/dashboards/overall`.

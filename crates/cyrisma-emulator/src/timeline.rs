@@ -163,7 +163,8 @@ mod tests {
             assert_eq!(shows, again);
             assert!(present(7, key(rule), true, 0) && !present(7, key(rule), false, 0));
             fixed += shows.windows(2).filter(|pair| pair[0] && !pair[1]).count();
-            reopened += (2..shows.len()).filter(|&at| shows[at] && !shows[at - 1] && shows[..at - 1].contains(&true)).count();
+            reopened +=
+                (2..shows.len()).filter(|&at| shows[at] && !shows[at - 1] && shows[..at - 1].contains(&true)).count();
         }
         assert!(fixed > 20 && reopened > 10, "fixed {fixed}, reopened {reopened}");
         for presence in (1..20).step_by(2) {
