@@ -123,7 +123,7 @@ pub(crate) fn unscanned(seed: u64, instance: u32, code: u8, presence: u32, asset
 /// scan ids, scores, titles and order change).
 pub(crate) fn advance(shared: &Shared, days: u32, churn: bool) -> Result<Advanced, ApiFailure> {
     if days == 0 || days > MAX_ADVANCE_DAYS {
-        return Err(ApiFailure::invalid("days", &format!("days must be between 1 and {MAX_ADVANCE_DAYS}")));
+        return Err(ApiFailure::invalid("days", format!("days must be between 1 and {MAX_ADVANCE_DAYS}")));
     }
     let (period, days_advanced, instances) = shared.state().advance(days, churn, Instant::now());
     let today = clock::date(shared.generator.anchor + days_advanced * DAY);
