@@ -655,8 +655,16 @@ impl Generator {
     fn vulnerability_grades(&self, target: &ReportingTarget) -> (GradePair, Counts) {
         let mut dated = Vec::new();
         let mut latest: BTreeMap<u8, Counts> = BTreeMap::new();
-        for plan in self.vulnerability_plans(target) {
-            let (summary, counts) = self.summary(target, &plan);
+        let plans = self.vulnerability_plans(target);
+        // Only scans of the two grading periods and the latest of each type count: a long
+        // generated past is not generated again for every dashboard.
+        let (_, previous_start) = period_bounds(&target.grading_period, self.today(target));
+        let last_of_type: BTreeMap<u8, usize> = plans.iter().enumerate().map(|(at, plan)| (plan.code, at)).collect();
+        for (at, plan) in plans.iter().enumerate() {
+            if plan.finished < previous_start && last_of_type.get(&plan.code) != Some(&at) {
+                continue;
+            }
+            let (summary, counts) = self.summary(target, plan);
             if let Some(grade) = summary.grade_alpha {
                 dated.push((plan.finished, grade));
             }
