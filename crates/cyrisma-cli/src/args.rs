@@ -82,6 +82,17 @@ pub(crate) struct GlobalArgs {
     /// Run against an embedded emulator (TLS, seeded, 25 instances) with its own credentials
     #[arg(long, global = true, env = "CYRISMA_EMULATOR", hide_env_values = true)]
     pub(crate) emulator: bool,
+    /// With `--emulator`: start it with N monthly periods of generated past (scan history with
+    /// churning findings and moving grades)
+    #[arg(
+        long,
+        global = true,
+        env = "CYRISMA_EMULATOR_HISTORY",
+        hide_env_values = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
+    )]
+    pub(crate) emulator_history: Option<u32>,
     /// When to use colour (`NO_COLOR` turns it off for `auto`)
     #[arg(long, global = true, env = "CYRISMA_COLOR", hide_env_values = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,

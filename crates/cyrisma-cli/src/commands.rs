@@ -151,7 +151,9 @@ impl Context {
         let width = std::io::stdout().is_terminal().then(terminal_width).flatten();
         let out = Output::new(format, width, ui.color() && std::io::stdout().is_terminal());
         let emulator = if global.emulator {
-            let config = EmulatorConfig::default().with_size(EMULATOR_ORGANIZATIONS, EMULATOR_INSTANCES, 4, 8);
+            let config = EmulatorConfig::default()
+                .with_size(EMULATOR_ORGANIZATIONS, EMULATOR_INSTANCES, 4, 8)
+                .with_history_periods(global.emulator_history.unwrap_or(0));
             let handle = Emulator::start(config)
                 .await
                 .map_err(|error| anyhow::anyhow!("cannot start the embedded emulator: {error}"))?;

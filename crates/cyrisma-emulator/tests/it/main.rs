@@ -9,5 +9,6 @@ mod instances;
 mod memory;
 mod reporting;
 mod support;
+mod timeline;
 mod users;
 mod webhooks;
