@@ -9,7 +9,7 @@ cancelling one cancels the Rust call.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Literal
 
@@ -86,7 +86,8 @@ class AsyncClient:
         api_secret: The API secret (a ``str`` or a :class:`cyrisma.Secret`).
         base_url: The central base URL (default ``https://api.cyrisma.com/app``).
         resolve: Host-to-address overrides like curl's ``--resolve``
-            (``"*.cyrisma.test=127.0.0.1"``), one string or a list.
+            (``"*.cyrisma.test=127.0.0.1"``), one string, a list, or a mapping
+            ``{"*.cyrisma.test": "127.0.0.1"}``.
         ca_cert: A CA certificate to trust on top of the system's: a PEM file path or PEM text.
         allowed_domain: The domain instance hosts must belong to (default: the base URL's
             parent domain).
@@ -104,7 +105,7 @@ class AsyncClient:
         api_key: str | None = None,
         api_secret: str | Secret | None = None,
         base_url: str | None = None,
-        resolve: str | Sequence[str] | None = None,
+        resolve: str | Sequence[str] | Mapping[str, str] | None = None,
         ca_cert: str | bytes | os.PathLike[str] | None = None,
         allowed_domain: str | None = None,
         timeout: float | None = None,
@@ -130,7 +131,7 @@ class AsyncClient:
         api_key: str | None = None,
         api_secret: str | Secret | None = None,
         base_url: str | None = None,
-        resolve: str | Sequence[str] | None = None,
+        resolve: str | Sequence[str] | Mapping[str, str] | None = None,
         ca_cert: str | bytes | os.PathLike[str] | None = None,
         allowed_domain: str | None = None,
         timeout: float | None = None,

@@ -41,7 +41,8 @@ class Client:
         api_key: The partner API key.
         api_secret: The API secret (a ``str`` or a :class:`Secret`).
         base_url: The central base URL (default ``https://api.cyrisma.com/app``).
-        resolve: Host-to-address overrides like curl's ``--resolve``, one string or a list.
+        resolve: Host-to-address overrides like curl's ``--resolve``, one string, a list, or a
+            mapping ``{"*.cyrisma.test": "127.0.0.1"}``.
         ca_cert: A CA certificate to trust on top of the system's: a PEM file path or PEM text.
         allowed_domain: The domain instance hosts must belong to.
         timeout: The total time a call may take, retries included, in seconds (default 120).
@@ -55,7 +56,7 @@ class Client:
         api_key: str | None = None,
         api_secret: str | Secret | None = None,
         base_url: str | None = None,
-        resolve: str | Sequence[str] | None = None,
+        resolve: str | Sequence[str] | Mapping[str, str] | None = None,
         ca_cert: str | bytes | os.PathLike[str] | None = None,
         allowed_domain: str | None = None,
         timeout: float | None = None,
@@ -68,7 +69,7 @@ class Client:
         api_key: str | None = None,
         api_secret: str | Secret | None = None,
         base_url: str | None = None,
-        resolve: str | Sequence[str] | None = None,
+        resolve: str | Sequence[str] | Mapping[str, str] | None = None,
         ca_cert: str | bytes | os.PathLike[str] | None = None,
         allowed_domain: str | None = None,
         timeout: float | None = None,
