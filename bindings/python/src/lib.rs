@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! - `client`: `Client`, its namespaces and `InstanceClient` (sync methods and `_async` twins).
-//! - `aggregate`: `report()`, `export_findings()` and `usage()` over the transport.
+//! - `fleet`: `report()`, `export_findings()` and `usage()`, thin calls into the `cyrisma-fleet` layer.
 //! - `models`: the result classes (views over the parsed Rust models) and `Secret`.
 //! - `emulator`: `Emulator`, the offline CYRISMA for tests.
 //! - `webhooks`: signature verification of webhook deliveries.
