@@ -46,3 +46,14 @@ pub use selection::Selection;
 
 /// The concurrency of a [`Fleet`] unless [`Fleet::with_concurrency`] sets another.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+
+// The reporting guide's Rust examples, compiled and run by `cargo test --doc` (see
+// docs/README.md). The page marks shell blocks `sh no-run`, an attribute rustdoc does not know.
+#[cfg(doctest)]
+#[allow(rustdoc::invalid_codeblock_attributes)]
+#[doc = include_str!("../../../docs/reporting.md")]
+struct ReportingGuide;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct FleetReadme;
