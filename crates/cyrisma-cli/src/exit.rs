@@ -276,3 +276,43 @@ pub(crate) fn report(error: &anyhow::Error, ui: &Ui) -> Code {
     let _ = stderr.flush();
     code
 }
+
+#[cfg(test)]
+mod tests {
+    use cyrisma_fleet::{FailureKind, InstanceFailure};
+
+    use super::*;
+
+    fn failure(id: &str, kind: FailureKind) -> InstanceFailure {
+        InstanceFailure {
+            instance_id: id.to_owned(),
+            error: format!("{id} failed"),
+            kind,
+            ..InstanceFailure::default()
+        }
+    }
+
+    fn code(succeeded: usize, failures: &[InstanceFailure]) -> Option<Code> {
+        PartialFailure::check(succeeded, failures).err().map(|error| code_of(&error))
+    }
+
+    #[test]
+    fn failure_records_give_the_documented_exit_codes() {
+        assert_eq!(code(3, &[]), None);
+        assert_eq!(code(1, &[failure("cc1", FailureKind::Auth)]), Some(Code::Partial), "some succeeded");
+        assert_eq!(code(0, &[failure("cc1", FailureKind::Auth), failure("cc2", FailureKind::Auth)]), Some(Code::Auth));
+        assert_eq!(
+            code(0, &[failure("cc1", FailureKind::RateLimited), failure("cc2", FailureKind::Timeout)]),
+            Some(Code::Throttled),
+            "rate limits and timeouts share exit code 5"
+        );
+        assert_eq!(code(0, &[failure("cc1", FailureKind::Ambiguous)]), Some(Code::Ambiguous));
+        assert_eq!(
+            code(0, &[failure("cc1", FailureKind::Auth), failure("cc2", FailureKind::UnknownInstance)]),
+            Some(Code::Error),
+            "different codes: a plain error"
+        );
+        let error = PartialFailure::check(1, &[failure("cc2", FailureKind::Other)]).unwrap_err();
+        assert_eq!(error.to_string(), "1 of 2 instances failed: cc2");
+    }
+}
