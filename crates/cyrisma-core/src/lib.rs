@@ -36,6 +36,7 @@
 
 pub mod api;
 pub mod assumed;
+pub mod call;
 pub mod endpoint;
 pub mod error;
 pub mod export;
