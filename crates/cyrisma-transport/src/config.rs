@@ -13,8 +13,7 @@ use cyrisma_core::ApiSecret;
 use cyrisma_core::retry::RetryPolicy;
 use cyrisma_core::session::SessionConfig;
 
-use crate::client::Client;
-use crate::error::{ConfigError, Error};
+use crate::error::ConfigError;
 use crate::proxy::Proxy;
 use crate::resolve::ResolveOverrides;
 use crate::tls::CaSource;
@@ -22,7 +21,7 @@ use crate::tls::CaSource;
 /// The production central base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.cyrisma.com/app";
 
-/// Everything a [`Client`] is built from. `Default` gives the documented defaults, without
+/// Everything a [`Client`](crate::Client) is built from. `Default` gives the documented defaults, without
 /// credentials.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -209,7 +208,7 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// Builds a [`Client`]; start with [`Client::builder`].
+/// Builds a [`Client`](crate::Client); start with [`Client::builder`](crate::Client::builder).
 #[derive(Clone, Debug, Default)]
 pub struct ClientBuilder {
     config: ClientConfig,
@@ -361,12 +360,13 @@ impl ClientBuilder {
         &self.config
     }
 
-    /// Builds the client: validates the configuration and loads the TLS trust store (once).
-    pub fn build(self) -> Result<Client, Error> {
-        if let Some(first) = self.errors.into_iter().next() {
-            return Err(ConfigError::Setting(first).into());
+    /// The configuration, or the first invalid setting given to the builder (the client is
+    /// built from it in `client.rs`, [`ClientBuilder::build`]).
+    pub(crate) fn into_config(self) -> Result<ClientConfig, ConfigError> {
+        match self.errors.into_iter().next() {
+            Some(first) => Err(ConfigError::Setting(first)),
+            None => Ok(self.config),
         }
-        Client::from_config(self.config)
     }
 }
 

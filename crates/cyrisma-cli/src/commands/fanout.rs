@@ -117,7 +117,8 @@ where
                 instance_id: item.instance_id,
                 name: item.name,
                 code: transport_code(&error),
-                reason: error.to_string(),
+                // The whole chain: an api error's details are its source.
+                reason: format!("{error:#}"),
             }),
         }
         bar.inc(1);

@@ -8,8 +8,8 @@
 use std::time::{Duration, SystemTime};
 
 use cyrisma_core::Endpoint;
-use cyrisma_core::api::instances::{create_instance, list_instances};
 use cyrisma_core::api::auth::login;
+use cyrisma_core::api::instances::{create_instance, list_instances};
 use cyrisma_core::call::{Call, MAX_TOKEN_RENEWALS, Outcome, Step};
 use cyrisma_core::endpoint::Metadata;
 use cyrisma_core::retry::{GiveUpReason, RetryPolicy};
@@ -139,7 +139,8 @@ fn steps(trace: &Trace) -> Vec<Step> {
 
 #[test]
 fn the_metadata_used_here_is_what_the_scenarios_assume() {
-    assert!(LIST.idempotent && !CREATE.idempotent);
+    let (list, create) = (LIST, CREATE);
+    assert!(list.idempotent && !create.idempotent);
     assert_ne!(LOGIN.auth, LIST.auth);
 }
 
@@ -230,8 +231,7 @@ fn a_401_is_replayed_once_and_not_counted() {
     // A second 401 is the answer, even after retries in between.
     let mut driver = Driver::new();
     let mut call = new_call(&LIST, secs(60));
-    let (end, trace) =
-        driver.drive(&mut call, &[Scripted::Status(401), Scripted::Status(500), Scripted::Status(401)]);
+    let (end, trace) = driver.drive(&mut call, &[Scripted::Status(401), Scripted::Status(500), Scripted::Status(401)]);
     assert_eq!(end, End::Answer(401));
     assert!(matches!(steps(&trace)[..], [Step::Replay, Step::Wait(_), Step::Answer]), "{trace:?}");
     assert_eq!(call.attempts(), 2);
