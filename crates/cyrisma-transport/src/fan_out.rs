@@ -117,7 +117,7 @@ impl Client {
     /// while let Some(item) = results.next().await {
     ///     match item.result {
     ///         Ok(dashboard) => println!("{}: {:?}", item.instance_id, dashboard.current_or_grade),
-    ///         Err(error) => eprintln!("{}: {error}", item.instance_id),
+    ///         Err(error) => eprintln!("{}: {error:#}", item.instance_id),
     ///     }
     /// }
     /// # Ok(())
