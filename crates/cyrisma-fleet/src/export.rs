@@ -224,7 +224,9 @@ impl ExportFile {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Self::temporary(&target)?,
             Err(error) => return Err(Error::io(format!("cannot inspect `{shown}`"))(error)),
             Ok(meta) if meta.is_file() => Self::temporary(&target)?,
-            Ok(meta) if meta.is_dir() => return Err(Error::Target(format!("`{shown}` is a directory: give a file name"))),
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::Target(format!("`{shown}` is a directory: give a file name")));
+            }
             Ok(meta) if outfile::is_stream(&meta) => {
                 // No `create`, no `truncate`: a FIFO or a device is used as it is.
                 let file = std::fs::OpenOptions::new()

@@ -66,7 +66,7 @@ impl InstanceFailure {
         Self {
             instance_id,
             name,
-            error: error.to_string(),
+            error: format!("{error:#}"),
             status: error.status().map(|status| status.as_u16()),
             code: error.api_code().map(|code| code.as_str().to_owned()),
             request_id: error.request_id().map(str::to_owned),

@@ -66,4 +66,3 @@ pub(crate) fn sync_dir(dir: &Path) {
 
 #[cfg(not(unix))]
 pub(crate) fn sync_dir(_dir: &Path) {}
-
