@@ -12,6 +12,7 @@ mod assets;
 mod auth;
 mod canary;
 mod dashboards;
+mod history;
 mod host;
 mod instances;
 mod retry;
