@@ -34,6 +34,7 @@ const ALLOWED_WORKSPACE_DEPS: &[(&str, &[&str])] = &[
     ("cyrisma-core", &[]),
     ("cyrisma-transport", &["cyrisma-core"]),
     ("cyrisma-emulator", &["cyrisma-core"]),
+    ("cyrisma-dataset", &["cyrisma-core"]),
     ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-emulator"]),
     ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-emulator"]),
     ("xtask", &[]),
