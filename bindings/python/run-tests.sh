@@ -5,7 +5,8 @@
 # 2. the test tools from PyPI (pytest, pytest-asyncio, mypy, orjson for the speed probe);
 # 3. `pip install ./bindings/python`, exactly as a user would: pip fetches the maturin build
 #    backend from PyPI and cargo builds the abi3 extension in release mode;
-# 4. pytest on tests/, mypy --strict on the examples and the package, and stubtest on the
+# 4. the `cyrisma` binary (debug), which tests/test_fleet.py runs against the same emulator;
+#    pytest on tests/, mypy --strict on the examples and the package, and stubtest on the
 #    installed package against the hand-written stubs;
 # 5. the P3 speed probe (scan detail vs orjson), which fails only with CYRISMA_PERF_STRICT=1, and
 #    the P1-P5 probes in quick mode (a smoke check; peers that are not installed report null).
@@ -34,6 +35,10 @@ step "installing the test tools"
 
 step "pip install ./bindings/python (maturin build backend from PyPI, cargo build --release)"
 "$py" -m pip install --quiet --force-reinstall --no-deps "$here"
+
+step "cargo build -p cyrisma-cli (tests/test_fleet.py runs the binary beside the package)"
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p cyrisma-cli --bin cyrisma
+export CYRISMA_CLI="$CARGO_TARGET_DIR/debug/cyrisma"
 
 cd "$here"
 

@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! - `client`: `Client`, its namespaces and `InstanceClient` (sync methods and `_async` twins).
-//! - `aggregate`: `report()`, `export_findings()` and `usage()` over the transport.
+//! - `fleet`: `report()`, `export_findings()` and `usage()`, thin calls into the `cyrisma-fleet` layer.
 //! - `models`: the result classes (views over the parsed Rust models) and `Secret`.
 //! - `emulator`: `Emulator`, the offline CYRISMA for tests.
 //! - `webhooks`: signature verification of webhook deliveries.
@@ -14,12 +14,12 @@
 //! - `runtime`: the shared tokio runtime, blocking waits with Ctrl-C, awaitables, fork checks.
 //! - `config`: the client's arguments; `convert`: serde data to and from Python objects.
 
-mod aggregate;
 mod client;
 mod config;
 mod convert;
 mod emulator;
 mod errors;
+mod fleet;
 mod models;
 mod runtime;
 mod webhooks;
@@ -34,11 +34,11 @@ fn _cyrisma(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Users>()?;
     module.add_class::<client::Webhooks>()?;
     module.add_class::<client::InstanceClient>()?;
-    module.add_class::<aggregate::PyReport>()?;
-    module.add_class::<aggregate::PyReportEntry>()?;
-    module.add_class::<aggregate::PyInstanceFailure>()?;
-    module.add_class::<aggregate::PyExportSummary>()?;
-    module.add_class::<aggregate::PyUsageRow>()?;
+    module.add_class::<fleet::PyReport>()?;
+    module.add_class::<fleet::PyReportEntry>()?;
+    module.add_class::<fleet::PyInstanceFailure>()?;
+    module.add_class::<fleet::PyExportSummary>()?;
+    module.add_class::<fleet::PyUsageRow>()?;
     module.add_class::<emulator::Emulator>()?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_verify, module)?)?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_sign, module)?)?;

@@ -112,6 +112,49 @@ impl fmt::Display for PartialFailure {
 
 impl std::error::Error for PartialFailure {}
 
+impl PartialFailure {
+    /// `Ok` when nothing failed; else the partial-failure error over the fleet's failure records:
+    /// exit code 3 when some instances succeeded, and when none did, the failures' common code.
+    pub(crate) fn check(succeeded: usize, failures: &[cyrisma_fleet::InstanceFailure]) -> anyhow::Result<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let code = if succeeded > 0 {
+            Code::Partial
+        } else {
+            let mut codes = failures.iter().map(|failure| failure_code(failure.kind));
+            let first = codes.next().unwrap_or(Code::Error);
+            if codes.all(|code| code == first) { first } else { Code::Error }
+        };
+        Err(PartialFailure {
+            total: succeeded + failures.len(),
+            failed: failures.iter().map(|failure| (failure.instance_id.clone(), failure.error.clone())).collect(),
+            code,
+        }
+        .into())
+    }
+}
+
+/// The exit code of one instance's failure (as [`transport_code`] maps its error).
+fn failure_code(kind: cyrisma_fleet::FailureKind) -> Code {
+    use cyrisma_fleet::FailureKind;
+    match kind {
+        FailureKind::Ambiguous => Code::Ambiguous,
+        FailureKind::Auth => Code::Auth,
+        FailureKind::RateLimited | FailureKind::Timeout => Code::Throttled,
+        _ => Code::Error,
+    }
+}
+
+/// A fleet error as the CLI reports it: a transport error as itself (so that its exit code and
+/// hint are found), anything else as it is.
+pub(crate) fn fleet_error(error: cyrisma_fleet::Error) -> anyhow::Error {
+    match error {
+        cyrisma_fleet::Error::Transport(error) => error.into(),
+        other => other.into(),
+    }
+}
+
 /// An error already reported (by clap): exit with its code and print nothing more.
 #[derive(Debug)]
 pub(crate) struct Silent(pub(crate) Code);
