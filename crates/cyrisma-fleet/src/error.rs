@@ -21,6 +21,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The history dataset could not be read or written.
+    #[error(transparent)]
+    Dataset(#[from] cyrisma_dataset::Error),
     /// Some instances failed, so the export file was not written.
     #[error("{} of {total} instances failed, so `{}` was not written", failures.len(), path.display())]
     Partial {

@@ -34,6 +34,7 @@ mod findings;
 mod report;
 mod run;
 mod selection;
+mod snapshot;
 mod usage;
 
 pub use error::Error;
@@ -43,6 +44,7 @@ pub use findings::{ScanChoice, collect_findings};
 pub use report::Report;
 pub use run::{Fleet, Outcome, Progress, Succeeded};
 pub use selection::Selection;
+pub use snapshot::Snapshot;
 
 /// The concurrency of a [`Fleet`] unless [`Fleet::with_concurrency`] sets another.
 pub const DEFAULT_CONCURRENCY: usize = 8;
