@@ -2,8 +2,10 @@
 //! flags. Nothing here does any work; `commands` carries the commands out.
 //!
 //! Every command's help leads with an example (`before_help`), and every global option has an
-//! environment twin (`CYRISMA_*`). Precedence is flag, environment, profile, default: clap
-//! resolves the first two, `commands::Context` the rest. The API secret is never an argument.
+//! environment twin (`CYRISMA_*`). Precedence is flag, environment, profile, default: clap reads
+//! the first two as text, and `commands::Context` resolves them with the profile through the
+//! transport's one reader (`cyrisma_transport::Settings`), which checks every range. The API
+//! secret is never an argument.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,25 +65,11 @@ pub(crate) struct GlobalArgs {
     #[arg(short = 'o', long, global = true, env = "CYRISMA_OUTPUT", hide_env_values = true, value_enum)]
     pub(crate) output: Option<OutputFormat>,
     /// Instances queried at once by fan-out commands [default: 8]
-    #[arg(
-        long,
-        global = true,
-        env = "CYRISMA_CONCURRENCY",
-        hide_env_values = true,
-        value_name = "N",
-        value_parser = clap::value_parser!(u16).range(1..=256)
-    )]
-    pub(crate) concurrency: Option<u16>,
+    #[arg(long, global = true, env = "CYRISMA_CONCURRENCY", hide_env_values = true, value_name = "N")]
+    pub(crate) concurrency: Option<String>,
     /// Limit for each API call in seconds, retries included [default: 120]
-    #[arg(
-        long,
-        global = true,
-        env = "CYRISMA_TIMEOUT",
-        hide_env_values = true,
-        value_name = "SECONDS",
-        value_parser = parse_seconds
-    )]
-    pub(crate) timeout: Option<f64>,
+    #[arg(long, global = true, env = "CYRISMA_TIMEOUT", hide_env_values = true, value_name = "SECONDS")]
+    pub(crate) timeout: Option<String>,
     /// More logs on stderr (-v info, -vv debug, -vvv trace); never secrets
     #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
     pub(crate) verbose: u8,
@@ -855,16 +843,6 @@ pub(crate) fn listen_addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    let seconds: f64 =
-        text.trim().trim_end_matches('s').parse().map_err(|_| "give a number of seconds, like `120`".to_owned())?;
-    if seconds.is_finite() && seconds > 0.0 && seconds < 1e7 {
-        Ok(seconds)
-    } else {
-        Err("give a positive number of seconds, like `120`".to_owned())
-    }
-}
-
 fn parse_field(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.to_owned())),
@@ -884,10 +862,8 @@ mod tests {
     }
 
     #[test]
-    fn fields_and_seconds_parse() {
+    fn fields_parse() {
         assert_eq!(parse_field("a=b=c"), Ok(("a".to_owned(), "b=c".to_owned())));
         assert!(parse_field("=x").is_err());
-        assert_eq!(parse_seconds("2.5"), Ok(2.5));
-        assert!(parse_seconds("0").is_err());
     }
 }

@@ -43,13 +43,13 @@
 //! assert!(policy.validate("cyrisma.com.evil.test").is_err());
 //! ```
 
-use std::fmt;
 use std::net::IpAddr;
 
 use idna::AsciiDenyList;
 use idna::uts46::{DnsLength, Hyphens, Uts46};
 
-use crate::endpoint::BaseUrl;
+use crate::base_url::BaseUrl;
+pub use crate::base_url::InstanceHost;
 
 /// The longest DNS name accepted, without a trailing dot.
 pub const MAX_HOST_LEN: usize = 253;
@@ -63,30 +63,6 @@ const MAX_RAW_LEN: usize = 1024;
 
 /// How many characters of an offending host an error message shows.
 const SHOWN_CHARS: usize = 96;
-
-/// A validated instance host name: a lower-case ASCII DNS name inside the allowed domain, without
-/// a trailing dot. Only [`HostPolicy::validate`] makes one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct InstanceHost(String);
-
-impl InstanceHost {
-    /// The host name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for InstanceHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for InstanceHost {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Why a host or an allowed domain was refused.
 ///
@@ -263,7 +239,7 @@ impl HostPolicy {
                 allowed_domain: self.allowed_domain.clone(),
             });
         }
-        Ok(InstanceHost(host))
+        Ok(InstanceHost::checked(host))
     }
 }
 

@@ -579,28 +579,92 @@ pub(crate) fn scrub_message(message: &str) -> String {
     out
 }
 
+/// What a `model!` declares, as data: the input of code generators (`cargo xtask codegen` writes
+/// the Python classes from it). Each model has one, as its associated constant `SCHEMA`; the
+/// registry of all of them is [`crate::types::MODELS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelSchema {
+    /// The struct's name.
+    pub name: &'static str,
+    /// The struct's doc comment, one line per `///` line (each keeps its leading space).
+    pub doc: &'static str,
+    /// The declared fields, in declaration order (`extra` is not listed).
+    pub fields: &'static [FieldSchema],
+}
+
+/// One declared field of a [`ModelSchema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSchema {
+    /// The Rust field name (the Python attribute name).
+    pub name: &'static str,
+    /// The field's Rust type as written in the declaration (`Option<String>`).
+    pub rust_type: &'static str,
+    /// The primary wire key (written when serializing).
+    pub wire: &'static str,
+    /// Other accepted spellings of the key.
+    pub aliases: &'static [&'static str],
+    /// The field's doc comment, one line per `///` line.
+    pub doc: &'static str,
+}
+
+/// What a `wire_enum!` declares, as data (see [`ModelSchema`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnumSchema {
+    /// The enum's name.
+    pub name: &'static str,
+    /// The enum's doc comment, one line per `///` line.
+    pub doc: &'static str,
+    /// The wire value of every known variant, in declaration order.
+    pub values: &'static [&'static str],
+}
+
+impl EnumSchema {
+    /// Whether every known wire value is a number (the enum is a numeric code on the wire).
+    pub fn is_numeric(&self) -> bool {
+        self.values.iter().all(|value| !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()))
+    }
+}
+
 /// Declares a wire model: a struct with public fields, a liberal single-pass `Deserialize`, a
 /// `Serialize` that writes known fields under their primary wire name followed by `extra`, and
 /// [`Lenient`].
 ///
 /// Each field names its primary wire key and, after `|`, any alternative spellings. Keys are
-/// matched exactly first, then ASCII case-insensitively.
+/// matched exactly first, then ASCII case-insensitively. The model and its fields take doc
+/// comments only (no other attributes): they also become the model's [`ModelSchema`] (`SCHEMA`).
 macro_rules! model {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub struct $name:ident {
             $(
-                $(#[$fmeta:meta])*
+                $(#[doc = $fdoc:literal])*
                 pub $field:ident : $ty:ty => $wire:literal $(| $alias:literal)*
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
+            $( $(#[doc = $fdoc])* pub $field: $ty, )*
             /// Fields the server sent that this model does not know, kept verbatim.
             pub extra: $crate::wire::Extra,
+        }
+
+        impl $name {
+            /// What this model declares (name, docs, fields), for code generators.
+            pub const SCHEMA: $crate::wire::ModelSchema = $crate::wire::ModelSchema {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n",)*),
+                fields: &[$(
+                    $crate::wire::FieldSchema {
+                        name: stringify!($field),
+                        rust_type: stringify!($ty),
+                        wire: $wire,
+                        aliases: &[$($alias),*],
+                        doc: concat!($($fdoc, "\n",)*),
+                    },
+                )*],
+            };
         }
 
         const _: () = {
@@ -702,9 +766,10 @@ pub(crate) use model;
 /// Parsing trims and compares case-insensitively against the wire value and any aliases, and
 /// accepts numbers for numeric wire values. `""` in an optional field reads as `None`.
 /// Serializing writes the wire value: as a JSON number when it is all digits, else a string.
+/// The enum takes doc comments only; they also become its [`EnumSchema`] (`SCHEMA`).
 macro_rules! wire_enum {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
@@ -712,7 +777,7 @@ macro_rules! wire_enum {
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
@@ -724,6 +789,13 @@ macro_rules! wire_enum {
         impl $name {
             /// Every known variant, in declaration order.
             pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// What this enum declares (name, docs, wire values), for code generators.
+            pub const SCHEMA: $crate::wire::EnumSchema = $crate::wire::EnumSchema {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n",)*),
+                values: &[$($wire),*],
+            };
 
             /// The value as written on the wire.
             pub fn as_str(&self) -> &str {

@@ -27,7 +27,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admin::Fault;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// An admin answer.
 pub(crate) struct ControlReply {

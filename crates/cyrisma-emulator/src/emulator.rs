@@ -21,7 +21,8 @@ use crate::inflight::InFlightStats;
 use crate::prng;
 use crate::reporting::Generator;
 use crate::seed::{self, SeedPlan};
-use crate::server::{self, Shared};
+use crate::server;
+use crate::shared::Shared;
 use crate::state::{Settings, State};
 use crate::webhook::{DeliveryRecord, Dispatcher};
 

@@ -45,6 +45,7 @@ mod reporting;
 mod seed;
 mod serve;
 mod server;
+mod shared;
 mod state;
 mod tls;
 mod webhook;

@@ -2,6 +2,7 @@
 //! emulator on 127.0.0.1 with a private HOME and config dir.
 
 mod commands;
+mod config_vars;
 mod credentials;
 mod docs_examples;
 mod e2e;

@@ -2,6 +2,7 @@
 //! answers parsed by `cyrisma-core`, so they also prove that the core and the emulator agree.
 
 mod auth;
+mod endpoints;
 mod faults;
 mod hosts;
 mod instances;
