@@ -9,6 +9,7 @@ mod e2e;
 mod exit_codes;
 mod faults;
 mod help;
+mod history;
 mod hostile;
 mod rotation;
 mod secrets;
