@@ -34,10 +34,11 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 const ALLOWED_WORKSPACE_DEPS: &[(&str, &[&str])] = &[
     ("cyrisma-core", &[]),
     ("cyrisma-transport", &["cyrisma-core"]),
-    ("cyrisma-fleet", &["cyrisma-core", "cyrisma-transport"]),
+    ("cyrisma-fleet", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset"]),
     ("cyrisma-emulator", &["cyrisma-core"]),
-    ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-fleet", "cyrisma-emulator"]),
-    ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-fleet", "cyrisma-emulator"]),
+    ("cyrisma-dataset", &["cyrisma-core"]),
+    ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-emulator"]),
+    ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-emulator"]),
     ("xtask", &["cyrisma-core"]),
 ];
 

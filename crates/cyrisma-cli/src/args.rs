@@ -167,6 +167,22 @@ pub(crate) enum Command {
         before_help = "Examples:\n  cyrisma report\n  cyrisma report --instance cc100004 --instance cc100005 -o csv"
     )]
     Report(ReportArgs),
+    /// Pull one run of grades, scans and findings from every instance into the history dataset
+    #[command(
+        before_help = "Examples:\n  cyrisma snapshot\n  cyrisma snapshot --dir ./history --instance cc100004,cc100005"
+    )]
+    Snapshot(SnapshotArgs),
+    /// What changed between two snapshot runs: new, reopened, fixed and not covered findings, grade changes
+    #[command(
+        before_help = "Examples:\n  cyrisma diff\n  cyrisma diff --from RUN_ID --to RUN_ID -o csv > changes.csv\n  cyrisma diff --grades -o jsonl"
+    )]
+    Diff(DiffArgs),
+    /// The snapshot history: runs, and each finding's life (first seen, fixed, reopened, days open)
+    #[command(
+        subcommand,
+        before_help = "Examples:\n  cyrisma history runs\n  cyrisma history findings -o csv > lifecycles.csv\n  cyrisma history findings --per-instance"
+    )]
+    History(HistoryCommand),
     /// Export findings across instances to a file
     #[command(subcommand, before_help = "Examples:\n  cyrisma export findings --format csv --out findings.csv")]
     Export(ExportCommand),
@@ -648,6 +664,63 @@ pub(crate) enum ExportFormat {
     Csv,
     // One JSON array
     Json,
+}
+
+/// Where the history dataset lives (`--dir`).
+#[derive(Debug, Args)]
+pub(crate) struct HistoryDir {
+    /// The history dataset's directory; default: the platform's data directory
+    /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
+    #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+/// `cyrisma snapshot`
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    #[command(flatten)]
+    pub(crate) dir: HistoryDir,
+    #[command(flatten)]
+    pub(crate) filter: InstanceFilter,
+}
+
+/// `cyrisma diff`
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    pub(crate) dir: HistoryDir,
+    /// The earlier run (default: the run before `--to`)
+    #[arg(long, value_name = "RUN")]
+    pub(crate) from: Option<String>,
+    /// The later run (default: the latest complete run)
+    #[arg(long, value_name = "RUN")]
+    pub(crate) to: Option<String>,
+    /// List unchanged findings too
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// With `-o csv` / `-o jsonl`: the grade changes instead of the findings
+    #[arg(long)]
+    pub(crate) grades: bool,
+}
+
+/// `cyrisma history ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum HistoryCommand {
+    /// Every complete run with its counts and the instances that failed
+    #[command(before_help = "Examples:\n  cyrisma history runs\n  cyrisma history runs -o json")]
+    Runs {
+        #[command(flatten)]
+        dir: HistoryDir,
+    },
+    /// Each finding's first and last sighting, fix, reopenings and days open; or per instance
+    #[command(before_help = "Examples:\n  cyrisma history findings -o csv\n  cyrisma history findings --per-instance")]
+    Findings {
+        #[command(flatten)]
+        dir: HistoryDir,
+        /// One row per instance: open and fixed findings and the mean days to fix
+        #[arg(long)]
+        per_instance: bool,
+    },
 }
 
 /// `cyrisma usage`

@@ -8,6 +8,7 @@ mod auth;
 mod dashboards;
 mod emulator;
 mod export;
+mod history;
 mod instances;
 mod report;
 mod scans;
@@ -77,6 +78,9 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Dashboards(command) => dashboards::run(context, command).await,
         Command::Assets(command) => assets::run(context, command).await,
         Command::Report(args) => report::run(context, args).await,
+        Command::Snapshot(args) => history::snapshot(context, args).await,
+        Command::Diff(args) => history::diff(context, args).await,
+        Command::History(command) => history::run(context, command).await,
         Command::Export(command) => export::run(context, command).await,
         Command::Usage(args) => usage::run(context, args).await,
         Command::Webhooks(command) => webhooks::run(context, command).await,

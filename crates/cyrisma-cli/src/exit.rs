@@ -151,6 +151,11 @@ fn failure_code(kind: cyrisma_fleet::FailureKind) -> Code {
 pub(crate) fn fleet_error(error: cyrisma_fleet::Error) -> anyhow::Error {
     match error {
         cyrisma_fleet::Error::Transport(error) => error.into(),
+        other @ (cyrisma_fleet::Error::NoSuchRun(_)
+        | cyrisma_fleet::Error::TooFewRuns { .. }
+        | cyrisma_fleet::Error::RunOrder { .. }) => CliError::usage(other.to_string())
+            .with_hint("`cyrisma history runs` lists the complete runs; `cyrisma snapshot` adds one")
+            .into(),
         other => other.into(),
     }
 }

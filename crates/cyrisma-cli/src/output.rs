@@ -106,6 +106,18 @@ impl From<&Option<u64>> for Cell {
     }
 }
 
+impl From<&i64> for Cell {
+    fn from(value: &i64) -> Self {
+        u64::try_from(*value).map_or_else(|_| Cell::Text(value.to_string()), Cell::Int)
+    }
+}
+
+impl From<&u32> for Cell {
+    fn from(value: &u32) -> Self {
+        Cell::Int(u64::from(*value))
+    }
+}
+
 impl From<&Option<f64>> for Cell {
     fn from(value: &Option<f64>) -> Self {
         value.map_or(Cell::Empty, Cell::Float)

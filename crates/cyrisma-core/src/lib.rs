@@ -14,6 +14,8 @@
 //! - [`wire`]: liberal parsing helpers and the declaration macros behind the models.
 //! - [`error`]: [`RequestError`] (building) and [`ResponseError`] (reading).
 //! - [`export`]: findings export rows and their JSONL encoding (sans-IO, any `io::Write`).
+//! - [`history`]: finding fingerprints, the diff rules (new, fixed, reopened, not covered) and
+//!   each finding's lifecycle over runs.
 //! - [`secret`]: redacted newtypes for the API secret, tokens and webhook secrets.
 //! - [`session`]: when to log in, refresh, and (re-)authenticate instances.
 //! - [`retry`]: whether and when to retry a failed attempt.
@@ -44,6 +46,7 @@ pub mod call;
 pub mod endpoint;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod host;
 pub mod report;
 pub mod retry;

@@ -25,6 +25,26 @@ pub enum Error {
     /// directory, a socket, a loop of symlinks).
     #[error("{0}")]
     Target(String),
+    /// The history dataset could not be read or written.
+    #[error(transparent)]
+    Dataset(#[from] cyrisma_dataset::Error),
+    /// A run that the dataset does not have (or that is not complete).
+    #[error("no complete run `{0}` in the history dataset")]
+    NoSuchRun(String),
+    /// A diff needs two complete runs.
+    #[error("a diff needs two complete runs and the history dataset has {found}")]
+    TooFewRuns {
+        /// How many complete runs there are.
+        found: usize,
+    },
+    /// `from` is not earlier than `to`.
+    #[error("run `{from}` is not earlier than run `{to}`")]
+    RunOrder {
+        /// The run given as `from`.
+        from: String,
+        /// The run given as `to`.
+        to: String,
+    },
     /// Some instances failed, so the export file was not written.
     #[error("{} of {total} instances failed, so `{}` was not written", failures.len(), path.display())]
     Partial {

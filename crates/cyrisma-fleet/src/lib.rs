@@ -31,19 +31,23 @@ mod error;
 pub mod export;
 mod failure;
 mod findings;
+pub mod history;
 mod outfile;
 mod report;
 mod run;
 mod selection;
+mod snapshot;
 mod usage;
 
 pub use error::Error;
 pub use export::{ExportFile, ExportFormat, ExportSummary, FindingWriter};
 pub use failure::{FailureKind, InstanceFailure, UNKNOWN_INSTANCE};
 pub use findings::{ScanChoice, collect_findings};
+pub use history::{DiffReport, DiffRow, FindingHistoryRow, GradeChangeRow, History, InstanceHistoryRow, RunSummary};
 pub use report::Report;
 pub use run::{Fleet, Outcome, Progress, Succeeded};
 pub use selection::Selection;
+pub use snapshot::Snapshot;
 
 /// The concurrency of a [`Fleet`] unless [`Fleet::with_concurrency`] sets another.
 pub const DEFAULT_CONCURRENCY: usize = 8;

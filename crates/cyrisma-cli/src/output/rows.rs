@@ -569,6 +569,65 @@ impl Row for cyrisma_core::usage::UsageRow {
     }
 }
 
+// ----- history -----
+
+/// Implements [`Row`] for a row type of the fleet layer, rendered field by field as it is (the
+/// column names are its field names, in order, as in its JSON).
+macro_rules! fleet_row {
+    ($type:ty { $($field:ident),+ $(,)? }) => {
+        impl Row for $type {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
+            fn cells(&self) -> Vec<Cell> {
+                vec![$(Cell::from(&self.$field)),+]
+            }
+        }
+    };
+}
+
+fleet_row!(cyrisma_fleet::RunSummary {
+    run_id,
+    started_at,
+    finished_at,
+    instances_pulled,
+    instances_failed,
+    instances_skipped,
+    findings,
+    failed_instances,
+    tool_version
+});
+fleet_row!(cyrisma_fleet::DiffRow {
+    change,
+    fingerprint,
+    instance_id,
+    scan_id,
+    scan_class,
+    asset_key,
+    asset_name,
+    asset_address,
+    kind,
+    rule,
+    risk_level,
+    score,
+    title
+});
+fleet_row!(cyrisma_fleet::GradeChangeRow { instance_id, area, from_grade, to_grade, direction });
+fleet_row!(cyrisma_fleet::FindingHistoryRow {
+    fingerprint,
+    instance_id,
+    kind,
+    rule,
+    asset_key,
+    title,
+    risk_level,
+    status,
+    first_seen,
+    last_seen,
+    fixed_at,
+    times_reopened,
+    days_open
+});
+fleet_row!(cyrisma_fleet::InstanceHistoryRow { instance_id, open, fixed, fixes, mean_days_to_fix });
+
 // ----- webhooks -----
 
 row! {

@@ -10,6 +10,7 @@ mod e2e;
 mod exit_codes;
 mod faults;
 mod help;
+mod history;
 mod hostile;
 mod limits;
 mod not_ours;

@@ -13,6 +13,7 @@ mod auth;
 mod call;
 mod canary;
 mod dashboards;
+mod history;
 mod host;
 mod instances;
 mod retry;

@@ -1,6 +1,8 @@
 //! Fleet operations against an emulator over loopback: selection with unknown ids, failure
 //! records, progress events, the report, the findings export to a file, and usage.
 
+mod snapshot;
+
 use std::collections::BTreeSet;
 
 use cyrisma_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Fault};

@@ -1,0 +1,124 @@
+//! `cyrisma snapshot`, `cyrisma diff` and `cyrisma history`: one run of every selected instance
+//! into the history dataset, and what the dataset says about change over time. The operations
+//! and their rows are the fleet layer's (`cyrisma_fleet::{Fleet::snapshot, History}`); this file
+//! only resolves the dataset directory, renders and maps failures to exit codes.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use cyrisma_dataset::Dataset;
+use cyrisma_fleet::{Fleet, History, Selection};
+
+use crate::args::{DiffArgs, HistoryCommand, HistoryDir, OutputFormat, SnapshotArgs};
+use crate::commands::Context;
+use crate::exit::{CliError, PartialFailure, fleet_error};
+
+/// The dataset directory: `--dir` / `CYRISMA_HISTORY_DIR`, else the platform's data directory
+/// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`;
+/// `%LOCALAPPDATA%\cyrisma\history` on Windows).
+pub(crate) fn dataset_dir(dir: &HistoryDir) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &dir.dir {
+        return Ok(dir.clone());
+    }
+    let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    if cfg!(windows) {
+        if let Some(local) = var("LOCALAPPDATA") {
+            return Ok(local.join("cyrisma").join("history"));
+        }
+    } else if let Some(xdg) = var("XDG_DATA_HOME").filter(|path| path.is_absolute()) {
+        return Ok(xdg.join("cyrisma").join("history"));
+    }
+    if let Some(home) = var("HOME").or_else(|| var("USERPROFILE")) {
+        return Ok(home.join(".local").join("share").join("cyrisma").join("history"));
+    }
+    Err(CliError::usage("cannot find a data directory for the history: neither `HOME` nor `XDG_DATA_HOME` is set")
+        .with_hint("pass `--dir` or set `CYRISMA_HISTORY_DIR`")
+        .into())
+}
+
+fn history(dir: &HistoryDir) -> anyhow::Result<(PathBuf, History)> {
+    let path = dataset_dir(dir)?;
+    let history = History::new(Dataset::new(&path));
+    Ok((path, history))
+}
+
+/// Runs `snapshot`.
+pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::Result<()> {
+    let path = dataset_dir(&args.dir)?;
+    std::fs::create_dir_all(&path)
+        .with_context(|| format!("cannot create the history directory {}", path.display()))?;
+    let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
+    let selection = Selection::ids(&args.filter.instances);
+    let snapshot = fleet
+        .snapshot(&selection, &Dataset::new(&path), env!("CARGO_PKG_VERSION"), context.ui.fleet_progress("snapshot"))
+        .await
+        .map_err(fleet_error)
+        .with_context(|| format!("cannot write a snapshot into {}", path.display()))?;
+    let run = &snapshot.run;
+    context.ui.note(&format!(
+        "run {} written to {}: {} instances pulled, {} failed, {} findings",
+        run.run_id,
+        path.display(),
+        run.instances_pulled,
+        run.instances_failed,
+        snapshot.findings
+    ));
+    let summary = History::new(Dataset::new(&path)).runs().map_err(fleet_error)?;
+    if let Some(row) = summary.iter().find(|row| row.run_id == run.run_id) {
+        context.out.one(row)?;
+    }
+    PartialFailure::check(usize::try_from(run.instances_pulled).unwrap_or_default(), &snapshot.failures)
+}
+
+/// Runs `diff`.
+pub(crate) async fn diff(context: &Context, args: DiffArgs) -> anyhow::Result<()> {
+    let (path, history) = history(&args.dir)?;
+    let report = history
+        .diff(args.from.as_deref(), args.to.as_deref(), args.all)
+        .map_err(fleet_error)
+        .with_context(|| format!("in the history at {}", path.display()))?;
+    for warning in &report.warnings {
+        context.ui.warn(warning);
+    }
+    match (context.out.format(), args.grades) {
+        (OutputFormat::Json, _) => context.out.document(&report)?,
+        (OutputFormat::Table, _) => {
+            context.ui.note(&format!(
+                "{} → {}: {} new, {} reopened, {} fixed, {} not covered, {} grade changes",
+                report.from,
+                report.to,
+                report.count("new"),
+                report.count("reopened"),
+                report.count("fixed"),
+                report.count("not_covered"),
+                report.grades.len()
+            ));
+            context.out.rows(&report.findings)?;
+            if !report.grades.is_empty() {
+                context.out.rows(&report.grades)?;
+            }
+        }
+        (_, true) => context.out.rows(&report.grades)?,
+        (_, false) => context.out.rows(&report.findings)?,
+    }
+    Ok(())
+}
+
+/// Runs `history ...`.
+pub(crate) async fn run(context: &Context, command: HistoryCommand) -> anyhow::Result<()> {
+    match command {
+        HistoryCommand::Runs { dir } => {
+            let (path, history) = history(&dir)?;
+            let runs = history.runs().map_err(fleet_error)?;
+            if runs.is_empty() {
+                context.ui.note(&format!("no complete run in {} yet: `cyrisma snapshot` writes one", path.display()));
+            }
+            context.out.rows(&runs)
+        }
+        HistoryCommand::Findings { dir, per_instance } => {
+            let (_, history) = history(&dir)?;
+            let (findings, instances) = history.lifecycles().map_err(fleet_error)?;
+            if per_instance { context.out.rows(&instances) } else { context.out.rows(&findings) }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `cyrisma snapshot`, `diff` and `history` through the built binary against the emulator: exit
+//! codes, the data directory default, identical runs without change, a failed instance that is
+//! never called fixed, and clear errors without enough runs.
+
+use cyrisma_emulator::Fault;
+
+use crate::support::Env;
+
+fn reportable(env: &Env) -> Vec<String> {
+    let mut ids: Vec<String> = env
+        .emu
+        .instances()
+        .into_iter()
+        .filter(|instance| !instance.is_organization() && !instance.is_suspended())
+        .map(|instance| instance.instance_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn snapshots_diff_and_history_through_the_binary() {
+    let env = Env::small();
+    let dir = env.home.path().join("history");
+    let dir = dir.to_str().unwrap();
+
+    // One run: diff needs two, and says how to get there (usage error, exit 2).
+    let first = env.run(&["snapshot", "--dir", dir, "-o", "json"]).json();
+    let pulled = first["instances_pulled"].as_i64().unwrap();
+    assert_eq!(pulled, reportable(&env).len() as i64);
+    assert!(first["findings"].as_u64().unwrap() > 0, "{first}");
+    let lonely = env.run(&["diff", "--dir", dir]);
+    assert_eq!(lonely.code, 2, "{}", lonely.transcript());
+    assert!(
+        lonely.stderr.contains("two complete runs") && lonely.stderr.contains("cyrisma snapshot"),
+        "{}",
+        lonely.stderr
+    );
+
+    // Nothing changed on the server: no change at all.
+    env.run(&["snapshot", "--dir", dir]).ok();
+    let unchanged = env.run(&["diff", "--dir", dir, "-o", "json"]).json();
+    assert_eq!(unchanged["findings"].as_array().unwrap().len(), 0, "{unchanged}");
+    assert_eq!(unchanged["grades"].as_array().unwrap().len(), 0, "{unchanged}");
+    let all = env.run(&["diff", "--dir", dir, "--all", "-o", "jsonl"]);
+    let lines: Vec<serde_json::Value> = all.ok().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|row| row["change"] == "unchanged" && row["fingerprint"].as_str().unwrap().len() == 32));
+
+    // One instance fails: exit 3, the run is still written, and its findings are not covered,
+    // never fixed.
+    let victim = reportable(&env)[0].clone();
+    env.emu.add_fault(Fault::status(500).on("dashboards.get_overall_dashboard").at_host(victim.clone()));
+    let partial = env.run(&["snapshot", "--dir", dir]);
+    assert_eq!(partial.code, 3, "{}", partial.transcript());
+    assert!(partial.stderr.contains(&victim), "{}", partial.stderr);
+    let runs = env.run(&["history", "runs", "--dir", dir, "-o", "json"]).json();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[2]["failed_instances"], victim.as_str());
+    let changes = env.run(&["diff", "--dir", dir, "-o", "json"]).json();
+    let rows = changes["findings"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|row| row["change"] == "not_covered" && row["instance_id"] == victim.as_str()),
+        "{changes}"
+    );
+
+    // The earlier pair can still be compared by id.
+    let (from, to) = (runs[0]["run_id"].as_str().unwrap(), runs[1]["run_id"].as_str().unwrap());
+    let pair = env.run(&["diff", "--dir", dir, "--from", from, "--to", to, "-o", "json"]).json();
+    assert_eq!((pair["from"].as_str(), pair["to"].as_str()), (Some(from), Some(to)));
+    let backwards = env.run(&["diff", "--dir", dir, "--from", to, "--to", from]);
+    assert_eq!(backwards.code, 2, "{}", backwards.transcript());
+    let unknown = env.run(&["diff", "--dir", dir, "--from", "r-nope"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.transcript());
+
+    // Lifecycles: every finding open, none fixed (nothing was proven fixed).
+    let findings = env.run(&["history", "findings", "--dir", dir, "-o", "json"]).json();
+    let findings = findings.as_array().unwrap();
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|row| row["status"] == "open" && row["fixed_at"].is_null()));
+    let per_instance = env.run(&["history", "findings", "--dir", dir, "--per-instance", "-o", "json"]).json();
+    assert_eq!(per_instance.as_array().unwrap().len() as i64, pulled);
+}
+
+#[test]
+fn the_dataset_defaults_to_the_platform_data_directory() {
+    let env = Env::small();
+    let data_home = env.home.path().join("data");
+    let mut command = env.command(&["snapshot"]);
+    command.env("XDG_DATA_HOME", &data_home);
+    env.run_command(command, None).ok();
+    let runs = std::fs::read_dir(data_home.join("cyrisma/history/runs")).unwrap().count();
+    assert_eq!(runs, 1, "one date partition of runs");
+    let mut command = env.command(&["history", "runs", "-o", "json"]);
+    command.env("XDG_DATA_HOME", &data_home);
+    let listed = env.run_command(command, None).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}

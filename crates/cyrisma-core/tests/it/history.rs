@@ -1,0 +1,273 @@
+//! Finding fingerprints, the diff rules and lifecycles (`cyrisma_core::history`), pure logic.
+
+use std::collections::{BTreeMap, HashSet};
+
+use cyrisma_core::history::{
+    AssetIdentity, ChangeKind, FindingKind, Fingerprint, FingerprintInput, Lifecycle, Run, ScanClass, diff,
+    grade_changes,
+};
+use cyrisma_core::types::{Grade, ScanType};
+use proptest::prelude::*;
+
+fn fp(instance: &str, asset: &str, class: &str, kind: FindingKind, rule: &str) -> Fingerprint {
+    Fingerprint::of(&FingerprintInput {
+        instance_id: instance,
+        asset: AssetIdentity::from_key(asset),
+        scan_class: ScanClass::from_name(class),
+        kind,
+        rule,
+    })
+}
+
+proptest! {
+    /// Moving bytes from one field to the next never gives the same fingerprint: every field is
+    /// length-prefixed before hashing.
+    #[test]
+    fn different_field_splits_never_collide(
+        text in "[a-z:./0-9]{0,24}",
+        first_cut in 0usize..25,
+        second_cut in 0usize..25,
+    ) {
+        let len = text.len();
+        let (a, b) = (first_cut.min(len), second_cut.min(len));
+        prop_assume!(a != b);
+        let split = |cut: usize| {
+            let (instance, rule) = text.split_at(cut);
+            fp(instance, "id:x", "external_ip", FindingKind::OpenPort, rule)
+        };
+        prop_assert_ne!(split(a), split(b));
+    }
+
+    /// The same identity fields always give the same fingerprint, and any single field changed
+    /// gives another.
+    #[test]
+    fn each_field_is_part_of_the_identity(instance in "[a-z0-9]{1,8}", asset in "[a-z0-9]{1,8}", rule in "[A-Z0-9-]{1,12}") {
+        let asset_key = format!("id:{asset}");
+        let base = fp(&instance, &asset_key, "external_ip", FindingKind::Vulnerability, &rule);
+        prop_assert_eq!(base, fp(&instance, &asset_key, "external_ip", FindingKind::Vulnerability, &rule));
+        prop_assert_ne!(base, fp(&format!("{instance}x"), &asset_key, "external_ip", FindingKind::Vulnerability, &rule));
+        prop_assert_ne!(base, fp(&instance, &format!("id:{asset}x"), "external_ip", FindingKind::Vulnerability, &rule));
+        prop_assert_ne!(base, fp(&instance, &asset_key, "internal_authenticated", FindingKind::Vulnerability, &rule));
+        prop_assert_ne!(base, fp(&instance, &asset_key, "external_ip", FindingKind::WebFlaw, &rule));
+        prop_assert_ne!(base, fp(&instance, &asset_key, "external_ip", FindingKind::Vulnerability, &format!("{rule}1")));
+    }
+}
+
+#[test]
+fn the_same_asset_written_differently_keeps_its_fingerprint() {
+    let class = ScanClass::of(Some(&ScanType::ExternalWebApplication));
+    let a = FingerprintInput {
+        instance_id: "cc1",
+        asset: AssetIdentity::of(None, None, Some("HTTPS://Shop.Example:443/login/?session=1")),
+        scan_class: class.clone(),
+        kind: FindingKind::WebFlaw,
+        rule: "10038-1",
+    };
+    let b =
+        FingerprintInput { asset: AssetIdentity::of(Some(""), None, Some("https://shop.example/login")), ..a.clone() };
+    assert_eq!(Fingerprint::of(&a), Fingerprint::of(&b));
+    let v4 = FingerprintInput { asset: AssetIdentity::of(None, Some("10.0.0.7"), None), ..a.clone() };
+    let mapped = FingerprintInput { asset: AssetIdentity::of(None, Some("::ffff:10.0.0.7"), None), ..a };
+    assert_eq!(Fingerprint::of(&v4), Fingerprint::of(&mapped));
+}
+
+/// A fingerprint is pinned: changing the hashing rules must be deliberate (bump the version tag
+/// and the dataset's schema version).
+#[test]
+fn the_fingerprint_rules_are_pinned() {
+    let value = fp("cc100001", "id:asset-1", "external_ip", FindingKind::Vulnerability, "CVE-2024-0001");
+    insta::assert_snapshot!(value.to_hex(), @"502a838a88c614cd2750e049b5c6f630");
+}
+
+/// A run builder for tests: `(instance, class, asset, rule)` findings plus extra covered assets.
+struct Scenario {
+    pulled: Vec<&'static str>,
+    covered: Vec<(&'static str, &'static str, &'static str)>,
+    findings: Vec<(&'static str, &'static str, &'static str, &'static str)>,
+}
+
+impl Scenario {
+    fn run(&self) -> Run<&'static str> {
+        let mut run = Run::new();
+        for instance in &self.pulled {
+            run.pulled(instance);
+        }
+        for (instance, class, asset) in &self.covered {
+            run.covered(instance, class, asset);
+        }
+        for (instance, class, asset, rule) in &self.findings {
+            run.finding(fp(instance, asset, class, FindingKind::Vulnerability, rule), instance, class, asset, *rule);
+        }
+        run
+    }
+}
+
+const EXT: &str = "external_ip";
+
+fn changes(
+    from: &Run<&'static str>,
+    to: &Run<&'static str>,
+    seen: &HashSet<Fingerprint>,
+    all: bool,
+) -> Vec<(ChangeKind, &'static str)> {
+    let mut out: Vec<_> =
+        diff(from, to, seen, all).changes.iter().map(|change| (change.kind, *change.payload)).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn diff_classifies_new_fixed_not_covered_and_unchanged() {
+    let from = Scenario {
+        pulled: vec!["cc1", "cc2"],
+        covered: vec![],
+        findings: vec![
+            ("cc1", EXT, "id:a", "KEEP"),
+            ("cc1", EXT, "id:a", "GONE"),
+            ("cc1", EXT, "id:b", "UNSCANNED-ASSET"),
+            ("cc1", "internal_authenticated", "id:a", "OTHER-CLASS"),
+            ("cc2", EXT, "id:c", "FAILED-INSTANCE"),
+        ],
+    }
+    .run();
+    let to = Scenario {
+        pulled: vec!["cc1"],
+        covered: vec![],
+        findings: vec![("cc1", EXT, "id:a", "KEEP"), ("cc1", EXT, "id:a", "BRAND-NEW")],
+    }
+    .run();
+    assert_eq!(
+        changes(&from, &to, &HashSet::new(), false),
+        vec![
+            (ChangeKind::New, "BRAND-NEW"),
+            (ChangeKind::Fixed, "GONE"),
+            (ChangeKind::NotCovered, "FAILED-INSTANCE"),
+            (ChangeKind::NotCovered, "OTHER-CLASS"),
+            (ChangeKind::NotCovered, "UNSCANNED-ASSET"),
+        ]
+    );
+    assert!(changes(&from, &to, &HashSet::new(), true).contains(&(ChangeKind::Unchanged, "KEEP")));
+}
+
+#[test]
+fn an_asset_scanned_clean_proves_a_fix() {
+    let from = Scenario { pulled: vec!["cc1"], covered: vec![], findings: vec![("cc1", EXT, "id:a", "X")] }.run();
+    let to = Scenario { pulled: vec!["cc1"], covered: vec![("cc1", EXT, "id:a")], findings: vec![] }.run();
+    assert_eq!(changes(&from, &to, &HashSet::new(), false), vec![(ChangeKind::Fixed, "X")]);
+}
+
+#[test]
+fn identical_runs_have_no_change_and_a_failed_instance_has_no_fix() {
+    let scenario = Scenario {
+        pulled: vec!["cc1"],
+        covered: vec![],
+        findings: vec![("cc1", EXT, "id:a", "X"), ("cc1", EXT, "id:b", "Y")],
+    };
+    let (first, second) = (scenario.run(), scenario.run());
+    assert!(changes(&first, &second, &HashSet::new(), false).is_empty());
+    let failed = Scenario { pulled: vec![], covered: vec![], findings: vec![] }.run();
+    let result = diff(&first, &failed, &HashSet::new(), false);
+    assert_eq!(result.count(ChangeKind::Fixed), 0);
+    assert_eq!(result.count(ChangeKind::NotCovered), 2);
+}
+
+#[test]
+fn a_finding_back_after_an_absence_is_reopened() {
+    let earlier = Scenario { pulled: vec!["cc1"], covered: vec![], findings: vec![("cc1", EXT, "id:a", "X")] }.run();
+    let from = Scenario { pulled: vec!["cc1"], covered: vec![("cc1", EXT, "id:a")], findings: vec![] }.run();
+    let to = earlier.clone();
+    let seen: HashSet<_> = earlier.findings().map(|(fingerprint, _)| *fingerprint).collect();
+    assert_eq!(changes(&from, &to, &seen, false), vec![(ChangeKind::Reopened, "X")]);
+    assert_eq!(changes(&from, &to, &HashSet::new(), false), vec![(ChangeKind::New, "X")]);
+}
+
+#[test]
+fn a_truncated_scan_gives_not_covered_with_a_warning() {
+    let assets = ["id:a", "id:b", "id:c", "id:d", "id:e", "id:f"];
+    let from = Scenario {
+        pulled: vec!["cc1"],
+        covered: vec![],
+        findings: assets.iter().map(|asset| ("cc1", EXT, *asset, "X")).collect(),
+    }
+    .run();
+    // Only two of six assets in the later scan: the other four are not proven fixed.
+    let to =
+        Scenario { pulled: vec!["cc1"], covered: vec![("cc1", EXT, "id:a"), ("cc1", EXT, "id:b")], findings: vec![] }
+            .run();
+    let result = diff(&from, &to, &HashSet::new(), false);
+    assert_eq!(result.count(ChangeKind::Fixed), 0);
+    assert_eq!(result.count(ChangeKind::NotCovered), 6);
+    assert_eq!(result.truncated.len(), 1);
+    assert_eq!((result.truncated[0].assets_before, result.truncated[0].assets_now), (6, 2));
+    // Four of six is ordinary churn: the two missing assets' findings stay not covered, the
+    // covered ones are fixed.
+    let to = Scenario {
+        pulled: vec!["cc1"],
+        covered: assets[..4].iter().map(|asset| ("cc1", EXT, *asset)).collect(),
+        findings: vec![],
+    }
+    .run();
+    let result = diff(&from, &to, &HashSet::new(), false);
+    assert!(result.truncated.is_empty());
+    assert_eq!((result.count(ChangeKind::Fixed), result.count(ChangeKind::NotCovered)), (4, 2));
+}
+
+#[test]
+fn grade_changes_compare_only_instances_in_both_runs() {
+    let key = |instance: &str, area: &str| (instance.to_owned(), area.to_owned());
+    let from = BTreeMap::from([
+        (key("cc1", "overall"), Some(Grade::C)),
+        (key("cc1", "data"), Some(Grade::A)),
+        (key("cc2", "overall"), Some(Grade::B)),
+        (key("cc3", "overall"), Some(Grade::F)),
+    ]);
+    let to = BTreeMap::from([
+        (key("cc1", "overall"), Some(Grade::BPlus)),
+        (key("cc1", "data"), Some(Grade::AMinus)),
+        (key("cc2", "overall"), None),
+    ]);
+    let changes: Vec<_> = grade_changes(&from, &to)
+        .into_iter()
+        .map(|change| (change.instance_id.clone(), change.area.clone(), change.direction()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            ("cc1".to_owned(), "data".to_owned(), "down"),
+            ("cc1".to_owned(), "overall".to_owned(), "up"),
+            ("cc2".to_owned(), "overall".to_owned(), "changed"),
+        ]
+    );
+}
+
+#[test]
+fn lifecycle_tracks_first_seen_fixes_reopenings_and_time_to_fix() {
+    const DAY: i64 = 86_400;
+    let with = |rules: &[&'static str]| {
+        Scenario {
+            pulled: vec!["cc1"],
+            covered: vec![("cc1", EXT, "id:a")],
+            findings: rules.iter().map(|rule| ("cc1", EXT, "id:a", *rule)).collect(),
+        }
+        .run()
+    };
+    let failed = Scenario { pulled: vec![], covered: vec![], findings: vec![] }.run();
+    let runs = [with(&["X", "Y"]), with(&["X"]), failed, with(&["X", "Y"]), with(&[])];
+    let mut lifecycle = Lifecycle::new();
+    let mut previous = None;
+    for (index, run) in runs.iter().enumerate() {
+        lifecycle.observe(previous, run, index as i64 * 10 * DAY);
+        previous = Some(run);
+    }
+    let x = lifecycle.get(&fp("cc1", "id:a", EXT, FindingKind::Vulnerability, "X")).unwrap();
+    let y = lifecycle.get(&fp("cc1", "id:a", EXT, FindingKind::Vulnerability, "Y")).unwrap();
+    // X: seen in runs 0, 1, 3; run 2 failed (not a fix); fixed in run 4, after 40 days open.
+    assert_eq!((x.first_seen, x.last_seen, x.fixed_at, x.times_reopened), (0, 30 * DAY, Some(40 * DAY), 1));
+    assert_eq!(x.days_open(), 40);
+    // Y: fixed in run 1 (10 days), back in run 3, fixed again in run 4 (10 more days).
+    assert_eq!((y.first_seen, y.fixed_at, y.times_reopened), (0, Some(40 * DAY), 1));
+    assert_eq!(y.days_open(), 20);
+    let fixes = lifecycle.time_to_fix()["cc1"];
+    assert_eq!(fixes.fixes, 3);
+    assert_eq!(fixes.mean_days(), Some((10.0 + 10.0 + 40.0) / 3.0));
+}

@@ -1,0 +1,229 @@
+//! Reading the dataset back: the complete runs, one table of a run as rows or Arrow batches,
+//! and a run's findings, coverage and outcomes as a `cyrisma_core::history::Run` for diffs.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch, StringArray};
+use cyrisma_core::history::{Fingerprint, Run};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::de::DeserializeOwned;
+
+use crate::schema::RunRow;
+use crate::{Dataset, Error, Result, SCHEMA_VERSION, io_error};
+
+fn parquet_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
+    move |error| Error::Parquet { path: path.to_owned(), message: error.to_string() }
+}
+
+/// Every committed `.parquet` file of a table (hidden temporary files excluded), in path order.
+fn table_files(dataset: &Dataset, table: &str) -> Result<Vec<PathBuf>> {
+    let directory = dataset.root().join(table);
+    let partitions = match fs::read_dir(&directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io_error("cannot list", &directory)(error)),
+    };
+    let mut files = Vec::new();
+    for partition in partitions {
+        let partition = partition.map_err(io_error("cannot list", &directory))?.path();
+        let is_partition =
+            partition.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with("dt="));
+        if !is_partition || !partition.is_dir() {
+            continue;
+        }
+        for entry in fs::read_dir(&partition).map_err(io_error("cannot list", &partition))? {
+            let path = entry.map_err(io_error("cannot list", &partition))?.path();
+            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            if !name.starts_with('.') && name.ends_with(".parquet") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads the batches of one Parquet file, only the named columns when `columns` is given.
+pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).map_err(io_error("cannot open", path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| parquet_error(path)(&error))?;
+    let builder = match columns {
+        Some(columns) => {
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
+    let reader = builder.with_batch_size(65_536).build().map_err(|error| parquet_error(path)(&error))?;
+    reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a dyn Array> {
+    batch
+        .column_by_name(name)
+        .map(|column| column.as_ref())
+        .ok_or_else(|| Error::Parquet { path: path.to_owned(), message: format!("column {name} is missing") })
+}
+
+fn strings<'a>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a StringArray> {
+    column(batch, name, path)?.as_string_opt::<i32>().ok_or_else(|| Error::Parquet {
+        path: path.to_owned(),
+        message: format!("column {name} is not a string column"),
+    })
+}
+
+impl Dataset {
+    /// Every complete run (one with a `runs` row), oldest first. A run written by a newer schema
+    /// version is an error rather than a silent misreading.
+    pub fn runs(&self) -> Result<Vec<RunRow>> {
+        let mut runs = Vec::new();
+        for path in table_files(self, "runs")? {
+            for batch in read_batches(&path, None)? {
+                let ids = strings(&batch, "run_id", &path)?;
+                let versions = column(&batch, "tool_version", &path)?.as_string::<i32>();
+                let started = column(&batch, "started_at", &path)?.as_primitive::<TimestampMicrosecondType>();
+                let finished = column(&batch, "finished_at", &path)?.as_primitive::<TimestampMicrosecondType>();
+                let schema = column(&batch, "schema_version", &path)?.as_primitive::<Int32Type>();
+                let pulled = column(&batch, "instances_pulled", &path)?.as_primitive::<Int64Type>();
+                let failed = column(&batch, "instances_failed", &path)?.as_primitive::<Int64Type>();
+                let skipped = column(&batch, "instances_skipped", &path)?.as_primitive::<Int64Type>();
+                for index in 0..batch.num_rows() {
+                    let row = RunRow {
+                        run_id: ids.value(index).to_owned(),
+                        started_at: started.value(index),
+                        finished_at: finished.value(index),
+                        tool_version: versions.value(index).to_owned(),
+                        schema_version: schema.value(index),
+                        instances_pulled: pulled.value(index),
+                        instances_failed: failed.value(index),
+                        instances_skipped: skipped.value(index),
+                    };
+                    if row.schema_version > SCHEMA_VERSION {
+                        return Err(Error::NewerSchema {
+                            run_id: row.run_id,
+                            found: row.schema_version,
+                            supported: SCHEMA_VERSION,
+                        });
+                    }
+                    runs.push(row);
+                }
+            }
+        }
+        runs.sort_by(|a, b| (a.started_at, &a.run_id).cmp(&(b.started_at, &b.run_id)));
+        Ok(runs)
+    }
+
+    /// The complete run with this id.
+    pub fn run(&self, run_id: &str) -> Result<RunRow> {
+        self.runs()?.into_iter().find(|run| run.run_id == run_id).ok_or_else(|| Error::NoSuchRun(run_id.to_owned()))
+    }
+
+    /// One table of a run as Arrow batches (all columns, or the named ones).
+    pub fn batches(&self, table: &str, run: &RunRow, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+        let path = self.file(table, &run.run_id, run.started_at);
+        read_batches(&path, columns)
+    }
+
+    /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
+    pub fn rows<R: DeserializeOwned>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
+        let path = self.file(table, &run.run_id, run.started_at);
+        let batches = read_batches(&path, None)?;
+        let mut buffer = Vec::new();
+        {
+            let mut writer = arrow_json::LineDelimitedWriter::new(&mut buffer);
+            for batch in &batches {
+                writer.write(batch).map_err(|error| parquet_error(&path)(&error))?;
+            }
+            writer.finish().map_err(|error| parquet_error(&path)(&error))?;
+        }
+        let mut rows = Vec::new();
+        for line in buffer.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()) {
+            rows.push(serde_json::from_slice(line).map_err(|error| parquet_error(&path)(&error))?);
+        }
+        Ok(rows)
+    }
+
+    /// What the diff rules need of a run: the instances it pulled, the assets each collected scan
+    /// covered, and its findings by fingerprint, each with its row number in the run's
+    /// `findings` file as payload.
+    pub fn load_run(&self, run: &RunRow) -> Result<RunData> {
+        let mut data = Run::new();
+        let path = self.file("outcomes", &run.run_id, run.started_at);
+        for batch in read_batches(&path, Some(&["instance_id", "outcome"]))? {
+            let (instances, outcomes) = (strings(&batch, "instance_id", &path)?, strings(&batch, "outcome", &path)?);
+            for index in 0..batch.num_rows() {
+                if outcomes.value(index) == "pulled" {
+                    data.pulled(instances.value(index));
+                }
+            }
+        }
+        let path = self.file("coverage", &run.run_id, run.started_at);
+        for batch in read_batches(&path, Some(&["instance_id", "scan_class", "asset_key"]))? {
+            let instances = strings(&batch, "instance_id", &path)?;
+            let classes = strings(&batch, "scan_class", &path)?;
+            let assets = strings(&batch, "asset_key", &path)?;
+            for index in 0..batch.num_rows() {
+                data.covered(instances.value(index), classes.value(index), assets.value(index));
+            }
+        }
+        let path = self.file("findings", &run.run_id, run.started_at);
+        let mut row = 0u32;
+        for batch in read_batches(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))? {
+            let instances = strings(&batch, "instance_id", &path)?;
+            let classes = strings(&batch, "scan_class", &path)?;
+            let assets = strings(&batch, "asset_key", &path)?;
+            let fingerprints = strings(&batch, "fingerprint", &path)?;
+            for index in 0..batch.num_rows() {
+                let fingerprint = Fingerprint::from_hex(fingerprints.value(index)).ok_or_else(|| Error::Parquet {
+                    path: path.clone(),
+                    message: format!("row {row}: fingerprint {:?} is not 32 hex digits", fingerprints.value(index)),
+                })?;
+                data.finding(fingerprint, instances.value(index), classes.value(index), assets.value(index), row);
+                row += 1;
+            }
+        }
+        Ok(data)
+    }
+
+    /// Deletes what crashed runs left behind: hidden temporary files, and files of runs that have
+    /// no `runs` row, when their run started before `older_than` (microseconds; a run still
+    /// being written by another process is younger than that). Returns how many files went.
+    pub fn remove_orphans(&self, older_than: i64) -> Result<usize> {
+        let complete: std::collections::HashSet<String> = self.runs()?.into_iter().map(|run| run.run_id).collect();
+        let mut removed = 0;
+        let Ok(tables) = fs::read_dir(self.root()) else { return Ok(0) };
+        for table in tables.flatten() {
+            let Ok(partitions) = fs::read_dir(table.path()) else { continue };
+            for partition in partitions.flatten() {
+                let Ok(files) = fs::read_dir(partition.path()) else { continue };
+                for file in files.flatten() {
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    let run_id = name.trim_start_matches('.').split(".parquet").next().unwrap_or_default();
+                    if !name.contains(".parquet")
+                        || complete.contains(run_id)
+                        || !run_started_before(run_id, older_than)
+                    {
+                        continue;
+                    }
+                    if fs::remove_file(file.path()).is_ok() {
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Whether a run id (`rYYYYMMDDTHHMMSSZ-…`) names a start before `micros`.
+fn run_started_before(run_id: &str, micros: i64) -> bool {
+    let Some(stamp) = run_id.strip_prefix('r').and_then(|rest| rest.get(..16)) else { return false };
+    crate::run_id(micros, 0).get(1..17).is_some_and(|limit| stamp < limit)
+}
+
+/// What the diff rules need of one run (row numbers of its `findings` file as payload).
+pub type RunData = Run<u32>;

@@ -1,0 +1,262 @@
+//! Writing one run: every table streamed into a hidden temporary file, then committed together,
+//! `runs` last.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow_json::reader::{Decoder, ReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use serde::Serialize;
+
+use crate::schema::{self, Column, RunRow};
+use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, date_of, io_error};
+
+/// Rows buffered per table before they are encoded into a row group batch.
+const BATCH_ROWS: usize = 16_384;
+
+/// A row of one of the dataset's tables.
+pub trait TableRow: Serialize {
+    /// The table's name.
+    const TABLE: &'static str;
+}
+
+macro_rules! table_rows {
+    ($($row:ident => $table:literal),+ $(,)?) => {
+        $(impl TableRow for schema::$row { const TABLE: &'static str = $table; })+
+    };
+}
+
+table_rows! {
+    OutcomeRow => "outcomes",
+    InstanceRow => "instances",
+    GradeRow => "grades",
+    ScanRow => "scans",
+    FindingRow => "findings",
+    CoverageRow => "coverage",
+    UsageRow => "usage",
+    RunRow => "runs",
+}
+
+struct TableWriter {
+    temporary: PathBuf,
+    path: PathBuf,
+    decoder: Decoder,
+    writer: ArrowWriter<File>,
+    buffered: usize,
+    rows: u64,
+}
+
+impl TableWriter {
+    fn open(dataset: &Dataset, table: &str, columns: &[Column], run_id: &str, started_at: i64) -> Result<Self> {
+        let directory = dataset.partition(table, &date_of(started_at));
+        fs::create_dir_all(&directory).map_err(io_error("cannot create the directory", &directory))?;
+        let path = directory.join(format!("{run_id}.parquet"));
+        let temporary = directory.join(format!(".{run_id}.parquet.tmp"));
+        let file = File::create(&temporary).map_err(io_error("cannot create", &temporary))?;
+        let schema = schema::arrow_schema(columns);
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                SCHEMA_VERSION_KEY.to_owned(),
+                SCHEMA_VERSION.to_string(),
+            )]))
+            .build();
+        let parquet_error =
+            |error: &dyn std::fmt::Display| Error::Parquet { path: temporary.clone(), message: error.to_string() };
+        let writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(|error| parquet_error(&error))?;
+        let decoder = ReaderBuilder::new(schema)
+            .with_batch_size(BATCH_ROWS)
+            .build_decoder()
+            .map_err(|error| parquet_error(&error))?;
+        Ok(Self { temporary, path, decoder, writer, buffered: 0, rows: 0 })
+    }
+
+    fn error(&self, error: &dyn std::fmt::Display) -> Error {
+        Error::Parquet { path: self.temporary.clone(), message: error.to_string() }
+    }
+
+    fn push<R: Serialize>(&mut self, rows: &[R]) -> Result<()> {
+        for chunk in rows.chunks(BATCH_ROWS) {
+            self.decoder.serialize(chunk).map_err(|error| self.error(&error))?;
+            self.buffered += chunk.len();
+            self.rows += chunk.len() as u64;
+            if self.buffered >= BATCH_ROWS {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Some(batch) = self.decoder.flush().map_err(|error| self.error(&error))? {
+            self.writer.write(&batch).map_err(|error| self.error(&error))?;
+        }
+        self.buffered = 0;
+        Ok(())
+    }
+
+    /// Finishes the file and syncs it; it stays under its temporary name.
+    fn close(mut self) -> Result<(PathBuf, PathBuf)> {
+        self.flush()?;
+        let (temporary, path) = (self.temporary.clone(), self.path.clone());
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|error| Error::Parquet { path: temporary.clone(), message: error.to_string() })?;
+        file.sync_all().map_err(io_error("cannot sync", &temporary))?;
+        Ok((temporary, path))
+    }
+}
+
+/// The counts of a run's `runs` row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Instances pulled completely.
+    pub pulled: i64,
+    /// Instances that failed.
+    pub failed: i64,
+    /// Instances listed but not selected.
+    pub skipped: i64,
+}
+
+/// One run being written. Rows go to hidden temporary files; [`RunWriter::commit`] makes the
+/// run visible. Dropping it without committing removes its temporary files.
+pub struct RunWriter {
+    dataset: Dataset,
+    run_id: String,
+    started_at: i64,
+    tool_version: String,
+    tables: HashMap<&'static str, TableWriter>,
+    committed: bool,
+}
+
+impl std::fmt::Debug for RunWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunWriter").field("root", &self.dataset.root()).field("run_id", &self.run_id).finish()
+    }
+}
+
+impl RunWriter {
+    /// Starts a run: creates the partitions of its date and opens a temporary file per table.
+    pub fn begin(dataset: &Dataset, run_id: &str, started_at: i64, tool_version: &str) -> Result<Self> {
+        let mut writer = Self {
+            dataset: dataset.clone(),
+            run_id: run_id.to_owned(),
+            started_at,
+            tool_version: tool_version.to_owned(),
+            tables: HashMap::new(),
+            committed: false,
+        };
+        for (table, columns) in schema::TABLES {
+            let opened = TableWriter::open(dataset, table, columns, run_id, started_at)?;
+            writer.tables.insert(table, opened);
+        }
+        Ok(writer)
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Appends rows to their table (rows carry their own `run_id`; pass this run's).
+    pub fn write<R: TableRow>(&mut self, rows: &[R]) -> Result<()> {
+        match self.tables.get_mut(R::TABLE) {
+            Some(table) => table.push(rows),
+            None => {
+                Err(Error::Parquet { path: self.dataset.root().join(R::TABLE), message: "table already closed".into() })
+            }
+        }
+    }
+
+    /// How many rows were written to a table so far.
+    pub fn rows(&self, table: &str) -> u64 {
+        self.tables.get(table).map_or(0, |table| table.rows)
+    }
+
+    /// Makes the run visible: finishes every table's file, syncs and renames them into place,
+    /// then writes the `runs` row the same way. Until the `runs` file is renamed, no reader
+    /// counts the run; after, every file of the run is in place.
+    pub fn commit(mut self, finished_at: i64, counts: RunCounts) -> Result<RunRow> {
+        let row = RunRow {
+            run_id: self.run_id.clone(),
+            started_at: self.started_at,
+            finished_at,
+            tool_version: self.tool_version.clone(),
+            schema_version: SCHEMA_VERSION,
+            instances_pulled: counts.pulled,
+            instances_failed: counts.failed,
+            instances_skipped: counts.skipped,
+        };
+        let mut runs = self.tables.remove("runs");
+        let mut pending = Vec::new();
+        for (table, _) in schema::TABLES.iter().filter(|(table, _)| *table != "runs") {
+            if let Some(writer) = self.tables.remove(table) {
+                pending.push(writer.close()?);
+            }
+        }
+        fail_point("after-tables-closed");
+        let mut directories = Vec::new();
+        for (index, (temporary, path)) in pending.iter().enumerate() {
+            fs::rename(temporary, path).map_err(io_error("cannot rename into place", temporary))?;
+            if index == 0 {
+                fail_point("after-first-rename");
+            }
+            if let Some(parent) = path.parent() {
+                directories.push(parent.to_owned());
+            }
+        }
+        for directory in &directories {
+            sync_directory(directory)?;
+        }
+        fail_point("before-runs-row");
+        let Some(mut runs_writer) = runs.take() else {
+            return Err(Error::Parquet {
+                path: self.dataset.root().join("runs"),
+                message: "runs table missing".into(),
+            });
+        };
+        runs_writer.push(std::slice::from_ref(&row))?;
+        let (temporary, path) = runs_writer.close()?;
+        fs::rename(&temporary, &path).map_err(io_error("cannot rename into place", &temporary))?;
+        if let Some(parent) = path.parent() {
+            sync_directory(parent)?;
+        }
+        self.committed = true;
+        Ok(row)
+    }
+}
+
+impl Drop for RunWriter {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for table in self.tables.values() {
+            let _ = fs::remove_file(&table.temporary);
+        }
+    }
+}
+
+/// Syncs a directory so that renames in it survive a power loss (a no-op where directories
+/// cannot be opened, as on Windows).
+fn sync_directory(directory: &Path) -> Result<()> {
+    if cfg!(unix) {
+        let handle = File::open(directory).map_err(io_error("cannot open", directory))?;
+        handle.sync_all().map_err(io_error("cannot sync", directory))?;
+    }
+    Ok(())
+}
+
+/// Test hook: `CYRISMA_DATASET_FAILPOINT=<name>` aborts the process at that point of a commit, so
+/// tests can check what a crash leaves behind. Never set it otherwise.
+fn fail_point(name: &str) {
+    if std::env::var_os("CYRISMA_DATASET_FAILPOINT").is_some_and(|value| value == name) {
+        std::process::abort();
+    }
+}

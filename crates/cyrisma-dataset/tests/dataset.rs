@@ -1,0 +1,230 @@
+//! The dataset on a real file system: round trips, the Hive layout, atomic commits under
+//! crashes (a child process aborted at each commit step), orphans, and the schema's version pin.
+
+use std::path::Path;
+use std::process::Command;
+
+use cyrisma_core::history::ChangeKind;
+use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow};
+use cyrisma_dataset::write::RunCounts;
+use cyrisma_dataset::{Dataset, RunWriter, SCHEMA_HASHES, SCHEMA_VERSION};
+
+const DAY: i64 = 86_400_000_000;
+const START: i64 = 1_796_453_002_000_000; // 2026-12-05T06:43:22Z
+
+fn finding(run_id: &str, instance: &str, asset: &str, rule: &str, fingerprint: &str) -> FindingRow {
+    FindingRow {
+        run_id: run_id.into(),
+        instance_id: instance.into(),
+        scan_id: "s1".into(),
+        scan_class: "external_ip".into(),
+        asset_key: asset.into(),
+        kind: "vulnerability".into(),
+        rule: rule.into(),
+        title: Some(format!("title of {rule}")),
+        score: Some(7.5),
+        fingerprint: fingerprint.into(),
+        ..FindingRow::default()
+    }
+}
+
+/// Writes a run with the given findings (`(asset, rule, fingerprint)`) on instance cc1, pulled.
+fn write_run(dataset: &Dataset, started_at: i64, random: u32, findings: &[(&str, &str, &str)]) -> RunRow {
+    let run_id = cyrisma_dataset::run_id(started_at, random);
+    let mut writer = RunWriter::begin(dataset, &run_id, started_at, "0.1.0-test").unwrap();
+    writer
+        .write(&[OutcomeRow {
+            run_id: run_id.clone(),
+            instance_id: "cc1".into(),
+            outcome: "pulled".into(),
+            ..OutcomeRow::default()
+        }])
+        .unwrap();
+    let rows: Vec<_> = findings.iter().map(|(asset, rule, fp)| finding(&run_id, "cc1", asset, rule, fp)).collect();
+    writer.write(&rows).unwrap();
+    writer
+        .write(&[CoverageRow {
+            run_id: run_id.clone(),
+            instance_id: "cc1".into(),
+            scan_class: "external_ip".into(),
+            scan_id: "s1".into(),
+            asset_key: "id:a".into(),
+        }])
+        .unwrap();
+    writer.commit(started_at + 1_000_000, RunCounts { pulled: 1, failed: 0, skipped: 2 }).unwrap()
+}
+
+const FP1: &str = "00000000000000000000000000000001";
+const FP2: &str = "00000000000000000000000000000002";
+
+#[test]
+fn a_run_round_trips_in_the_hive_layout() {
+    let directory = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(directory.path());
+    let run = write_run(&dataset, START, 1, &[("id:a", "CVE-1", FP1), ("id:a", "CVE-2", FP2)]);
+    for (table, _) in schema::TABLES {
+        let file = directory.path().join(table).join("dt=2026-12-05").join(format!("{}.parquet", run.run_id));
+        assert!(file.is_file(), "{} is missing", file.display());
+    }
+    let runs = dataset.runs().unwrap();
+    assert_eq!(runs, vec![run.clone()]);
+    assert_eq!((run.instances_pulled, run.instances_skipped, run.schema_version), (1, 2, SCHEMA_VERSION));
+    let findings: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
+    assert_eq!(findings.len(), 2);
+    assert_eq!(findings[1], finding(&run.run_id, "cc1", "id:a", "CVE-2", FP2));
+    // No temporary file is left.
+    let leftovers = walk(directory.path()).into_iter().filter(|path| path.contains(".tmp")).collect::<Vec<_>>();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn two_runs_diff_through_the_core_rules() {
+    let directory = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(directory.path());
+    let first = write_run(&dataset, START, 1, &[("id:a", "CVE-1", FP1)]);
+    let second = write_run(&dataset, START + 31 * DAY, 2, &[("id:a", "CVE-2", FP2)]);
+    assert_eq!(
+        dataset.runs().unwrap().iter().map(|run| run.run_id.clone()).collect::<Vec<_>>(),
+        [first.run_id.clone(), second.run_id.clone()]
+    );
+    let (from, to) = (dataset.load_run(&first).unwrap(), dataset.load_run(&second).unwrap());
+    let result = cyrisma_core::history::diff(&from, &to, &Default::default(), false);
+    let kinds: Vec<_> = result.changes.iter().map(|change| (change.kind, change.fingerprint.to_hex())).collect();
+    assert_eq!(kinds, vec![(ChangeKind::New, FP2.to_owned()), (ChangeKind::Fixed, FP1.to_owned())]);
+    // January's files live in their own partition.
+    assert!(directory.path().join("findings/dt=2027-01-05").is_dir());
+}
+
+fn walk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The child side of the crash test: writes one run into `CRASH_DIR` and lets the commit abort
+/// at `CYRISMA_DATASET_FAILPOINT`.
+#[test]
+fn crash_child() {
+    let Some(directory) = std::env::var_os("CRASH_DIR") else { return };
+    let dataset = Dataset::new(directory);
+    write_run(&dataset, START + DAY, 9, &[("id:a", "CVE-9", FP2)]);
+}
+
+#[test]
+fn a_crash_at_any_commit_step_leaves_earlier_runs_and_no_complete_looking_run() {
+    for point in ["after-tables-closed", "after-first-rename", "before-runs-row"] {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let earlier = write_run(&dataset, START, 1, &[("id:a", "CVE-1", FP1)]);
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "crash_child", "--test-threads=1", "--nocapture"])
+            .env("CRASH_DIR", directory.path())
+            .env("CYRISMA_DATASET_FAILPOINT", point)
+            .output()
+            .unwrap()
+            .status;
+        assert!(!status.success(), "{point}: the child should have aborted");
+        // The earlier run is intact and is the only complete one.
+        assert_eq!(dataset.runs().unwrap(), vec![earlier.clone()], "{point}");
+        let findings: Vec<FindingRow> = dataset.rows("findings", &earlier).unwrap();
+        assert_eq!(findings.len(), 1, "{point}");
+        // What the crash left is removed once it is old enough, and nothing of the earlier run.
+        assert_eq!(dataset.remove_orphans(START).unwrap(), 0, "{point}: too young to remove");
+        let removed = dataset.remove_orphans(START + 3 * DAY).unwrap();
+        assert!(removed > 0, "{point}: nothing to clean up");
+        let left = walk(directory.path());
+        assert_eq!(left.len(), schema::TABLES.len(), "{point}: {left:?}");
+        assert!(left.iter().all(|path| path.contains(&earlier.run_id)), "{point}: {left:?}");
+    }
+    // Without a failpoint the child commits.
+    let directory = tempfile::tempdir().unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--test-threads=1"])
+        .env("CRASH_DIR", directory.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(Dataset::new(directory.path()).runs().unwrap().len(), 1);
+}
+
+#[test]
+fn an_abandoned_writer_leaves_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(directory.path());
+    let mut writer = RunWriter::begin(&dataset, "r20261205T000000Z-00000000", START, "t").unwrap();
+    writer.write(&[finding("x", "cc1", "id:a", "CVE-1", FP1)]).unwrap();
+    drop(writer);
+    assert!(walk(directory.path()).is_empty());
+    assert!(dataset.runs().unwrap().is_empty());
+}
+
+/// A stable text of every table's columns, hashed (FNV-1a, 64 bits) for [`SCHEMA_HASHES`].
+fn schema_hash() -> String {
+    let mut text = String::new();
+    for (table, columns) in schema::TABLES {
+        for column in *columns {
+            text.push_str(&format!("{table}.{}:{}:{}\n", column.name, column.kind, column.nullable));
+        }
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[test]
+fn the_written_schema_is_versioned() {
+    let current = schema_hash();
+    let (version, pinned) = SCHEMA_HASHES.last().unwrap();
+    assert_eq!(
+        (*version, pinned.to_string()),
+        (SCHEMA_VERSION, current.clone()),
+        "the dataset's columns changed: bump SCHEMA_VERSION, add ({}, \"{current}\") to SCHEMA_HASHES, and document the columns in docs/history.md",
+        SCHEMA_VERSION + 1
+    );
+}
+
+#[test]
+fn the_docs_describe_every_column() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/history.md")).unwrap();
+    assert!(
+        docs.contains(&format!("Schema version: {SCHEMA_VERSION}.")),
+        "docs/history.md must state `Schema version: {SCHEMA_VERSION}.`"
+    );
+    for (table, columns) in schema::TABLES {
+        let heading = format!("### `{table}`");
+        let start = docs.find(&heading).unwrap_or_else(|| panic!("docs/history.md has no {heading} section"));
+        let section = &docs[start + heading.len()..];
+        let section = &section[..section.find("\n### ").or_else(|| section.find("\n## ")).unwrap_or(section.len())];
+        let documented: Vec<&str> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|line| line.split('`').next())
+            .collect();
+        let expected: Vec<&str> = columns.iter().map(|column| column.name).collect();
+        assert_eq!(documented, expected, "docs/history.md: the columns of `{table}`");
+        for column in *columns {
+            let row = section.lines().find(|line| line.starts_with(&format!("| `{}`", column.name))).unwrap();
+            let nullable = if column.nullable { "yes" } else { "no" };
+            assert!(
+                row.contains(&format!("| {} | {nullable} |", column.kind)),
+                "docs/history.md: `{table}.{}` must say `| {} | {nullable} |`",
+                column.name,
+                column.kind
+            );
+        }
+    }
+}

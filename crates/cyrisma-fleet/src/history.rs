@@ -1,0 +1,374 @@
+//! Reading the history back: the runs, what changed between two runs, each finding's lifecycle
+//! and the time to fix per instance, as the rows every front end renders (`cyrisma diff`,
+//! `cyrisma history`, Python's `cyrisma.History`).
+//!
+//! The rules are the core's (`cyrisma_core::history`); this module loads their inputs from the
+//! dataset and shapes the output rows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use cyrisma_core::history::{ChangeKind, Fingerprint, Lifecycle, diff, grade_changes};
+use cyrisma_core::types::Grade;
+use cyrisma_dataset::schema::{FindingRow, GradeRow, OutcomeRow, RunRow};
+use cyrisma_dataset::{Dataset, RunData};
+use serde::Serialize;
+
+use crate::Error;
+
+/// One complete run with its counts (`cyrisma history runs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// The run's id.
+    pub run_id: String,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it was committed (RFC 3339, UTC).
+    pub finished_at: String,
+    /// Instances pulled.
+    pub instances_pulled: i64,
+    /// Instances that failed.
+    pub instances_failed: i64,
+    /// Instances listed but not selected.
+    pub instances_skipped: i64,
+    /// Findings collected.
+    pub findings: u64,
+    /// The instances that failed, comma-separated, in id order.
+    pub failed_instances: String,
+    /// The tool version that wrote it.
+    pub tool_version: String,
+}
+
+/// One finding's change between two runs (`cyrisma diff`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DiffRow {
+    /// `new`, `reopened`, `fixed`, `not_covered` or `unchanged`.
+    pub change: &'static str,
+    /// The finding's fingerprint.
+    pub fingerprint: String,
+    /// The instance.
+    pub instance_id: String,
+    /// The scan it was seen in (in `to` for findings present there, else in `from`).
+    pub scan_id: String,
+    /// The scan class.
+    pub scan_class: String,
+    /// The asset's identity.
+    pub asset_key: String,
+    /// The asset's name.
+    pub asset_name: Option<String>,
+    /// The asset's IP address.
+    pub asset_address: Option<String>,
+    /// `vulnerability`, `open_port` or `web_flaw`.
+    pub kind: String,
+    /// The rule (CVE, port, alert reference).
+    pub rule: String,
+    /// The risk level.
+    pub risk_level: Option<String>,
+    /// The score.
+    pub score: Option<f64>,
+    /// The title.
+    pub title: Option<String>,
+}
+
+impl DiffRow {
+    fn new(change: ChangeKind, fingerprint: &Fingerprint, row: &FindingRow) -> Self {
+        Self {
+            change: change.as_str(),
+            fingerprint: fingerprint.to_hex(),
+            instance_id: row.instance_id.clone(),
+            scan_id: row.scan_id.clone(),
+            scan_class: row.scan_class.clone(),
+            asset_key: row.asset_key.clone(),
+            asset_name: row.asset_name.clone(),
+            asset_address: row.asset_address.clone(),
+            kind: row.kind.clone(),
+            rule: row.rule.clone(),
+            risk_level: row.risk_level.clone(),
+            score: row.score,
+            title: row.title.clone(),
+        }
+    }
+}
+
+/// One area's grade change on one instance (`cyrisma diff`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GradeChangeRow {
+    /// The instance.
+    pub instance_id: String,
+    /// `overall`, `vulnerability`, `data`, `baseline` or `compliance`.
+    pub area: String,
+    /// The current grade in `from`.
+    pub from_grade: Option<String>,
+    /// The current grade in `to`.
+    pub to_grade: Option<String>,
+    /// `up`, `down` or `changed`.
+    pub direction: &'static str,
+}
+
+/// What changed between two runs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DiffReport {
+    /// The earlier run.
+    pub from: String,
+    /// The later run.
+    pub to: String,
+    /// The findings that changed (and the unchanged ones when asked), by instance, change and
+    /// fingerprint.
+    pub findings: Vec<DiffRow>,
+    /// The grades that changed, by instance and area.
+    pub grades: Vec<GradeChangeRow>,
+    /// Why some missing findings are not called fixed (truncated scans), for people.
+    pub warnings: Vec<String>,
+}
+
+impl DiffReport {
+    /// How many findings had this change (`new`, `fixed`, ...).
+    pub fn count(&self, change: &str) -> usize {
+        self.findings.iter().filter(|row| row.change == change).count()
+    }
+}
+
+/// One finding's life over every run (`cyrisma history findings`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingHistoryRow {
+    /// The finding's fingerprint.
+    pub fingerprint: String,
+    /// The instance.
+    pub instance_id: String,
+    /// `vulnerability`, `open_port` or `web_flaw`.
+    pub kind: String,
+    /// The rule.
+    pub rule: String,
+    /// The asset's identity.
+    pub asset_key: String,
+    /// The title when last seen.
+    pub title: Option<String>,
+    /// The risk level when last seen.
+    pub risk_level: Option<String>,
+    /// `open` or `fixed`.
+    pub status: &'static str,
+    /// The start of the first run that had it (RFC 3339).
+    pub first_seen: String,
+    /// The start of the last run that had it.
+    pub last_seen: String,
+    /// The start of the run that found it fixed, while it stays fixed.
+    pub fixed_at: Option<String>,
+    /// How many times it came back.
+    pub times_reopened: u32,
+    /// Whole days open, over all its open periods.
+    pub days_open: i64,
+}
+
+/// One instance's fixes (`cyrisma history findings --per-instance`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstanceHistoryRow {
+    /// The instance.
+    pub instance_id: String,
+    /// Findings open as of the latest run.
+    pub open: u64,
+    /// Findings fixed as of the latest run.
+    pub fixed: u64,
+    /// Fixes over the whole history (a finding fixed twice counts twice).
+    pub fixes: u64,
+    /// The mean days from appearance to fix, when something was fixed.
+    pub mean_days_to_fix: Option<f64>,
+}
+
+/// The history dataset, read.
+#[derive(Clone, Debug)]
+pub struct History {
+    dataset: Dataset,
+}
+
+/// RFC 3339 text of a time in microseconds (UTC, whole seconds).
+pub fn timestamp(micros: i64) -> String {
+    let seconds = micros.div_euclid(1_000_000);
+    let date = cyrisma_dataset::date_of(micros);
+    let second_of_day = seconds.rem_euclid(86_400);
+    format!("{date}T{:02}:{:02}:{:02}Z", second_of_day / 3_600, second_of_day % 3_600 / 60, second_of_day % 60)
+}
+
+impl History {
+    /// The history in `dataset`.
+    pub fn new(dataset: Dataset) -> Self {
+        Self { dataset }
+    }
+
+    /// The dataset.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// Every complete run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunSummary>, Error> {
+        let mut summaries = Vec::new();
+        for run in self.dataset.runs()? {
+            let outcomes: Vec<OutcomeRow> = self.dataset.rows("outcomes", &run)?;
+            let mut failed: Vec<&str> =
+                outcomes.iter().filter(|row| row.outcome == "failed").map(|row| row.instance_id.as_str()).collect();
+            failed.sort_unstable();
+            let findings = self
+                .dataset
+                .batches("findings", &run, Some(&["fingerprint"]))?
+                .iter()
+                .map(|batch| batch.num_rows() as u64)
+                .sum();
+            summaries.push(RunSummary {
+                run_id: run.run_id.clone(),
+                started_at: timestamp(run.started_at),
+                finished_at: timestamp(run.finished_at),
+                instances_pulled: run.instances_pulled,
+                instances_failed: run.instances_failed,
+                instances_skipped: run.instances_skipped,
+                findings,
+                failed_instances: failed.join(","),
+                tool_version: run.tool_version.clone(),
+            });
+        }
+        Ok(summaries)
+    }
+
+    /// The two runs a diff compares: the named ones, else the last two complete runs (`to`
+    /// alone: the run before it; `from` alone: the latest run).
+    fn pair(&self, runs: &[RunRow], from: Option<&str>, to: Option<&str>) -> Result<(usize, usize), Error> {
+        let position =
+            |id: &str| runs.iter().position(|run| run.run_id == id).ok_or_else(|| Error::NoSuchRun(id.to_owned()));
+        let to_index = match to {
+            Some(id) => position(id)?,
+            None => runs.len().checked_sub(1).ok_or(Error::TooFewRuns { found: runs.len() })?,
+        };
+        let from_index = match from {
+            Some(id) => position(id)?,
+            None => to_index.checked_sub(1).ok_or(Error::TooFewRuns { found: runs.len() })?,
+        };
+        if from_index >= to_index {
+            return Err(Error::RunOrder { from: runs[from_index].run_id.clone(), to: runs[to_index].run_id.clone() });
+        }
+        Ok((from_index, to_index))
+    }
+
+    fn fingerprints(&self, run: &RunRow) -> Result<HashSet<Fingerprint>, Error> {
+        let data = self.dataset.load_run(run)?;
+        Ok(data.findings().map(|(fingerprint, _)| *fingerprint).collect())
+    }
+
+    fn grades(&self, run: &RunRow) -> Result<BTreeMap<(String, String), Option<Grade>>, Error> {
+        let rows: Vec<GradeRow> = self.dataset.rows("grades", run)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ((row.instance_id, row.area), row.current_grade.map(|grade| Grade::from_wire(&grade))))
+            .collect())
+    }
+
+    /// What changed from one run to another; `all` lists unchanged findings too.
+    pub fn diff(&self, from: Option<&str>, to: Option<&str>, all: bool) -> Result<DiffReport, Error> {
+        let runs = self.dataset.runs()?;
+        let (from_index, to_index) = self.pair(&runs, from, to)?;
+        let (from_run, to_run) = (&runs[from_index], &runs[to_index]);
+        let mut seen = HashSet::new();
+        for earlier in &runs[..from_index] {
+            seen.extend(self.fingerprints(earlier)?);
+        }
+        let (from_data, to_data): (RunData, RunData) =
+            (self.dataset.load_run(from_run)?, self.dataset.load_run(to_run)?);
+        let from_rows: Vec<FindingRow> = self.dataset.rows("findings", from_run)?;
+        let to_rows: Vec<FindingRow> = self.dataset.rows("findings", to_run)?;
+        let result = diff(&from_data, &to_data, &seen, all);
+        let mut findings = Vec::with_capacity(result.changes.len());
+        for change in &result.changes {
+            let rows = match change.kind {
+                ChangeKind::Fixed | ChangeKind::NotCovered => &from_rows,
+                _ => &to_rows,
+            };
+            if let Some(row) = rows.get(*change.payload as usize) {
+                findings.push(DiffRow::new(change.kind, &change.fingerprint, row));
+            }
+        }
+        let warnings = result
+            .truncated
+            .iter()
+            .map(|scan| {
+                format!(
+                    "{}: the {} scan covered {} assets against {} before; it looks truncated, so its missing findings are not_covered, not fixed",
+                    scan.instance_id, scan.scan_class, scan.assets_now, scan.assets_before
+                )
+            })
+            .collect();
+        let pulled_in_both = |instance: &str| from_data.was_pulled(instance) && to_data.was_pulled(instance);
+        let mut before = self.grades(from_run)?;
+        let mut after = self.grades(to_run)?;
+        before.retain(|(instance, _), _| pulled_in_both(instance));
+        after.retain(|(instance, _), _| pulled_in_both(instance));
+        let grades = grade_changes(&before, &after)
+            .into_iter()
+            .map(|change| GradeChangeRow {
+                direction: change.direction(),
+                from_grade: change.from.as_ref().map(|grade| grade.as_str().to_owned()),
+                to_grade: change.to.as_ref().map(|grade| grade.as_str().to_owned()),
+                instance_id: change.instance_id,
+                area: change.area,
+            })
+            .collect();
+        Ok(DiffReport { from: from_run.run_id.clone(), to: to_run.run_id.clone(), findings, grades, warnings })
+    }
+
+    /// Every finding's life over all runs, and each instance's fixes.
+    pub fn lifecycles(&self) -> Result<(Vec<FindingHistoryRow>, Vec<InstanceHistoryRow>), Error> {
+        let runs = self.dataset.runs()?;
+        let mut lifecycle = Lifecycle::new();
+        let mut latest_rows: HashMap<Fingerprint, FindingRow> = HashMap::new();
+        let mut previous: Option<RunData> = None;
+        for run in &runs {
+            let data = self.dataset.load_run(run)?;
+            let rows: Vec<FindingRow> = self.dataset.rows("findings", run)?;
+            for (fingerprint, located) in data.findings() {
+                if let Some(row) = rows.get(located.payload as usize) {
+                    latest_rows.insert(*fingerprint, row.clone());
+                }
+            }
+            lifecycle.observe(previous.as_ref(), &data, run.started_at);
+            previous = Some(data);
+        }
+        let mut findings: Vec<FindingHistoryRow> = lifecycle
+            .findings()
+            .filter_map(|(fingerprint, life)| {
+                let row = latest_rows.get(fingerprint)?;
+                Some(FindingHistoryRow {
+                    fingerprint: fingerprint.to_hex(),
+                    instance_id: life.instance_id.clone(),
+                    kind: row.kind.clone(),
+                    rule: row.rule.clone(),
+                    asset_key: row.asset_key.clone(),
+                    title: row.title.clone(),
+                    risk_level: row.risk_level.clone(),
+                    status: if life.is_open() { "open" } else { "fixed" },
+                    first_seen: timestamp(life.first_seen),
+                    last_seen: timestamp(life.last_seen),
+                    fixed_at: life.fixed_at.map(timestamp),
+                    times_reopened: life.times_reopened,
+                    days_open: life.days_open(),
+                })
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            (&a.instance_id, &a.first_seen, &a.fingerprint).cmp(&(&b.instance_id, &b.first_seen, &b.fingerprint))
+        });
+        let mut per_instance: BTreeMap<String, InstanceHistoryRow> = BTreeMap::new();
+        for finding in &findings {
+            let row = per_instance.entry(finding.instance_id.clone()).or_insert_with(|| InstanceHistoryRow {
+                instance_id: finding.instance_id.clone(),
+                open: 0,
+                fixed: 0,
+                fixes: 0,
+                mean_days_to_fix: None,
+            });
+            if finding.status == "open" { row.open += 1 } else { row.fixed += 1 }
+        }
+        for (instance, fixes) in lifecycle.time_to_fix() {
+            if let Some(row) = per_instance.get_mut(instance) {
+                row.fixes = fixes.fixes;
+                row.mean_days_to_fix = fixes.mean_days();
+            }
+        }
+        Ok((findings, per_instance.into_values().collect()))
+    }
+}

@@ -1,0 +1,358 @@
+//! The snapshot: one run pulled from every selected instance into the history dataset.
+//!
+//! Per instance: the overall, vulnerability and data dashboards (the five areas' grades and the
+//! counts), the vulnerability, data and baseline scan lists, and the details of the latest
+//! completed vulnerability scan of each type, whose findings are fingerprinted
+//! (`cyrisma_core::history`) and whose assets are recorded as covered. Once every instance is
+//! done, the structure, each instance's outcome and the usage rows are added and the run is
+//! committed (`cyrisma_dataset::RunWriter`): it becomes visible whole, or not at all.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cyrisma_core::export::{self, scan_type_label};
+use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
+use cyrisma_core::types::{
+    Asset, BaselineScans, DataDashboard, DataScans, Grade, Instance, OverallDashboard, ScanDetail,
+    VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
+};
+use cyrisma_core::usage::usage_rows;
+use cyrisma_dataset::schema::{CoverageRow, FindingRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
+use cyrisma_dataset::write::RunCounts;
+use cyrisma_dataset::{Dataset, RunWriter};
+use cyrisma_transport::InstanceClient;
+
+use crate::{Error, Fleet, InstanceFailure, Progress, Selection};
+
+/// The grade areas as the dataset names them, by the overall dashboard's keys.
+const AREAS: &[(&str, &str)] =
+    &[("or", "overall"), ("vn", "vulnerability"), ("ds", "data"), ("sb", "baseline"), ("cp", "compliance")];
+
+/// What a snapshot wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The run's `runs` row (its id, times and counts).
+    pub run: RunRow,
+    /// The instances that failed, and explicit ids not in the structure, in id order.
+    pub failures: Vec<InstanceFailure>,
+    /// Findings written.
+    pub findings: u64,
+}
+
+/// Everything pulled from one instance.
+struct Pulled {
+    overall: OverallDashboard,
+    vulnerability: VulnerabilityDashboard,
+    data: DataDashboard,
+    vulnerability_scans: VulnerabilityScans,
+    data_scans: DataScans,
+    baseline_scans: BaselineScans,
+    details: Vec<(VulnerabilityScan, ScanDetail)>,
+}
+
+/// Dashboard counts kept per pulled instance for its `instances` row.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    critical: Option<i64>,
+    high: Option<i64>,
+    medium: Option<i64>,
+    low: Option<i64>,
+    sensitive_files: Option<i64>,
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A count as the dataset stores it: counts past `i64::MAX` saturate.
+fn count(value: Option<u64>) -> Option<i64> {
+    value.map(|value| i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+fn grade(grade: Option<&Grade>) -> Option<String> {
+    grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
+}
+
+fn completed(scan: &VulnerabilityScan) -> bool {
+    scan.scan_finished.as_deref().is_some_and(|finished| !finished.trim().is_empty())
+}
+
+async fn pull(instance: InstanceClient) -> Result<Pulled, cyrisma_transport::Error> {
+    use futures_util::future::try_join3;
+    let ((overall, vulnerability, data), (vulnerability_scans, data_scans, baseline_scans)) =
+        futures_util::future::try_join(
+            try_join3(instance.dashboard_overall(), instance.dashboard_vulnerability(), instance.dashboard_data()),
+            try_join3(instance.vulnerability_scans(), instance.data_scans(), instance.baseline_scans()),
+        )
+        .await?;
+    let latest = export::latest_per_type(
+        vulnerability_scans.vulnerability_scans.iter().filter(|scan| completed(scan)).cloned().collect(),
+    );
+    let details =
+        futures_util::future::try_join_all(latest.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
+            .await?;
+    Ok(Pulled {
+        overall,
+        vulnerability,
+        data,
+        vulnerability_scans,
+        data_scans,
+        baseline_scans,
+        details: latest.into_iter().zip(details).collect(),
+    })
+}
+
+/// The identity of an asset of a scan detail (web application flaws fall back to their target).
+fn asset_identity(asset: &Asset) -> AssetIdentity {
+    let url = asset.flaws.iter().find_map(|flaw| flaw.target.as_deref());
+    AssetIdentity::of(asset.identifier(), asset.ip_address.as_deref(), url.or(asset.name.as_deref()))
+}
+
+/// Writes the rows of one pulled instance; returns its dashboard counts and how many findings.
+fn write_instance(
+    writer: &mut RunWriter,
+    run_id: &str,
+    instance_id: &str,
+    pulled: &Pulled,
+) -> Result<(Counts, u64), Error> {
+    let run_id = run_id.to_owned();
+    let grading_period = pulled.overall.grading_period.as_ref().map(|period| period.as_str().to_owned());
+    let grades: Vec<GradeRow> = AREAS
+        .iter()
+        .filter_map(|(key, area)| {
+            let grades = pulled.overall.area(key)?;
+            Some(GradeRow {
+                run_id: run_id.clone(),
+                instance_id: instance_id.to_owned(),
+                area: (*area).to_owned(),
+                current_grade: grade(grades.current),
+                previous_grade: grade(grades.previous),
+                grading_period: grading_period.clone(),
+            })
+        })
+        .collect();
+    writer.write(&grades)?;
+
+    let collected: Vec<&str> = pulled.details.iter().map(|(scan, _)| scan.scan_id.as_str()).collect();
+    let mut scans = Vec::new();
+    for scan in &pulled.vulnerability_scans.vulnerability_scans {
+        let detail = pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id);
+        scans.push(ScanRow {
+            run_id: run_id.clone(),
+            instance_id: instance_id.to_owned(),
+            scan_kind: "vulnerability".into(),
+            scan_id: scan.scan_id.clone(),
+            scan_class: Some(ScanClass::of(scan.scan_type.as_ref()).as_str().to_owned()),
+            scan_name: scan.scan_name.clone().or_else(|| scan_type_label(scan).map(str::to_owned)),
+            scan_started: scan.scan_started.clone(),
+            scan_finished: scan.scan_finished.clone(),
+            grade: grade(scan.grade_alpha.as_ref()),
+            critical: count(scan.critical_vulnerabilities),
+            high: count(scan.high_vulnerabilities),
+            medium: count(scan.medium_vulnerabilities),
+            low: count(scan.low_vulnerabilities),
+            collected: collected.contains(&scan.scan_id.as_str()),
+            assets: detail.map(|(_, detail)| i64::try_from(detail.assets.len()).unwrap_or(i64::MAX)),
+            ..ScanRow::default()
+        });
+    }
+    for scan in &pulled.data_scans.data_scans {
+        scans.push(ScanRow {
+            run_id: run_id.clone(),
+            instance_id: instance_id.to_owned(),
+            scan_kind: "data".into(),
+            scan_id: scan.scan_id.clone(),
+            scan_name: scan.scan_name.clone(),
+            scan_started: scan.scan_started.clone(),
+            scan_finished: scan.scan_finished.clone(),
+            grade: grade(scan.grade_alpha.as_ref()),
+            files_scanned: count(scan.files_scanned),
+            sensitive_files: count(scan.sensitive_files),
+            ..ScanRow::default()
+        });
+    }
+    for scan in &pulled.baseline_scans.baseline_scans {
+        scans.push(ScanRow {
+            run_id: run_id.clone(),
+            instance_id: instance_id.to_owned(),
+            scan_kind: "baseline".into(),
+            scan_id: scan.scan_id.clone(),
+            scan_name: scan.scan_name.clone(),
+            scan_started: scan.scan_started.clone(),
+            scan_finished: scan.scan_finished.clone(),
+            grade: grade(scan.grade_alpha.as_ref()),
+            passed_checks: count(scan.passed_checks),
+            failed_checks: count(scan.failed_checks),
+            ..ScanRow::default()
+        });
+    }
+    writer.write(&scans)?;
+
+    let mut findings = Vec::new();
+    let mut coverage = Vec::new();
+    for (scan, detail) in &pulled.details {
+        let class = ScanClass::of(scan.scan_type.as_ref());
+        for asset in &detail.assets {
+            let identity = asset_identity(asset);
+            let asset_key = identity.key();
+            coverage.push(CoverageRow {
+                run_id: run_id.clone(),
+                instance_id: instance_id.to_owned(),
+                scan_class: class.as_str().to_owned(),
+                scan_id: scan.scan_id.clone(),
+                asset_key: asset_key.clone(),
+            });
+            for row in export::asset_findings(asset) {
+                let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
+                let rule = kind.rule(row.finding);
+                let fingerprint = Fingerprint::of(&FingerprintInput {
+                    instance_id,
+                    asset: identity.clone(),
+                    scan_class: class.clone(),
+                    kind,
+                    rule: &rule,
+                });
+                findings.push(FindingRow {
+                    run_id: run_id.clone(),
+                    instance_id: instance_id.to_owned(),
+                    scan_id: scan.scan_id.clone(),
+                    scan_class: class.as_str().to_owned(),
+                    asset_key: asset_key.clone(),
+                    asset_id: asset.identifier().map(str::to_owned),
+                    asset_name: asset.name.clone(),
+                    asset_address: asset.ip_address.clone(),
+                    kind: kind.as_str().to_owned(),
+                    rule,
+                    risk_level: row.risk_level.map(str::to_owned),
+                    score: row.score,
+                    title: row.title.map(str::to_owned),
+                    first_seen: row.first_seen.map(str::to_owned),
+                    fingerprint: fingerprint.to_hex(),
+                });
+            }
+        }
+    }
+    writer.write(&coverage)?;
+    writer.write(&findings)?;
+    let counts = Counts {
+        critical: count(pulled.vulnerability.critical),
+        high: count(pulled.vulnerability.high),
+        medium: count(pulled.vulnerability.medium),
+        low: count(pulled.vulnerability.low),
+        sensitive_files: count(pulled.data.sensitive_files),
+    };
+    Ok((counts, findings.len() as u64))
+}
+
+fn instance_row(run_id: &str, instance: &Instance, selected: bool, counts: Option<Counts>) -> InstanceRow {
+    let counts = counts.unwrap_or_default();
+    InstanceRow {
+        run_id: run_id.to_owned(),
+        instance_id: instance.instance_id.clone(),
+        name: instance.name.clone(),
+        short_name: instance.short_name.clone(),
+        parent_id: instance.parent_id.clone(),
+        instance_type: instance.instance_type.as_ref().map(|kind| kind.as_str().to_owned()),
+        status: instance.status.as_ref().map(|status| status.as_str().to_owned()),
+        is_consulting: instance.is_consulting,
+        url: instance.url.clone(),
+        number_of_endpoints: count(instance.number_of_endpoints),
+        selected,
+        critical: counts.critical,
+        high: counts.high,
+        medium: counts.medium,
+        low: counts.low,
+        sensitive_files: counts.sensitive_files,
+    }
+}
+
+impl Fleet {
+    /// Pulls one run from the selected instances into `dataset` and commits it. Instances that
+    /// fail are recorded in the run's `outcomes` (what succeeded is still written); an error is
+    /// returned only when nothing could be written at all (the structure could not be listed, or
+    /// the dataset could not be written), and then no run becomes visible.
+    pub async fn snapshot(
+        &self,
+        selection: &Selection,
+        dataset: &Dataset,
+        tool_version: &str,
+        progress: impl FnMut(Progress),
+    ) -> Result<Snapshot, Error> {
+        let started_at = now_micros();
+        let run_id = cyrisma_dataset::run_id(started_at, fastrand::u32(..));
+        // Files of crashed runs older than a day are no longer being written by anyone.
+        dataset.remove_orphans(started_at - 86_400_000_000)?;
+        let (structure, users) =
+            futures_util::future::try_join(self.client().instances().list(), self.client().users().list()).await?;
+        let mut writer = RunWriter::begin(dataset, &run_id, started_at, tool_version)?;
+        let mut findings = 0u64;
+        let outcome = self
+            .run(selection, pull, progress, |instance_id, _, pulled| {
+                let (counts, written) = write_instance(&mut writer, &run_id, instance_id, &pulled)?;
+                findings += written;
+                Ok(counts)
+            })
+            .await?;
+
+        let mut outcomes: Vec<OutcomeRow> = outcome
+            .succeeded
+            .iter()
+            .map(|done| OutcomeRow {
+                run_id: run_id.clone(),
+                instance_id: done.instance_id.clone(),
+                instance_name: done.name.clone(),
+                outcome: "pulled".into(),
+                ..OutcomeRow::default()
+            })
+            .collect();
+        outcomes.extend(outcome.failures.iter().map(|failure| OutcomeRow {
+            run_id: run_id.clone(),
+            instance_id: failure.instance_id.clone(),
+            instance_name: failure.name.clone(),
+            outcome: "failed".into(),
+            status: failure.status.map(i64::from),
+            error_code: failure.code.clone(),
+            request_id: failure.request_id.clone(),
+            message: Some(failure.error.clone()),
+        }));
+        writer.write(&outcomes)?;
+
+        let counts_of = |id: &str| outcome.succeeded.iter().find(|done| done.instance_id == id).map(|done| done.value);
+        let selected = |instance: &Instance| {
+            outcome.succeeded.iter().any(|done| done.instance_id == instance.instance_id)
+                || outcome.failures.iter().any(|failure| failure.instance_id == instance.instance_id)
+        };
+        let instances: Vec<InstanceRow> = structure
+            .iter()
+            .map(|instance| instance_row(&run_id, instance, selected(instance), counts_of(&instance.instance_id)))
+            .collect();
+        writer.write(&instances)?;
+        let skipped = instances.iter().filter(|row| !row.selected).count();
+
+        let usage: Vec<UsageRow> = usage_rows(&structure, &users, None)
+            .into_iter()
+            .map(|row| UsageRow {
+                run_id: run_id.clone(),
+                scope: row.scope.to_owned(),
+                id: row.id,
+                name: row.name,
+                endpoints: count(Some(row.endpoints)).unwrap_or_default(),
+                instances: count(Some(row.instances)).unwrap_or_default(),
+                standard: count(Some(row.standard)).unwrap_or_default(),
+                consulting: count(Some(row.consulting)).unwrap_or_default(),
+                suspended: count(Some(row.suspended)).unwrap_or_default(),
+                users: count(row.users),
+            })
+            .collect();
+        writer.write(&usage)?;
+
+        let counts = RunCounts {
+            pulled: outcome.succeeded.len() as i64,
+            failed: outcome.failures.len() as i64,
+            skipped: skipped as i64,
+        };
+        let run = writer.commit(now_micros(), counts)?;
+        Ok(Snapshot { run, failures: outcome.failures, findings })
+    }
+}
