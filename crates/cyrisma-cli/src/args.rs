@@ -671,7 +671,7 @@ pub(crate) enum ExportFormat {
 pub(crate) struct HistoryDir {
     /// The history dataset's directory; default: the platform's data directory
     /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
-    #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR")]
+    #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR", hide_env_values = true)]
     pub(crate) dir: Option<PathBuf>,
 }
 

@@ -61,6 +61,11 @@ help_snapshots! {
     help_assets_list => "help_assets_list" ["assets", "list"];
     help_assets_show => "help_assets_show" ["assets", "show"];
     help_report => "help_report" ["report"];
+    help_snapshot => "help_snapshot" ["snapshot"];
+    help_diff => "help_diff" ["diff"];
+    help_history => "help_history" ["history"];
+    help_history_runs => "help_history_runs" ["history", "runs"];
+    help_history_findings => "help_history_findings" ["history", "findings"];
     help_export => "help_export" ["export"];
     help_export_findings => "help_export_findings" ["export", "findings"];
     help_usage => "help_usage" ["usage"];
