@@ -275,6 +275,10 @@ const CASES: &[Case] = &[
     case("report", &["report"]),
     case("export findings", &["export", "findings", "--format", "csv", "--out", "{export}"]),
     case("usage", &["usage"]),
+    case("snapshot", &["snapshot", "--dir", "{history}"]),
+    Case { network: false, ..case("diff", &["diff", "--dir", "{history}"]) },
+    Case { network: false, ..case("history runs", &["history", "runs", "--dir", "{history}"]) },
+    Case { network: false, ..case("history findings", &["history", "findings", "--dir", "{history}"]) },
     case("webhooks list", &["webhooks", "list"]),
     case("webhooks create", &["webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "user.created"]),
     // The registration created just before.
@@ -405,6 +409,14 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
     std::fs::create_dir_all(export.parent().unwrap()).unwrap();
     let export = export.to_str().unwrap().to_owned();
     let user = env.emu.users().first().and_then(|user| user.username.clone()).expect("a seeded user");
+    // Two complete runs in the history, so that `diff` has something to compare in every scenario.
+    let history = env.home.path().join("history");
+    let history = history.to_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let mut snapshot = env.command(&["snapshot", "--dir", &history]);
+        snapshot.env("CYRISMA_API_SECRET", CANARY);
+        env.run_command(snapshot, None).ok();
+    }
 
     let mut assets = env.command(&["assets", "list", "--instance", "cc100003", "-o", "json"]);
     assets.env("CYRISMA_API_SECRET", CANARY);
@@ -436,7 +448,12 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
             args.extend(
                 case.args
                     .iter()
-                    .map(|arg| arg.replace("{export}", &export).replace("{user}", &user).replace("{asset}", &asset)),
+                    .map(|arg| {
+                        arg.replace("{export}", &export)
+                            .replace("{user}", &user)
+                            .replace("{asset}", &asset)
+                            .replace("{history}", &history)
+                    }),
             );
             let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut command = env.command(&arg_refs);
@@ -511,6 +528,10 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
     let mut files = Vec::new();
     files_under(env.home.path(), &mut files);
     assert!(files.iter().any(|path| path.ends_with("findings.csv")), "the export was written: {files:?}");
+    assert!(
+        files.iter().any(|path| path.extension().is_some_and(|ext| ext == "parquet")),
+        "the history dataset was written: {files:?}"
+    );
     assert!(files.iter().any(|path| path.ends_with("credentials.toml")), "the store was written: {files:?}");
     let mut scanned = 0;
     for path in files.iter().filter(|path| !path.ends_with("credentials.toml")) {
