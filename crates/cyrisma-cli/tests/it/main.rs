@@ -10,6 +10,7 @@ mod faults;
 mod help;
 mod hostile;
 mod rotation;
+mod rotation_safety;
 mod secrets;
 mod support;
 mod webhooks;
