@@ -280,9 +280,7 @@ fn check_store(py: Python<'_>, store: &Py<PyAny>) -> PyResult<()> {
     if store.bind(py).is_callable() {
         Ok(())
     } else {
-        Err(PyTypeError::new_err(
-            "`store` must be a function that saves the new secret durably; nothing was sent",
-        ))
+        Err(PyTypeError::new_err("`store` must be a function that saves the new secret durably; nothing was sent"))
     }
 }
 

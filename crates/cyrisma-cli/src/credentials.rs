@@ -766,7 +766,9 @@ mod tests {
     fn new_private_files_never_share_a_name() {
         let temp = tempfile::tempdir().unwrap();
         let paths: Vec<_> = (0..5)
-            .map(|index| write_new_private_file(temp.path(), "answer-", ".txt", format!("body {index}").as_bytes()).unwrap())
+            .map(|index| {
+                write_new_private_file(temp.path(), "answer-", ".txt", format!("body {index}").as_bytes()).unwrap()
+            })
             .collect();
         for (index, path) in paths.iter().enumerate() {
             assert_eq!(std::fs::read_to_string(path).unwrap(), format!("body {index}"));

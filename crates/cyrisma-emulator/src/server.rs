@@ -461,11 +461,8 @@ async fn handle(
     // A real server commits a rotation once it has the request, whatever its client does next: the
     // rotation runs on its own task, which a dropped connection (hyper dropping this future) does
     // not cancel.
-    let mut reply = if kind == api::Kind::RegenPass {
-        tokio::spawn(work).await.map_err(|_| Abort)??
-    } else {
-        work.await?
-    };
+    let mut reply =
+        if kind == api::Kind::RegenPass { tokio::spawn(work).await.map_err(|_| Abort)?? } else { work.await? };
     if fired.drop_after_commit() {
         record.status = 0;
         shared.admin().record(record);

@@ -181,7 +181,9 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
         let config_dir = &context.config_dir;
         async move {
             match &new_secret {
-                NewSecret::Secret(secret) => store.lock().and_then(|lock| store.write(&lock, profile_name, secret, kind)),
+                NewSecret::Secret(secret) => {
+                    store.lock().and_then(|lock| store.write(&lock, profile_name, secret, kind))
+                }
                 NewSecret::RawBody(body) if body.iter().all(u8::is_ascii_whitespace) => {
                     // Nothing to keep: say so, rather than point at an empty file.
                     *raw_body_path.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Recovery::Empty);

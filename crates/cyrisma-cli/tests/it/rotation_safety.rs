@@ -104,10 +104,9 @@ fn concurrent_rotations_of_different_profiles_all_keep_their_new_secret() {
     let envs: Vec<Env> = (0..PROFILES)
         .map(|index| {
             let secret = format!("{API_SECRET}-p{index}");
-            let mut env = Env::start(small().with_seed(100 + index as u64).with_credentials(
-                crate::support::API_KEY,
-                ApiSecret::new(secret),
-            ));
+            let mut env = Env::start(
+                small().with_seed(100 + index as u64).with_credentials(crate::support::API_KEY, ApiSecret::new(secret)),
+            );
             env.secret_in_env = false;
             env
         })
