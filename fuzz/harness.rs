@@ -4,9 +4,9 @@
 //!
 //! Every function takes the raw fuzz input and panics only when a promise of the core is broken:
 //!
-//! - [`responses`]: any status and body, for each of the 30 endpoints (first byte picks the
-//!   endpoint) → a typed value or a typed `ResponseError`, never a panic; a decode error names its
-//!   endpoint and says something;
+//! - [`responses`]: any status and body, for every endpoint (the input's first line names the
+//!   endpoint and the status, see [`split_response_input`]) → a typed value or a typed
+//!   `ResponseError`, never a panic; a decode error names its endpoint and says something;
 //! - [`scan_detail`], [`asset_list`], [`instance_list`], [`webhook_event`]: the heavy models, read
 //!   straight from the body; a value that parses survives serialize → parse unchanged;
 //! - [`form_encoder`]: `Params` and the form-bearing requests built from arbitrary field values →
@@ -19,7 +19,7 @@ use std::fmt::Debug;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use cyrisma_core::api::{assets, auth, dashboards, instances, scans, users, webhooks};
+use cyrisma_core::api::{auth, instances, users, webhooks};
 use cyrisma_core::endpoint::{Endpoint, Params};
 use cyrisma_core::types::{Asset, Instance, InstanceType, MfaType, ScanDetail, WebhookEvent, WebhookEventType};
 use cyrisma_core::{AccessToken, ApiSecret, BaseUrl, HostPolicy, ResponseError, WebhookSecret};
@@ -36,39 +36,18 @@ pub(crate) enum Outcome {
 /// One endpoint's parser, by endpoint name.
 pub(crate) type Parser = fn(&http::Response<Bytes>) -> Outcome;
 
-/// Every endpoint's `parse_response`, in the order of `cyrisma_core::api::ENDPOINTS`.
-pub(crate) const PARSERS: &[(&str, Parser)] = &[
-    (auth::regen_pass::METADATA.name, parse::<auth::regen_pass::Request>),
-    (auth::login::METADATA.name, parse::<auth::login::Request>),
-    (instances::authenticate_instance::METADATA.name, parse::<instances::authenticate_instance::Request>),
-    (instances::authenticate_all_instances::METADATA.name, parse::<instances::authenticate_all_instances::Request>),
-    (instances::list_instances::METADATA.name, parse::<instances::list_instances::Request>),
-    (instances::get_instance::METADATA.name, parse::<instances::get_instance::Request>),
-    (instances::create_instance::METADATA.name, parse::<instances::create_instance::Request>),
-    (users::create_user::METADATA.name, parse::<users::create_user::Request>),
-    (instances::convert_instance::METADATA.name, parse::<instances::convert_instance::Request>),
-    (instances::suspend_instance::METADATA.name, parse::<instances::suspend_instance::Request>),
-    (instances::reactivate_instance::METADATA.name, parse::<instances::reactivate_instance::Request>),
-    (users::list_users::METADATA.name, parse::<users::list_users::Request>),
-    (users::get_user::METADATA.name, parse::<users::get_user::Request>),
-    (users::disable_user::METADATA.name, parse::<users::disable_user::Request>),
-    (instances::set_mfa::METADATA.name, parse::<instances::set_mfa::Request>),
-    (scans::list_data_scans::METADATA.name, parse::<scans::list_data_scans::Request>),
-    (scans::list_baseline_scans::METADATA.name, parse::<scans::list_baseline_scans::Request>),
-    (scans::list_vulnerability_scans::METADATA.name, parse::<scans::list_vulnerability_scans::Request>),
-    (scans::get_vulnerability_scan::METADATA.name, parse::<scans::get_vulnerability_scan::Request>),
-    (dashboards::get_overall_dashboard::METADATA.name, parse::<dashboards::get_overall_dashboard::Request>),
-    (dashboards::get_data_dashboard::METADATA.name, parse::<dashboards::get_data_dashboard::Request>),
-    (dashboards::get_baseline_dashboard::METADATA.name, parse::<dashboards::get_baseline_dashboard::Request>),
-    (dashboards::get_vulnerability_dashboard::METADATA.name, parse::<dashboards::get_vulnerability_dashboard::Request>),
-    (dashboards::list_cves::METADATA.name, parse::<dashboards::list_cves::Request>),
-    (assets::list_assets::METADATA.name, parse::<assets::list_assets::Request>),
-    (assets::get_authenticated_asset::METADATA.name, parse::<assets::get_authenticated_asset::Request>),
-    (assets::get_ip_asset::METADATA.name, parse::<assets::get_ip_asset::Request>),
-    (webhooks::list_webhooks::METADATA.name, parse::<webhooks::list_webhooks::Request>),
-    (webhooks::create_webhook::METADATA.name, parse::<webhooks::create_webhook::Request>),
-    (webhooks::delete_webhook::METADATA.name, parse::<webhooks::delete_webhook::Request>),
-];
+macro_rules! parsers {
+    ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+        /// Every endpoint's `parse_response`, in the order of `cyrisma_core::api::ENDPOINTS`
+        /// (from `cyrisma_core::for_each_endpoint!`).
+        pub(crate) const PARSERS: &[(&str, Parser)] = &[$((
+            cyrisma_core::api::$resource::$endpoint::METADATA.name,
+            parse::<cyrisma_core::api::$resource::$endpoint::Request>,
+        )),*];
+    };
+}
+
+cyrisma_core::for_each_endpoint!(parsers);
 
 /// Statuses the `responses` target picks from (second input byte).
 pub(crate) const STATUSES: &[u16] = &[200, 200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503, 302];
@@ -108,7 +87,7 @@ where
     }
 }
 
-/// Builds the response the `responses` target feeds: `[endpoint, status, body…]`.
+/// Builds the response the `responses` target feeds (see [`split_response_input`]).
 pub(crate) fn response_of(status: u16, body: &[u8]) -> http::Response<Bytes> {
     http::Response::builder()
         .status(status)
@@ -118,12 +97,49 @@ pub(crate) fn response_of(status: u16, body: &[u8]) -> http::Response<Bytes> {
         .expect("a valid response")
 }
 
+/// The longest first line of a `responses` input that is read as its header.
+const MAX_HEADER: usize = 96;
+
+/// FNV-1a, to turn a header that names no endpoint (the fuzzer's own inputs) into one anyway.
+fn fnv1a(bytes: &[u8]) -> usize {
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3));
+    usize::try_from(hash % (1 << 31)).unwrap_or_default()
+}
+
+/// Splits a `responses` input, `<endpoint name> <status>\n<body>` (a seed reads like
+/// `instances.get_instance 404\n{"error": ...}`), into the endpoint's index in [`PARSERS`], the
+/// status and the body. Seeds are keyed by endpoint name, so inserting an endpoint moves none of
+/// them; a header that names no endpoint or status (a mutation) still picks one, by hash.
+pub(crate) fn split_response_input(data: &[u8]) -> Option<(usize, u16, &[u8])> {
+    let newline = data.iter().take(MAX_HEADER).position(|byte| *byte == b'\n')?;
+    let (header, body) = (&data[..newline], &data[newline + 1..]);
+    let (name, status) = match header.iter().rposition(|byte| *byte == b' ') {
+        Some(space) => (&header[..space], &header[space + 1..]),
+        None => (header, &[][..]),
+    };
+    let index = endpoint_index(name).unwrap_or_else(|| fnv1a(name) % PARSERS.len());
+    let status = exact_status(status).unwrap_or_else(|| STATUSES[fnv1a(status) % STATUSES.len()]);
+    Some((index, status, body))
+}
+
+/// The index in [`PARSERS`] of the endpoint with exactly this name.
+pub(crate) fn endpoint_index(name: &[u8]) -> Option<usize> {
+    PARSERS.iter().position(|(known, _)| known.as_bytes() == name)
+}
+
+/// A status written as three digits, 100 to 999.
+pub(crate) fn exact_status(text: &[u8]) -> Option<u16> {
+    let status: u16 = std::str::from_utf8(text).ok()?.parse().ok()?;
+    (text.len() == 3 && (100..=999).contains(&status)).then_some(status)
+}
+
 /// Target `responses`: every endpoint's parser over any status and body.
 pub(crate) fn responses(data: &[u8]) -> Option<Outcome> {
-    let (&selector, rest) = data.split_first()?;
-    let (&status, body) = rest.split_first()?;
-    let (_, parser) = PARSERS[usize::from(selector) % PARSERS.len()];
-    Some(parser(&response_of(STATUSES[usize::from(status) % STATUSES.len()], body)))
+    let (index, status, body) = split_response_input(data)?;
+    let (_, parser) = PARSERS[index];
+    Some(parser(&response_of(status, body)))
 }
 
 /// A model that parses survives serialize → parse unchanged.

@@ -8,8 +8,12 @@
 //!   snapshots); the same checks run as `#[test]`s under `cargo test`.
 //! - `bench [--quick]`: every benchmark, and `docs/benchmarks.md` from the figures (see
 //!   `bench.rs`); `--quick` is a smoke run of the harness that judges no figure.
+//! - `codegen [--check]`: writes the Python surface (model classes, stubs, async twins, exports)
+//!   from the core's model declarations and the method table (see `codegen.rs`); `--check` only
+//!   lists stale files. A test fails when the committed files are stale.
 
 mod bench;
+mod codegen;
 mod tidy;
 
 use std::process::{Command, ExitCode};
@@ -86,8 +90,42 @@ fn main() -> ExitCode {
                 }
             }
         }
+        "codegen" if std::env::args().skip(2).any(|arg| arg == "--check") => {
+            match codegen::stale(&tidy::workspace_root()) {
+                Ok(stale) if stale.is_empty() => {
+                    eprintln!("codegen: every generated file is current");
+                    ExitCode::SUCCESS
+                }
+                Ok(stale) => {
+                    for path in stale {
+                        eprintln!("codegen: {path} is stale; run `cargo xtask codegen`");
+                    }
+                    ExitCode::FAILURE
+                }
+                Err(error) => {
+                    eprintln!("codegen: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        "codegen" => match codegen::write(&tidy::workspace_root()) {
+            Ok(written) if written.is_empty() => {
+                eprintln!("codegen: every generated file is current");
+                ExitCode::SUCCESS
+            }
+            Ok(written) => {
+                for path in written {
+                    eprintln!("codegen: wrote {path}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("codegen: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask <ci|tidy|bench [--quick]>");
+            eprintln!("usage: cargo xtask <ci|tidy|codegen [--check]|bench [--quick]>");
             ExitCode::from(2)
         }
     }

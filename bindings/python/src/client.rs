@@ -92,9 +92,8 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    fn build(options: ClientOptions, base: cyrisma_transport::ClientConfig) -> Result<Self, Failure> {
-        let concurrency = options.concurrency.unwrap_or(config::DEFAULT_CONCURRENCY);
-        let builder = options.builder(base)?;
+    fn build(options: ClientOptions) -> Result<Self, Failure> {
+        let (builder, concurrency) = options.builder()?;
         let runtime = runtime::runtime()?;
         // Building needs no I/O, but the connector may want a runtime context.
         let _context = runtime.enter();
@@ -133,7 +132,7 @@ impl Client {
             max_retries,
             concurrency,
         )?;
-        Ok(Self::build(options, cyrisma_transport::ClientConfig::default())?)
+        Ok(Self::build(options)?)
     }
 
     /// A client configured from the ``CYRISMA_*`` environment variables (the ones the CLI and
@@ -169,12 +168,7 @@ impl Client {
             max_retries,
             concurrency,
         )?;
-        let mut options = options;
-        if options.concurrency.is_none() {
-            options.concurrency = config::concurrency_from_env()?;
-        }
-        let base = config::from_env()?;
-        Ok(Self::build(options, base)?)
+        Ok(Self::build(options.with_environment())?)
     }
 
     /// Organizations and instances: structure, provisioning, MFA, instance authentication.

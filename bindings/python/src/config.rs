@@ -1,43 +1,26 @@
 //! The client's keyword arguments, checked and turned into the transport's configuration.
 //!
-//! `Client(...)` and `AsyncClient(...)` take the same arguments; `from_env()` starts from the
-//! `CYRISMA_*` variables (the transport's reader, so the CLI and Python agree) and applies the
-//! arguments given on top. Both honour `HTTPS_PROXY`/`NO_PROXY`. Every refusal is an
-//! `InvalidArgumentError` that names the argument and never repeats a secret.
+//! `Client(...)` and `AsyncClient(...)` take the same arguments; `from_env()` adds the
+//! `CYRISMA_*` variables below them. Both go through the transport's one reader
+//! (`cyrisma_transport::Settings`, the CLI's too), so every setting has the CLI's range and
+//! precedence (argument > environment > default). Both honour `HTTPS_PROXY`/`NO_PROXY`. Every
+//! refusal is an `InvalidArgumentError` that names the argument (or the variable) and never
+//! repeats a secret.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cyrisma_core::ApiSecret;
-use cyrisma_transport::{ClientBuilder, ClientConfig, ResolveOverrides};
+use cyrisma_transport::{ClientBuilder, ClientConfig, Layer, Origin, Setting, Settings};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyMapping, PyString};
 
 use crate::errors::Failure;
 use crate::models::Secret;
 
-/// The fan-out width of `report()` and `export_findings()` when `concurrency` is not given (the
-/// CLI's default).
-pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
-
-/// The client's arguments, as given (all optional).
-#[derive(Default)]
+/// The client's arguments, checked, as the top layer of the settings.
 pub(crate) struct ClientOptions {
-    pub(crate) api_key: Option<String>,
-    pub(crate) api_secret: Option<ApiSecret>,
-    pub(crate) base_url: Option<String>,
-    pub(crate) resolve: Vec<String>,
-    pub(crate) ca_cert: Option<CaCert>,
-    pub(crate) allowed_domain: Option<String>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_retries: Option<u32>,
-    pub(crate) concurrency: Option<usize>,
-}
-
-/// A certificate authority: a PEM file, or PEM text.
-pub(crate) enum CaCert {
-    Path(PathBuf),
-    Pem(Vec<u8>),
+    arguments: Layer,
+    environment: bool,
 }
 
 impl ClientOptions {
@@ -54,66 +37,59 @@ impl ClientOptions {
         max_retries: Option<&Bound<'_, PyAny>>,
         concurrency: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self, Failure> {
-        Ok(Self {
-            api_key: optional_text(api_key, "api_key")?,
-            api_secret: api_secret.filter(|value| !value.is_none()).map(read_secret).transpose()?,
-            base_url: optional_text(base_url, "base_url")?,
-            resolve: resolve.filter(|value| !value.is_none()).map(read_resolve).transpose()?.unwrap_or_default(),
-            ca_cert: ca_cert.filter(|value| !value.is_none()).map(read_ca).transpose()?,
-            allowed_domain: optional_text(allowed_domain, "allowed_domain")?,
-            timeout: timeout.filter(|value| !value.is_none()).map(|value| seconds(value, "timeout")).transpose()?,
-            max_retries: max_retries.filter(|value| !value.is_none()).map(read_retries).transpose()?,
-            concurrency: concurrency.filter(|value| !value.is_none()).map(read_concurrency).transpose()?,
-        })
+        fn given<'py>(value: Option<&Bound<'py, PyAny>>) -> Option<Bound<'py, PyAny>> {
+            value.filter(|value| !value.is_none()).cloned()
+        }
+        let mut arguments = Layer::new(Origin::Argument);
+        arguments
+            .set(Setting::ApiKey, optional_text(api_key, "api_key")?)
+            .set(Setting::ApiSecret, given(api_secret).map(|value| read_secret(&value)).transpose()?)
+            .set(Setting::BaseUrl, optional_text(base_url, "base_url")?)
+            .set(Setting::Resolve, given(resolve).map(|value| read_resolve(&value)).transpose()?)
+            .set(Setting::CaCert, given(ca_cert).map(|value| read_ca(&value)).transpose()?)
+            .set(Setting::AllowedDomain, optional_text(allowed_domain, "allowed_domain")?)
+            .set(Setting::Timeout, given(timeout).map(|value| read_seconds(&value, Setting::Timeout)).transpose()?)
+            .set(
+                Setting::MaxRetries,
+                given(max_retries).map(|value| read_count(&value, Setting::MaxRetries)).transpose()?,
+            )
+            .set(
+                Setting::Concurrency,
+                given(concurrency).map(|value| read_count(&value, Setting::Concurrency)).transpose()?,
+            );
+        Ok(Self { arguments, environment: false })
     }
 
-    /// The transport builder: `base` (defaults or the environment) with these options on top.
-    pub(crate) fn builder(self, mut base: ClientConfig) -> Result<ClientBuilder, Failure> {
-        if let Some(url) = self.base_url {
-            base.base_url = url;
+    /// Adds the `CYRISMA_*` variables below the arguments (`from_env()`).
+    pub(crate) fn with_environment(mut self) -> Self {
+        self.environment = true;
+        self
+    }
+
+    /// The transport builder and the fan-out width: the arguments, then the variables (with
+    /// `from_env()`), then the defaults.
+    pub(crate) fn builder(self) -> Result<(ClientBuilder, usize), Failure> {
+        let mut settings = Settings::new().layer(self.arguments);
+        if self.environment {
+            settings = settings.layer(Layer::env());
         }
-        if let Some(key) = self.api_key {
-            base.api_key = Some(key);
-        }
-        if let Some(secret) = self.api_secret {
-            base.api_secret = Some(secret);
-        }
-        if let Some(domain) = self.allowed_domain {
-            base.allowed_domain = Some(domain);
-        }
-        if base.api_key.as_deref().is_none_or(|key| key.trim().is_empty()) {
+        let mut defaults = ClientConfig::default();
+        defaults.user_agent = concat!("cyrisma-python/", env!("CARGO_PKG_VERSION")).to_owned();
+        let resolved = settings.resolve(defaults).map_err(|error| Failure::Transport(error.into()))?;
+        let config = resolved.config;
+        if config.api_key.is_none() {
             return Err(Failure::argument(
                 "api_key",
                 "no api key was given: pass `api_key=` or set `CYRISMA_API_KEY` (with `Client.from_env()`)",
             ));
         }
-        if base.api_secret.as_ref().is_none_or(ApiSecret::is_empty) {
+        if config.api_secret.is_none() {
             return Err(Failure::argument(
                 "api_secret",
                 "no api secret was given: pass `api_secret=` or set `CYRISMA_API_SECRET` (with `Client.from_env()`)",
             ));
         }
-        let mut builder = ClientBuilder::from_config(base);
-        for entry in &self.resolve {
-            builder = builder.resolve(entry);
-        }
-        match self.ca_cert {
-            Some(CaCert::Path(path)) => builder = builder.add_ca_certificate_file(path),
-            Some(CaCert::Pem(pem)) => builder = builder.add_ca_certificate_pem(pem),
-            None => {}
-        }
-        if let Some(total) = self.timeout {
-            let config = builder.config();
-            let (attempt, connect) = (config.attempt_timeout.min(total), config.connect_timeout.min(total));
-            builder = builder.total_timeout(total).attempt_timeout(attempt).connect_timeout(connect);
-        }
-        if let Some(retries) = self.max_retries {
-            builder = builder.max_retries(retries);
-        }
-        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-        builder = builder.concurrency(concurrency.max(16), 4);
-        builder = builder.proxy_from_env();
-        Ok(builder.user_agent(concat!("cyrisma-python/", env!("CARGO_PKG_VERSION"))))
+        Ok((ClientBuilder::from_config(config).proxy_from_env(), resolved.concurrency))
     }
 }
 
@@ -138,12 +114,12 @@ pub(crate) fn text(value: &Bound<'_, PyAny>, name: &str) -> Result<String, Failu
     }
 }
 
-fn read_secret(value: &Bound<'_, PyAny>) -> Result<ApiSecret, Failure> {
+fn read_secret(value: &Bound<'_, PyAny>) -> Result<String, Failure> {
     if let Ok(secret) = value.cast::<Secret>() {
-        return Ok(ApiSecret::new(secret.get().expose()));
+        return Ok(secret.get().expose().to_owned());
     }
     match value.cast::<PyString>() {
-        Ok(text) => Ok(ApiSecret::new(text.to_cow().map_err(Failure::from)?.into_owned())),
+        Ok(text) => Ok(text.to_cow().map_err(Failure::from)?.into_owned()),
         Err(_) => Err(Failure::argument(
             "api_secret",
             format!("`api_secret` must be a str or a cyrisma.Secret, not {}", type_name(value)),
@@ -151,53 +127,94 @@ fn read_secret(value: &Bound<'_, PyAny>) -> Result<ApiSecret, Failure> {
     }
 }
 
-fn read_resolve(value: &Bound<'_, PyAny>) -> Result<Vec<String>, Failure> {
-    if let Ok(text) = value.cast::<PyString>() {
-        return check_resolve(vec![text.to_cow().map_err(Failure::from)?.into_owned()]);
-    }
+/// Overrides as one comma-separated list.
+fn read_resolve(value: &Bound<'_, PyAny>) -> Result<String, Failure> {
     let invalid = || {
         Failure::argument(
             "resolve",
-            "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several) or a list of them",
+            "`resolve` must be a str like `*.cyrisma.test=127.0.0.1` (comma-separated for several), a list of them, \
+             or a mapping like {\"*.cyrisma.test\": \"127.0.0.1\"}",
         )
     };
-    let items = value.try_iter().map_err(|_| invalid())?;
-    let mut entries = Vec::new();
-    for item in items {
-        let item = item.map_err(Failure::from)?;
-        let item = item.cast::<PyString>().map_err(|_| invalid())?;
-        entries.push(item.to_cow().map_err(Failure::from)?.into_owned());
-    }
-    check_resolve(entries)
+    let entries = if let Ok(text) = value.cast::<PyString>() {
+        vec![text.to_cow().map_err(Failure::from)?.into_owned()]
+    } else if let Ok(mapping) = value.cast::<PyMapping>() {
+        // A mapping `{"host": "address"}`: each item is one `host=address` override.
+        let mut entries = Vec::new();
+        for item in mapping.items().map_err(Failure::from)?.iter() {
+            let (host, address): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| invalid())?;
+            let text = |value: &Bound<'_, PyAny>| -> Result<String, Failure> {
+                let value = value.cast::<PyString>().map_err(|_| invalid())?;
+                Ok(value.to_cow().map_err(Failure::from)?.into_owned())
+            };
+            let (host, address) = (text(&host)?, text(&address)?);
+            if host.contains(['=', ',']) || address.contains(['=', ',']) {
+                return Err(invalid());
+            }
+            entries.push(format!("{host}={address}"));
+        }
+        entries
+    } else {
+        let mut entries = Vec::new();
+        for item in value.try_iter().map_err(|_| invalid())? {
+            let item = item.map_err(Failure::from)?;
+            let item = item.cast::<PyString>().map_err(|_| invalid())?;
+            entries.push(item.to_cow().map_err(Failure::from)?.into_owned());
+        }
+        entries
+    };
+    checked(Setting::Resolve, entries.join(","))
 }
 
-/// Refuses an override the transport cannot read, naming the argument.
-fn check_resolve(entries: Vec<String>) -> Result<Vec<String>, Failure> {
-    for entry in &entries {
-        if let Err(error) = ResolveOverrides::parse_list(entry) {
-            return Err(Failure::argument("resolve", format!("`resolve`: {error}")));
-        }
-    }
-    Ok(entries)
-}
-
-fn read_ca(value: &Bound<'_, PyAny>) -> Result<CaCert, Failure> {
-    if let Ok(bytes) = value.cast::<PyBytes>() {
-        return Ok(CaCert::Pem(bytes.as_bytes().to_vec()));
-    }
-    if let Ok(text) = value.cast::<PyString>() {
-        let text = text.to_cow().map_err(Failure::from)?;
-        if text.trim_start().starts_with("-----BEGIN") {
-            return Ok(CaCert::Pem(text.as_bytes().to_vec()));
-        }
-        return Ok(CaCert::Path(PathBuf::from(text.as_ref())));
-    }
-    match value.extract::<PathBuf>() {
-        Ok(path) => Ok(CaCert::Path(path)),
-        Err(_) => Err(Failure::argument(
+/// A path, or PEM text (`str` or `bytes`).
+fn read_ca(value: &Bound<'_, PyAny>) -> Result<String, Failure> {
+    let invalid = || {
+        Failure::argument(
             "ca_cert",
             format!("`ca_cert` must be the path of a PEM file or PEM text, not {}", type_name(value)),
-        )),
+        )
+    };
+    if let Ok(bytes) = value.cast::<PyBytes>() {
+        return match std::str::from_utf8(bytes.as_bytes()) {
+            Ok(text) if text.trim_start().starts_with("-----BEGIN") => Ok(text.to_owned()),
+            _ => Err(Failure::argument("ca_cert", "`ca_cert` bytes must be PEM text (`-----BEGIN CERTIFICATE-----`)")),
+        };
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(text.to_cow().map_err(Failure::from)?.into_owned());
+    }
+    let path: PathBuf = value.extract().map_err(|_| invalid())?;
+    path.to_str().map(str::to_owned).ok_or_else(invalid)
+}
+
+/// A number of seconds (not a bool), in the setting's range.
+fn read_seconds(value: &Bound<'_, PyAny>, setting: Setting) -> Result<String, Failure> {
+    let name = setting.key();
+    let invalid = || Failure::argument(name, format!("`{name}` must be {}", setting.allowed()));
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(invalid());
+    }
+    let seconds: f64 = value.extract().map_err(|_| invalid())?;
+    checked(setting, seconds.to_string())
+}
+
+/// A whole number (an `int`, not a bool), in the setting's range.
+fn read_count(value: &Bound<'_, PyAny>, setting: Setting) -> Result<String, Failure> {
+    let name = setting.key();
+    let invalid = || Failure::argument(name, format!("`{name}` must be {}", setting.allowed()));
+    if value.is_instance_of::<pyo3::types::PyBool>() || !value.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(invalid());
+    }
+    let number: i128 = value.extract().map_err(|_| invalid())?;
+    checked(setting, number.to_string())
+}
+
+/// The value when the setting allows it, else an error naming the argument and the range.
+fn checked(setting: Setting, value: String) -> Result<String, Failure> {
+    let name = setting.key();
+    match setting.check(&value) {
+        Ok(()) => Ok(value),
+        Err(allowed) => Err(Failure::argument(name, format!("`{name}` must be {allowed}"))),
     }
 }
 
@@ -215,46 +232,10 @@ pub(crate) fn seconds(value: &Bound<'_, PyAny>, name: &str) -> Result<Duration, 
     }
 }
 
-fn whole_number(value: &Bound<'_, PyAny>, name: &str, minimum: u64) -> Result<u64, Failure> {
-    let invalid = || Failure::argument(name, format!("`{name}` must be a whole number of at least {minimum}"));
-    if value.is_instance_of::<pyo3::types::PyBool>() || !value.is_instance_of::<pyo3::types::PyInt>() {
-        return Err(invalid());
-    }
-    let number: i64 = value.extract().map_err(|_| invalid())?;
-    u64::try_from(number).ok().filter(|number| *number >= minimum).ok_or_else(invalid)
-}
-
-fn read_retries(value: &Bound<'_, PyAny>) -> Result<u32, Failure> {
-    let retries = whole_number(value, "max_retries", 0)?;
-    u32::try_from(retries)
-        .ok()
-        .filter(|retries| *retries <= 100)
-        .ok_or_else(|| Failure::argument("max_retries", "`max_retries` must be a whole number between 0 and 100"))
-}
-
-/// A concurrency limit: a whole number from 1 to 1024.
+/// A fan-out width (`concurrency=` of one call), in the range of `CYRISMA_CONCURRENCY`.
 pub(crate) fn read_concurrency(value: &Bound<'_, PyAny>) -> Result<usize, Failure> {
-    let limit = whole_number(value, "concurrency", 1)?;
-    usize::try_from(limit)
-        .ok()
-        .filter(|limit| *limit <= 1024)
-        .ok_or_else(|| Failure::argument("concurrency", "`concurrency` must be a whole number between 1 and 1024"))
-}
-
-/// The transport's configuration from the `CYRISMA_*` environment variables.
-pub(crate) fn from_env() -> Result<ClientConfig, Failure> {
-    ClientConfig::from_env().map_err(|error| Failure::Transport(error.into()))
-}
-
-/// The fan-out width from `CYRISMA_CONCURRENCY` (the CLI's variable), if set.
-pub(crate) fn concurrency_from_env() -> Result<Option<usize>, Failure> {
-    let Some(value) = std::env::var("CYRISMA_CONCURRENCY").ok().filter(|value| !value.trim().is_empty()) else {
-        return Ok(None);
-    };
-    value.trim().parse::<usize>().ok().filter(|limit| (1..=1024).contains(limit)).map(Some).ok_or_else(|| {
-        Failure::argument(
-            "CYRISMA_CONCURRENCY",
-            "environment variable `CYRISMA_CONCURRENCY` must be a whole number between 1 and 1024",
-        )
+    let text = read_count(value, Setting::Concurrency)?;
+    text.parse().map_err(|_| {
+        Failure::argument("concurrency", format!("`concurrency` must be {}", Setting::Concurrency.allowed()))
     })
 }

@@ -158,6 +158,7 @@ impl Emulator {
         *, seed=1, organizations=3, instances=12, scans_per_instance=4, assets_per_scan=8, tls=true,
         domain="cyrisma.test", api_key=None, api_secret=None, token_ttl=None, refresh_token_ttl=None,
         provisioning_delay=None, anchor_time=None, webhook_retries=3, webhook_backoff=None, port=0,
+        history_periods=0,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -178,6 +179,7 @@ impl Emulator {
         webhook_retries: u32,
         webhook_backoff: Option<&Bound<'_, PyAny>>,
         port: u16,
+        history_periods: u32,
     ) -> PyResult<Self> {
         let defaults = EmulatorConfig::default();
         let mut config = EmulatorConfig::default()
@@ -204,6 +206,7 @@ impl Emulator {
         if let Some(anchor) = anchor_time {
             config = config.with_anchor_time(anchor);
         }
+        config = config.with_history_periods(history_periods);
         let handle = runtime::wait(py, async move {
             RustEmulator::start(config)
                 .await
@@ -468,6 +471,16 @@ impl Emulator {
     fn trigger_scan(&self, instance_id: &str, scan_type: u8) -> PyResult<String> {
         self.with(|handle| handle.trigger_scan(instance_id, scan_type))?
             .map_err(|message| Failure::argument("instance_id", message).into())
+    }
+
+    /// Moves the emulator's clock ``days`` (1 to 3660) forward: every active instance gets a new
+    /// period of scans of each type with churning findings (``churn=False``: a rescan with the
+    /// same findings); returns the period's number.
+    #[pyo3(signature = (days, churn=true))]
+    fn advance(&self, days: u32, churn: bool) -> PyResult<u32> {
+        self.with(|handle| if churn { handle.advance(days) } else { handle.rescan(days) })?
+            .map(|advanced| advanced.period)
+            .map_err(|message| Failure::argument("days", message).into())
     }
 
     /// Replaces the API secret (as if CYRISMA support issued a new temporary one).

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
-use crate::models::Secret;
+use crate::secret::Secret;
 
 /// Everything that can go wrong in a binding call.
 #[derive(Debug)]
@@ -158,7 +158,7 @@ fn opt_str(py: Python<'_>, value: Option<&str>) -> Py<PyAny> {
 impl From<Failure> for PyErr {
     fn from(failure: Failure) -> PyErr {
         // Also called on the runtime's threads (the async client's failures).
-        crate::runtime::python_call(|| {
+        crate::exit::python_call(|| {
             Python::attach(|py| match to_pyerr(py, failure) {
                 Ok(error) => error,
                 Err(error) => error,

@@ -13,60 +13,25 @@
 
 use std::sync::Arc;
 
+use cyrisma_core::WebhookSecret;
 use cyrisma_core::types::{
-    Asset, AssetType, BaselineDashboard, BaselineScan, BaselineScans, BaselineTarget, ConvertedInstance, CountOrList,
-    CreatedInstance, Cve, Cves, DataDashboard, DataScan, DataScans, DeletedWebhook, ErrorCode, Flaw, FlawInstance,
-    Grade, GradingPeriod, Instance, InstanceLogin, InstanceStatus, InstanceStatusChange, InstanceType, MfaChange,
-    MfaType, OpenPort, OverallDashboard, RiskLevel, ScanDetail, ScanType, User, Vulnerability, VulnerabilityDashboard,
-    VulnerabilityScan, VulnerabilityScans, Webhook, WebhookEvent, WebhookEventType, WebhookEvents,
+    Asset, BaselineScan, BaselineTarget, CountOrList, Cve, Cves, Flaw, OpenPort, ScanDetail, Vulnerability,
+    WebhookEventType, WebhookEvents,
 };
 use cyrisma_core::wire::TextBool;
-use cyrisma_core::{ApiSecret, WebhookSecret};
-use cyrisma_transport::NewSecret;
 use pyo3::exceptions::{PyAttributeError, PyIndexError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::convert::to_python;
 use crate::errors::Failure;
+pub(crate) use crate::secret::{Secret, SecretValue};
+pub(crate) use crate::view::{IntoPython, quoted};
 
-/// A Rust value that becomes a Python object when a call completes.
-pub(crate) trait IntoPython: Send + 'static {
-    /// Converts the value (with the GIL).
-    fn into_python(self, py: Python<'_>) -> PyResult<Py<PyAny>>;
-}
-
-impl IntoPython for () {
+impl IntoPython for SecretValue {
     fn into_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(py.None())
+        Ok(Py::new(py, Secret::from_api_secret(self.0))?.into_any())
     }
-}
-
-impl IntoPython for Py<PyAny> {
-    fn into_python(self, _py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self)
-    }
-}
-
-impl IntoPython for bool {
-    fn into_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(pyo3::types::PyBool::new(py, self).to_owned().into_any().unbind())
-    }
-}
-
-/// A string as Python's `repr()` writes it (for `__repr__` of classes that hold no model).
-pub(crate) fn quoted(text: &str) -> String {
-    let escaped: String = text
-        .chars()
-        .flat_map(|ch| match ch {
-            '\\' => vec!['\\', '\\'],
-            '\'' => vec!['\\', '\''],
-            '\n' => vec!['\\', 'n'],
-            ch if ch.is_control() => format!("\\x{:02x}", u32::from(ch) & 0xff).chars().collect(),
-            ch => vec![ch],
-        })
-        .collect();
-    format!("'{escaped}'")
 }
 
 /// Where a view finds its model: the parsed document, or an element of a parent's list.
@@ -212,7 +177,7 @@ impl Attr for &'static str {
 
 macro_rules! number_attr {
     ($($ty:ty),*) => {$(
-        impl Attr for $ty {
+        impl $crate::models::Attr for $ty {
             fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 Ok(self.into_pyobject(py)?.into_any())
             }
@@ -280,31 +245,27 @@ impl Attr for WebhookSecret {
 
 macro_rules! text_enum_attr {
     ($($ty:ty),*) => {$(
-        impl Attr for $ty {
-            fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                Ok(PyString::new(py, self.as_str()).into_any())
+        impl $crate::models::Attr for $ty {
+            fn attr<'py>(&self, py: ::pyo3::Python<'py>) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
+                Ok(::pyo3::types::PyString::new(py, self.as_str()).into_any())
             }
         }
     )*};
 }
 
-text_enum_attr!(InstanceType, InstanceStatus, GradingPeriod, RiskLevel, Grade, AssetType, WebhookEventType, ErrorCode);
-
 macro_rules! numeric_enum_attr {
     ($($ty:ty),*) => {$(
-        impl Attr for $ty {
+        impl $crate::models::Attr for $ty {
             /// The numeric code as an `int`; a value that is not a number is kept as a `str`.
-            fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            fn attr<'py>(&self, py: ::pyo3::Python<'py>) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
                 match self.as_str().trim().parse::<u64>() {
-                    Ok(code) => Ok(code.into_pyobject(py)?.into_any()),
-                    Err(_) => Ok(PyString::new(py, self.as_str()).into_any()),
+                    Ok(code) => Ok(::pyo3::IntoPyObject::into_pyobject(code, py)?.into_any()),
+                    Err(_) => Ok(::pyo3::types::PyString::new(py, self.as_str()).into_any()),
                 }
             }
         }
     )*};
 }
-
-numeric_enum_attr!(MfaType, ScanType);
 
 /// Declares the Python view class of a Rust value: attribute getters, list views, `to_dict()`
 /// and a `__repr__` of a few identifying fields. With `sequence`, the view is also a read-only
@@ -323,7 +284,7 @@ macro_rules! view_class {
         $(#[$meta])*
         #[::pyo3::pyclass(module = "cyrisma._cyrisma", name = $pyname, frozen)]
         pub(crate) struct $class {
-            node: ::std::sync::Arc<dyn $crate::models::Node<$model>>,
+            pub(crate) node: ::std::sync::Arc<dyn $crate::models::Node<$model>>,
         }
 
         impl $class {
@@ -478,6 +439,12 @@ macro_rules! model_class {
     };
 }
 
+// The view class of every wire model, the enums' attribute conversion and the registration,
+// generated by `cargo xtask codegen` from the core's model declarations.
+mod generated;
+
+use generated::*;
+
 /// Reads a wire key (or an unknown field) of a model as an attribute.
 pub(crate) fn wire_attribute<'py, T: serde::Serialize>(
     py: Python<'py>,
@@ -498,48 +465,6 @@ pub(crate) fn wire_attribute<'py, T: serde::Serialize>(
 
 // ----- provisioning -----
 
-model_class! {
-    /// An organization (``msp``, ``mssp``) or instance (``standard``) of the partner's structure.
-    PyInstance = "Instance" (Instance) {
-        repr: [instance_id, name, instance_type, status],
-        fields: {
-            /// The instance id.
-            instance_id,
-            /// The display name.
-            name,
-            /// The short name.
-            short_name,
-            /// The parent organization's id.
-            parent_id,
-            /// The tree path of the instance in the partner's hierarchy.
-            hierarchy,
-            /// ``msp``, ``mssp`` or ``standard``.
-            instance_type,
-            /// Whether this is a consulting instance.
-            is_consulting,
-            /// The number of agents deployed: the usage figure.
-            number_of_endpoints,
-            /// The instance host (``cc123456.cyrisma.com``).
-            url,
-            /// The Microsoft tenant id.
-            tenant_id,
-            /// The key agents use to enrol.
-            agent_key,
-            /// The MFA method of an organization: 0 none, 1 email, 2 authenticator.
-            mfa,
-            /// ``provisioning``, ``active`` or ``suspended``.
-            status,
-            /// The country (data residency).
-            country,
-            /// When it was created (RFC 3339).
-            created_at,
-            /// ``monthly`` or ``quarterly``.
-            grading_period,
-        },
-        lists: {},
-    }
-}
-
 #[pymethods]
 impl PyInstance {
     /// Whether this is an organization (``msp`` or ``mssp``).
@@ -552,80 +477,6 @@ impl PyInstance {
     #[getter]
     fn is_suspended(&self) -> bool {
         self.model().is_suspended()
-    }
-}
-
-model_class! {
-    /// The answer to creating an organization or instance.
-    PyCreatedInstance = "CreatedInstance" (CreatedInstance) {
-        repr: [instance_id],
-        fields: {
-            /// The new id.
-            instance_id,
-            /// The key agents use to enrol.
-            agent_key,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The answer to converting a consulting instance.
-    PyConvertedInstance = "ConvertedInstance" (ConvertedInstance) {
-        repr: [instance_id, name, consulting_status],
-        fields: {
-            /// The instance id.
-            instance_id,
-            /// The name.
-            name,
-            /// The consulting status after the conversion.
-            consulting_status,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The answer to suspending or reactivating an instance.
-    PyInstanceStatusChange = "InstanceStatusChange" (InstanceStatusChange) {
-        repr: [instance_id, name, status],
-        fields: {
-            /// The instance id.
-            instance_id,
-            /// The name.
-            name,
-            /// The new status.
-            status,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The answer to changing an organization's MFA method.
-    PyMfaChange = "MfaChange" (MfaChange) {
-        repr: [instance_id, mfa_type],
-        fields: {
-            /// The organization id.
-            instance_id,
-            /// The new MFA method: 0 none, 1 email, 2 authenticator.
-            mfa_type,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The answer to instance authentication: which instances accepted the token.
-    PyInstanceLogin = "InstanceLogin" (InstanceLogin) {
-        repr: [success_token_inserts, failed_token_inserts],
-        fields: {
-            /// The instances that accepted the token, as sent.
-            success_token_inserts,
-            /// The instances that refused it, as sent.
-            failed_token_inserts,
-        },
-        lists: {},
     }
 }
 
@@ -644,28 +495,6 @@ impl PyInstanceLogin {
     }
 }
 
-model_class! {
-    /// A user under an organization.
-    PyUser = "User" (User) {
-        repr: [id, username, enabled],
-        fields: {
-            /// The user id.
-            id,
-            /// The username (an email address).
-            username,
-            /// First name.
-            first_name,
-            /// Last name.
-            last_name,
-            /// Whether the user may log in (the wire sends ``"true"``/``"false"``).
-            enabled,
-            /// The organization the user belongs to.
-            instance_id,
-        },
-        lists: {},
-    }
-}
-
 #[pymethods]
 impl PyUser {
     /// Whether the user is enabled (a missing value counts as enabled).
@@ -676,40 +505,6 @@ impl PyUser {
 }
 
 // ----- scans -----
-
-model_class! {
-    /// One vulnerability scan of an instance's scan summary.
-    PyVulnerabilityScan = "VulnerabilityScan" (VulnerabilityScan) {
-        repr: [scan_id, scan_type, scan_name, grade_alpha],
-        fields: {
-            /// The scan id.
-            scan_id,
-            /// The scan type code: 5, 9, 10 or 11.
-            scan_type,
-            /// The server's name for the scan type.
-            scan_type_name,
-            /// The scan's name.
-            scan_name,
-            /// When the scan started (``YYYY-MM-DD HH:MM:SS``).
-            scan_started,
-            /// When the scan finished (``YYYY-MM-DD HH:MM:SS``).
-            scan_finished,
-            /// Critical findings.
-            critical_vulnerabilities,
-            /// High findings.
-            high_vulnerabilities,
-            /// Medium findings.
-            medium_vulnerabilities,
-            /// Low findings.
-            low_vulnerabilities,
-            /// All findings.
-            vulnerabilities,
-            /// The scan's letter grade.
-            grade_alpha,
-        },
-        lists: {},
-    }
-}
 
 #[pymethods]
 impl PyVulnerabilityScan {
@@ -726,27 +521,9 @@ impl PyVulnerabilityScan {
     }
 }
 
-model_class! {
-    /// An instance's vulnerability scans (a sequence of :class:`VulnerabilityScan`).
-    PyVulnerabilityScans = "VulnerabilityScans" (VulnerabilityScans) {
-        repr: [],
-        fields: {},
-        lists: {},
-        sequence: vulnerability_scans: VulnerabilityScan = |scans| &scans.vulnerability_scans,
-    }
-}
-
-model_class! {
-    /// One scan's detail: the scanned assets (a sequence of :class:`Asset`).
-    PyScanDetail = "ScanDetail" (ScanDetail) {
-        repr: [],
-        fields: {},
-        lists: {},
-        sequence: assets: Asset = |detail| &detail.assets,
-        bulk: |detail| {
-            (detail.assets.len() >= BULK_ASSETS).then(|| Box::new(std::mem::take(&mut detail.assets)) as Bulk)
-        },
-    }
+/// The assets of a big scan detail, to free off the calling thread (see [`Owned`]).
+fn take_bulk_assets(detail: &mut ScanDetail) -> Option<Bulk> {
+    (detail.assets.len() >= BULK_ASSETS).then(|| Box::new(std::mem::take(&mut detail.assets)) as Bulk)
 }
 
 /// `(asset, finding)` pairs of a scan detail, for one kind of finding.
@@ -786,61 +563,12 @@ impl PyScanDetail {
     }
 }
 
-model_class! {
-    /// A scanned asset, with its vulnerabilities, open ports and web flaws.
-    PyAsset = "Asset" (Asset) {
-        repr: [id, asset_id, name, ip_address],
-        fields: {
-            /// The asset's id within the scan.
-            id,
-            /// The asset's id in the instance (wire ``assetId``).
-            asset_id,
-            /// The asset's name.
-            name,
-            /// The IP address, or the URL of a web application (wire ``ipAddress``).
-            ip_address,
-            /// The human name of the scan type that found it (asset lists only).
-            scan_type,
-        },
-        lists: {
-            /// Vulnerabilities (IP-based scans).
-            vulnerabilities: Vulnerability = |asset| &asset.vulnerabilities,
-            /// Open ports (IP-based scans; wire ``openPorts`` or ``OpenPorts``).
-            open_ports: OpenPort = |asset| &asset.open_ports,
-            /// Flaws (web application scans).
-            flaws: Flaw = |asset| &asset.flaws,
-        },
-    }
-}
-
 #[pymethods]
 impl PyAsset {
     /// ``asset_id`` when sent, else ``id``.
     #[getter]
     fn identifier(&self) -> Option<String> {
         self.model().identifier().map(str::to_owned)
-    }
-}
-
-model_class! {
-    /// A vulnerability found on an asset.
-    PyVulnerability = "Vulnerability" (Vulnerability) {
-        repr: [cve, title, risk_level, score],
-        fields: {
-            /// The CVE id, when the finding has one.
-            cve,
-            /// The finding's title.
-            title,
-            /// The CVSS score.
-            score,
-            /// ``Critical``, ``High``, ``Medium``, ``Low`` or ``Info`` (wire ``riskLevel``).
-            risk_level,
-            /// When it was first seen (wire ``firstSeen``).
-            first_seen,
-            /// The affected URLs: a count, or the list of URLs (wire ``affectedUrls``).
-            affected_urls,
-        },
-        lists: {},
     }
 }
 
@@ -853,146 +581,12 @@ impl PyVulnerability {
     }
 }
 
-model_class! {
-    /// An open port found on an asset.
-    PyOpenPort = "OpenPort" (OpenPort) {
-        repr: [port_number, port_description, risk_level],
-        fields: {
-            /// The port number as sent (a string, wire ``portNumber``).
-            port_number,
-            /// What usually listens on the port.
-            port_description,
-            /// ``Critical``, ``High``, ``Medium``, ``Low`` or ``Info``.
-            risk_level,
-            /// The scanned target's name.
-            target_name,
-            /// The scanned target's IP address.
-            target_ip,
-        },
-        lists: {},
-    }
-}
-
 #[pymethods]
 impl PyOpenPort {
     /// The port number, if it is a valid one.
     #[getter]
     fn port(&self) -> Option<u16> {
         self.model().port()
-    }
-}
-
-model_class! {
-    /// A web application flaw. ``alert_desc`` and ``alert_solution`` are HTML from the server:
-    /// escape them before showing them in a page.
-    PyFlaw = "Flaw" (Flaw) {
-        repr: [alert_id, alert_name, risk_level],
-        fields: {
-            /// The alert id.
-            alert_id,
-            /// The alert's reference (rule) id.
-            alert_ref,
-            /// The alert's name.
-            alert_name,
-            /// ``Critical``, ``High``, ``Medium``, ``Low`` or ``Info``.
-            risk_level,
-            /// The scanned web application.
-            target,
-            /// How many URLs are affected.
-            alert_count,
-            /// The description (HTML).
-            alert_desc,
-            /// The remedy (HTML).
-            alert_solution,
-            /// References.
-            references,
-        },
-        lists: {
-            /// Where the flaw was seen.
-            instances: FlawInstance = |flaw| &flaw.instances,
-        },
-    }
-}
-
-model_class! {
-    /// One place where a web application flaw was seen.
-    PyFlawInstance = "FlawInstance" (FlawInstance) {
-        repr: [uri, method, param],
-        fields: {
-            /// The URL.
-            uri,
-            /// The HTTP method.
-            method,
-            /// The parameter involved.
-            param,
-            /// The attack the scanner sent.
-            attack,
-            /// What in the answer showed the flaw.
-            evidence,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// One data (sensitive data) scan.
-    PyDataScan = "DataScan" (DataScan) {
-        repr: [scan_id, scan_name, grade_alpha],
-        fields: {
-            /// The scan id.
-            scan_id,
-            /// The scan's name.
-            scan_name,
-            /// When the scan started.
-            scan_started,
-            /// When the scan finished.
-            scan_finished,
-            /// Files scanned.
-            files_scanned,
-            /// Files holding sensitive data.
-            sensitive_files,
-            /// Sensitive data matches.
-            sensitive_matches,
-            /// The scan's letter grade.
-            grade_alpha,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// An instance's data scans (a sequence of :class:`DataScan`).
-    PyDataScans = "DataScans" (DataScans) {
-        repr: [],
-        fields: {},
-        lists: {},
-        sequence: data_scans: DataScan = |scans| &scans.data_scans,
-    }
-}
-
-model_class! {
-    /// One secure baseline scan.
-    PyBaselineScan = "BaselineScan" (BaselineScan) {
-        repr: [scan_id, scan_name, grade_alpha],
-        fields: {
-            /// The scan id.
-            scan_id,
-            /// The scan's name.
-            scan_name,
-            /// When the scan started.
-            scan_started,
-            /// When the scan finished.
-            scan_finished,
-            /// The benchmark checked against.
-            benchmark,
-            /// Checks passed.
-            passed_checks,
-            /// Checks failed.
-            failed_checks,
-            /// The scan's letter grade.
-            grade_alpha,
-        },
-        lists: {},
     }
 }
 
@@ -1019,64 +613,7 @@ impl PyBaselineScan {
     }
 }
 
-model_class! {
-    /// An instance's secure baseline scans (a sequence of :class:`BaselineScan`).
-    PyBaselineScans = "BaselineScans" (BaselineScans) {
-        repr: [],
-        fields: {},
-        lists: {},
-        sequence: baseline_scans: BaselineScan = |scans| &scans.baseline_scans,
-    }
-}
-
-model_class! {
-    /// A target of the baseline dashboard, with its grade.
-    PyBaselineTarget = "BaselineTarget" (BaselineTarget) {
-        repr: [name, grade],
-        fields: {
-            /// The target's name.
-            name,
-            /// The target's grade.
-            grade,
-        },
-        lists: {},
-    }
-}
-
 // ----- dashboards -----
-
-model_class! {
-    /// Current and previous grades of the five areas: overall risk (``or``), data (``ds``),
-    /// vulnerability (``vn``), secure baseline (``sb``) and compliance (``cp``).
-    PyOverallDashboard = "OverallDashboard" (OverallDashboard) {
-        repr: [current_or_grade, previous_or_grade, grading_period],
-        fields: {
-            /// Overall risk, current period.
-            current_or_grade,
-            /// Overall risk, previous period.
-            previous_or_grade,
-            /// Data, current period.
-            current_ds_grade,
-            /// Data, previous period.
-            previous_ds_grade,
-            /// Vulnerability, current period.
-            current_vn_grade,
-            /// Vulnerability, previous period.
-            previous_vn_grade,
-            /// Secure baseline, current period.
-            current_sb_grade,
-            /// Secure baseline, previous period.
-            previous_sb_grade,
-            /// Compliance, current period.
-            current_cp_grade,
-            /// Compliance, previous period.
-            previous_cp_grade,
-            /// ``monthly`` or ``quarterly``.
-            grading_period,
-        },
-        lists: {},
-    }
-}
 
 #[pymethods]
 impl PyOverallDashboard {
@@ -1099,99 +636,6 @@ impl PyOverallDashboard {
     }
 }
 
-model_class! {
-    /// The data dashboard.
-    PyDataDashboard = "DataDashboard" (DataDashboard) {
-        repr: [current_grade, previous_grade, grading_period],
-        fields: {
-            /// The grade of the current period.
-            current_grade,
-            /// The grade of the previous period.
-            previous_grade,
-            /// ``monthly`` or ``quarterly``.
-            grading_period,
-            /// Files holding sensitive data.
-            sensitive_files,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The secure baseline dashboard.
-    PyBaselineDashboard = "BaselineDashboard" (BaselineDashboard) {
-        repr: [current_grade, previous_grade, grading_period],
-        fields: {
-            /// The grade of the current period.
-            current_grade,
-            /// The grade of the previous period.
-            previous_grade,
-            /// ``monthly`` or ``quarterly``.
-            grading_period,
-        },
-        lists: {
-            /// The checked targets and their grades.
-            targets: BaselineTarget = |dashboard| &dashboard.targets,
-        },
-    }
-}
-
-model_class! {
-    /// The vulnerability dashboard.
-    PyVulnerabilityDashboard = "VulnerabilityDashboard" (VulnerabilityDashboard) {
-        repr: [current_grade, previous_grade, critical, high, medium, low],
-        fields: {
-            /// The grade of the current period.
-            current_grade,
-            /// The grade of the previous period.
-            previous_grade,
-            /// ``monthly`` or ``quarterly``.
-            grading_period,
-            /// Critical findings.
-            critical,
-            /// High findings.
-            high,
-            /// Medium findings.
-            medium,
-            /// Low findings.
-            low,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// One CVE found on an instance.
-    PyCve = "Cve" (Cve) {
-        repr: [cve, title, score, risk_level],
-        fields: {
-            /// The CVE id.
-            cve,
-            /// The CVE's title.
-            title,
-            /// The CVSS score.
-            score,
-            /// ``Critical``, ``High``, ``Medium``, ``Low`` or ``Info``.
-            risk_level,
-            /// How many assets it affects.
-            affected_assets,
-            /// When it was first seen.
-            first_seen,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// An instance's CVEs (a sequence of :class:`Cve`).
-    PyCves = "Cves" (Cves) {
-        repr: [],
-        fields: {},
-        lists: {},
-        sequence: cves: Cve = |cves| &cves.cves,
-    }
-}
-
 #[pymethods]
 impl PyCves {
     /// The entry for one CVE id (compared case-insensitively), or ``None``.
@@ -1206,175 +650,8 @@ impl PyCves {
 
 // ----- webhooks -----
 
-model_class! {
-    /// A webhook registration (provisional contract). ``secret`` is only in the answer to
-    /// ``create``: store it, it is not shown again.
-    PyWebhook = "Webhook" (Webhook) {
-        repr: [webhook_id, url, events],
-        fields: {
-            /// The registration id.
-            webhook_id,
-            /// The receiving URL.
-            url,
-            /// The event types delivered.
-            events,
-            /// The signing secret (a :class:`Secret`; only in the answer to ``create``).
-            secret,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// The answer to deleting a webhook registration.
-    PyDeletedWebhook = "DeletedWebhook" (DeletedWebhook) {
-        repr: [webhook_id, deleted],
-        fields: {
-            /// The deleted registration's id, if the server says.
-            webhook_id,
-            /// Whether the server says it deleted it.
-            deleted,
-        },
-        lists: {},
-    }
-}
-
-model_class! {
-    /// A verified webhook delivery: the event envelope.
-    PyWebhookEvent = "WebhookEvent" (WebhookEvent) {
-        repr: [id, event_type, instance_id],
-        fields: {
-            /// The event id: drop a delivery whose id was already seen.
-            id,
-            /// What happened (wire ``type``): ``scan.completed``, ``user.created``, ...
-            event_type,
-            /// When it happened (RFC 3339).
-            created_at,
-            /// The partner the event belongs to.
-            partner_id,
-            /// The instance the event is about, if any.
-            instance_id,
-            /// The event-specific payload.
-            data,
-        },
-        lists: {},
-    }
-}
-
-// ----- secrets -----
-
-/// A new API secret returned to Python as a [`Secret`].
-pub(crate) struct SecretValue(pub(crate) ApiSecret);
-
-impl IntoPython for SecretValue {
-    fn into_python(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, Secret { value: self.0, raw_body: false })?.into_any())
-    }
-}
-
-/// A secret value (an API secret, a webhook signing secret). Its ``repr()`` and ``str()`` never
-/// show it; read it with :meth:`get_secret_value`.
-#[pyclass(module = "cyrisma._cyrisma", name = "Secret", frozen)]
-pub(crate) struct Secret {
-    value: ApiSecret,
-    raw_body: bool,
-}
-
-impl Secret {
-    /// Wraps a secret value.
-    pub(crate) fn new(value: &str) -> Self {
-        Self { value: ApiSecret::new(value), raw_body: false }
-    }
-
-    /// Wraps what the secret sink receives: the new secret, or the raw answer carrying it.
-    pub(crate) fn from_new_secret(secret: &NewSecret) -> Self {
-        match (secret.secret(), secret.raw_body()) {
-            (Some(secret), _) => Self { value: secret.clone(), raw_body: false },
-            (None, Some(body)) => {
-                Self { value: ApiSecret::new(String::from_utf8_lossy(body).into_owned()), raw_body: true }
-            }
-            (None, None) => Self { value: ApiSecret::new(""), raw_body: true },
-        }
-    }
-
-    /// The value.
-    pub(crate) fn expose(&self) -> &str {
-        self.value.expose_secret()
-    }
-}
-
-#[pymethods]
-impl Secret {
-    #[new]
-    fn py_new(value: &str) -> Self {
-        Self::new(value)
-    }
-
-    /// The secret itself. Call this only where it goes into a credential store.
-    fn get_secret_value(&self) -> String {
-        self.value.expose_secret().to_owned()
-    }
-
-    /// Whether this holds the raw answer of a secret rotation that could not be parsed (read the
-    /// new secret from it by hand) rather than the secret itself.
-    #[getter]
-    fn is_raw_body(&self) -> bool {
-        self.raw_body
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "Secret('**********')"
-    }
-
-    fn __str__(&self) -> &'static str {
-        "**********"
-    }
-
-    fn __bool__(&self) -> bool {
-        !self.value.is_empty()
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Secret>().is_ok_and(|other| other.get().value == self.value)
-    }
-
-    fn __hash__(&self) -> u64 {
-        // Equal secrets must hash alike; the hash reveals nothing useful.
-        0
-    }
-}
-
-/// The Python classes of the models, for registration.
+/// Registers the model classes and [`Secret`].
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Secret>()?;
-    module.add_class::<PyInstance>()?;
-    module.add_class::<PyCreatedInstance>()?;
-    module.add_class::<PyConvertedInstance>()?;
-    module.add_class::<PyInstanceStatusChange>()?;
-    module.add_class::<PyMfaChange>()?;
-    module.add_class::<PyInstanceLogin>()?;
-    module.add_class::<PyUser>()?;
-    module.add_class::<PyVulnerabilityScan>()?;
-    module.add_class::<PyVulnerabilityScans>()?;
-    module.add_class::<PyScanDetail>()?;
-    module.add_class::<PyAsset>()?;
-    module.add_class::<PyVulnerability>()?;
-    module.add_class::<PyOpenPort>()?;
-    module.add_class::<PyFlaw>()?;
-    module.add_class::<PyFlawInstance>()?;
-    module.add_class::<PyDataScan>()?;
-    module.add_class::<PyDataScans>()?;
-    module.add_class::<PyBaselineScan>()?;
-    module.add_class::<PyBaselineScans>()?;
-    module.add_class::<PyBaselineTarget>()?;
-    module.add_class::<PyOverallDashboard>()?;
-    module.add_class::<PyDataDashboard>()?;
-    module.add_class::<PyBaselineDashboard>()?;
-    module.add_class::<PyVulnerabilityDashboard>()?;
-    module.add_class::<PyCve>()?;
-    module.add_class::<PyCves>()?;
-    module.add_class::<PyWebhook>()?;
-    module.add_class::<PyDeletedWebhook>()?;
-    module.add_class::<PyWebhookEvent>()?;
-    Ok(())
+    generated::register(module)
 }

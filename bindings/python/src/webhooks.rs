@@ -89,7 +89,7 @@ pub(crate) fn webhook_verify<'py>(
         let seconds: f64 = tolerance
             .extract()
             .map_err(|_| Failure::argument("tolerance", "`tolerance` must be a non-negative number of seconds"))?;
-        if !(seconds.is_finite() && seconds >= 0.0) {
+        if !(seconds.is_finite() && (0.0..1e9).contains(&seconds)) {
             return Err(Failure::argument("tolerance", "`tolerance` must be a non-negative number of seconds").into());
         }
         verifier = verifier.with_tolerance(Duration::from_secs_f64(seconds));

@@ -339,3 +339,27 @@ def test_from_env_reads_the_cli_concurrency(emulator: cyrisma.Emulator, monkeypa
         cyrisma.Client.from_env()
     assert caught.value.argument == "CYRISMA_CONCURRENCY"
     assert isinstance(cyrisma.Client.from_env(concurrency=2), cyrisma.Client)
+
+
+def test_resolve_accepts_a_mapping_of_host_to_address(api: Api, emulator: cyrisma.Emulator) -> None:
+    mapping = dict(entry.split("=", 1) for entry in emulator.resolve.split(","))
+    assert mapping, emulator.resolve
+    client = api.client(emulator, resolve=mapping)
+    assert api(client.instances.list()), "the mapping routes the calls to the emulator"
+    for bad in ({"*.cyrisma.test": 1}, {"a=b": "127.0.0.1"}, {"*.cyrisma.test": "not an address"}):
+        with pytest.raises(ValueError, match="resolve"):
+            api.client(emulator, resolve=bad)
+
+
+def test_emulator_moves_through_time(api: Api) -> None:
+    with cyrisma.Emulator(seed=5, organizations=2, instances=4, scans_per_instance=4, history_periods=2) as emu:
+        client = api.client(emu)
+        instance = client.instance(standard_instances(emu)[0].instance_id)
+        assert len(api(instance.vulnerability_scans())) == 4 + 2 * 4
+        assert emu.advance(30) == 3
+        assert emu.advance(1, churn=False) == 4
+        scans = list(api(instance.vulnerability_scans()))
+        assert len(scans) == 4 + 4 * 4
+        assert len({scan.scan_id for scan in scans}) == len(scans)
+        with pytest.raises(cyrisma.InvalidArgumentError):
+            emu.advance(0)

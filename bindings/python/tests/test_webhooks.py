@@ -60,6 +60,10 @@ def test_tolerance_and_rotation() -> None:
     assert cyrisma.webhooks.verify(BODY, header, "whsec_new", now=1_700_000_300).id == "evt_1"
     with pytest.raises(cyrisma.WebhookVerificationError):
         cyrisma.webhooks.verify(BODY, header, "whsec_new", now=1_700_000_010, tolerance=5)
+    # A tolerance beyond what a duration holds is an argument error, not a panic.
+    for huge in (1e300, 2.0**64):
+        with pytest.raises(ValueError, match="tolerance"):
+            cyrisma.webhooks.verify(BODY, header, "whsec_new", now=1_700_000_000, tolerance=huge)
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):

@@ -2,8 +2,10 @@
 //! flags. Nothing here does any work; `commands` carries the commands out.
 //!
 //! Every command's help leads with an example (`before_help`), and every global option has an
-//! environment twin (`CYRISMA_*`). Precedence is flag, environment, profile, default: clap
-//! resolves the first two, `commands::Context` the rest. The API secret is never an argument.
+//! environment twin (`CYRISMA_*`). Precedence is flag, environment, profile, default: clap reads
+//! the first two as text, and `commands::Context` resolves them with the profile through the
+//! transport's one reader (`cyrisma_transport::Settings`), which checks every range. The API
+//! secret is never an argument.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Manage CYRISMA partner organizations, instances and users; pull grades, scans and findings from every instance",
     before_help = "Examples:\n  cyrisma --emulator report            # try it offline against the embedded emulator\n  cyrisma auth setup --api-key KEY     # store credentials (the secret is prompted for)\n  cyrisma instances list -o json",
-    after_help = "Exit codes:\n  0 success, 1 error, 2 usage, 3 partial failure across instances, 4 authentication,\n  5 rate limited or timed out, 6 ambiguous outcome (check before retrying), 130 interrupted",
+    after_help = "Output:\n  table and csv show curated columns; json and jsonl of the resource commands print the API's\n  objects as sent (its field names, every field, unknown ones included)\n\nExit codes:\n  0 success, 1 error, 2 usage, 3 partial failure across instances, 4 authentication,\n  5 rate limited or timed out, 6 ambiguous outcome (check before retrying), 130 interrupted",
     max_term_width = 100
 )]
 pub(crate) struct Cli {
@@ -63,25 +65,11 @@ pub(crate) struct GlobalArgs {
     #[arg(short = 'o', long, global = true, env = "CYRISMA_OUTPUT", hide_env_values = true, value_enum)]
     pub(crate) output: Option<OutputFormat>,
     /// Instances queried at once by fan-out commands [default: 8]
-    #[arg(
-        long,
-        global = true,
-        env = "CYRISMA_CONCURRENCY",
-        hide_env_values = true,
-        value_name = "N",
-        value_parser = clap::value_parser!(u16).range(1..=256)
-    )]
-    pub(crate) concurrency: Option<u16>,
+    #[arg(long, global = true, env = "CYRISMA_CONCURRENCY", hide_env_values = true, value_name = "N")]
+    pub(crate) concurrency: Option<String>,
     /// Limit for each API call in seconds, retries included [default: 120]
-    #[arg(
-        long,
-        global = true,
-        env = "CYRISMA_TIMEOUT",
-        hide_env_values = true,
-        value_name = "SECONDS",
-        value_parser = parse_seconds
-    )]
-    pub(crate) timeout: Option<f64>,
+    #[arg(long, global = true, env = "CYRISMA_TIMEOUT", hide_env_values = true, value_name = "SECONDS")]
+    pub(crate) timeout: Option<String>,
     /// More logs on stderr (-v info, -vv debug, -vvv trace); never secrets
     #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
     pub(crate) verbose: u8,
@@ -94,6 +82,17 @@ pub(crate) struct GlobalArgs {
     /// Run against an embedded emulator (TLS, seeded, 25 instances) with its own credentials
     #[arg(long, global = true, env = "CYRISMA_EMULATOR", hide_env_values = true)]
     pub(crate) emulator: bool,
+    /// With `--emulator`: start it with N monthly periods of generated past (scan history with
+    /// churning findings and moving grades)
+    #[arg(
+        long,
+        global = true,
+        env = "CYRISMA_EMULATOR_HISTORY",
+        hide_env_values = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
+    )]
+    pub(crate) emulator_history: Option<u32>,
     /// When to use colour (`NO_COLOR` turns it off for `auto`)
     #[arg(long, global = true, env = "CYRISMA_COLOR", hide_env_values = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,
@@ -295,7 +294,7 @@ pub(crate) enum InstancesCommand {
 #[derive(Debug, Args)]
 pub(crate) struct InstanceIdArg {
     /// Instance id (`cc100004`), as `cyrisma instances list` shows it
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: String,
 }
 
@@ -303,7 +302,7 @@ pub(crate) struct InstanceIdArg {
 #[derive(Debug, Args)]
 pub(crate) struct OptionalInstanceIdArg {
     /// Instance id; all instances when absent
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: Option<String>,
 }
 
@@ -350,7 +349,7 @@ pub(crate) struct InstancesCreateArgs {
     #[arg(long)]
     pub(crate) consulting: bool,
     /// Id of the parent: the organization of a new instance (see `cyrisma instances list --type msp`)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) parent: String,
     /// Display name of the organization or instance
     #[arg(long)]
@@ -385,8 +384,8 @@ pub(crate) struct InstancesCreateArgs {
     /// Wait until provisioning has finished
     #[arg(long)]
     pub(crate) wait: bool,
-    /// How long --wait waits, in seconds
-    #[arg(long, default_value_t = 600, value_name = "SECONDS", requires = "wait")]
+    /// How long --wait waits, in seconds (at most 10000000)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", requires = "wait", value_parser = wait_seconds())]
     pub(crate) wait_timeout: u64,
 }
 
@@ -408,7 +407,7 @@ pub(crate) enum MfaArg {
 #[derive(Debug, Args)]
 pub(crate) struct SetMfaArgs {
     /// Organization id
-    #[arg(value_name = "ORGANIZATION_ID")]
+    #[arg(value_name = "ORGANIZATION_ID", value_parser = parse_id)]
     pub(crate) id: String,
     /// MFA method
     #[arg(value_enum)]
@@ -419,10 +418,10 @@ pub(crate) struct SetMfaArgs {
 #[derive(Debug, Args)]
 pub(crate) struct WaitArgs {
     /// Instance id
-    #[arg(value_name = "INSTANCE_ID")]
+    #[arg(value_name = "INSTANCE_ID", value_parser = parse_id)]
     pub(crate) id: String,
-    /// How long to wait, in seconds
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    /// How long to wait, in seconds (at most 10000000)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = wait_seconds())]
     pub(crate) wait_timeout: u64,
 }
 
@@ -451,7 +450,7 @@ pub(crate) enum UsersCommand {
 #[derive(Debug, Args)]
 pub(crate) struct UsersListArgs {
     /// Only users of this organization
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: Option<String>,
 }
 
@@ -459,7 +458,7 @@ pub(crate) struct UsersListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct UserRefArg {
     /// User id or username (an email address), as `cyrisma users list` shows them
-    #[arg(value_name = "USER")]
+    #[arg(value_name = "USER", value_parser = parse_id)]
     pub(crate) user: String,
 }
 
@@ -467,7 +466,7 @@ pub(crate) struct UserRefArg {
 #[derive(Debug, Args)]
 pub(crate) struct UsersCreateArgs {
     /// Organization id
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: String,
     /// Username (an email address)
     #[arg(long)]
@@ -486,7 +485,7 @@ pub(crate) struct UsersCreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InstanceOpt {
     /// Instance id (`cc100004`)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) instance: String,
 }
 
@@ -512,7 +511,7 @@ pub(crate) struct VulnerabilityScansArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Show this scan's findings (vulnerabilities, open ports, web flaws)
-    #[arg(long, value_name = "SCAN_ID")]
+    #[arg(long, value_name = "SCAN_ID", value_parser = parse_id)]
     pub(crate) scan: Option<String>,
 }
 
@@ -544,7 +543,7 @@ pub(crate) struct CvesArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Only this CVE
-    #[arg(long, value_name = "CVE_ID")]
+    #[arg(long, value_name = "CVE_ID", value_parser = parse_id)]
     pub(crate) cve: Option<String>,
 }
 
@@ -588,7 +587,7 @@ pub(crate) struct AssetsShowArgs {
     #[command(flatten)]
     pub(crate) instance: InstanceOpt,
     /// Asset id (internal) or IP address (external)
-    #[arg(value_name = "ASSET")]
+    #[arg(value_name = "ASSET", value_parser = parse_id)]
     pub(crate) asset: String,
 }
 
@@ -599,7 +598,7 @@ pub(crate) struct AssetsShowArgs {
 pub(crate) struct InstanceFilter {
     /// Only these instances (repeat the flag, or separate with commas); default: every
     /// instance that is not an organization and not suspended
-    #[arg(long = "instance", value_name = "ID", value_delimiter = ',')]
+    #[arg(long = "instance", value_name = "ID", value_delimiter = ',', value_parser = parse_id)]
     pub(crate) instances: Vec<String>,
 }
 
@@ -626,7 +625,8 @@ pub(crate) struct ExportFindingsArgs {
     /// File format
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub(crate) format: ExportFormat,
-    /// File to write (`-` for stdout); written to a temporary file and renamed on success
+    /// File to write (`-` or `/dev/stdout` for stdout); a regular file is written to a temporary file and renamed on
+    /// success, a symlink's target likewise (the link stays), a FIFO or device is written through
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
     #[command(flatten)]
@@ -654,7 +654,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct UsageArgs {
     /// Only rows of this organization (its instances and its total)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) organization: Option<String>,
 }
 
@@ -696,7 +696,7 @@ pub(crate) struct WebhooksCreateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct WebhookIdArg {
     /// Webhook id, as `cyrisma webhooks list` shows it
-    #[arg(value_name = "WEBHOOK_ID")]
+    #[arg(value_name = "WEBHOOK_ID", value_parser = parse_id)]
     pub(crate) id: String,
 }
 
@@ -770,7 +770,7 @@ pub(crate) struct ApiArgs {
     #[arg(value_name = "PATH")]
     pub(crate) path: String,
     /// Instance whose host serves the call (needed for reporting paths)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
     pub(crate) instance: Option<String>,
     /// A query parameter (GET) or form field (other methods); repeatable
     #[arg(short = 'f', long = "field", value_name = "KEY=VALUE", value_parser = parse_field)]
@@ -782,14 +782,18 @@ pub(crate) fn listen_addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    let seconds: f64 =
-        text.trim().trim_end_matches('s').parse().map_err(|_| "give a number of seconds, like `120`".to_owned())?;
-    if seconds.is_finite() && seconds > 0.0 && seconds < 1e7 {
-        Ok(seconds)
-    } else {
-        Err("give a positive number of seconds, like `120`".to_owned())
-    }
+/// The most seconds a duration flag takes (about 115 days): larger values are refused, since a
+/// deadline that far is no deadline and `2^63` seconds overflows the clock.
+pub(crate) const MAX_SECONDS: u64 = 10_000_000;
+
+/// The parser of the whole-second wait flags: 0 to [`MAX_SECONDS`].
+fn wait_seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=MAX_SECONDS)
+}
+
+/// An id: any text but an empty or blank one (which would address the collection, not an item).
+fn parse_id(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() { Err("give a non-empty id".to_owned()) } else { Ok(text.to_owned()) }
 }
 
 fn parse_field(text: &str) -> Result<(String, String), String> {
@@ -811,10 +815,8 @@ mod tests {
     }
 
     #[test]
-    fn fields_and_seconds_parse() {
+    fn fields_parse() {
         assert_eq!(parse_field("a=b=c"), Ok(("a".to_owned(), "b=c".to_owned())));
         assert!(parse_field("=x").is_err());
-        assert_eq!(parse_seconds("2.5"), Ok(2.5));
-        assert!(parse_seconds("0").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Carrying out the commands: the shared [`Context`] (settings resolved flag > environment >
-//! profile > default, the credential lookup, the client, the embedded emulator) and the dispatch
-//! to one module per command group.
+//! profile > default by the transport's one reader, the credential lookup, the client, the
+//! embedded emulator) and the dispatch to one module per command group.
 
 mod api;
 mod assets;
@@ -18,21 +18,17 @@ mod webhooks;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use cyrisma_core::ApiSecret;
 use cyrisma_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use cyrisma_transport::{Client, ClientBuilder, ClientConfig};
+use cyrisma_transport::{Client, ClientBuilder, ClientConfig, Layer, Origin, Resolved, Setting, Settings};
 
 use crate::args::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::config::{self, ConfigFile, DEFAULT_PROFILE, Profile};
 use crate::credentials::{Store, StoreKind};
-use crate::exit::{CliError, Code};
+use crate::exit::CliError;
 use crate::output::Output;
 use crate::ui::Ui;
-
-/// Instances queried at once by fan-out commands, by default.
-pub(crate) const DEFAULT_CONCURRENCY: u16 = 8;
 
 /// Organizations and instances of the embedded emulator (`--emulator`).
 const EMULATOR_ORGANIZATIONS: u32 = 3;
@@ -53,15 +49,18 @@ pub(crate) async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
                     | Command::Auth(crate::args::AuthCommand::RotateSecret)
             );
             let context = Context::new(global, ui).await?;
+            let change = crate::exit::is_change(&command);
             let result = if listens {
                 dispatch(&context, command).await
             } else {
                 // Ctrl-C drops the command's future, so temporary files are removed on the way out.
                 tokio::select! {
                     result = dispatch(&context, command) => result,
-                    _ = tokio::signal::ctrl_c() => Err(CliError::new(Code::Interrupted, "interrupted").into()),
+                    _ = tokio::signal::ctrl_c() => Err(crate::exit::interrupted(change)),
                 }
             };
+            // A change cut by a timeout may have happened: exit code 6, not "try again".
+            let result = if change { result.map_err(crate::exit::ambiguous_if_cut) } else { result };
             if let Some(emulator) = context.emulator {
                 emulator.shutdown().await;
             }
@@ -135,6 +134,9 @@ pub(crate) struct Context {
     pub(crate) profile_name: String,
     pub(crate) profile: Profile,
     pub(crate) emulator: Option<EmulatorHandle>,
+    /// The connection settings and the fan-out width, resolved flag > environment > profile >
+    /// default.
+    settings: Resolved,
 }
 
 impl Context {
@@ -144,11 +146,14 @@ impl Context {
         let profile_name =
             global.profile.clone().filter(|name| !name.trim().is_empty()).unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         let profile = config.profile(&profile_name);
+        let settings = resolve_settings(&global, &profile_name, &profile)?;
         let format = global.output.or(profile.output).unwrap_or(OutputFormat::Table);
         let width = std::io::stdout().is_terminal().then(terminal_width).flatten();
         let out = Output::new(format, width, ui.color() && std::io::stdout().is_terminal());
         let emulator = if global.emulator {
-            let config = EmulatorConfig::default().with_size(EMULATOR_ORGANIZATIONS, EMULATOR_INSTANCES, 4, 8);
+            let config = EmulatorConfig::default()
+                .with_size(EMULATOR_ORGANIZATIONS, EMULATOR_INSTANCES, 4, 8)
+                .with_history_periods(global.emulator_history.unwrap_or(0));
             let handle = Emulator::start(config)
                 .await
                 .map_err(|error| anyhow::anyhow!("cannot start the embedded emulator: {error}"))?;
@@ -157,7 +162,7 @@ impl Context {
         } else {
             None
         };
-        Ok(Self { global, ui, out, config_dir, config, profile_name, profile, emulator })
+        Ok(Self { global, ui, out, config_dir, config, profile_name, profile, emulator, settings })
     }
 
     /// The credential store of the config dir.
@@ -167,21 +172,12 @@ impl Context {
 
     /// The API key: flag or environment, then the profile.
     pub(crate) fn api_key(&self) -> Option<String> {
-        self.global.api_key.clone().or_else(|| self.profile.api_key.clone()).filter(|key| !key.trim().is_empty())
-    }
-
-    /// The base URL: flag or environment, then the profile, then production.
-    pub(crate) fn base_url(&self) -> String {
-        self.global
-            .base_url
-            .clone()
-            .or_else(|| self.profile.base_url.clone())
-            .unwrap_or_else(|| cyrisma_transport::DEFAULT_BASE_URL.to_owned())
+        self.settings.config.api_key.clone()
     }
 
     /// Instances queried at once by fan-out commands.
     pub(crate) fn concurrency(&self) -> usize {
-        usize::from(self.global.concurrency.or(self.profile.concurrency).unwrap_or(DEFAULT_CONCURRENCY))
+        self.settings.concurrency
     }
 
     /// The API key and secret to use: the emulator's with `--emulator`; otherwise the key from
@@ -206,8 +202,8 @@ impl Context {
                 .with_hint("run `cyrisma auth setup`, or set `CYRISMA_API_KEY` and `CYRISMA_API_SECRET`; `cyrisma --emulator ...` needs no account")
                 .into());
         };
-        if let Some(secret) = std::env::var("CYRISMA_API_SECRET").ok().filter(|secret| !secret.is_empty()) {
-            return Ok(Credentials { api_key, api_secret: ApiSecret::new(secret), source: SecretSource::Env });
+        if let Some(api_secret) = self.settings.config.api_secret.clone() {
+            return Ok(Credentials { api_key, api_secret, source: SecretSource::Env });
         }
         match self.store().read(&self.profile_name, self.profile.secret_store)? {
             Some((api_secret, kind)) => Ok(Credentials { api_key, api_secret, source: SecretSource::Store(kind) }),
@@ -219,46 +215,24 @@ impl Context {
 
     /// A client builder with every connection setting, without credentials.
     pub(crate) fn client_builder(&self) -> anyhow::Result<ClientBuilder> {
-        let mut builder = ClientBuilder::from_config(ClientConfig::default());
+        let mut config = self.settings.config.clone();
+        config.api_key = None;
+        config.api_secret = None;
         if let Some(emulator) = &self.emulator {
-            builder = builder
-                .base_url(emulator.base_url())
-                .allowed_domain(emulator.allowed_domain())
-                .resolve(&emulator.resolve());
+            // The embedded emulator replaces the connection settings with its own.
+            let defaults = ClientConfig::default();
+            config.base_url = emulator.base_url().to_owned();
+            config.allowed_domain = Some(emulator.allowed_domain().to_owned());
+            config.resolve = defaults.resolve;
+            config.ca_certificates = defaults.ca_certificates;
+            let mut builder = ClientBuilder::from_config(config).resolve(&emulator.resolve());
             if let Some(pem) = emulator.ca_cert_pem() {
                 builder = builder.add_ca_certificate_pem(pem.as_bytes().to_vec());
             }
+            Ok(builder)
         } else {
-            builder = builder.base_url(self.base_url());
-            let resolve = if self.global.resolve.is_empty() { &self.profile.resolve } else { &self.global.resolve };
-            for entry in resolve.iter().map(|entry| entry.trim()).filter(|entry| !entry.is_empty()) {
-                builder = builder.resolve(entry);
-            }
-            if let Some(path) = self.global.ca_cert.clone().or_else(|| self.profile.ca_cert.clone()) {
-                builder = builder.add_ca_certificate_file(path);
-            }
-            if let Some(domain) = self.global.allowed_domain.clone().or_else(|| self.profile.allowed_domain.clone()) {
-                builder = builder.allowed_domain(domain);
-            }
-            builder = builder.proxy_from_env();
+            Ok(ClientBuilder::from_config(config).proxy_from_env())
         }
-        if let Some(seconds) = self.global.timeout.or(self.profile.timeout) {
-            let total = Duration::from_secs_f64(seconds);
-            let config = builder.config();
-            let (attempt, connect) = (config.attempt_timeout.min(total), config.connect_timeout.min(total));
-            builder = builder.total_timeout(total).attempt_timeout(attempt).connect_timeout(connect);
-        }
-        if let Some(retries) = std::env::var("CYRISMA_MAX_RETRIES").ok().filter(|value| !value.trim().is_empty()) {
-            let retries: u32 = retries.trim().parse().map_err(|_| {
-                CliError::usage("environment variable `CYRISMA_MAX_RETRIES` is not a whole number")
-                    .with_hint("set it like `2`")
-            })?;
-            builder = builder.max_retries(retries);
-        }
-        let concurrency = self.concurrency();
-        builder = builder.concurrency(concurrency.max(16), 4);
-        builder = builder.user_agent(concat!("cyrisma-cli/", env!("CARGO_PKG_VERSION")));
-        Ok(builder)
     }
 
     /// A client with the resolved settings and credentials.
@@ -293,4 +267,56 @@ impl Context {
 /// The terminal's width in columns, when known.
 fn terminal_width() -> Option<usize> {
     console::Term::stdout().size_checked().map(|(_, columns)| usize::from(columns)).filter(|columns| *columns >= 20)
+}
+
+/// The connection settings and the fan-out width from the flags, the `CYRISMA_*` variables and
+/// the profile, through the transport's one reader; an unusable value is a usage error naming the
+/// flag, variable or profile key.
+fn resolve_settings(global: &GlobalArgs, profile_name: &str, profile: &Profile) -> anyhow::Result<Resolved> {
+    let env = Layer::env();
+    // clap reads a flag's environment twin into the same field; a value equal to the variable's
+    // is left to the environment layer, so that an error names the variable.
+    let mut flags = Layer::new(Origin::Flag);
+    let resolve = (!global.resolve.is_empty()).then(|| global.resolve.join(","));
+    for (setting, value) in [
+        (Setting::BaseUrl, global.base_url.clone()),
+        (Setting::ApiKey, global.api_key.clone()),
+        (Setting::Resolve, resolve),
+        (Setting::CaCert, global.ca_cert.as_ref().map(|path| path.display().to_string())),
+        (Setting::AllowedDomain, global.allowed_domain.clone()),
+        (Setting::Concurrency, global.concurrency.clone()),
+        (Setting::Timeout, global.timeout.clone()),
+    ] {
+        let from_env = |value: &String| env.get(setting).is_some_and(|var| same_value(setting, var, value));
+        flags.set(setting, value.filter(|value| !from_env(value)));
+    }
+    let mut file = Layer::new(Origin::Profile(profile_name.to_owned()));
+    file.set(Setting::BaseUrl, profile.base_url.clone())
+        .set(Setting::ApiKey, profile.api_key.clone())
+        .set(Setting::Resolve, (!profile.resolve.is_empty()).then(|| profile.resolve.join(",")))
+        .set(Setting::CaCert, profile.ca_cert.as_ref().map(|path| path.display().to_string()))
+        .set(Setting::AllowedDomain, profile.allowed_domain.clone())
+        .set(Setting::Concurrency, profile.concurrency.map(|width| width.to_string()))
+        .set(Setting::Timeout, profile.timeout.map(|seconds| seconds.to_string()));
+    let mut defaults = ClientConfig::default();
+    defaults.user_agent = concat!("cyrisma-cli/", env!("CARGO_PKG_VERSION")).to_owned();
+    Settings::new().layer(flags).layer(env).layer(file).resolve(defaults).map_err(|error| {
+        CliError::usage(error.to_string())
+            .with_hint("see the ranges in `docs/configuration.md`, or `cyrisma --help`")
+            .into()
+    })
+}
+
+/// Whether clap's value of a flag is its environment variable's (`--resolve` arrives split at
+/// commas).
+fn same_value(setting: Setting, var: &str, value: &str) -> bool {
+    match setting {
+        Setting::Resolve => {
+            let entries = |text: &str| -> Vec<String> {
+                text.split(',').map(str::trim).filter(|entry| !entry.is_empty()).map(str::to_owned).collect()
+            };
+            entries(var) == entries(value)
+        }
+        _ => var.trim() == value.trim(),
+    }
 }

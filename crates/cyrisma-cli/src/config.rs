@@ -95,11 +95,13 @@ impl ConfigFile {
     /// Reads `config.toml` from the config dir; a missing file is an empty configuration.
     pub(crate) fn load(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(error) => return Err(error).with_context(|| format!("cannot read `{}`", path.display())),
+        let Some(bytes) = crate::ownfile::read(&path)? else {
+            return Ok(Self::default());
         };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            CliError::usage(format!("`{}` is not valid utf-8", path.display()))
+                .with_hint("fix or remove the file; `cyrisma auth setup` writes a fresh profile")
+        })?;
         toml::from_str(&text).map_err(|error| {
             anyhow::Error::from(
                 CliError::usage(format!("`{}` is not a valid configuration: {}", path.display(), error.message()))

@@ -364,12 +364,14 @@ impl<'a> Store<'a> {
 
     fn load_file(&self) -> anyhow::Result<CredentialsFile> {
         let path = self.file_path();
-        if !path.exists() {
+        if !crate::ownfile::check(&path)? {
             return Ok(CredentialsFile::default());
         }
         tighten(self.dir, 0o700, self.ui)?;
         tighten(&path, 0o600, self.ui)?;
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let bytes = crate::ownfile::read(&path)?.unwrap_or_default();
+        let text = String::from_utf8(bytes)
+            .map_err(|_| CliError::error(format!("`{}` is not valid utf-8", path.display())))?;
         // The parse error could quote the file, which holds secrets: say only where it failed.
         toml::from_str(&text).map_err(|error| {
             let place = error.span().map(|span| format!(" (at byte {})", span.start)).unwrap_or_default();
@@ -389,7 +391,7 @@ impl<'a> Store<'a> {
     }
 
     fn remove_from_file(&self, profile: &str) -> anyhow::Result<bool> {
-        if !self.file_path().exists() {
+        if !crate::ownfile::check(&self.file_path())? {
             return Ok(false);
         }
         let mut file = self.load_file()?;
@@ -404,7 +406,7 @@ impl<'a> Store<'a> {
     /// and an existing file that parses and is (or can be made) private.
     fn check_file_writable(&self) -> anyhow::Result<()> {
         ensure_private_dir(self.dir, self.ui)?;
-        if self.file_path().exists() {
+        if crate::ownfile::check(&self.file_path())? {
             self.load_file()?;
         }
         let probe = tempfile::Builder::new()
@@ -496,6 +498,7 @@ pub(crate) fn write_private_file(dir: &Path, name: &str, contents: &[u8]) -> std
     if !dir.exists() {
         create_private_dir(dir)?;
     }
+    crate::ownfile::check_replaceable(&dir.join(name))?;
     // `tempfile` creates the file with mode 0600 on Unix, whatever the umask.
     let mut temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
     set_private_mode(temp.path())?;

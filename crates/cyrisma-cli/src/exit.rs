@@ -148,7 +148,10 @@ pub(crate) fn code_of(error: &anyhow::Error) -> Code {
 
 /// The exit code that a transport error maps to.
 pub(crate) fn transport_code(error: &cyrisma_transport::Error) -> Code {
-    if error.is_ambiguous() {
+    if is_redirect(error) {
+        // Not the credentials' fault: the address (or a proxy) is wrong.
+        Code::Error
+    } else if error.is_ambiguous() {
         Code::Ambiguous
     } else if error.is_auth() {
         Code::Auth
@@ -174,11 +177,82 @@ fn hint_of(error: &anyhow::Error) -> Option<String> {
     None
 }
 
+/// Whether the server answered with a redirect (a `3xx` status), at login or on a call: the API
+/// never redirects, so the base URL or a proxy is wrong, whatever the credentials.
+fn is_redirect(error: &cyrisma_transport::Error) -> bool {
+    error.status().is_some_and(|status| status.is_redirection())
+}
+
+/// The hint of an ambiguous outcome: the change may have happened.
+const AMBIGUOUS_HINT: &str = "the request was sent but no answer came back: it may have taken effect. do not retry it blindly; \
+     check the current state first (for example with `cyrisma instances list` or `cyrisma users list`)";
+
+/// Whether a command changes something at the api (creates, converts, suspends, reactivates,
+/// sets mfa, disables, registers or deletes a webhook, or an `api` call other than `GET` or
+/// `HEAD`): when such a call is cut after its bytes may have left, its outcome is unknown.
+pub(crate) fn is_change(command: &crate::args::Command) -> bool {
+    use crate::args::{Command, InstancesCommand, UsersCommand, WebhooksCommand};
+    match command {
+        Command::Instances(command) => matches!(
+            command,
+            InstancesCommand::Create(_)
+                | InstancesCommand::Convert(_)
+                | InstancesCommand::Suspend(_)
+                | InstancesCommand::Reactivate(_)
+                | InstancesCommand::SetMfa(_)
+        ),
+        Command::Users(command) => matches!(command, UsersCommand::Create(_) | UsersCommand::Disable(_)),
+        Command::Webhooks(command) => matches!(command, WebhooksCommand::Create(_) | WebhooksCommand::Delete(_)),
+        Command::Api(args) => !["GET", "HEAD"].iter().any(|method| args.method.eq_ignore_ascii_case(method)),
+        _ => false,
+    }
+}
+
+/// The error of a command interrupted by Ctrl-C: exit code 130, or 6 with the "check before
+/// retrying" hint for a command that changes something ([`is_change`]), since its call may
+/// already have reached the api.
+pub(crate) fn interrupted(change: bool) -> anyhow::Error {
+    if change {
+        CliError::new(Code::Ambiguous, "interrupted while the change may already have reached the api")
+            .with_hint(AMBIGUOUS_HINT)
+            .into()
+    } else {
+        CliError::new(Code::Interrupted, "interrupted").into()
+    }
+}
+
+/// For a command that changes something ([`is_change`]): a call cut by a timeout once it may
+/// have been sent (the total `--timeout`, or one attempt's) is an ambiguous outcome, exit code 6
+/// with the "check before retrying" hint, not a "try again" timeout. A connection that never
+/// opened and the `--wait` of provisioning stay timeouts.
+pub(crate) fn ambiguous_if_cut(error: anyhow::Error) -> anyhow::Error {
+    let cut = error.chain().any(|cause| {
+        cause.downcast_ref::<cyrisma_transport::Error>().is_some_and(|transport| {
+            // `is_retryable` is false for the activation wait's timeout, true for a call's.
+            transport.is_timeout() && !transport.is_connect() && transport.is_retryable()
+        })
+    });
+    if cut {
+        error.context(
+            CliError::new(Code::Ambiguous, "the change timed out after it may have reached the api")
+                .with_hint(AMBIGUOUS_HINT),
+        )
+    } else {
+        error
+    }
+}
+
 /// What to do about a transport error.
 pub(crate) fn transport_hint(error: &cyrisma_transport::Error) -> Option<String> {
+    if let Some(status) = error.status().filter(|status| status.is_redirection()) {
+        return Some(format!(
+            "the server answered with a redirect ({}), which the api never sends, so the credentials were not checked: \
+             check `--base-url` (`https://`, the host and the `/app` path) and any proxy in between",
+            status.as_u16()
+        ));
+    }
     let hint = if error.is_ambiguous() {
-        "the request was sent but no answer came back: it may have taken effect. do not retry it blindly; \
-         check the current state first (for example with `cyrisma instances list` or `cyrisma users list`)"
+        AMBIGUOUS_HINT
     } else if error.is_auth() {
         "check the credentials with `cyrisma auth status`, or store new ones with `cyrisma auth setup`"
     } else if error.is_rate_limited() {

@@ -3,6 +3,8 @@
 //! The modules: `args` (the clap command line), `commands` (one module per command group),
 //! `output` (stdout: tables, JSON, JSONL, CSV), `ui` (stderr: messages, colour, progress),
 //! `config` (profiles), `credentials` (the secret store), `exit` (exit codes and errors),
+//! `outfile` (writing a named file without replacing a link, FIFO or device), `ownfile` (the
+//! config dir's files only as regular files),
 //! `reference` (tests only: renders `docs/cli-reference.md`), and `app` (start-up: parsing,
 //! logging, the runtime). `main` installs the panic hook and holds the debug-build failpoint.
 
@@ -12,7 +14,9 @@ mod commands;
 mod config;
 mod credentials;
 mod exit;
+mod outfile;
 mod output;
+mod ownfile;
 #[cfg(test)]
 mod reference;
 mod ui;
@@ -82,11 +86,10 @@ fn report_panic(info: &PanicHookInfo<'_>) {
     ui::write_stderr(&format!(
         "error: internal error: cyrisma crashed in thread `{thread}`{location}: {message}\n  \
          this is a bug in cyrisma, not a problem with your data or configuration\n{backtrace}\n\
-         hint: please report it at {repository}/issues with the command you ran (without keys or secrets), \
+         hint: please report it to the cyrisma maintainers with the command you ran (without keys or secrets), \
          this message and `cyrisma --version` (set RUST_BACKTRACE=1 for a backtrace); exit code {code}\n",
         location = output::neutralize(&location),
         message = output::neutralize(&message),
-        repository = env!("CARGO_PKG_REPOSITORY"),
         code = exit::Code::Error as u8,
     ));
 }

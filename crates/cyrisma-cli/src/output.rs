@@ -234,6 +234,47 @@ impl Output {
         }
     }
 
+    /// Writes objects of the API: for `json` and `jsonl`, the objects as the API sent them (its
+    /// own field names and every field it sent, unknown ones included, with values as the core
+    /// parsed them); for a table and CSV, the curated `rows` (one per object, same order).
+    pub(crate) fn api_rows<T: Serialize, R: Row>(&self, objects: &[T], rows: &[R]) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Json => {
+                let mut text = Vec::new();
+                serde_json::to_writer_pretty(&mut text, objects)?;
+                text.push(b'\n');
+                write_all(&mut io::stdout().lock(), &escape_json_for_terminal(text))
+            }
+            OutputFormat::Jsonl => {
+                let mut text = Vec::new();
+                for object in objects {
+                    serde_json::to_writer(&mut text, object)?;
+                    text.push(b'\n');
+                }
+                write_all(&mut io::stdout().lock(), &escape_json_for_terminal(text))
+            }
+            OutputFormat::Table | OutputFormat::Csv => self.rows(rows),
+        }
+    }
+
+    /// Writes one object of the API as [`Output::api_rows`] does: the API's object for `json`
+    /// and `jsonl`, the curated `row` for a table and CSV.
+    pub(crate) fn api_one<T: Serialize, R: Row>(&self, object: &T, row: &R) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Json | OutputFormat::Jsonl => self.document(object),
+            OutputFormat::Table | OutputFormat::Csv => self.one(row),
+        }
+    }
+
+    /// Writes one document of the API (a scan's findings, a dashboard) as the API sent it for
+    /// `json` and `jsonl`, and the curated `rows` drawn from it for a table and CSV.
+    pub(crate) fn api_document<T: Serialize, R: Row>(&self, object: &T, rows: &[R]) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Json | OutputFormat::Jsonl => self.document(object),
+            OutputFormat::Table | OutputFormat::Csv => self.rows(rows),
+        }
+    }
+
     /// Writes any serializable value as one JSON document (pretty) or, for `jsonl`, one line.
     /// Tables and CSV are not meaningful for free-form documents: they get pretty JSON too.
     pub(crate) fn document<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {

@@ -70,6 +70,19 @@ pub(crate) fn render() -> String {
     out.push_str("Every command prints data on stdout and messages on stderr, and takes the ");
     out.push_str("[global options](#global-options). The API secret is never an argument: it comes from ");
     out.push_str("`CYRISMA_API_SECRET` or the credential store (`cyrisma auth setup`).\n\n");
+    out.push_str(
+        "Output (`-o`): `table` and `csv` show curated columns with friendly names. `json` and `jsonl` of the ",
+    );
+    out.push_str(
+        "resource commands (`instances`, `users`, `scans`, `dashboards` including `cves`, `assets`, `webhooks`) ",
+    );
+    out.push_str(
+        "print the API's objects as it sent them: its own field names and every field, unknown ones included, ",
+    );
+    out.push_str(
+        "with values typed as parsed (booleans as booleans, numbers as numbers). `report`, `usage`, `auth` and ",
+    );
+    out.push_str("`export` print rows of their own.\n\n");
 
     out.push_str("## Commands\n\n");
     let mut leaves = Vec::new();

@@ -3,6 +3,9 @@
 //! Each endpoint file holds a `//!` header with the method and path, a `metadata!` block, a
 //! `Request` with a `new(required…)` constructor, and its `Endpoint` impl. Response models shared
 //! by several endpoints live in [`crate::types`].
+//!
+//! [`for_each_endpoint!`](crate::for_each_endpoint) lists every endpoint once; [`ENDPOINTS`],
+//! [`EndpointId`] and the router [`route`] derive from it.
 
 pub mod assets;
 pub mod auth;
@@ -12,49 +15,126 @@ pub mod scans;
 pub mod users;
 pub mod webhooks;
 
+use std::fmt;
+
+use crate::base_url::HostKind;
 use crate::endpoint::Metadata;
 
-/// The metadata of every endpoint of the contract, in contract order.
+/// Calls the macro `$callback` once with every endpoint of the contract, in contract order: the
+/// one list that [`ENDPOINTS`], [`EndpointId`], the router, the emulator's handlers, the CLI's
+/// `api` dispatch, the fuzz harness and the round-trip tests derive from.
 ///
-/// Servers (the emulator) route with it, and tests check that every endpoint is covered.
-pub const ENDPOINTS: &[Metadata] = &[
-    auth::regen_pass::METADATA,
-    auth::login::METADATA,
-    instances::authenticate_instance::METADATA,
-    instances::authenticate_all_instances::METADATA,
-    instances::list_instances::METADATA,
-    instances::get_instance::METADATA,
-    instances::create_instance::METADATA,
-    users::create_user::METADATA,
-    instances::convert_instance::METADATA,
-    instances::suspend_instance::METADATA,
-    instances::reactivate_instance::METADATA,
-    users::list_users::METADATA,
-    users::get_user::METADATA,
-    users::disable_user::METADATA,
-    instances::set_mfa::METADATA,
-    scans::list_data_scans::METADATA,
-    scans::list_baseline_scans::METADATA,
-    scans::list_vulnerability_scans::METADATA,
-    scans::get_vulnerability_scan::METADATA,
-    dashboards::get_overall_dashboard::METADATA,
-    dashboards::get_data_dashboard::METADATA,
-    dashboards::get_baseline_dashboard::METADATA,
-    dashboards::get_vulnerability_dashboard::METADATA,
-    dashboards::list_cves::METADATA,
-    assets::list_assets::METADATA,
-    assets::get_authenticated_asset::METADATA,
-    assets::get_ip_asset::METADATA,
-    webhooks::list_webhooks::METADATA,
-    webhooks::create_webhook::METADATA,
-    webhooks::delete_webhook::METADATA,
-];
+/// Each entry is `(resource, endpoint, Id)`: the module path below [`crate::api`]
+/// (`$resource::$endpoint::Request`, `::Response`, `::METADATA`) and the [`EndpointId`] variant.
+/// Adding an endpoint means adding its file and one line here; every consumer then either picks
+/// it up or fails to compile (a handler missing) or fails a test.
+///
+/// ```
+/// macro_rules! names {
+///     ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+///         [$(concat!(stringify!($resource), ".", stringify!($endpoint))),*]
+///     };
+/// }
+/// let names = cyrisma_core::for_each_endpoint!(names);
+/// assert_eq!(names.len(), cyrisma_core::api::ENDPOINTS.len());
+/// assert_eq!(names[1], "auth.login");
+/// ```
+#[macro_export]
+macro_rules! for_each_endpoint {
+    ($callback:ident) => {
+        $callback! {
+            (auth, regen_pass, RegenPass),
+            (auth, login, Login),
+            (instances, authenticate_instance, AuthenticateInstance),
+            (instances, authenticate_all_instances, AuthenticateAllInstances),
+            (instances, list_instances, ListInstances),
+            (instances, get_instance, GetInstance),
+            (instances, create_instance, CreateInstance),
+            (users, create_user, CreateUser),
+            (instances, convert_instance, ConvertInstance),
+            (instances, suspend_instance, SuspendInstance),
+            (instances, reactivate_instance, ReactivateInstance),
+            (users, list_users, ListUsers),
+            (users, get_user, GetUser),
+            (users, disable_user, DisableUser),
+            (instances, set_mfa, SetMfa),
+            (scans, list_data_scans, ListDataScans),
+            (scans, list_baseline_scans, ListBaselineScans),
+            (scans, list_vulnerability_scans, ListVulnerabilityScans),
+            (scans, get_vulnerability_scan, GetVulnerabilityScan),
+            (dashboards, get_overall_dashboard, GetOverallDashboard),
+            (dashboards, get_data_dashboard, GetDataDashboard),
+            (dashboards, get_baseline_dashboard, GetBaselineDashboard),
+            (dashboards, get_vulnerability_dashboard, GetVulnerabilityDashboard),
+            (dashboards, list_cves, ListCves),
+            (assets, list_assets, ListAssets),
+            (assets, get_authenticated_asset, GetAuthenticatedAsset),
+            (assets, get_ip_asset, GetIpAsset),
+            (webhooks, list_webhooks, ListWebhooks),
+            (webhooks, create_webhook, CreateWebhook),
+            (webhooks, delete_webhook, DeleteWebhook),
+        }
+    };
+}
+
+macro_rules! declare_endpoints {
+    ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+        /// The metadata of every endpoint of the contract, in contract order (from
+        /// [`for_each_endpoint!`](crate::for_each_endpoint)).
+        ///
+        /// Servers (the emulator) route with it, and tests check that every endpoint is covered.
+        pub const ENDPOINTS: &[Metadata] = &[$($resource::$endpoint::METADATA),*];
+
+        /// Names one endpoint of the contract; [`route`] answers with it, so a server can `match`
+        /// on the endpoint instead of comparing names. The variants follow [`ENDPOINTS`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum EndpointId {
+            $(
+                #[doc = concat!("`", stringify!($resource), "::", stringify!($endpoint), "`.")]
+                $id,
+            )*
+        }
+
+        impl EndpointId {
+            /// Every endpoint, in the order of [`ENDPOINTS`].
+            pub const ALL: &'static [EndpointId] = &[$(EndpointId::$id),*];
+        }
+    };
+}
+
+for_each_endpoint!(declare_endpoints);
+
+impl EndpointId {
+    /// The endpoint's metadata.
+    pub fn metadata(self) -> &'static Metadata {
+        &ENDPOINTS[self as usize]
+    }
+
+    /// The endpoint's stable name, `<resource>.<endpoint>`.
+    pub fn name(self) -> &'static str {
+        self.metadata().name
+    }
+
+    /// The endpoint with this name (`instances.get_instance`), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|id| id.name() == name)
+    }
+}
+
+impl fmt::Display for EndpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// An endpoint matched by [`route`], with its decoded path parameters.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Matched {
-    /// The endpoint.
+    /// Which endpoint.
+    pub id: EndpointId,
+    /// The endpoint's metadata.
     pub metadata: &'static Metadata,
     /// `{param}` placeholders and their percent-decoded values.
     pub params: Vec<(&'static str, String)>,
@@ -88,9 +168,23 @@ pub enum RouteError {
 /// A trailing slash is not significant, so `/partner/login` matches `/partner/login/`. Path
 /// parameters must be non-empty and are percent-decoded.
 pub fn route(method: &http::Method, path: &str) -> Result<Matched, RouteError> {
+    route_among(None, method, path)
+}
+
+/// [`route`] among the endpoints one kind of host serves: a server that answers for both the
+/// central host and instance hosts routes each request with the kind of host it was sent to.
+pub fn route_on(host: HostKind, method: &http::Method, path: &str) -> Result<Matched, RouteError> {
+    route_among(Some(host), method, path)
+}
+
+fn route_among(host: Option<HostKind>, method: &http::Method, path: &str) -> Result<Matched, RouteError> {
     let wanted: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut allowed = Vec::new();
-    for metadata in ENDPOINTS {
+    for &id in EndpointId::ALL {
+        let metadata = id.metadata();
+        if host.is_some_and(|host| host != metadata.host) {
+            continue;
+        }
         let template: Vec<&'static str> = metadata.path.trim_matches('/').split('/').collect();
         if template.len() != wanted.len() {
             continue;
@@ -110,7 +204,7 @@ pub fn route(method: &http::Method, path: &str) -> Result<Matched, RouteError> {
             continue;
         }
         if metadata.method == method {
-            return Ok(Matched { metadata, params });
+            return Ok(Matched { id, metadata, params });
         }
         allowed.push(metadata.method.clone());
     }
@@ -137,7 +231,25 @@ mod tests {
                 .replace("{webhookId}", "w1");
             let matched = route(&metadata.method, &path).unwrap();
             assert_eq!(matched.metadata.name, metadata.name, "{path}");
+            assert_eq!(matched.id.metadata().name, metadata.name, "{path}");
+            let on_host = route_on(metadata.host, &metadata.method, &path).unwrap();
+            assert_eq!(on_host.id, matched.id);
+            let other = if metadata.host == HostKind::Central { HostKind::Instance } else { HostKind::Central };
+            assert!(route_on(other, &metadata.method, &path).is_err(), "{path} on the {other} host");
         }
+    }
+
+    #[test]
+    fn endpoint_ids_follow_the_endpoint_list() {
+        assert_eq!(EndpointId::ALL.len(), ENDPOINTS.len());
+        for (index, id) in EndpointId::ALL.iter().enumerate() {
+            assert_eq!(id.name(), ENDPOINTS[index].name);
+            assert_eq!(EndpointId::from_name(id.name()), Some(*id));
+            assert_eq!(id.to_string(), id.name());
+        }
+        assert_eq!(EndpointId::from_name("auth.nothing"), None);
+        assert_eq!(EndpointId::Login.name(), "auth.login");
+        assert_eq!(EndpointId::GetUser.metadata().path, "/partner/users/info/{userRef}");
     }
 
     #[test]

@@ -46,9 +46,9 @@ pub enum RequestError {
         /// The endpoint's name.
         endpoint: &'static str,
         /// The host kind the endpoint needs.
-        expected: crate::endpoint::HostKind,
+        expected: crate::base_url::HostKind,
         /// The host kind that was given.
-        actual: crate::endpoint::HostKind,
+        actual: crate::base_url::HostKind,
     },
     /// The token contains bytes that cannot go into an HTTP header.
     #[error("the access token contains characters that are not allowed in an http header")]

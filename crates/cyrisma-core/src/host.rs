@@ -20,8 +20,9 @@
 //!    accepts (`127.1`, `0x7f000001`, `2130706433`, `0177.0.0.1`): a host whose last label is
 //!    all digits or `0x` hex is refused;
 //! 7. each label is 1 to 63 characters of `[a-z0-9-]`, the whole name at most 253;
-//! 8. the name equals the allowed domain or ends with `.` + the allowed domain (a label
-//!    boundary: `evilcyrisma.com` and `cyrisma.com.evil.test` are refused).
+//! 8. the name ends with `.` + the allowed domain (a label boundary: `evilcyrisma.com` and
+//!    `cyrisma.com.evil.test` are refused); instance hosts are strict sub-domains, so the bare
+//!    allowed domain itself (`cyrisma.com`, the company's web site) is refused too.
 //!
 //! Labels may start or end with `-`: the contract's label rule is `[a-z0-9-]{1,63}` and such a
 //! name cannot leave the allowed domain.
@@ -43,13 +44,13 @@
 //! assert!(policy.validate("cyrisma.com.evil.test").is_err());
 //! ```
 
-use std::fmt;
 use std::net::IpAddr;
 
 use idna::AsciiDenyList;
 use idna::uts46::{DnsLength, Hyphens, Uts46};
 
-use crate::endpoint::BaseUrl;
+use crate::base_url::BaseUrl;
+pub use crate::base_url::InstanceHost;
 
 /// The longest DNS name accepted, without a trailing dot.
 pub const MAX_HOST_LEN: usize = 253;
@@ -63,30 +64,6 @@ const MAX_RAW_LEN: usize = 1024;
 
 /// How many characters of an offending host an error message shows.
 const SHOWN_CHARS: usize = 96;
-
-/// A validated instance host name: a lower-case ASCII DNS name inside the allowed domain, without
-/// a trailing dot. Only [`HostPolicy::validate`] makes one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct InstanceHost(String);
-
-impl InstanceHost {
-    /// The host name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for InstanceHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for InstanceHost {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Why a host or an allowed domain was refused.
 ///
@@ -173,6 +150,12 @@ pub enum HostError {
         /// The allowed domain.
         allowed_domain: String,
     },
+    /// The allowed domain itself, which is no instance's host (instances are sub-domains).
+    #[error("host `{host}` is the allowed domain itself, not an instance host under it, so no token is sent there")]
+    BareAllowedDomain {
+        /// The normalised host.
+        host: String,
+    },
     /// The configured allowed domain is not a usable DNS name.
     #[error("the allowed domain `{domain}` is not usable ({reason}): give a dns name such as `cyrisma.com`")]
     InvalidAllowedDomain {
@@ -255,6 +238,9 @@ impl HostPolicy {
     /// the normalised host, or why it may not receive a token.
     pub fn validate(&self, raw: &str) -> Result<InstanceHost, HostError> {
         let host = normalize(raw)?;
+        if host == self.allowed_domain {
+            return Err(HostError::BareAllowedDomain { host: sanitize(&host) });
+        }
         let inside =
             host.strip_suffix(self.allowed_domain.as_str()).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
         if !inside {
@@ -263,7 +249,7 @@ impl HostPolicy {
                 allowed_domain: self.allowed_domain.clone(),
             });
         }
-        Ok(InstanceHost(host))
+        Ok(InstanceHost::checked(host))
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //!
-//! - [`endpoint`]: the [`Endpoint`] trait, [`Metadata`], base URLs and parameters.
+//! - [`endpoint`]: the [`Endpoint`] trait, [`Metadata`] and parameters.
+//! - [`base_url`]: [`BaseUrl`], [`HostKind`] and [`InstanceHost`]: where a request goes.
 //! - [`api`]: one module per resource, one file per endpoint (`api::instances::create_instance`).
 //! - [`types`]: the wire models shared by several endpoints (instances, users, scans, dashboards).
 //! - [`wire`]: liberal parsing helpers and the declaration macros behind the models.
@@ -34,8 +35,11 @@
 //! assert_eq!(http_request.uri(), "https://api.cyrisma.com/app/partner/instances/info/cc123456");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod assumed;
+pub mod base_url;
 pub mod endpoint;
 pub mod error;
 pub mod export;
@@ -50,7 +54,8 @@ pub mod usage;
 pub mod webhook;
 pub mod wire;
 
-pub use endpoint::{BaseUrl, Endpoint, Metadata};
+pub use base_url::{BaseUrl, HostKind, InstanceHost};
+pub use endpoint::{Endpoint, Metadata};
 pub use error::{ApiError, DecodeError, RequestError, ResponseError};
-pub use host::{HostPolicy, InstanceHost};
+pub use host::HostPolicy;
 pub use secret::{AccessToken, ApiSecret, RefreshToken, WebhookSecret};

@@ -105,12 +105,14 @@ fn instance_row(instance: &Instance) -> UsageRow {
     }
 }
 
+/// Adds a row into a total. Totals saturate at `u64::MAX` instead of wrapping around (or
+/// panicking in a debug build) when a server reports counts near 2^64.
 fn add(total: &mut UsageRow, row: &UsageRow) {
-    total.endpoints += row.endpoints;
-    total.instances += row.instances;
-    total.standard += row.standard;
-    total.consulting += row.consulting;
-    total.suspended += row.suspended;
+    total.endpoints = total.endpoints.saturating_add(row.endpoints);
+    total.instances = total.instances.saturating_add(row.instances);
+    total.standard = total.standard.saturating_add(row.standard);
+    total.consulting = total.consulting.saturating_add(row.consulting);
+    total.suspended = total.suspended.saturating_add(row.suspended);
 }
 
 #[cfg(test)]
@@ -169,5 +171,19 @@ mod tests {
             ]
         );
         assert_eq!(usage_rows(&instances, &users, Some("org2")).len(), 2);
+    }
+
+    #[test]
+    fn totals_near_2_pow_64_saturate_instead_of_wrapping() {
+        let instances = vec![
+            instance("org1", InstanceType::Msp, None, 0),
+            instance("cc1", InstanceType::Standard, Some("org1"), u64::MAX),
+            instance("cc2", InstanceType::Standard, Some("org1"), 5),
+        ];
+        let rows = usage_rows(&instances, &[], None);
+        let org = rows.iter().find(|row| row.scope == "organization").unwrap();
+        assert_eq!(org.endpoints, u64::MAX, "not 4");
+        assert_eq!(rows.last().unwrap().endpoints, u64::MAX);
+        assert_eq!(org.instances, 2);
     }
 }

@@ -271,9 +271,12 @@ macro_rules! lenient_integer {
             }
 
             fn from_f64(value: f64) -> Option<Self> {
-                // Accept integral floats such as `5.0`; `as` saturates, so check the round trip.
-                let truncated = value as $ty;
-                (value.fract() == 0.0 && truncated as f64 == value).then_some(truncated)
+                // Accept integral floats such as `5.0` inside the type's range. `as` saturates,
+                // and `MAX as f64` rounds up to the first value out of range (2^64 for `u64`),
+                // so the round trip alone would let `1.8446744073709552e19` through as
+                // `u64::MAX`: the upper bound is exclusive.
+                let in_range = value >= <$ty>::MIN as f64 && value < <$ty>::MAX as f64 + 1.0;
+                (in_range && value.fract() == 0.0).then_some(value as $ty)
             }
 
             fn parse(text: &str) -> Option<Self> {
@@ -579,28 +582,92 @@ pub(crate) fn scrub_message(message: &str) -> String {
     out
 }
 
+/// What a `model!` declares, as data: the input of code generators (`cargo xtask codegen` writes
+/// the Python classes from it). Each model has one, as its associated constant `SCHEMA`; the
+/// registry of all of them is [`crate::types::MODELS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelSchema {
+    /// The struct's name.
+    pub name: &'static str,
+    /// The struct's doc comment, one line per `///` line (each keeps its leading space).
+    pub doc: &'static str,
+    /// The declared fields, in declaration order (`extra` is not listed).
+    pub fields: &'static [FieldSchema],
+}
+
+/// One declared field of a [`ModelSchema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSchema {
+    /// The Rust field name (the Python attribute name).
+    pub name: &'static str,
+    /// The field's Rust type as written in the declaration (`Option<String>`).
+    pub rust_type: &'static str,
+    /// The primary wire key (written when serializing).
+    pub wire: &'static str,
+    /// Other accepted spellings of the key.
+    pub aliases: &'static [&'static str],
+    /// The field's doc comment, one line per `///` line.
+    pub doc: &'static str,
+}
+
+/// What a `wire_enum!` declares, as data (see [`ModelSchema`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnumSchema {
+    /// The enum's name.
+    pub name: &'static str,
+    /// The enum's doc comment, one line per `///` line.
+    pub doc: &'static str,
+    /// The wire value of every known variant, in declaration order.
+    pub values: &'static [&'static str],
+}
+
+impl EnumSchema {
+    /// Whether every known wire value is a number (the enum is a numeric code on the wire).
+    pub fn is_numeric(&self) -> bool {
+        self.values.iter().all(|value| !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()))
+    }
+}
+
 /// Declares a wire model: a struct with public fields, a liberal single-pass `Deserialize`, a
 /// `Serialize` that writes known fields under their primary wire name followed by `extra`, and
 /// [`Lenient`].
 ///
 /// Each field names its primary wire key and, after `|`, any alternative spellings. Keys are
-/// matched exactly first, then ASCII case-insensitively.
+/// matched exactly first, then ASCII case-insensitively. The model and its fields take doc
+/// comments only (no other attributes): they also become the model's [`ModelSchema`] (`SCHEMA`).
 macro_rules! model {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub struct $name:ident {
             $(
-                $(#[$fmeta:meta])*
+                $(#[doc = $fdoc:literal])*
                 pub $field:ident : $ty:ty => $wire:literal $(| $alias:literal)*
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
+            $( $(#[doc = $fdoc])* pub $field: $ty, )*
             /// Fields the server sent that this model does not know, kept verbatim.
             pub extra: $crate::wire::Extra,
+        }
+
+        impl $name {
+            /// What this model declares (name, docs, fields), for code generators.
+            pub const SCHEMA: $crate::wire::ModelSchema = $crate::wire::ModelSchema {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n",)*),
+                fields: &[$(
+                    $crate::wire::FieldSchema {
+                        name: stringify!($field),
+                        rust_type: stringify!($ty),
+                        wire: $wire,
+                        aliases: &[$($alias),*],
+                        doc: concat!($($fdoc, "\n",)*),
+                    },
+                )*],
+            };
         }
 
         const _: () = {
@@ -702,9 +769,10 @@ pub(crate) use model;
 /// Parsing trims and compares case-insensitively against the wire value and any aliases, and
 /// accepts numbers for numeric wire values. `""` in an optional field reads as `None`.
 /// Serializing writes the wire value: as a JSON number when it is all digits, else a string.
+/// The enum takes doc comments only; they also become its [`EnumSchema`] (`SCHEMA`).
 macro_rules! wire_enum {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
@@ -712,7 +780,7 @@ macro_rules! wire_enum {
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
@@ -724,6 +792,13 @@ macro_rules! wire_enum {
         impl $name {
             /// Every known variant, in declaration order.
             pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// What this enum declares (name, docs, wire values), for code generators.
+            pub const SCHEMA: $crate::wire::EnumSchema = $crate::wire::EnumSchema {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n",)*),
+                values: &[$($wire),*],
+            };
 
             /// The value as written on the wire.
             pub fn as_str(&self) -> &str {
@@ -814,6 +889,27 @@ mod tests {
             "invalid type: string \"…\", expected u64 at line 1 column 9"
         );
         assert_eq!(scrub_message("missing field `scan_id`"), "missing field `scan_id`");
+    }
+
+    #[test]
+    fn counts_near_2_pow_64_fit_exactly_or_fail_naming_the_field() {
+        use crate::types::Instance;
+        let parse = |count: &str| {
+            from_slice::<Instance>(format!(r#"{{"instance_id": "cc1", "number_of_endpoints": {count}}}"#).as_bytes())
+        };
+        assert_eq!(parse("18446744073709551615").unwrap().number_of_endpoints, Some(u64::MAX));
+        assert_eq!(parse("\"18446744073709551615\"").unwrap().number_of_endpoints, Some(u64::MAX));
+        assert_eq!(parse("9007199254740992.0").unwrap().number_of_endpoints, Some(1 << 53));
+        // 2^64 and beyond do not fit: an error naming the field, never a silent u64::MAX.
+        for too_big in ["18446744073709551616", "1.8446744073709552e19", "\"18446744073709551616\"", "1e30"] {
+            let error = parse(too_big).unwrap_err();
+            assert_eq!(error.path.as_deref(), Some("number_of_endpoints"), "{too_big}: {error:?}");
+            assert!(error.message.contains("an integer (u64)"), "{error:?}");
+        }
+        assert_eq!(<i64 as LenientNumber>::from_f64(2.0_f64.powi(63)), None);
+        assert_eq!(<i64 as LenientNumber>::from_f64(-(2.0_f64.powi(63))), Some(i64::MIN));
+        assert_eq!(<u32 as LenientNumber>::from_f64(4294967295.0), Some(u32::MAX));
+        assert_eq!(<u32 as LenientNumber>::from_f64(4294967296.0), None);
     }
 }
 

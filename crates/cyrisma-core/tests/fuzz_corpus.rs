@@ -45,8 +45,18 @@ fn the_responses_corpus_replays_and_reaches_every_endpoint() {
     let mut parsed = vec![0usize; harness::PARSERS.len()];
     let mut rejected = vec![0usize; harness::PARSERS.len()];
     for (path, input) in corpus("responses") {
-        let outcome = harness::responses(&input).unwrap_or_else(|| panic!("{}: too short", path.display()));
-        let index = usize::from(input[0]) % harness::PARSERS.len();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let outcome = harness::responses(&input).unwrap_or_else(|| panic!("{file}: no header line"));
+        // Seeds are keyed by name: the header names an endpoint and a status exactly, and the
+        // file is named after both (`get_instance-404-...`).
+        let header = input.split(|byte| *byte == b'\n').next().unwrap();
+        let header = std::str::from_utf8(header).unwrap_or_else(|_| panic!("{file}: header is not utf-8"));
+        let (name, status) = header.rsplit_once(' ').unwrap_or_else(|| panic!("{file}: header `{header}`"));
+        let index = harness::endpoint_index(name.as_bytes()).unwrap_or_else(|| panic!("{file}: no endpoint `{name}`"));
+        assert!(harness::exact_status(status.as_bytes()).is_some(), "{file}: status `{status}`");
+        let (_, endpoint) = name.split_once('.').unwrap();
+        assert!(file.starts_with(&format!("{endpoint}-{status}-")), "{file}: name it `{endpoint}-{status}-...`");
+        assert_eq!(harness::split_response_input(&input).map(|(index, ..)| index), Some(index));
         match outcome {
             harness::Outcome::Parsed => parsed[index] += 1,
             harness::Outcome::Rejected => rejected[index] += 1,
@@ -56,6 +66,21 @@ fn the_responses_corpus_replays_and_reaches_every_endpoint() {
         assert!(parsed[index] > 0, "no corpus input parses as `{name}`");
         assert!(rejected[index] > 0, "no corpus input is refused by `{name}`");
     }
+}
+
+/// A header that names no endpoint or status (what the fuzzer makes of a seed) still picks one,
+/// and an input without a header line is skipped.
+#[test]
+fn responses_inputs_without_an_exact_header_still_pick_an_endpoint() {
+    let (index, status, body) = harness::split_response_input(b"users.get_user 404\n{}").unwrap();
+    assert_eq!((harness::PARSERS[index].0, status, body), ("users.get_user", 404, &b"{}"[..]));
+    let (index, status, _) = harness::split_response_input(b"users.get_usr 4x4\n{}").unwrap();
+    assert!(index < harness::PARSERS.len());
+    assert!(harness::STATUSES.contains(&status));
+    assert_eq!(harness::split_response_input(b"users.get_user 404 {}"), None);
+    assert_eq!(harness::responses(b"no header"), None);
+    assert_eq!(harness::exact_status(b"1000"), None);
+    assert_eq!(harness::exact_status(b"099"), None);
 }
 
 #[test]
@@ -220,12 +245,11 @@ fn a_wrong_type_in_any_field_is_a_typed_error_naming_the_field_or_a_liberal_pars
 /// The decode error of one endpoint for a response (the harness only says "refused").
 fn decode_error(name: &str, response: &http::Response<bytes::Bytes>) -> cyrisma_core::DecodeError {
     use cyrisma_core::Endpoint;
-    use cyrisma_core::api::{assets, auth, dashboards, instances, scans, users, webhooks};
     macro_rules! by_name {
-        ($($endpoint:ty),* $(,)?) => {
+        ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
             $(
-                if <$endpoint as Endpoint>::METADATA.name == name {
-                    return match <$endpoint>::parse_response(response) {
+                if cyrisma_core::api::$resource::$endpoint::METADATA.name == name {
+                    return match cyrisma_core::api::$resource::$endpoint::Request::parse_response(response) {
                         Err(ResponseError::Decode(error)) => *error,
                         other => panic!("`{name}`: expected a decode error, got {:?}", other.err()),
                     };
@@ -233,37 +257,6 @@ fn decode_error(name: &str, response: &http::Response<bytes::Bytes>) -> cyrisma_
             )*
         };
     }
-    by_name!(
-        auth::regen_pass::Request,
-        auth::login::Request,
-        instances::authenticate_instance::Request,
-        instances::authenticate_all_instances::Request,
-        instances::list_instances::Request,
-        instances::get_instance::Request,
-        instances::create_instance::Request,
-        users::create_user::Request,
-        instances::convert_instance::Request,
-        instances::suspend_instance::Request,
-        instances::reactivate_instance::Request,
-        users::list_users::Request,
-        users::get_user::Request,
-        users::disable_user::Request,
-        instances::set_mfa::Request,
-        scans::list_data_scans::Request,
-        scans::list_baseline_scans::Request,
-        scans::list_vulnerability_scans::Request,
-        scans::get_vulnerability_scan::Request,
-        dashboards::get_overall_dashboard::Request,
-        dashboards::get_data_dashboard::Request,
-        dashboards::get_baseline_dashboard::Request,
-        dashboards::get_vulnerability_dashboard::Request,
-        dashboards::list_cves::Request,
-        assets::list_assets::Request,
-        assets::get_authenticated_asset::Request,
-        assets::get_ip_asset::Request,
-        webhooks::list_webhooks::Request,
-        webhooks::create_webhook::Request,
-        webhooks::delete_webhook::Request,
-    );
+    cyrisma_core::for_each_endpoint!(by_name);
     panic!("unknown endpoint `{name}`")
 }

@@ -1,168 +1,56 @@
 //! Routing and the handlers of every endpoint of the contract.
 //!
-//! The route table is built from the core's endpoint metadata (method, path template, host kind
-//! and name), so the emulator serves exactly the paths the core sends to. Paths are matched
-//! below the `/app` prefix, with or without a trailing slash, segments percent-decoded.
+//! Requests are routed with the core's own router (`cyrisma_core::api::route_on`), so the
+//! emulator serves exactly the paths the core sends to, and dispatched on the core's
+//! `EndpointId` to one handler per endpoint (generated from `cyrisma_core::for_each_endpoint!`).
+//! Paths are matched below the `/app` prefix, with or without a trailing slash, path parameters
+//! percent-decoded.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use cyrisma_core::api::{assets, auth, dashboards, instances, scans, users, webhooks};
+use cyrisma_core::api::{EndpointId, RouteError, auth};
 use cyrisma_core::endpoint::{HostKind, INSTANCE_PATH_PREFIX};
 use cyrisma_core::types::{AssetType, DeletedWebhook, ErrorCode, Webhook, WebhookEventType, WebhookEvents};
-use cyrisma_core::{AccessToken, Metadata, RefreshToken, WebhookSecret};
+use cyrisma_core::{AccessToken, RefreshToken, WebhookSecret};
 use http::{Method, StatusCode};
-use percent_encoding::percent_decode_str;
 
 use crate::failure::ApiFailure;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{Form, ReportingTarget};
-
-/// Which endpoint a request is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Login,
-    RegenPass,
-    ListInstances,
-    GetInstance,
-    CreateInstance,
-    ConvertInstance,
-    SuspendInstance,
-    ReactivateInstance,
-    SetMfa,
-    AuthenticateInstance,
-    AuthenticateAllInstances,
-    CreateUser,
-    ListUsers,
-    GetUser,
-    DisableUser,
-    ListWebhooks,
-    CreateWebhook,
-    DeleteWebhook,
-    ListDataScans,
-    ListBaselineScans,
-    ListVulnerabilityScans,
-    GetVulnerabilityScan,
-    OverallDashboard,
-    DataDashboard,
-    BaselineDashboard,
-    VulnerabilityDashboard,
-    ListCves,
-    ListAssets,
-    AuthenticatedAsset,
-    IpAsset,
-}
-
-/// One row of the route table.
-#[derive(Clone, Debug)]
-pub(crate) struct Route {
-    pub(crate) metadata: Metadata,
-    pub(crate) kind: Kind,
-    segments: Vec<String>,
-}
-
-/// The route table, from the core's metadata.
-pub(crate) fn routes() -> Vec<Route> {
-    let table: Vec<(Metadata, Kind)> = vec![
-        (auth::login::METADATA, Kind::Login),
-        (auth::regen_pass::METADATA, Kind::RegenPass),
-        (instances::list_instances::METADATA, Kind::ListInstances),
-        (instances::get_instance::METADATA, Kind::GetInstance),
-        (instances::create_instance::METADATA, Kind::CreateInstance),
-        (instances::convert_instance::METADATA, Kind::ConvertInstance),
-        (instances::suspend_instance::METADATA, Kind::SuspendInstance),
-        (instances::reactivate_instance::METADATA, Kind::ReactivateInstance),
-        (instances::set_mfa::METADATA, Kind::SetMfa),
-        (instances::authenticate_instance::METADATA, Kind::AuthenticateInstance),
-        (instances::authenticate_all_instances::METADATA, Kind::AuthenticateAllInstances),
-        (users::create_user::METADATA, Kind::CreateUser),
-        (users::list_users::METADATA, Kind::ListUsers),
-        (users::get_user::METADATA, Kind::GetUser),
-        (users::disable_user::METADATA, Kind::DisableUser),
-        (webhooks::list_webhooks::METADATA, Kind::ListWebhooks),
-        (webhooks::create_webhook::METADATA, Kind::CreateWebhook),
-        (webhooks::delete_webhook::METADATA, Kind::DeleteWebhook),
-        (scans::list_data_scans::METADATA, Kind::ListDataScans),
-        (scans::list_baseline_scans::METADATA, Kind::ListBaselineScans),
-        (scans::list_vulnerability_scans::METADATA, Kind::ListVulnerabilityScans),
-        (scans::get_vulnerability_scan::METADATA, Kind::GetVulnerabilityScan),
-        (dashboards::get_overall_dashboard::METADATA, Kind::OverallDashboard),
-        (dashboards::get_data_dashboard::METADATA, Kind::DataDashboard),
-        (dashboards::get_baseline_dashboard::METADATA, Kind::BaselineDashboard),
-        (dashboards::get_vulnerability_dashboard::METADATA, Kind::VulnerabilityDashboard),
-        (dashboards::list_cves::METADATA, Kind::ListCves),
-        (assets::list_assets::METADATA, Kind::ListAssets),
-        (assets::get_authenticated_asset::METADATA, Kind::AuthenticatedAsset),
-        (assets::get_ip_asset::METADATA, Kind::IpAsset),
-    ];
-    table
-        .into_iter()
-        .map(|(metadata, kind)| {
-            let segments = metadata
-                .path
-                .split('/')
-                .filter(|segment| !segment.is_empty())
-                .map(|segment| if segment.starts_with('{') { "{}".to_owned() } else { segment.to_owned() })
-                .collect();
-            Route { metadata, kind, segments }
-        })
-        .collect()
-}
 
 /// What routing found.
 #[derive(Debug)]
-pub(crate) enum Routed<'a> {
+pub(crate) enum Routed {
     /// An endpoint, with its path parameter (if any).
-    Found { route: &'a Route, param: Option<String> },
+    Found { id: EndpointId, param: Option<String> },
     /// The path exists for other methods.
     MethodNotAllowed { allowed: Vec<Method> },
     /// Nothing here.
     NotFound,
 }
 
-/// Finds the endpoint for a request on a host kind. `path` is the raw request path.
-pub(crate) fn route<'a>(routes: &'a [Route], host: HostKind, method: &Method, path: &str, query: &Form) -> Routed<'a> {
+/// Finds the endpoint for a request on a host kind with the core's router. `path` is the raw
+/// request path, below the `/app` prefix.
+pub(crate) fn route(host: HostKind, method: &Method, path: &str, query: &Form) -> Routed {
     let Some(rest) = path.strip_prefix(INSTANCE_PATH_PREFIX).filter(|rest| rest.is_empty() || rest.starts_with('/'))
     else {
         return Routed::NotFound;
     };
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
-        .collect();
-    let mut allowed = Vec::new();
-    for route in routes.iter().filter(|route| route.metadata.host == host) {
-        if route.segments.len() != segments.len() {
-            continue;
-        }
-        let mut param = None;
-        let matched = route.segments.iter().zip(&segments).all(|(pattern, segment)| {
-            if pattern == "{}" {
-                param = Some(segment.clone());
-                true
-            } else {
-                pattern == segment
+    match cyrisma_core::api::route_on(host, method, rest) {
+        Ok(matched) => {
+            // `GET /partner/instances/info/?instance_id=` is the single lookup [emulator extension].
+            if matched.id == EndpointId::ListInstances
+                && let Some(id) = query.optional("instance_id")
+            {
+                return Routed::Found { id: EndpointId::GetInstance, param: Some(id.to_owned()) };
             }
-        });
-        if !matched {
-            continue;
+            Routed::Found { id: matched.id, param: matched.params.into_iter().next().map(|(_, value)| value) }
         }
-        if route.metadata.method != *method {
-            allowed.push(route.metadata.method.clone());
-            continue;
-        }
-        // `GET /partner/instances/info/?instance_id=` is the single lookup [emulator extension].
-        if route.kind == Kind::ListInstances
-            && let Some(id) = query.optional("instance_id")
-            && let Some(get) = routes.iter().find(|route| route.kind == Kind::GetInstance)
-        {
-            return Routed::Found { route: get, param: Some(id.to_owned()) };
-        }
-        return Routed::Found { route, param };
+        Err(RouteError::MethodNotAllowed { allowed }) => Routed::MethodNotAllowed { allowed },
+        Err(_) => Routed::NotFound,
     }
-    if allowed.is_empty() { Routed::NotFound } else { Routed::MethodNotAllowed { allowed } }
 }
 
 /// A request, decoded.
@@ -192,64 +80,122 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiFailure> {
     })
 }
 
-/// Handles a routed request: the JSON body of a `200`, or the contract's error.
-pub(crate) fn dispatch(shared: &Arc<Shared>, kind: Kind, call: &Call) -> Result<Bytes, ApiFailure> {
-    match kind {
-        Kind::Login => login(shared, call),
-        Kind::RegenPass => {
-            let form = &call.form;
-            let api_key = form.raw_any(&["username", "Username"]).unwrap_or_default().trim();
-            let secret = form.raw_any(&["password", "Password"]).unwrap_or_default();
-            if api_key.is_empty() {
-                return Err(ApiFailure::missing("username"));
+macro_rules! dispatch_every_endpoint {
+    ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+        /// Handles a routed request: the JSON body of a `200`, or the contract's error. Every
+        /// endpoint of `cyrisma_core::for_each_endpoint!` goes to the handler of its name in
+        /// [`handlers`], so an endpoint without a handler does not compile.
+        pub(crate) fn dispatch(shared: &Arc<Shared>, id: EndpointId, call: &Call) -> Result<Bytes, ApiFailure> {
+            match id {
+                $(EndpointId::$id => handlers::$endpoint(shared, call),)*
+                // `EndpointId` is `#[non_exhaustive]`; the list above covers every variant.
+                _ => Err(ApiFailure::new(
+                    StatusCode::NOT_IMPLEMENTED,
+                    ErrorCode::InternalError,
+                    format!("The emulator does not serve {id}."),
+                )),
             }
-            if secret.is_empty() {
-                return Err(ApiFailure::missing("password"));
-            }
-            let new_secret = shared.state().regen_pass(api_key, secret)?;
-            json(&auth::regen_pass::Response {
-                username: Some(api_key.to_owned()),
-                password: cyrisma_core::ApiSecret::new(new_secret),
-                ..Default::default()
-            })
         }
-        Kind::ListInstances => {
-            let state = shared.state();
+    };
+}
+
+cyrisma_core::for_each_endpoint!(dispatch_every_endpoint);
+
+/// One handler per endpoint, named like the endpoint's file in `cyrisma_core::api`.
+mod handlers {
+    use super::*;
+
+    type Answer = Result<Bytes, ApiFailure>;
+
+    pub(super) fn login(shared: &Arc<Shared>, call: &Call) -> Answer {
+        super::login(shared, call)
+    }
+
+    pub(super) fn regen_pass(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let form = &call.form;
+        let api_key = form.raw_any(&["username", "Username"]).unwrap_or_default().trim();
+        let secret = form.raw_any(&["password", "Password"]).unwrap_or_default();
+        if api_key.is_empty() {
+            return Err(ApiFailure::missing("username"));
+        }
+        if secret.is_empty() {
+            return Err(ApiFailure::missing("password"));
+        }
+        let new_secret = shared.state().regen_pass(api_key, secret)?;
+        json(&auth::regen_pass::Response {
+            username: Some(api_key.to_owned()),
+            password: cyrisma_core::ApiSecret::new(new_secret),
+            ..Default::default()
+        })
+    }
+
+    pub(super) fn list_instances(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let state = shared.state();
+        state.check_token(call.token.as_deref(), call.now)?;
+        json(&state.list_instances(call.now))
+    }
+
+    pub(super) fn get_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let state = shared.state();
+        state.check_token(call.token.as_deref(), call.now)?;
+        json(&state.get_instance(call.param.as_deref().unwrap_or_default(), call.now)?)
+    }
+
+    pub(super) fn create_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let created = {
+            let mut state = shared.state();
             state.check_token(call.token.as_deref(), call.now)?;
-            json(&state.list_instances(call.now))
-        }
-        Kind::GetInstance => {
-            let state = shared.state();
-            state.check_token(call.token.as_deref(), call.now)?;
-            json(&state.get_instance(call.param.as_deref().unwrap_or_default(), call.now)?)
-        }
-        Kind::CreateInstance => {
-            let created = {
-                let mut state = shared.state();
-                state.check_token(call.token.as_deref(), call.now)?;
-                state.create_instance(&call.form, call.now)?
-            };
-            shared.schedule_provisioning(&created.instance_id);
-            json(&created)
-        }
-        Kind::ConvertInstance => with_token(shared, call, |state| state.convert(&call.form)),
-        Kind::SuspendInstance => with_token(shared, call, |state| state.set_suspended(&call.form, true, call.now)),
-        Kind::ReactivateInstance => with_token(shared, call, |state| state.set_suspended(&call.form, false, call.now)),
-        Kind::SetMfa => with_token(shared, call, |state| state.set_mfa(&call.form)),
-        Kind::AuthenticateInstance => {
-            let token = call.token.clone().unwrap_or_default();
-            let id = call.param.clone().unwrap_or_default();
-            json(&shared.state().authenticate_instance(&token, &id, call.now)?)
-        }
-        Kind::AuthenticateAllInstances => {
-            let token = call.token.clone().unwrap_or_default();
-            json(&shared.state().authenticate_all(&token, call.now)?)
-        }
-        Kind::CreateUser => with_token(shared, call, |state| state.create_user(&call.form)),
-        Kind::ListUsers => with_token(shared, call, |state| Ok(state.list_users())),
-        Kind::GetUser => with_token(shared, call, |state| state.get_user(call.param.as_deref().unwrap_or_default())),
-        Kind::DisableUser => with_token(shared, call, |state| state.disable_user(&call.form)),
-        Kind::ListWebhooks => with_token(shared, call, |state| {
+            state.create_instance(&call.form, call.now)?
+        };
+        shared.schedule_provisioning(&created.instance_id);
+        json(&created)
+    }
+
+    pub(super) fn convert_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.convert(&call.form))
+    }
+
+    pub(super) fn suspend_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.set_suspended(&call.form, true, call.now))
+    }
+
+    pub(super) fn reactivate_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.set_suspended(&call.form, false, call.now))
+    }
+
+    pub(super) fn set_mfa(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.set_mfa(&call.form))
+    }
+
+    pub(super) fn authenticate_instance(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let token = call.token.clone().unwrap_or_default();
+        let id = call.param.clone().unwrap_or_default();
+        json(&shared.state().authenticate_instance(&token, &id, call.now)?)
+    }
+
+    pub(super) fn authenticate_all_instances(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let token = call.token.clone().unwrap_or_default();
+        json(&shared.state().authenticate_all(&token, call.now)?)
+    }
+
+    pub(super) fn create_user(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.create_user(&call.form))
+    }
+
+    pub(super) fn list_users(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| Ok(state.list_users()))
+    }
+
+    pub(super) fn get_user(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.get_user(call.param.as_deref().unwrap_or_default()))
+    }
+
+    pub(super) fn disable_user(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| state.disable_user(&call.form))
+    }
+
+    pub(super) fn list_webhooks(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| {
             Ok(state
                 .webhooks()
                 .iter()
@@ -261,55 +207,75 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, kind: Kind, call: &Call) -> Result<
                     ..Default::default()
                 })
                 .collect::<Vec<_>>())
-        }),
-        Kind::CreateWebhook => {
-            let (url, events) = webhook_form(&call.form)?;
-            with_token(shared, call, |state| {
-                let record = state.create_webhook(url.clone(), events.clone());
-                Ok(Webhook {
-                    webhook_id: record.id,
-                    url: Some(record.url),
-                    events: WebhookEvents(record.events),
-                    secret: Some(WebhookSecret::new(record.secret)),
-                    ..Default::default()
-                })
+        })
+    }
+
+    pub(super) fn create_webhook(shared: &Arc<Shared>, call: &Call) -> Answer {
+        let (url, events) = webhook_form(&call.form)?;
+        with_token(shared, call, |state| {
+            let record = state.create_webhook(url.clone(), events.clone());
+            Ok(Webhook {
+                webhook_id: record.id,
+                url: Some(record.url),
+                events: WebhookEvents(record.events),
+                secret: Some(WebhookSecret::new(record.secret)),
+                ..Default::default()
             })
-        }
-        Kind::DeleteWebhook => with_token(shared, call, |state| {
+        })
+    }
+
+    pub(super) fn delete_webhook(shared: &Arc<Shared>, call: &Call) -> Answer {
+        with_token(shared, call, |state| {
             let record = state.delete_webhook(call.param.as_deref().unwrap_or_default())?;
             Ok(DeletedWebhook { webhook_id: Some(record.id), deleted: Some(true), ..Default::default() })
-        }),
-        Kind::ListDataScans => reporting(shared, call, |shared, target| json(&shared.generator.data_scans(&target))),
-        Kind::ListBaselineScans => {
-            reporting(shared, call, |shared, target| json(&shared.generator.baseline_scans(&target)))
-        }
-        Kind::ListVulnerabilityScans => {
-            reporting(shared, call, |shared, target| json(&shared.generator.vulnerability_scans(&target)))
-        }
-        Kind::GetVulnerabilityScan => reporting(shared, call, |shared, target| {
+        })
+    }
+
+    pub(super) fn list_data_scans(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.data_scans(&target)))
+    }
+
+    pub(super) fn list_baseline_scans(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.baseline_scans(&target)))
+    }
+
+    pub(super) fn list_vulnerability_scans(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.vulnerability_scans(&target)))
+    }
+
+    pub(super) fn get_vulnerability_scan(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| {
             let id = call.param.as_deref().unwrap_or_default();
             let plan = shared
                 .generator
                 .find_plan(&target, id)
                 .ok_or_else(|| ApiFailure::not_found(format!("No scan with id {}", crate::failure::printable(id))))?;
             json(&shared.generator.scan_detail(&target, &plan))
-        }),
-        Kind::OverallDashboard => {
-            reporting(shared, call, |shared, target| json(&shared.generator.overall_dashboard(&target)))
-        }
-        Kind::DataDashboard => {
-            reporting(shared, call, |shared, target| json(&shared.generator.data_dashboard(&target)))
-        }
-        Kind::BaselineDashboard => {
-            reporting(shared, call, |shared, target| json(&shared.generator.baseline_dashboard(&target)))
-        }
-        Kind::VulnerabilityDashboard => {
-            reporting(shared, call, |shared, target| json(&shared.generator.vulnerability_dashboard(&target)))
-        }
-        Kind::ListCves => reporting(shared, call, |shared, target| {
-            json(&shared.generator.cves(&target, call.query.optional("cve_id")))
-        }),
-        Kind::ListAssets => reporting(shared, call, |shared, target| {
+        })
+    }
+
+    pub(super) fn get_overall_dashboard(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.overall_dashboard(&target)))
+    }
+
+    pub(super) fn get_data_dashboard(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.data_dashboard(&target)))
+    }
+
+    pub(super) fn get_baseline_dashboard(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.baseline_dashboard(&target)))
+    }
+
+    pub(super) fn get_vulnerability_dashboard(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.vulnerability_dashboard(&target)))
+    }
+
+    pub(super) fn list_cves(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| json(&shared.generator.cves(&target, call.query.optional("cve_id"))))
+    }
+
+    pub(super) fn list_assets(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| {
             let raw = call.query.required("assetType")?;
             let external = match AssetType::from_wire(raw) {
                 AssetType::Internal => false,
@@ -317,15 +283,21 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, kind: Kind, call: &Call) -> Result<
                 _ => return Err(ApiFailure::invalid("assetType", "assetType must be internal or external")),
             };
             json(&shared.generator.asset_list(&target, external))
-        }),
-        Kind::AuthenticatedAsset => reporting(shared, call, |shared, target| {
+        })
+    }
+
+    pub(super) fn get_authenticated_asset(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| {
             let id = call.query.required("assetId")?;
             json(&shared.generator.authenticated_asset(&target, id))
-        }),
-        Kind::IpAsset => reporting(shared, call, |shared, target| {
+        })
+    }
+
+    pub(super) fn get_ip_asset(shared: &Arc<Shared>, call: &Call) -> Answer {
+        reporting(shared, call, |shared, target| {
             let ip = call.query.required("assetIp")?;
             json(&shared.generator.ip_asset(&target, ip))
-        }),
+        })
     }
 }
 
@@ -432,10 +404,9 @@ mod tests {
 
     #[test]
     fn routes_match_core_paths_with_and_without_slashes() {
-        let routes = routes();
         let empty = Form::default();
-        let name = |host, method: &Method, path: &str, query: &Form| match route(&routes, host, method, path, query) {
-            Routed::Found { route, param } => format!("{} {:?}", route.metadata.name, param),
+        let name = |host, method: &Method, path: &str, query: &Form| match route(host, method, path, query) {
+            Routed::Found { id, param } => format!("{id} {param:?}"),
             other => format!("{other:?}"),
         };
         assert_eq!(name(HostKind::Central, &Method::POST, "/app/partner/login/", &empty), "auth.login None");
@@ -458,50 +429,30 @@ mod tests {
             "dashboards.list_cves None"
         );
         assert!(matches!(
-            route(&routes, HostKind::Central, &Method::GET, "/app/partner/login/", &empty),
+            route(HostKind::Central, &Method::GET, "/app/partner/login/", &empty),
             Routed::MethodNotAllowed { .. }
         ));
+        // A reporting path on the central host is not served there.
+        assert!(matches!(route(HostKind::Central, &Method::GET, "/app/partner/scans/data", &empty), Routed::NotFound));
+        assert!(matches!(route(HostKind::Central, &Method::POST, "/partner/login/", &empty), Routed::NotFound));
         assert!(matches!(
-            route(&routes, HostKind::Central, &Method::GET, "/app/partner/scans/data", &empty),
-            Routed::NotFound
-        ));
-        assert!(matches!(
-            route(&routes, HostKind::Central, &Method::POST, "/partner/login/", &empty),
-            Routed::NotFound
-        ));
-        assert!(matches!(
-            route(&routes, HostKind::Central, &Method::POST, "/application/partner/login/", &empty),
+            route(HostKind::Central, &Method::POST, "/application/partner/login/", &empty),
             Routed::NotFound
         ));
     }
 
     #[test]
-    fn every_core_endpoint_is_served() {
-        let routes = routes();
-        assert_eq!(routes.len(), cyrisma_core::api::ENDPOINTS.len());
-        for metadata in cyrisma_core::api::ENDPOINTS {
-            let route = routes.iter().find(|route| route.metadata.name == metadata.name).expect(metadata.name);
-            assert_eq!(
-                (&route.metadata.method, route.metadata.path, route.metadata.host),
-                (&metadata.method, metadata.path, metadata.host)
-            );
-            // The core's own router agrees with ours on the path.
+    fn every_core_endpoint_routes_to_itself_on_its_host() {
+        for &id in EndpointId::ALL {
+            let metadata = id.metadata();
             let sample = metadata
                 .path
                 .replace("{instanceId}", "cc1")
                 .replace("{userRef}", "u1")
                 .replace("{scanId}", "1")
                 .replace("{webhookId}", "w1");
-            let ours = route_name(&routes, metadata.host, &metadata.method, &format!("/app{sample}"));
-            let theirs = cyrisma_core::api::route(&metadata.method, &sample).map(|matched| matched.metadata.name).ok();
-            assert_eq!(ours, theirs, "{sample}");
-        }
-    }
-
-    fn route_name(routes: &[Route], host: HostKind, method: &Method, path: &str) -> Option<&'static str> {
-        match route(routes, host, method, path, &Form::default()) {
-            Routed::Found { route, .. } => Some(route.metadata.name),
-            _ => None,
+            let routed = route(metadata.host, &metadata.method, &format!("/app{sample}"), &Form::default());
+            assert!(matches!(routed, Routed::Found { id: found, .. } if found == id), "{id}: {routed:?}");
         }
     }
 

@@ -49,6 +49,11 @@ pub struct EmulatorConfig {
     pub webhook_retries: u32,
     /// The first retry delay of webhook deliveries (doubled each time).
     pub webhook_backoff: Duration,
+    /// Monthly periods of generated past: each instance gets one round of scans of every type
+    /// (vulnerability types 5, 9, 10, 11, data, baseline) per calendar month before the anchor's
+    /// month, with churning findings, so history and grade trends exist from the start.
+    /// At most [`crate::MAX_HISTORY_PERIODS`].
+    pub history_periods: u32,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +76,7 @@ impl Default for EmulatorConfig {
             anchor_time: None,
             webhook_retries: 3,
             webhook_backoff: Duration::from_millis(200),
+            history_periods: 0,
         }
     }
 }
@@ -154,6 +160,12 @@ impl EmulatorConfig {
         self
     }
 
+    /// Sets the monthly periods of generated past.
+    pub fn with_history_periods(mut self, periods: u32) -> Self {
+        self.history_periods = periods;
+        self
+    }
+
     /// Sets the webhook retry policy.
     pub fn with_webhook_retries(mut self, retries: u32, backoff: Duration) -> Self {
         self.webhook_retries = retries;
@@ -209,6 +221,10 @@ pub struct ServeArgs {
     /// Where to write the CA certificate (PEM); a temporary file when absent.
     #[arg(long, value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
+    /// Start with a generated past of N monthly periods of scans (churning findings, moving
+    /// grades) before the current month; `POST /__emulator/advance` adds more later.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub history: u32,
 }
 
 impl ServeArgs {
@@ -228,6 +244,7 @@ impl ServeArgs {
             assets_per_scan: self.assets_per_scan,
             provisioning_delay: Duration::from_secs(self.provisioning_delay),
             ca_cert_path: self.ca_cert.clone(),
+            history_periods: self.history,
             ..EmulatorConfig::default()
         }
     }
@@ -279,6 +296,8 @@ mod tests {
             "0",
             "--ca-cert",
             "/tmp/ca.pem",
+            "--history",
+            "6",
         ]);
         let config = cli.serve.to_config();
         assert!(!config.tls);
@@ -292,6 +311,7 @@ mod tests {
         );
         assert_eq!(config.provisioning_delay, Duration::ZERO);
         assert_eq!(config.ca_cert_path, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!((config.history_periods, defaults.history_periods), (6, 0));
         // The last of --tls / --no-tls wins.
         assert!(Cli::parse_from(["emulator", "--no-tls", "--tls"]).serve.to_config().tls);
         assert!(!Cli::parse_from(["emulator", "--tls", "--no-tls"]).serve.to_config().tls);

@@ -13,6 +13,7 @@
 //! | `POST /__emulator/expire-tokens` | expires every access and refresh token now |
 //! | `POST /__emulator/keep-alive` | `{"close_after_response": true}` closes connections after every answer |
 //! | `POST /__emulator/scans` | `{"instance_id": "...", "scan_type": 5}` adds a completed scan (emits `scan.completed`) |
+//! | `POST /__emulator/advance` | `{"days": 30}` moves the clock and adds a period of scans to every active instance (`"churn": false`: a rescan) |
 //! | `GET /__emulator/instances` | the structure, as `GET /partner/instances/info/` lists it |
 //! | `GET /__emulator/webhook-deliveries` | every webhook delivery attempt |
 //! | `GET /__emulator/in-flight` | requests in flight now and the most at once, overall and per host |
@@ -27,7 +28,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admin::Fault;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// An admin answer.
 pub(crate) struct ControlReply {
@@ -41,6 +42,21 @@ fn reply(status: StatusCode, value: &Value) -> ControlReply {
 
 fn error(status: StatusCode, message: &str) -> ControlReply {
     reply(status, &json!({ "error": "invalid_request", "message": message }))
+}
+
+/// `POST /__emulator/advance`: `{"days": N, "churn": true}`.
+fn advance(shared: &Shared, body: &[u8]) -> ControlReply {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (Some(days), churn) = (value.get("days").and_then(Value::as_u64), value.get("churn")) else {
+        return error(StatusCode::BAD_REQUEST, "the body must be {\"days\": 30} (optionally \"churn\": false)");
+    };
+    let Some(churn) = churn.map_or(Some(true), Value::as_bool) else {
+        return error(StatusCode::BAD_REQUEST, "churn must be true or false");
+    };
+    match crate::timeline::advance(shared, u32::try_from(days).unwrap_or(u32::MAX), churn) {
+        Ok(advanced) => reply(StatusCode::OK, &serde_json::to_value(advanced).unwrap_or_default()),
+        Err(failure) => ControlReply { status: failure.status, body: failure.body() },
+    }
 }
 
 /// Serves one admin request.
@@ -105,6 +121,7 @@ pub(crate) fn serve(shared: &Shared, peer: SocketAddr, method: &Method, path: &s
                 Err(failure) => ControlReply { status: failure.status, body: failure.body() },
             }
         }
+        ("POST", "/advance") => advance(shared, body),
         ("GET", "/instances") => {
             let instances = shared.state().list_instances(Instant::now());
             reply(StatusCode::OK, &serde_json::to_value(instances).unwrap_or_default())

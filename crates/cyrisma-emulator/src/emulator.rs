@@ -21,7 +21,8 @@ use crate::inflight::InFlightStats;
 use crate::prng;
 use crate::reporting::Generator;
 use crate::seed::{self, SeedPlan};
-use crate::server::{self, Shared};
+use crate::server;
+use crate::shared::Shared;
 use crate::state::{Settings, State};
 use crate::webhook::{DeliveryRecord, Dispatcher};
 
@@ -95,6 +96,12 @@ impl Emulator {
         if config.scans_per_instance > 400 {
             return Err(StartError::Config("at most 400 scans per instance".into()));
         }
+        if config.history_periods > crate::MAX_HISTORY_PERIODS {
+            return Err(StartError::Config(format!(
+                "at most {} periods of generated history",
+                crate::MAX_HISTORY_PERIODS
+            )));
+        }
         if config.assets_per_scan > 20_000 {
             return Err(StartError::Config("at most 20000 assets per scan".into()));
         }
@@ -116,6 +123,7 @@ impl Emulator {
             instances: config.instances,
             scans_per_instance: config.scans_per_instance,
             anchor,
+            history_periods: config.history_periods,
         };
         let (entities, users) = seed::build(&plan);
         let settings = Settings {
@@ -386,6 +394,19 @@ impl EmulatorHandle {
     /// `scan.completed`; returns the scan id.
     pub fn trigger_scan(&self, instance_id: &str, scan_type: u8) -> Result<String, String> {
         self.shared.trigger_scan(instance_id, scan_type).map_err(|failure| failure.message)
+    }
+
+    /// Moves the emulator's clock `days` (1 to 3660) forward: every active instance gets a new
+    /// period of scans of each type dated on the new day, with churning findings (some fixed, some
+    /// new, some back, some assets not scanned), and the dashboards' grades move with them.
+    pub fn advance(&self, days: u32) -> Result<crate::Advanced, String> {
+        crate::timeline::advance(&self.shared, days, true).map_err(|failure| failure.message)
+    }
+
+    /// Like [`Self::advance`], but the new scans show the same findings on the same assets as each
+    /// instance's latest ones: only scan ids, scores, titles and order change (a rescan).
+    pub fn rescan(&self, days: u32) -> Result<crate::Advanced, String> {
+        crate::timeline::advance(&self.shared, days, false).map_err(|failure| failure.message)
     }
 
     /// Replaces the API secret (as if CYRISMA Support issued a new temporary one).

@@ -4,11 +4,9 @@
 //! ready (or the connection is dropped); admin requests (`/__emulator/...`) do not count.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
-
-use crate::server::Shared;
 
 /// A snapshot of the requests in flight (`GET /__emulator/in-flight`,
 /// [`crate::EmulatorHandle::in_flight`]).
@@ -82,20 +80,21 @@ impl InFlight {
 /// One request in flight; leaves the count when dropped (also when hyper drops the request's
 /// future because the connection went away).
 pub(crate) struct InFlightGuard {
-    shared: Arc<Shared>,
+    counts: Arc<Mutex<InFlight>>,
     host: String,
 }
 
 impl InFlightGuard {
-    pub(crate) fn enter(shared: &Arc<Shared>, host: &str) -> Self {
-        shared.in_flight().enter(host);
-        Self { shared: Arc::clone(shared), host: host.to_owned() }
+    /// Counts a request for `host` in `counts` until the guard is dropped.
+    pub(crate) fn enter(counts: &Arc<Mutex<InFlight>>, host: &str) -> Self {
+        counts.lock().unwrap_or_else(PoisonError::into_inner).enter(host);
+        Self { counts: Arc::clone(counts), host: host.to_owned() }
     }
 }
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.shared.in_flight().leave(&self.host);
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner).leave(&self.host);
     }
 }
 

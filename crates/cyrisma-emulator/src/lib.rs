@@ -45,7 +45,9 @@ mod reporting;
 mod seed;
 mod serve;
 mod server;
+mod shared;
 mod state;
+mod timeline;
 mod tls;
 mod webhook;
 
@@ -55,6 +57,7 @@ pub use emulator::{Emulator, EmulatorHandle, PARTNER_ID};
 pub use error::StartError;
 pub use inflight::InFlightStats;
 pub use serve::serve;
+pub use timeline::{Advanced, MAX_HISTORY_PERIODS};
 pub use webhook::DeliveryRecord;
 
 // The README's library example, compiled and run as a doctest (its shell blocks are marked

@@ -23,10 +23,13 @@ use crate::catalog::{self, Seen};
 use crate::clock;
 use crate::prng::Prng;
 use crate::state::ReportingTarget;
+use crate::timeline::{self, FindingKey, Period};
 
 const DAY: i64 = 86_400;
 /// Scan type codes in the order seeded scans cycle through them.
 const TYPE_CYCLE: [u8; 4] = [5, 9, 10, 11];
+/// The first scan index of period scans (far above seeded and admin-added ones, so ids differ).
+const PERIOD_SCAN_INDEX: u32 = 100_000;
 
 /// The fixed inputs of the generator.
 #[derive(Clone, Debug)]
@@ -45,6 +48,9 @@ pub(crate) struct ScanPlan {
     pub(crate) id: String,
     pub(crate) started: i64,
     pub(crate) finished: i64,
+    /// The period it belongs to (a generated past or an advance of the clock); seeded and
+    /// admin-added scans have none.
+    pub(crate) period: Option<Period>,
 }
 
 /// Which pool of assets a scan type looks at.
@@ -149,7 +155,7 @@ fn period_bounds(period: &GradingPeriod, secs: i64) -> (i64, i64) {
 }
 
 /// Days since the Unix epoch of a civil date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let yoe = year.rem_euclid(400);
@@ -166,9 +172,46 @@ impl Generator {
 
     /// The vulnerability scans of an instance, oldest first.
     pub(crate) fn vulnerability_plans(&self, target: &ReportingTarget) -> Vec<ScanPlan> {
+        let mut plans = self.seeded_plans(target);
+        let seeded = target.seeded_scans;
+        for (offset, (code, finished)) in target.extra_scans.iter().enumerate() {
+            let index = seeded + offset as u32;
+            plans.push(ScanPlan {
+                index,
+                code: *code,
+                id: scan_id(target.number, index),
+                started: finished - 1800,
+                finished: *finished,
+                period: None,
+            });
+        }
+        if !target.periods.is_empty() {
+            for period in &target.periods {
+                let at = self.anchor + period.day * DAY;
+                for (slot, code) in TYPE_CYCLE.iter().enumerate() {
+                    let index = PERIOD_SCAN_INDEX + (period.number - 1) * TYPE_CYCLE.len() as u32 + slot as u32;
+                    let mut prng = Prng::derive(self.seed, &[15, u64::from(target.number), u64::from(index)]);
+                    let finished = at + 120 + 300 * slot as i64;
+                    plans.push(ScanPlan {
+                        index,
+                        code: *code,
+                        id: scan_id(target.number, index),
+                        started: finished - prng.range(20 * 60, 6 * 3600) as i64,
+                        finished,
+                        period: Some(*period),
+                    });
+                }
+            }
+            plans.sort_by_key(|plan| plan.finished);
+        }
+        plans
+    }
+
+    /// The seeded vulnerability scans of an instance, oldest first.
+    fn seeded_plans(&self, target: &ReportingTarget) -> Vec<ScanPlan> {
         let seeded = target.seeded_scans;
         let spacing = Self::spacing(seeded);
-        let mut plans = Vec::with_capacity(seeded as usize + target.extra_scans.len());
+        let mut plans = Vec::with_capacity(seeded as usize + target.extra_scans.len() + 4 * target.periods.len());
         for index in 0..seeded {
             let mut prng = Prng::derive(self.seed, &[10, u64::from(target.number), u64::from(index)]);
             let back = i64::from(seeded - 1 - index);
@@ -181,16 +224,7 @@ impl Generator {
                 id: scan_id(target.number, index),
                 started,
                 finished,
-            });
-        }
-        for (offset, (code, finished)) in target.extra_scans.iter().enumerate() {
-            let index = seeded + offset as u32;
-            plans.push(ScanPlan {
-                index,
-                code: *code,
-                id: scan_id(target.number, index),
-                started: finished - 1800,
-                finished: *finished,
+                period: None,
             });
         }
         plans
@@ -243,7 +277,136 @@ impl Generator {
 
     /// The assets of one scan, with their findings.
     pub(crate) fn scan_assets(&self, target: &ReportingTarget, plan: &ScanPlan) -> Vec<Asset> {
-        (0..self.assets_per_scan).map(|index| self.asset(target, plan, index)).collect()
+        let Some(period) = plan.period else {
+            return (0..self.assets_per_scan).map(|index| self.asset(target, plan, index)).collect();
+        };
+        let skipped = timeline::unscanned(self.seed, target.number, plan.code, period.presence, self.assets_per_scan);
+        let base = self.base_plan(target, plan.code);
+        (0..self.assets_per_scan)
+            .filter(|index| !skipped.contains(index))
+            .map(|index| self.period_asset(target, plan, period, base.as_ref(), index))
+            .collect()
+    }
+
+    /// One asset of a scan, if the scan covered it.
+    fn covered_asset(&self, target: &ReportingTarget, plan: &ScanPlan, index: u32) -> Option<Asset> {
+        let Some(period) = plan.period else { return Some(self.asset(target, plan, index)) };
+        let skipped = timeline::unscanned(self.seed, target.number, plan.code, period.presence, self.assets_per_scan);
+        if skipped.contains(&index) {
+            return None;
+        }
+        Some(self.period_asset(target, plan, period, self.base_plan(target, plan.code).as_ref(), index))
+    }
+
+    /// The latest seeded scan of a type: its findings are the base of every period's.
+    fn base_plan(&self, target: &ReportingTarget, code: u8) -> Option<ScanPlan> {
+        self.seeded_plans(target).into_iter().rev().find(|plan| plan.code == code)
+    }
+
+    /// An asset of a period's scan: the findings of its universe (those of the latest seeded scan
+    /// of the type, and candidates) that the churn shows in the period; scores, titles and order
+    /// vary by period.
+    fn period_asset(
+        &self,
+        target: &ReportingTarget,
+        plan: &ScanPlan,
+        period: Period,
+        base: Option<&ScanPlan>,
+        index: u32,
+    ) -> Asset {
+        let code = plan.code;
+        let pool = pool(code);
+        let (asset_id, name, address) = self.asset_identity(target, pool, index);
+        let base = base.map(|base| self.asset(target, base, index)).unwrap_or_default();
+        let number = u64::from(target.number);
+        let mut candidates = Prng::derive(self.seed, &[90, number, u64::from(code), u64::from(index)]);
+        let mut vary =
+            Prng::derive(self.seed, &[93, number, u64::from(code), u64::from(index), u64::from(period.number)]);
+        let key =
+            |rule: &str| FindingKey { instance: target.number, code, asset: index, rule: timeline::rule_hash(rule) };
+        let shows = |rule: &str, base: bool| timeline::present(self.seed, key(rule), base, period.presence);
+        let mut asset = Asset {
+            id: Some(format!("{}", index + 1)),
+            asset_id: Some(asset_id),
+            name: Some(name.clone()),
+            ip_address: Some(address.clone()),
+            ..Default::default()
+        };
+        if pool == Pool::Web {
+            let mut universe: Vec<(Flaw, bool)> = base.flaws.into_iter().map(|flaw| (flaw, true)).collect();
+            for _ in 0..4 {
+                let alert = candidates.pick(catalog::ALERTS);
+                if universe.iter().any(|(flaw, _)| flaw.alert_ref.as_deref() == Some(alert.reference)) {
+                    continue;
+                }
+                universe.push((flaw(&mut candidates, alert, &address, String::new()), false));
+            }
+            let mut flaws: Vec<Flaw> = universe
+                .into_iter()
+                .filter(|(flaw, base)| shows(flaw.alert_ref.as_deref().unwrap_or_default(), *base))
+                .map(|(flaw, _)| flaw)
+                .collect();
+            rotate(&mut flaws, &mut vary);
+            for (number, flaw) in flaws.iter_mut().enumerate() {
+                flaw.alert_id = Some(format!("{}{:03}{:02}", plan.id, index + 1, number + 1));
+            }
+            asset.flaws = flaws;
+            return asset;
+        }
+        let (max_findings, seen) = match code {
+            5 => (12, Seen::Internal),
+            10 => (5, Seen::Internal),
+            _ => (4, Seen::External),
+        };
+        let rule = |vulnerability: &cyrisma_core::types::Vulnerability| {
+            vulnerability.cve.clone().or_else(|| vulnerability.title.clone()).unwrap_or_default()
+        };
+        let mut universe: Vec<(cyrisma_core::types::Vulnerability, bool)> =
+            base.vulnerabilities.into_iter().map(|vulnerability| (vulnerability, true)).collect();
+        for _ in 0..max_findings / 2 + 2 {
+            let finding = catalog::draw_finding(&mut candidates, seen);
+            let candidate = vulnerability(&mut candidates, finding, seen, plan.finished);
+            if universe.iter().any(|(known, _)| rule(known) == rule(&candidate)) {
+                continue;
+            }
+            universe.push((candidate, false));
+        }
+        let mut vulnerabilities: Vec<_> = universe
+            .into_iter()
+            .filter(|(vulnerability, base)| shows(&rule(vulnerability), *base))
+            .map(|(vulnerability, _)| vulnerability)
+            .collect();
+        for vulnerability in vulnerabilities.iter_mut() {
+            let Some(cve) = vulnerability.cve.clone() else { continue };
+            // Rescored and retitled now and then, as scanners' feeds do.
+            let score = vulnerability.score.unwrap_or(5.0) + (vary.below(3) as f64 - 1.0) / 10.0;
+            let score = (score.clamp(0.1, 10.0) * 10.0).round() / 10.0;
+            vulnerability.score = Some(score);
+            vulnerability.risk_level = Some(RiskLevel::from_wire(catalog::risk_for_score(score)));
+            if vary.chance(0.3) {
+                vulnerability.title = vulnerability.title.as_ref().map(|title| format!("{cve}: {title}"));
+            }
+        }
+        rotate(&mut vulnerabilities, &mut vary);
+        asset.vulnerabilities = vulnerabilities;
+        let mut ports: Vec<(OpenPort, bool)> = base.open_ports.into_iter().map(|port| (port, true)).collect();
+        let choices: Vec<&catalog::Port> =
+            catalog::PORTS.iter().filter(|port| port.seen == seen || port.seen == Seen::Both).collect();
+        for _ in 0..2 {
+            let port = *candidates.pick(&choices);
+            let number = port.number.to_string();
+            if !ports.iter().any(|(known, _)| known.port_number.as_deref() == Some(number.as_str())) {
+                ports.push((open_port(port, &name, &address), false));
+            }
+        }
+        let mut ports: Vec<OpenPort> = ports
+            .into_iter()
+            .filter(|(port, base)| shows(&format!("{}/tcp", port.port_number.as_deref().unwrap_or_default()), *base))
+            .map(|(port, _)| port)
+            .collect();
+        rotate(&mut ports, &mut vary);
+        asset.open_ports = ports;
+        asset
     }
 
     fn asset(&self, target: &ReportingTarget, plan: &ScanPlan, index: u32) -> Asset {
@@ -275,16 +438,7 @@ impl Generator {
                 continue;
             }
             used.push(finding.title);
-            let first_seen = plan.finished - prng.range(0, 180) as i64 * DAY;
-            asset.vulnerabilities.push(cyrisma_core::types::Vulnerability {
-                cve: finding.cve.map(str::to_owned),
-                title: Some(finding.title.to_owned()),
-                score: Some(finding.score),
-                risk_level: Some(RiskLevel::from_wire(catalog::risk_for_score(finding.score))),
-                first_seen: Some(clock::date(first_seen)),
-                affected_urls: (seen == Seen::External).then(|| CountOrList::Count(prng.range(1, 3))),
-                ..Default::default()
-            });
+            asset.vulnerabilities.push(vulnerability(&mut prng, finding, seen, plan.finished));
         }
         // Never empty: ports marked `Both` fit every pool.
         let candidates: Vec<&catalog::Port> =
@@ -295,14 +449,7 @@ impl Generator {
             let port = *prng.pick(&candidates);
             if !numbers.contains(&port.number) {
                 numbers.push(port.number);
-                asset.open_ports.push(OpenPort {
-                    port_number: Some(port.number.to_string()),
-                    port_description: Some(port.description.to_owned()),
-                    risk_level: Some(RiskLevel::from_wire(port.risk)),
-                    target_name: Some(name.clone()),
-                    target_ip: Some(address.clone()),
-                    ..Default::default()
-                });
+                asset.open_ports.push(open_port(port, &name, &address));
             }
         }
         asset
@@ -316,31 +463,7 @@ impl Generator {
             if flaws.iter().any(|flaw| flaw.alert_ref.as_deref() == Some(alert.reference)) {
                 continue;
             }
-            let occurrences = prng.range(1, 4);
-            let paths = ["", "login", "search", "account/profile", "cart", "api/v1/items"];
-            let instances = (0..occurrences)
-                .map(|_| FlawInstance {
-                    uri: Some(format!("{url}{}", prng.pick(&paths))),
-                    method: Some(if prng.chance(0.7) { "GET" } else { "POST" }.to_owned()),
-                    param: Some(alert.param.to_owned()),
-                    attack: Some(alert.attack.to_owned()),
-                    evidence: Some(alert.evidence.to_owned()),
-                    ..Default::default()
-                })
-                .collect::<Vec<_>>();
-            flaws.push(Flaw {
-                alert_id: Some(format!("{}{:03}{:02}", plan.id, index + 1, number + 1)),
-                alert_ref: Some(alert.reference.to_owned()),
-                alert_name: Some(alert.name.to_owned()),
-                risk_level: Some(RiskLevel::from_wire(alert.risk)),
-                target: Some(url.to_owned()),
-                alert_count: Some(instances.len() as u64),
-                alert_desc: Some(alert.description.to_owned()),
-                alert_solution: Some(alert.solution.to_owned()),
-                references: vec![alert.reference_url.to_owned()],
-                instances,
-                ..Default::default()
-            });
+            flaws.push(flaw(prng, alert, url, format!("{}{:03}{:02}", plan.id, index + 1, number + 1)));
         }
         flaws
     }
@@ -410,65 +533,108 @@ impl Generator {
         (finished - prng.range(15 * 60, 3 * 3600) as i64, finished)
     }
 
+    /// The start and finish of a period's data (`kind` 40) or baseline (50) scan.
+    fn period_times(&self, target: &ReportingTarget, kind: u64, period: &Period) -> (i64, i64) {
+        let mut prng = Prng::derive(self.seed, &[kind + 5, u64::from(target.number), u64::from(period.number)]);
+        let finished = self.anchor + period.day * DAY + if kind == 40 { 1500 } else { 2100 };
+        (finished - prng.range(15 * 60, 3 * 3600) as i64, finished)
+    }
+
     /// `GET /partner/scans/data`.
     pub(crate) fn data_scans(&self, target: &ReportingTarget) -> DataScans {
         let count = Self::secondary_count(target);
-        let data_scans = (0..count)
-            .map(|index| {
-                let (started, finished) = self.secondary_times(target, 40, index, count, 120);
-                let mut prng = Prng::derive(self.seed, &[41, u64::from(target.number), u64::from(index)]);
-                let files = prng.range(5_000, 400_000);
-                let sensitive = files * prng.range(0, 25) / 1000;
-                let matches = sensitive * prng.range(1, 12);
-                DataScan {
-                    scan_id: format!("{}{:03}", target.number, 500 + index),
-                    scan_name: Some(format!("Sensitive Data Scan {}", clock::date(finished))),
-                    scan_started: Some(clock::scan_time(started)),
-                    scan_finished: Some(clock::scan_time(finished)),
-                    files_scanned: Some(files),
-                    sensitive_files: Some(sensitive),
-                    sensitive_matches: Some(matches),
-                    grade_alpha: Some(ratio_grade(1.0 - 4.0 * sensitive as f64 / files as f64)),
-                    ..Default::default()
-                }
-            })
-            .collect();
+        let seeded = (0..count).map(|index| {
+            let (started, finished) = self.secondary_times(target, 40, index, count, 120);
+            let prng = Prng::derive(self.seed, &[41, u64::from(target.number), u64::from(index)]);
+            Self::data_scan(prng, format!("{}{:03}", target.number, 500 + index), started, finished)
+        });
+        let periods = target.periods.iter().map(|period| {
+            let (started, finished) = self.period_times(target, 40, period);
+            let prng = Prng::derive(self.seed, &[42, u64::from(target.number), u64::from(period.number)]);
+            let id = format!("{}{}", target.number, 200_000 + period.number);
+            Self::data_scan(prng, id, started, finished)
+        });
+        let mut data_scans: Vec<DataScan> = seeded.chain(periods).collect();
+        if !target.periods.is_empty() {
+            data_scans.sort_by(|a, b| a.scan_finished.cmp(&b.scan_finished));
+        }
         DataScans { data_scans, ..Default::default() }
+    }
+
+    fn data_scan(mut prng: Prng, scan_id: String, started: i64, finished: i64) -> DataScan {
+        let files = prng.range(5_000, 400_000);
+        let sensitive = files * prng.range(0, 25) / 1000;
+        let matches = sensitive * prng.range(1, 12);
+        DataScan {
+            scan_id,
+            scan_name: Some(format!("Sensitive Data Scan {}", clock::date(finished))),
+            scan_started: Some(clock::scan_time(started)),
+            scan_finished: Some(clock::scan_time(finished)),
+            files_scanned: Some(files),
+            sensitive_files: Some(sensitive),
+            sensitive_matches: Some(matches),
+            grade_alpha: Some(ratio_grade(1.0 - 4.0 * sensitive as f64 / files as f64)),
+            ..Default::default()
+        }
     }
 
     /// `GET /partner/scans/baseline`.
     pub(crate) fn baseline_scans(&self, target: &ReportingTarget) -> BaselineScans {
         let count = Self::secondary_count(target);
-        let baseline_scans = (0..count)
-            .map(|index| {
-                let (started, finished) = self.secondary_times(target, 50, index, count, 180);
-                let mut prng = Prng::derive(self.seed, &[51, u64::from(target.number), u64::from(index)]);
-                let targets = target.endpoints.clamp(1, 50);
-                let checks = targets * prng.range(180, 320);
-                let passed = (checks as f64 * (0.55 + 0.43 * prng.unit())) as u64;
-                BaselineScan {
-                    scan_id: format!("{}{:03}", target.number, 700 + index),
-                    scan_name: Some(format!("Secure Baseline Scan {}", clock::date(finished))),
-                    scan_started: Some(clock::scan_time(started)),
-                    scan_finished: Some(clock::scan_time(finished)),
-                    benchmark: Some((*prng.pick(catalog::BENCHMARKS)).to_owned()),
-                    targets: Some(CountOrList::Count(targets)),
-                    passed_checks: Some(passed),
-                    failed_checks: Some(checks - passed),
-                    grade_alpha: Some(ratio_grade(passed as f64 / checks as f64)),
-                    ..Default::default()
-                }
-            })
-            .collect();
+        let seeded = (0..count).map(|index| {
+            let (started, finished) = self.secondary_times(target, 50, index, count, 180);
+            let prng = Prng::derive(self.seed, &[51, u64::from(target.number), u64::from(index)]);
+            Self::baseline_scan(target, prng, format!("{}{:03}", target.number, 700 + index), started, finished)
+        });
+        let periods = target.periods.iter().map(|period| {
+            let (started, finished) = self.period_times(target, 50, period);
+            let prng = Prng::derive(self.seed, &[52, u64::from(target.number), u64::from(period.number)]);
+            let id = format!("{}{}", target.number, 300_000 + period.number);
+            Self::baseline_scan(target, prng, id, started, finished)
+        });
+        let mut baseline_scans: Vec<BaselineScan> = seeded.chain(periods).collect();
+        if !target.periods.is_empty() {
+            baseline_scans.sort_by(|a, b| a.scan_finished.cmp(&b.scan_finished));
+        }
         BaselineScans { baseline_scans, ..Default::default() }
+    }
+
+    fn baseline_scan(
+        target: &ReportingTarget,
+        mut prng: Prng,
+        scan_id: String,
+        started: i64,
+        finished: i64,
+    ) -> BaselineScan {
+        let targets = target.endpoints.clamp(1, 50);
+        let checks = targets * prng.range(180, 320);
+        let passed = (checks as f64 * (0.55 + 0.43 * prng.unit())) as u64;
+        BaselineScan {
+            scan_id,
+            scan_name: Some(format!("Secure Baseline Scan {}", clock::date(finished))),
+            scan_started: Some(clock::scan_time(started)),
+            scan_finished: Some(clock::scan_time(finished)),
+            benchmark: Some((*prng.pick(catalog::BENCHMARKS)).to_owned()),
+            targets: Some(CountOrList::Count(targets)),
+            passed_checks: Some(passed),
+            failed_checks: Some(checks - passed),
+            grade_alpha: Some(ratio_grade(passed as f64 / checks as f64)),
+            ..Default::default()
+        }
+    }
+
+    /// The emulator's "now" for a target: the anchor's day, moved by advances of the clock.
+    fn today(&self, target: &ReportingTarget) -> i64 {
+        self.anchor + target.days_advanced * DAY + 3600
     }
 
     /// Current and previous grades of an area from dated grades, by grading period. When the
     /// previous period has no scan (history retained is short), the previous grade is derived
     /// from the current one, one step either way.
     fn period_grades(&self, target: &ReportingTarget, area: u64, dated: &[(i64, Grade)]) -> GradePair {
-        // The emulator's "today" is the anchor's day, so a fixed anchor gives fixed dashboards.
-        let (current_start, previous_start) = period_bounds(&target.grading_period, self.anchor + 3600);
+        // The emulator's "today" is the anchor's day (moved by advances), so a fixed anchor gives
+        // fixed dashboards.
+        let (current_start, previous_start) = period_bounds(&target.grading_period, self.today(target));
         let current: Vec<&Grade> =
             dated.iter().filter(|(at, _)| *at >= current_start).map(|(_, grade)| grade).collect();
         let previous: Vec<&Grade> = dated
@@ -489,8 +655,16 @@ impl Generator {
     fn vulnerability_grades(&self, target: &ReportingTarget) -> (GradePair, Counts) {
         let mut dated = Vec::new();
         let mut latest: BTreeMap<u8, Counts> = BTreeMap::new();
-        for plan in self.vulnerability_plans(target) {
-            let (summary, counts) = self.summary(target, &plan);
+        let plans = self.vulnerability_plans(target);
+        // Only scans of the two grading periods and the latest of each type count: a long
+        // generated past is not generated again for every dashboard.
+        let (_, previous_start) = period_bounds(&target.grading_period, self.today(target));
+        let last_of_type: BTreeMap<u8, usize> = plans.iter().enumerate().map(|(at, plan)| (plan.code, at)).collect();
+        for (at, plan) in plans.iter().enumerate() {
+            if plan.finished < previous_start && last_of_type.get(&plan.code) != Some(&at) {
+                continue;
+            }
+            let (summary, counts) = self.summary(target, plan);
             if let Some(grade) = summary.grade_alpha {
                 dated.push((plan.finished, grade));
             }
@@ -516,14 +690,29 @@ impl Generator {
         self.period_grades(target, 3, &dated)
     }
 
+    /// Compliance grades: data and baseline averaged, shifted by one step or none. The shift
+    /// belongs to the grading period, so a period's grade becomes the next one's previous grade
+    /// when the clock moves; the anchor's two periods keep the seeded draws.
     fn compliance_grades(&self, data: &GradePair, baseline: &GradePair, target: &ReportingTarget) -> GradePair {
-        let mut prng = Prng::derive(self.seed, &[70, u64::from(target.number)]);
-        let mut derive = |a: &Option<Grade>, b: &Option<Grade>| {
+        let mut seeded = Prng::derive(self.seed, &[70, u64::from(target.number)]);
+        let seeded = [seeded.below(3) as i64 - 1, seeded.below(3) as i64 - 1];
+        let (anchor_current, anchor_previous) = period_bounds(&target.grading_period, self.anchor + 3600);
+        let shift = |start: i64| {
+            if start == anchor_current {
+                seeded[0]
+            } else if start == anchor_previous {
+                seeded[1]
+            } else {
+                Prng::derive(self.seed, &[71, u64::from(target.number), start as u64]).below(3) as i64 - 1
+            }
+        };
+        let derive = |a: &Option<Grade>, b: &Option<Grade>, start: i64| {
             let parts: Vec<&Grade> = [a.as_ref(), b.as_ref()].into_iter().flatten().collect();
             let base = average_grade(&parts)?;
-            Some(grade((grade_index(&base) as i64 + prng.below(3) as i64 - 1).clamp(0, 11) as usize))
+            Some(grade((grade_index(&base) as i64 + shift(start)).clamp(0, 11) as usize))
         };
-        (derive(&data.0, &baseline.0), derive(&data.1, &baseline.1))
+        let (current_start, previous_start) = period_bounds(&target.grading_period, self.today(target));
+        (derive(&data.0, &baseline.0, current_start), derive(&data.1, &baseline.1, previous_start))
     }
 
     /// `GET /partner/dashboards/overall`.
@@ -710,7 +899,7 @@ impl Generator {
                     ..Default::default()
                 })
             })
-            .map(|index| self.asset(target, &plan, index))
+            .and_then(|index| self.covered_asset(target, &plan, index))
     }
 
     /// `GET /partner/vulnerability/assets/authenticated?assetId=`: an array with the asset of
@@ -754,6 +943,73 @@ impl Generator {
             }
         }
         Value::Array(vec![value])
+    }
+}
+
+/// A vulnerability found on an asset of a scan that finished at `finished`.
+fn vulnerability(
+    prng: &mut Prng,
+    finding: &catalog::Finding,
+    seen: Seen,
+    finished: i64,
+) -> cyrisma_core::types::Vulnerability {
+    let first_seen = finished - prng.range(0, 180) as i64 * DAY;
+    cyrisma_core::types::Vulnerability {
+        cve: finding.cve.map(str::to_owned),
+        title: Some(finding.title.to_owned()),
+        score: Some(finding.score),
+        risk_level: Some(RiskLevel::from_wire(catalog::risk_for_score(finding.score))),
+        first_seen: Some(clock::date(first_seen)),
+        affected_urls: (seen == Seen::External).then(|| CountOrList::Count(prng.range(1, 3))),
+        ..Default::default()
+    }
+}
+
+fn open_port(port: &catalog::Port, name: &str, address: &str) -> OpenPort {
+    OpenPort {
+        port_number: Some(port.number.to_string()),
+        port_description: Some(port.description.to_owned()),
+        risk_level: Some(RiskLevel::from_wire(port.risk)),
+        target_name: Some(name.to_owned()),
+        target_ip: Some(address.to_owned()),
+        ..Default::default()
+    }
+}
+
+/// A web application flaw at `url`.
+fn flaw(prng: &mut Prng, alert: &catalog::Alert, url: &str, alert_id: String) -> Flaw {
+    let occurrences = prng.range(1, 4);
+    let paths = ["", "login", "search", "account/profile", "cart", "api/v1/items"];
+    let instances = (0..occurrences)
+        .map(|_| FlawInstance {
+            uri: Some(format!("{url}{}", prng.pick(&paths))),
+            method: Some(if prng.chance(0.7) { "GET" } else { "POST" }.to_owned()),
+            param: Some(alert.param.to_owned()),
+            attack: Some(alert.attack.to_owned()),
+            evidence: Some(alert.evidence.to_owned()),
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
+    Flaw {
+        alert_id: Some(alert_id),
+        alert_ref: Some(alert.reference.to_owned()),
+        alert_name: Some(alert.name.to_owned()),
+        risk_level: Some(RiskLevel::from_wire(alert.risk)),
+        target: Some(url.to_owned()),
+        alert_count: Some(instances.len() as u64),
+        alert_desc: Some(alert.description.to_owned()),
+        alert_solution: Some(alert.solution.to_owned()),
+        references: vec![alert.reference_url.to_owned()],
+        instances,
+        ..Default::default()
+    }
+}
+
+/// Rotates a period's list by a varying amount: the order of findings is not part of them.
+fn rotate<T>(items: &mut [T], prng: &mut Prng) {
+    if !items.is_empty() {
+        let by = prng.below(items.len() as u64) as usize;
+        items.rotate_left(by);
     }
 }
 
@@ -803,6 +1059,8 @@ mod tests {
             extra_scans: Vec::new(),
             grading_period: GradingPeriod::Monthly,
             endpoints: 40,
+            periods: Vec::new(),
+            days_advanced: 0,
         }
     }
 

@@ -8,6 +8,7 @@ use cyrisma_core::types::{GradingPeriod, InstanceType, MfaType};
 
 use crate::prng::Prng;
 use crate::state::{Entity, UserRecord};
+use crate::timeline;
 
 /// What to seed.
 #[derive(Clone, Debug)]
@@ -19,6 +20,8 @@ pub(crate) struct SeedPlan {
     pub(crate) scans_per_instance: u32,
     /// Unix seconds that seeded times count back from.
     pub(crate) anchor: i64,
+    /// Monthly periods of generated past before the anchor's month.
+    pub(crate) history_periods: u32,
 }
 
 /// The first entity number (`cc100001`).
@@ -123,6 +126,7 @@ pub(crate) fn build(plan: &SeedPlan) -> (Vec<Entity>, Vec<UserRecord>) {
     let mut users = Vec::new();
     let mut next_user = 5001u32;
     let mut number = FIRST_NUMBER;
+    let history = timeline::history(plan.anchor, plan.history_periods);
     for org in 0..plan.organizations {
         let mut prng = Prng::derive(plan.seed, &[1, u64::from(org)]);
         let name = format!("{} {}", prng.pick(ORG_PREFIXES), prng.pick(ORG_SUFFIXES));
@@ -155,6 +159,7 @@ pub(crate) fn build(plan: &SeedPlan) -> (Vec<Entity>, Vec<UserRecord>) {
             grading_period: GradingPeriod::Monthly,
             seeded_scans: 0,
             extra_scans: Vec::new(),
+            periods: Vec::new(),
         });
         number += 1;
         let user_count = prng.range(2, 4);
@@ -212,6 +217,7 @@ pub(crate) fn build(plan: &SeedPlan) -> (Vec<Entity>, Vec<UserRecord>) {
             grading_period: if prng.chance(0.8) { GradingPeriod::Monthly } else { GradingPeriod::Quarterly },
             seeded_scans: plan.scans_per_instance,
             extra_scans: Vec::new(),
+            periods: history.clone(),
         });
         number += 1;
     }
@@ -230,6 +236,7 @@ mod tests {
             instances: 20,
             scans_per_instance: 4,
             anchor: 1_750_000_000,
+            history_periods: 0,
         }
     }
 

@@ -3,8 +3,8 @@
 //! handling, logging, webhook events).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,155 +18,20 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use crate::admin::{Admin, FaultKind, RequestRecord, UNROUTED, loggable_path};
-use crate::api::{self, Call, Route, Routed};
+use crate::admin::{FaultKind, RequestRecord, UNROUTED, loggable_path};
+use crate::api::{self, Call, Routed};
 use crate::body::{ReplyBody, deep_json};
 use crate::failure::{ApiFailure, printable};
-use crate::inflight::{InFlight, InFlightGuard};
-use crate::reporting::Generator;
-use crate::state::{Form, State};
-use crate::webhook::Dispatcher;
+use crate::shared::Shared;
+use crate::state::Form;
 
 /// The largest request body read (larger ones get `413`).
 const MAX_REQUEST_BODY: usize = 1 << 20;
 /// How long shutdown waits for open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Everything the connections share.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    admin: Mutex<Admin>,
-    in_flight: Mutex<InFlight>,
-    pub(crate) generator: Generator,
-    pub(crate) routes: Vec<Route>,
-    pub(crate) domain: String,
-    pub(crate) central_host: String,
-    pub(crate) partner_id: String,
-    pub(crate) provisioning_delay: Duration,
-    pub(crate) close_after_response: AtomicBool,
-    pub(crate) webhooks: Dispatcher,
-    requests: AtomicU64,
-    pub(crate) shutdown: watch::Receiver<bool>,
-}
-
-impl Shared {
-    pub(crate) fn new(
-        state: State,
-        generator: Generator,
-        domain: String,
-        provisioning_delay: Duration,
-        webhooks: Dispatcher,
-        shutdown: watch::Receiver<bool>,
-    ) -> Self {
-        let partner_id = state.settings.partner_id.clone();
-        Self {
-            state: Mutex::new(state),
-            admin: Mutex::new(Admin::default()),
-            in_flight: Mutex::new(InFlight::default()),
-            generator,
-            routes: api::routes(),
-            central_host: format!("api.{domain}"),
-            domain,
-            partner_id,
-            provisioning_delay,
-            close_after_response: AtomicBool::new(false),
-            webhooks,
-            requests: AtomicU64::new(0),
-            shutdown,
-        }
-    }
-
-    /// The state, locked. A panic while it was held (never expected) does not poison it for good.
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Faults, counters and the log, locked.
-    pub(crate) fn admin(&self) -> MutexGuard<'_, Admin> {
-        self.admin.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Requests in flight, locked.
-    pub(crate) fn in_flight(&self) -> MutexGuard<'_, InFlight> {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Emits `instance.provisioned` when a created instance's delay has passed.
-    pub(crate) fn schedule_provisioning(self: &Arc<Self>, id: &str) {
-        if self.provisioning_delay.is_zero() {
-            self.flush_events();
-            return;
-        }
-        let shared = Arc::clone(self);
-        let id = id.to_owned();
-        let mut shutdown = self.shutdown.clone();
-        self.webhooks.runtime().spawn(async move {
-            tokio::select! {
-                () = tokio::time::sleep(shared.provisioning_delay) => {
-                    shared.state().provisioned(&id);
-                    shared.flush_events();
-                }
-                _ = shutdown.changed() => {}
-            }
-        });
-    }
-
-    /// Sends the events produced by state changes to the webhook receivers.
-    pub(crate) fn flush_events(&self) {
-        let deliveries = {
-            let mut state = self.state();
-            let events = state.take_events();
-            events
-                .into_iter()
-                .map(|event| {
-                    let hooks = state.webhooks_for(&event.event_type);
-                    (event, hooks)
-                })
-                .collect::<Vec<_>>()
-        };
-        for (event, hooks) in deliveries {
-            if !hooks.is_empty() {
-                self.webhooks.deliver(&self.partner_id, event, hooks);
-            }
-        }
-    }
-
-    /// Adds a completed vulnerability scan to an instance and emits `scan.completed`.
-    pub(crate) fn trigger_scan(&self, instance_id: &str, scan_type: u8) -> Result<String, ApiFailure> {
-        let (index, target) = self.state().add_scan(instance_id, scan_type)?;
-        let plan = self
-            .generator
-            .vulnerability_plans(&target)
-            .into_iter()
-            .find(|plan| plan.index == index)
-            .ok_or_else(|| ApiFailure::not_found("the new scan could not be found"))?;
-        let summary = self.generator.vulnerability_scan(&target, &plan);
-        let data = serde_json::to_value(&summary).unwrap_or_default();
-        self.state().scan_completed(&target.id, data);
-        self.flush_events();
-        Ok(plan.id)
-    }
-
-    fn next_request_id(&self) -> u64 {
-        self.requests.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Which host a `Host` value names: central, an instance (with its label), or neither.
-    fn classify(&self, host: &str) -> Option<(HostKind, Option<String>)> {
-        if host == self.central_host {
-            return Some((HostKind::Central, None));
-        }
-        let label = host.strip_suffix(&self.domain)?.strip_suffix('.')?;
-        if label.is_empty() || label.contains('.') || !self.state().has_host(label) {
-            return None;
-        }
-        Some((HostKind::Instance, Some(label.to_owned())))
-    }
-}
 
 /// What one connection knows about itself.
 #[derive(Debug)]
@@ -389,7 +254,7 @@ async fn handle(
         let reply = crate::control::serve(&shared, conn.peer, &method, &path, &body);
         return Ok(finish(&shared, request_id, reply_from_control(reply)));
     }
-    let _in_flight = InFlightGuard::enter(&shared, &host);
+    let _in_flight = shared.enter_in_flight(&host);
     let token = api::access_token(request.headers().get(AUTHORIZATION));
     let body = match read_body(request.into_body()).await {
         Ok(body) => body,
@@ -407,8 +272,8 @@ async fn handle(
         ));
         return Ok(conclude(&shared, request_id, record, Reply::failure(&failure)));
     };
-    let (route, param) = match api::route(&shared.routes, host_kind, &method, &path, &query) {
-        Routed::Found { route, param } => (route, param),
+    let (id, param) = match api::route(host_kind, &method, &path, &query) {
+        Routed::Found { id, param } => (id, param),
         Routed::MethodNotAllowed { allowed } => {
             shared.admin().arrive(UNROUTED, &host);
             let failure =
@@ -423,12 +288,11 @@ async fn handle(
             return Ok(conclude(&shared, request_id, record, Reply::failure(&failure)));
         }
     };
-    record.endpoint = route.metadata.name.to_owned();
+    record.endpoint = id.name().to_owned();
     record.token_generation = token.as_deref().and_then(|token| shared.state().token_generation(token));
 
-    let fired = shared.admin().arrive(route.metadata.name, &host);
+    let fired = shared.admin().arrive(id.name(), &host);
     record.faults = fired.names();
-    let kind = route.kind;
     let work = {
         let shared = Arc::clone(&shared);
         let fired = fired.clone();
@@ -449,7 +313,7 @@ async fn handle(
                 fault_status(status, retry_after)
             } else {
                 let call = Call { param, query, form: Form::parse(&body), token, instance_label: label, now };
-                let result = api::dispatch(&shared, kind, &call);
+                let result = api::dispatch(&shared, id, &call);
                 shared.flush_events();
                 match result {
                     Ok(body) => Reply::json(StatusCode::OK, body),
@@ -461,8 +325,11 @@ async fn handle(
     // A real server commits a rotation once it has the request, whatever its client does next: the
     // rotation runs on its own task, which a dropped connection (hyper dropping this future) does
     // not cancel.
-    let mut reply =
-        if kind == api::Kind::RegenPass { tokio::spawn(work).await.map_err(|_| Abort)?? } else { work.await? };
+    let mut reply = if id == cyrisma_core::api::EndpointId::RegenPass {
+        tokio::spawn(work).await.map_err(|_| Abort)??
+    } else {
+        work.await?
+    };
     if fired.drop_after_commit() {
         record.status = 0;
         shared.admin().record(record);

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::clock;
 use crate::failure::{ApiFailure, printable};
 use crate::prng;
+use crate::timeline::Period;
 
 /// An organization or instance.
 #[derive(Clone, Debug)]
@@ -46,6 +47,8 @@ pub(crate) struct Entity {
     pub(crate) seeded_scans: u32,
     /// Scans started later through the admin API: type code and finish time (Unix seconds).
     pub(crate) extra_scans: Vec<(u8, i64)>,
+    /// Periods of scans beyond the seeded ones: a generated past and advances of the clock.
+    pub(crate) periods: Vec<Period>,
 }
 
 impl Entity {
@@ -163,6 +166,9 @@ pub(crate) struct ReportingTarget {
     pub(crate) extra_scans: Vec<(u8, i64)>,
     pub(crate) grading_period: GradingPeriod,
     pub(crate) endpoints: u64,
+    pub(crate) periods: Vec<Period>,
+    /// Days the emulator's clock has moved past the anchor.
+    pub(crate) days_advanced: i64,
 }
 
 /// Fixed parameters of the state.
@@ -194,6 +200,8 @@ pub(crate) struct State {
     webhooks: Vec<WebhookRecord>,
     next_webhook: u32,
     events: Vec<PendingEvent>,
+    days_advanced: i64,
+    next_period: u32,
 }
 
 impl State {
@@ -207,6 +215,8 @@ impl State {
     ) -> Self {
         let next_number = entities.iter().map(|entity| entity.number).max().unwrap_or(100_000) + 1;
         let next_user = users.iter().filter_map(|user| user.id.parse::<u32>().ok()).max().unwrap_or(5000) + 1;
+        let next_period =
+            entities.iter().flat_map(|entity| entity.periods.iter().map(|period| period.number)).max().unwrap_or(0) + 1;
         let mut state = Self {
             settings,
             api_key,
@@ -224,6 +234,8 @@ impl State {
             webhooks: Vec::new(),
             next_webhook: 1,
             events: Vec::new(),
+            days_advanced: 0,
+            next_period,
         };
         for entity in entities {
             state.insert_entity(entity);
@@ -447,6 +459,7 @@ impl State {
             grading_period: GradingPeriod::Monthly,
             seeded_scans: 0,
             extra_scans: Vec::new(),
+            periods: Vec::new(),
         };
         self.insert_entity(entity);
         if delay.is_zero() {
@@ -688,7 +701,33 @@ impl State {
             extra_scans: entity.extra_scans.clone(),
             grading_period: entity.grading_period.clone(),
             endpoints: entity.endpoints,
+            periods: entity.periods.clone(),
+            days_advanced: self.days_advanced,
         }
+    }
+
+    /// Moves the clock `days` forward and gives every active instance (not suspended, not
+    /// provisioning) a new period of scans. Without `churn` an instance's new period shows the
+    /// findings of its latest scans. Returns the period's number, the days moved in total and the
+    /// instances scanned.
+    pub(crate) fn advance(&mut self, days: u32, churn: bool, now: Instant) -> (u32, i64, Vec<String>) {
+        self.days_advanced += i64::from(days);
+        let number = self.next_period;
+        self.next_period += 1;
+        let day = self.days_advanced;
+        let mut scanned = Vec::new();
+        for entity in &mut self.entities {
+            if entity.is_organization() || entity.status(now) != InstanceStatus::Active {
+                continue;
+            }
+            // A generated past lies before the seeded scans, so without an advance the latest
+            // findings are the seeded ones (presence 0).
+            let latest = entity.periods.last().filter(|period| period.day > 0).map_or(0, |period| period.presence);
+            let presence = if churn { number } else { latest };
+            entity.periods.push(Period { number, presence, day });
+            scanned.push(entity.id.clone());
+        }
+        (number, self.days_advanced, scanned)
     }
 
     /// Whether an instance host exists (for routing).

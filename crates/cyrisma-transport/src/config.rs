@@ -17,6 +17,7 @@ use crate::client::Client;
 use crate::error::{ConfigError, Error};
 use crate::proxy::Proxy;
 use crate::resolve::ResolveOverrides;
+use crate::settings::{Layer, Settings};
 use crate::tls::CaSource;
 
 /// The production central base URL.
@@ -95,7 +96,9 @@ impl ClientConfig {
     /// `CYRISMA_TIMEOUT` (the total timeout in seconds) and `CYRISMA_MAX_RETRIES` (the ones the
     /// emulator prints, or that users set most), and for finer control `CYRISMA_CONNECT_TIMEOUT`,
     /// `CYRISMA_ATTEMPT_TIMEOUT` (seconds), `CYRISMA_MAX_CONCURRENCY`,
-    /// `CYRISMA_MAX_CONCURRENCY_PER_HOST`, `CYRISMA_MAX_BODY_SIZE` (bytes) and `CYRISMA_USER_AGENT`.
+    /// `CYRISMA_MAX_CONCURRENCY_PER_HOST`, `CYRISMA_MAX_BODY_SIZE` (bytes), `CYRISMA_USER_AGENT`
+    /// and `CYRISMA_CONCURRENCY` (a fan-out wider than `max_concurrency` raises it), with the
+    /// ranges of [`Setting::allowed`](crate::settings::Setting::allowed).
     /// The proxy is read separately, by [`ClientBuilder::proxy_from_env`].
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut config = Self::default();
@@ -103,85 +106,12 @@ impl ClientConfig {
         Ok(config)
     }
 
-    /// Overrides the settings whose variable `lookup` returns (see [`from_env`](Self::from_env)).
-    /// Empty values count as unset.
+    /// Overrides the settings whose variable `lookup` returns (see [`from_env`](Self::from_env)),
+    /// through the one reader of every front end ([`Settings`](crate::settings::Settings)), so the
+    /// ranges are the CLI's and Python's. Empty values count as unset.
     pub fn apply_vars(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
-        if let Some(url) = get("CYRISMA_BASE_URL") {
-            self.base_url = url;
-        }
-        if let Some(key) = get("CYRISMA_API_KEY") {
-            self.api_key = Some(key);
-        }
-        // The secret is taken verbatim: white space could be part of it.
-        if let Some(secret) = lookup("CYRISMA_API_SECRET").filter(|secret| !secret.is_empty()) {
-            self.api_secret = Some(ApiSecret::new(secret));
-        }
-        if let Some(list) = get("CYRISMA_RESOLVE") {
-            let parsed = ResolveOverrides::parse_list(&list)
-                .map_err(|error| ConfigError::Env { name: "CYRISMA_RESOLVE", reason: error.to_string() })?;
-            for entry in parsed.entries() {
-                self.resolve.push(entry.clone());
-            }
-        }
-        if let Some(path) = get("CYRISMA_CA_CERT") {
-            self.ca_certificates.push(CaSource::Path(PathBuf::from(path)));
-        }
-        if let Some(domain) = get("CYRISMA_ALLOWED_DOMAIN") {
-            self.allowed_domain = Some(domain);
-        }
-        if let Some(timeout) = get("CYRISMA_TIMEOUT") {
-            self.total_timeout = parse_seconds(&timeout).ok_or_else(|| ConfigError::Env {
-                name: "CYRISMA_TIMEOUT",
-                reason: "give a positive number of seconds, like `120` or `2.5`".into(),
-            })?;
-            self.attempt_timeout = self.attempt_timeout.min(self.total_timeout);
-            self.connect_timeout = self.connect_timeout.min(self.total_timeout);
-        }
-        if let Some(retries) = get("CYRISMA_MAX_RETRIES") {
-            self.retry.max_retries = retries.parse().map_err(|_| ConfigError::Env {
-                name: "CYRISMA_MAX_RETRIES",
-                reason: "give a whole number, like `2`".into(),
-            })?;
-        }
-        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
-            get(name)
-                .map(|value| {
-                    parse_seconds(&value).ok_or_else(|| ConfigError::Env {
-                        name,
-                        reason: "give a positive number of seconds, like `10`".into(),
-                    })
-                })
-                .transpose()
-        };
-        if let Some(timeout) = seconds("CYRISMA_CONNECT_TIMEOUT")? {
-            self.connect_timeout = timeout;
-        }
-        if let Some(timeout) = seconds("CYRISMA_ATTEMPT_TIMEOUT")? {
-            self.attempt_timeout = timeout;
-        }
-        let count = |name: &'static str| -> Result<Option<u64>, ConfigError> {
-            get(name)
-                .map(|value| {
-                    value.parse::<u64>().ok().filter(|count| *count > 0).ok_or_else(|| ConfigError::Env {
-                        name,
-                        reason: "give a whole number greater than zero".into(),
-                    })
-                })
-                .transpose()
-        };
-        if let Some(limit) = count("CYRISMA_MAX_CONCURRENCY")? {
-            self.max_concurrency = usize::try_from(limit).unwrap_or(usize::MAX);
-        }
-        if let Some(limit) = count("CYRISMA_MAX_CONCURRENCY_PER_HOST")? {
-            self.max_concurrency_per_host = usize::try_from(limit).unwrap_or(usize::MAX);
-        }
-        if let Some(limit) = count("CYRISMA_MAX_BODY_SIZE")? {
-            self.max_body_size = limit;
-        }
-        if let Some(user_agent) = get("CYRISMA_USER_AGENT") {
-            self.user_agent = user_agent;
-        }
+        let resolved = Settings::new().layer(Layer::vars(lookup)).resolve(self.clone())?;
+        *self = resolved.config;
         Ok(())
     }
 }
@@ -370,13 +300,6 @@ impl ClientBuilder {
     }
 }
 
-/// Seconds as `120`, `2.5` or `30s`.
-fn parse_seconds(text: &str) -> Option<Duration> {
-    let number = text.trim().trim_end_matches('s').trim();
-    let seconds: f64 = number.parse().ok()?;
-    (seconds.is_finite() && seconds > 0.0 && seconds < 1e9).then(|| Duration::from_secs_f64(seconds))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +359,7 @@ mod tests {
 
     #[test]
     fn seconds_parse_liberally() {
+        use crate::settings::parse_seconds;
         assert_eq!(parse_seconds("2.5"), Some(Duration::from_millis(2500)));
         assert_eq!(parse_seconds("30s"), Some(Duration::from_secs(30)));
         assert_eq!(parse_seconds("0"), None);

@@ -20,6 +20,9 @@
 //! - [`ClientBuilder`] and [`ClientConfig`]: settings, with [`ClientConfig::from_env`] for front
 //!   ends.
 //! - [`Error`]: one opaque error with predicates.
+//! - The core, re-exported: [`api`] (every endpoint), [`types`] (the models), [`webhook`]
+//!   (signatures), [`BaseUrl`], [`HostPolicy`], the secrets and the typed errors, so a Rust
+//!   program needs only this crate.
 //! - Internals: the connector (resolve overrides, loopback rule for plain http, proxy tunnel,
 //!   TLS), the capped body reader, and the authentication driver.
 //!
@@ -66,6 +69,7 @@ mod redact;
 mod resolve;
 mod resources;
 pub mod rotate;
+pub mod settings;
 mod tls;
 
 pub use client::Client;
@@ -77,7 +81,17 @@ pub use proxy::Proxy;
 pub use resolve::{HostPattern, ResolveOverride, ResolveOverrideError, ResolveOverrides};
 pub use resources::{Instances, Users, Webhooks};
 pub use rotate::SecretSink;
+pub use settings::{Layer, Origin, Resolved, Setting, Settings};
 pub use tls::{CaSource, tls_config_loads};
+
+// What a Rust user needs from the core, so that this crate is the one dependency: the endpoint
+// modules and models, the secrets, base URLs and host validation, the typed errors inside
+// [`Error`], webhook signatures, and the endpoint list.
+pub use cyrisma_core::{
+    AccessToken, ApiError, ApiSecret, BaseUrl, DecodeError, Endpoint, HostKind, HostPolicy, InstanceHost, Metadata,
+    RefreshToken, RequestError, ResponseError, WebhookSecret, api, endpoint, export, for_each_endpoint, report, types,
+    usage, webhook,
+};
 
 // The guides' Rust examples, compiled and run by `cargo test --doc` (see docs/README.md). The
 // pages mark shell blocks `sh no-run`, an attribute rustdoc does not know.

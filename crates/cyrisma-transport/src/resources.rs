@@ -110,7 +110,9 @@ impl Instances<'_> {
     /// status at all), waiting 1 s between polls and up to 15 s as time goes by. Fails if the
     /// instance is suspended, or with a timeout error once `timeout` has passed.
     pub async fn wait_until_active(&self, instance_id: &str, timeout: Duration) -> Result<Instance, Error> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too far for the clock (2^63 s) waits as good as forever, without overflow.
+        let start = Instant::now();
+        let deadline = start.checked_add(timeout).unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400));
         let mut pause = Duration::from_secs(1);
         loop {
             let instance = self.get(instance_id).await?;

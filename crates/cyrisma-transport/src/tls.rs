@@ -84,8 +84,7 @@ fn read_pem(source: &CaSource) -> Result<Vec<CertificateDer<'static>>, ConfigErr
     let error = |reason: String| ConfigError::CaCertificate { source_name: source_name(source), reason };
     match source {
         CaSource::Path(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|io| error(format!("cannot read it: {}", io.to_string().to_lowercase())))?;
+            let bytes = read_bounded(path).map_err(error)?;
             CertificateDer::pem_slice_iter(&bytes)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|pem| error(format!("it is not valid pem: {}", pem.to_string().to_lowercase())))
@@ -94,6 +93,27 @@ fn read_pem(source: &CaSource) -> Result<Vec<CertificateDer<'static>>, ConfigErr
             .collect::<Result<Vec<_>, _>>()
             .map_err(|pem| error(format!("it is not valid pem: {}", pem.to_string().to_lowercase()))),
     }
+}
+
+/// The most a CA certificate file may hold: a bundle of every public root is about 250 KiB.
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a CA certificate file: a regular file (links followed) of at most
+/// [`MAX_CA_FILE_BYTES`]; a FIFO or a device (`/dev/zero`) is refused before it is opened, so
+/// that nothing blocks or reads without end.
+fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let lower = |io: std::io::Error| format!("cannot read it: {}", io.to_string().to_lowercase());
+    let meta = std::fs::metadata(path).map_err(lower)?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".to_owned());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(lower)?.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(lower)?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!("it is larger than {} MiB", MAX_CA_FILE_BYTES / (1024 * 1024)));
+    }
+    Ok(bytes)
 }
 
 fn source_name(source: &CaSource) -> String {
@@ -116,5 +136,18 @@ mod tests {
         let error = client_config(false, &[], true).unwrap_err();
         assert!(matches!(error, ConfigError::NoTrustRoots), "{error}");
         assert!(client_config(false, &[], false).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_huge_files_are_refused_without_reading_them_to_the_end() {
+        let error = client_config(false, &[CaSource::Path("/dev/zero".into())], true).unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_CA_FILE_BYTES + 1).unwrap();
+        let error = client_config(false, &[CaSource::Path(big)], true).unwrap_err();
+        assert!(error.to_string().contains("larger than 4 MiB"), "{error}");
     }
 }

@@ -1,15 +1,16 @@
 //! `cyrisma api METHOD PATH`: the escape hatch for any call of the contract.
 //!
-//! The method and path are matched against the core's endpoint table, so the call goes through
-//! the same request building, authentication, host validation, retries and error handling as
-//! every typed command; only the answer is kept as raw JSON. `-f key=value` fields go into the
+//! The method and path are matched with the core's router, and the call is sent as the typed
+//! endpoint it names (one arm per endpoint of `cyrisma_core::for_each_endpoint!`), so it goes
+//! through the same request building, authentication, host validation, retries and error
+//! handling as every typed command; only the answer is kept as raw JSON. `-f key=value` fields go into the
 //! query string of body-less calls and into the form body of the others. Login and secret
 //! rotation are refused here: `cyrisma auth status` and `cyrisma auth rotate-secret` do them
 //! safely.
 
 use std::marker::PhantomData;
 
-use cyrisma_core::api::{RouteError, route};
+use cyrisma_core::api::{EndpointId, Matched, RouteError, route};
 use cyrisma_core::endpoint::{BodyKind, HostKind, Metadata, Params};
 use cyrisma_core::wire::FieldError;
 use cyrisma_core::{Endpoint, RequestError};
@@ -62,11 +63,32 @@ impl<E: Endpoint> Endpoint for Raw<E> {
 
 /// Runs `api`.
 pub(crate) async fn run(context: &Context, args: ApiArgs) -> anyhow::Result<()> {
-    let method = http::Method::from_bytes(args.method.trim().to_ascii_uppercase().as_bytes())
-        .map_err(|_| CliError::usage(format!("`{}` is not an http method", args.method)))?;
-    let (path, query) = match args.path.trim().split_once('?') {
+    let (matched, path, query) = resolve(&args.method, &args.path, args.instance.is_some())?;
+    let method = &matched.metadata.method;
+    let mut fields: Vec<(&'static str, String)> = Vec::new();
+    if let Some(query) = query {
+        for (name, value) in form_urlencoded_pairs(&query) {
+            fields.push((leak(name), value));
+        }
+    }
+    for (name, value) in args.fields {
+        fields.push((leak(name), value));
+    }
+    let client = context.client()?;
+    let call = Call { client: &client, instance: args.instance.as_deref(), params: matched.params.clone(), fields };
+    let value = dispatch(matched.id, call).await.map_err(|error| error.context(format!("{method} {path} failed")))?;
+    context.out.document(&value)
+}
+
+/// Finds the endpoint of a method and a path (with or without the `/app` prefix and a query),
+/// and checks that `cyrisma api` may call it on the host given (`--instance` or not). Answers
+/// the match, the path and the query string.
+fn resolve(method: &str, path: &str, instance: bool) -> Result<(Matched, String, Option<String>), CliError> {
+    let method = http::Method::from_bytes(method.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| CliError::usage(format!("`{method}` is not an http method")))?;
+    let (path, query) = match path.trim().split_once('?') {
         Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
-        None => (args.path.trim().to_owned(), None),
+        None => (path.trim().to_owned(), None),
     };
     let path = path.strip_prefix("/app").filter(|rest| rest.starts_with('/')).unwrap_or(&path).to_owned();
     let matched = route(&method, &path).map_err(|error| match error {
@@ -79,37 +101,20 @@ pub(crate) async fn run(context: &Context, args: ApiArgs) -> anyhow::Result<()> 
             "paths start with `/partner/`, as in the api reference: `cyrisma api GET /partner/instances/info/`",
         ),
     })?;
-    let metadata = matched.metadata;
-    if metadata.name.starts_with("auth.") {
-        return Err(CliError::usage(format!("`{}` is not available through `cyrisma api`", metadata.name))
-            .with_hint(
-                "use `cyrisma auth status` to log in, and `cyrisma auth rotate-secret` to rotate the secret safely",
-            )
-            .into());
+    if matches!(matched.id, EndpointId::Login | EndpointId::RegenPass) {
+        return Err(CliError::usage(format!("`{}` is not available through `cyrisma api`", matched.id)).with_hint(
+            "use `cyrisma auth status` to log in, and `cyrisma auth rotate-secret` to rotate the secret safely",
+        ));
     }
-    match (metadata.host, &args.instance) {
-        (HostKind::Instance, None) => {
-            return Err(CliError::usage(format!("`{path}` is served by an instance host: give `--instance ID`")).into());
+    match (matched.metadata.host, instance) {
+        (HostKind::Instance, false) => {
+            Err(CliError::usage(format!("`{path}` is served by an instance host: give `--instance ID`")))
         }
-        (HostKind::Central, Some(_)) => {
-            return Err(CliError::usage(format!("`{path}` is served by the central host: drop `--instance`")).into());
+        (HostKind::Central, true) => {
+            Err(CliError::usage(format!("`{path}` is served by the central host: drop `--instance`")))
         }
-        _ => {}
+        _ => Ok((matched, path, query)),
     }
-    let mut fields: Vec<(&'static str, String)> = Vec::new();
-    if let Some(query) = query {
-        for (name, value) in form_urlencoded_pairs(&query) {
-            fields.push((leak(name), value));
-        }
-    }
-    for (name, value) in args.fields {
-        fields.push((leak(name), value));
-    }
-    let client = context.client()?;
-    let call = Call { client: &client, instance: args.instance.as_deref(), params: matched.params.clone(), fields };
-    let value =
-        dispatch(metadata.name, call).await.map_err(|error| error.context(format!("{method} {path} failed")))?;
-    context.out.document(&value)
 }
 
 /// Field names must be `'static` for the core's parameter lists; the process is short-lived.
@@ -139,53 +144,53 @@ impl Call<'_> {
     }
 }
 
-macro_rules! dispatch_endpoints {
-    ($name:expr, $call:expr, [$($resource:ident :: $endpoint:ident),* $(,)?]) => {{
-        $(
-            if $name == cyrisma_core::api::$resource::$endpoint::METADATA.name {
-                return $call
+macro_rules! dispatch_every_endpoint {
+    ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+        /// Sends the call as the endpoint `id`: one arm per endpoint of
+        /// `cyrisma_core::for_each_endpoint!`, so every endpoint of the contract is callable.
+        async fn dispatch(id: EndpointId, call: Call<'_>) -> anyhow::Result<serde_json::Value> {
+            match id {
+                $(EndpointId::$id => call
                     .send::<cyrisma_core::api::$resource::$endpoint::Request>()
                     .await
-                    .map_err(anyhow::Error::new);
+                    .map_err(anyhow::Error::new),)*
+                _ => Err(CliError::usage(format!("`{id}` is not available through `cyrisma api`")).into()),
             }
-        )*
-    }};
+        }
+    };
 }
 
-async fn dispatch(name: &str, call: Call<'_>) -> anyhow::Result<serde_json::Value> {
-    dispatch_endpoints!(
-        name,
-        call,
-        [
-            instances::authenticate_instance,
-            instances::authenticate_all_instances,
-            instances::list_instances,
-            instances::get_instance,
-            instances::create_instance,
-            instances::convert_instance,
-            instances::suspend_instance,
-            instances::reactivate_instance,
-            instances::set_mfa,
-            users::create_user,
-            users::list_users,
-            users::get_user,
-            users::disable_user,
-            scans::list_data_scans,
-            scans::list_baseline_scans,
-            scans::list_vulnerability_scans,
-            scans::get_vulnerability_scan,
-            dashboards::get_overall_dashboard,
-            dashboards::get_data_dashboard,
-            dashboards::get_baseline_dashboard,
-            dashboards::get_vulnerability_dashboard,
-            dashboards::list_cves,
-            assets::list_assets,
-            assets::get_authenticated_asset,
-            assets::get_ip_asset,
-            webhooks::list_webhooks,
-            webhooks::create_webhook,
-            webhooks::delete_webhook,
-        ]
-    );
-    Err(CliError::usage(format!("`{name}` is not available through `cyrisma api`")).into())
+cyrisma_core::for_each_endpoint!(dispatch_every_endpoint);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every endpoint of the contract resolves to itself from its method and path (as the api
+    /// reference writes it, or with `/app` and a query), except the two credential calls, which
+    /// are refused with a hint.
+    #[test]
+    fn every_endpoint_resolves_from_its_method_and_path() {
+        for &id in EndpointId::ALL {
+            let metadata = id.metadata();
+            let path =
+                metadata.path.replace("{instanceId}", "cc1").replace("{userRef}", "u%401").replace("{scanId}", "7");
+            let path = path.replace("{webhookId}", "w1");
+            let instance = metadata.host == HostKind::Instance;
+            for written in [path.clone(), format!("/app{path}?x=1")] {
+                let resolved = resolve(metadata.method.as_str(), &written, instance);
+                if matches!(id, EndpointId::Login | EndpointId::RegenPass) {
+                    let error = resolved.expect_err("refused");
+                    assert!(error.to_string().contains("not available"), "{id}: {error}");
+                    continue;
+                }
+                let (matched, shown, query) = resolved.unwrap_or_else(|error| panic!("{id} {written}: {error}"));
+                assert_eq!((matched.id, shown.as_str()), (id, path.as_str()));
+                assert_eq!(query.is_some(), written.contains('?'));
+                assert!(resolve(metadata.method.as_str(), &written, !instance).is_err(), "{id} on the wrong host");
+            }
+        }
+        assert!(resolve("FETCH!", "/partner/login", false).is_err());
+        assert!(resolve("GET", "/partner/nothing", false).is_err());
+    }
 }

@@ -22,17 +22,19 @@ pub(crate) async fn run(context: &Context, command: AssetsCommand) -> anyhow::Re
                 None => &[(AssetType::Internal, "internal"), (AssetType::External, "external")],
             };
             let mut rows = Vec::new();
+            let mut objects = Vec::new();
             for (kind, label) in kinds {
                 let assets = instance
                     .assets(kind.clone())
                     .await
                     .with_context(|| format!("cannot list the {label} assets of `{}`", args.instance.instance))?;
                 rows.extend(assets.iter().map(|asset| AssetRow::from_core(label, asset)));
+                objects.extend(assets);
             }
             if rows.is_empty() {
                 context.ui.note("no assets");
             }
-            context.out.rows(&rows)
+            context.out.api_rows(&objects, &rows)
         }
         AssetsCommand::Show(args) => {
             let instance = client.instance(args.instance.instance.clone());
@@ -55,7 +57,7 @@ pub(crate) async fn run(context: &Context, command: AssetsCommand) -> anyhow::Re
             if rows.is_empty() {
                 context.ui.note("the asset has no findings");
             }
-            context.out.rows(&rows)
+            context.out.api_document(&assets, &rows)
         }
     }
 }

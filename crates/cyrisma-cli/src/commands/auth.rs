@@ -144,7 +144,9 @@ async fn status(context: &Context) -> anyhow::Result<()> {
         .send(&login::Request::password(credentials.api_key.clone(), credentials.api_secret.clone()))
         .await
         .context("cannot log in with these credentials")?;
-    let expires_at = answer.expires_in.map(|seconds| rfc3339(SystemTime::now() + Duration::from_secs(seconds)));
+    // A server's `expires_in` beyond what the clock holds is shown as no time rather than a panic.
+    let expires_at =
+        answer.expires_in.and_then(|seconds| SystemTime::now().checked_add(Duration::from_secs(seconds))).map(rfc3339);
     context.out.one(&StatusRow {
         profile: if context.emulator.is_some() { "(emulator)".to_owned() } else { context.profile_name.clone() },
         api_key: credentials.api_key,

@@ -33,7 +33,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                     grading_period: period.clone(),
                 })
                 .collect();
-            context.out.rows(&rows)
+            context.out.api_document(&dashboard, &rows)
         }
         DashboardsCommand::Data(args) => {
             let dashboard = client
@@ -41,7 +41,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .dashboard_data()
                 .await
                 .with_context(|| format!("cannot get the data dashboard of `{}`", args.instance))?;
-            context.out.one(&DataDashboardRow::from_core(&dashboard))
+            context.out.api_one(&dashboard, &DataDashboardRow::from_core(&dashboard))
         }
         DashboardsCommand::Baseline(args) => {
             let dashboard = client
@@ -49,7 +49,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .dashboard_baseline()
                 .await
                 .with_context(|| format!("cannot get the baseline dashboard of `{}`", args.instance))?;
-            context.out.one(&BaselineDashboardRow::from_core(&dashboard))
+            context.out.api_one(&dashboard, &BaselineDashboardRow::from_core(&dashboard))
         }
         DashboardsCommand::Vulnerability(args) => {
             let dashboard = client
@@ -57,7 +57,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .dashboard_vulnerability()
                 .await
                 .with_context(|| format!("cannot get the vulnerability dashboard of `{}`", args.instance))?;
-            context.out.one(&VulnerabilityDashboardRow::from_core(&dashboard))
+            context.out.api_one(&dashboard, &VulnerabilityDashboardRow::from_core(&dashboard))
         }
         DashboardsCommand::Cves(args) => {
             let cves = client
@@ -65,14 +65,15 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .cves(args.cve.as_deref())
                 .await
                 .with_context(|| format!("cannot list the cves of `{}`", args.instance.instance))?;
-            let mut rows: Vec<CveRow> = cves.cves.iter().map(CveRow::from_core).collect();
-            rows.sort_by(|a, b| {
+            let mut pairs: Vec<(_, CveRow)> = cves.cves.iter().map(|cve| (cve, CveRow::from_core(cve))).collect();
+            pairs.sort_by(|(_, a), (_, b)| {
                 b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.cve.cmp(&b.cve))
             });
+            let (objects, rows): (Vec<_>, Vec<CveRow>) = pairs.into_iter().unzip();
             if rows.is_empty() {
                 context.ui.note("no cves match");
             }
-            context.out.rows(&rows)
+            context.out.api_rows(&objects, &rows)
         }
     }
 }

@@ -1,18 +1,18 @@
 //! `cyrisma export findings`: one row per vulnerability, open port and web flaw of the selected
 //! instances, streamed as each instance completes into a temporary file in the target's
 //! directory (mode 0600: findings are sensitive), which is renamed over the target only on
-//! success. On a partial failure the file is dropped unless `--allow-partial`.
+//! success. On a partial failure the file is dropped unless `--allow-partial`. A symlink, FIFO,
+//! device or `/dev/stdout` given as the target is written through, never replaced (`outfile`).
 
-use std::io::{BufWriter, IsTerminal as _, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 
-use anyhow::Context as _;
 use cyrisma_core::export::{self, JsonlWriter};
 use cyrisma_core::types::{ScanDetail, VulnerabilityScan};
 use cyrisma_transport::InstanceClient;
 
 use crate::args::{ExportCommand, ExportFindingsArgs, ExportFormat};
 use crate::commands::{Context, fanout};
+use crate::outfile::OutFile;
 use crate::output::rows::ExportRow;
 use crate::output::{CsvRows, Row, TerminalJson};
 
@@ -25,10 +25,10 @@ pub(crate) async fn run(context: &Context, command: ExportCommand) -> anyhow::Re
 
 async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result<()> {
     let client = context.client()?;
-    let target = Target::open(&args.out)?;
+    let target = OutFile::open(&args.out)?;
     // On a terminal, server text is shown escaped (the values stay the same); files and pipes
     // get it exactly.
-    let terminal = !target.is_file() && std::io::stdout().is_terminal();
+    let terminal = target.is_terminal();
     let mut writer = FindingWriter::new(target.writer()?, args.format, terminal)?;
     let all_scans = args.all_scans;
     let mut written: u64 = 0;
@@ -56,7 +56,7 @@ async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result
     )
     .await;
     if let Some(error) = write_error {
-        if !target.is_file() && is_broken_pipe(&error) {
+        if !target.is_replaced() && is_broken_pipe(&error) {
             // `cyrisma export ... --out - | head`: the reader has gone, so stop quietly and
             // successfully, as other command-line tools do (scripts with `pipefail` rely on it).
             return Ok(());
@@ -65,13 +65,13 @@ async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result
     }
     let outcome = outcome?;
     let sink = match writer.finish() {
-        Err(error) if !target.is_file() && is_broken_pipe(&error) => return Ok(()),
+        Err(error) if !target.is_replaced() && is_broken_pipe(&error) => return Ok(()),
         other => other?,
     };
     let check = outcome.check();
     let instances = outcome.succeeded.len();
     match (&check, args.allow_partial) {
-        (Err(_), false) if target.is_file() => {
+        (Err(_), false) if target.is_replaced() => {
             drop(sink);
             drop(target);
             context.ui.warn("some instances failed, so no file was written: rerun, or pass `--allow-partial` to keep what succeeded");
@@ -102,79 +102,12 @@ async fn collect(
     Ok(chosen.into_iter().zip(details).collect())
 }
 
-/// Where the export goes: a temporary file beside the target, or stdout.
-enum Target {
-    File { temp: tempfile::NamedTempFile, path: PathBuf },
-    Stdout,
-}
-
-impl Target {
-    fn open(path: &Path) -> anyhow::Result<Self> {
-        if path.as_os_str() == "-" {
-            return Ok(Target::Stdout);
-        }
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name =
-            path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "export".to_owned());
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".partial")
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-        Ok(Target::File { temp, path: path.to_path_buf() })
-    }
-
-    fn is_file(&self) -> bool {
-        matches!(self, Target::File { .. })
-    }
-
-    fn writer(&self) -> anyhow::Result<Box<dyn Write>> {
-        Ok(match self {
-            Target::File { temp, .. } => {
-                Box::new(BufWriter::new(temp.reopen().context("cannot open the temporary file")?))
-            }
-            Target::Stdout => Box::new(BufWriter::new(std::io::stdout())),
-        })
-    }
-
-    /// Syncs and renames the temporary file over the target; returns the target's path.
-    fn commit(self, sink: Box<dyn Write>) -> anyhow::Result<Option<PathBuf>> {
-        drop(sink);
-        match self {
-            Target::File { temp, path } => {
-                temp.as_file().sync_all().context("cannot flush the export to disk")?;
-                temp.persist(&path)
-                    .map_err(|error| error.error)
-                    .with_context(|| format!("cannot write `{}`", path.display()))?;
-                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    sync_dir(dir);
-                }
-                Ok(Some(path))
-            }
-            Target::Stdout => Ok(None),
-        }
-    }
-}
-
 /// Whether an error comes from writing into a pipe whose reader has gone.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) {}
 
 /// Writes export rows in one of the three formats, a scan's findings at a time. JSONL (the format
 /// for large exports) is the core's encoder, with no allocation per row.

@@ -22,7 +22,7 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
         InstancesCommand::Get(args) => {
             let instance =
                 client.instances().get(&args.id).await.with_context(|| format!("cannot get instance `{}`", args.id))?;
-            context.out.one(&InstanceDetailRow::from_core(&instance))
+            context.out.api_one(&instance, &InstanceDetailRow::from_core(&instance))
         }
         InstancesCommand::Create(args) => create(context, &client, *args).await,
         InstancesCommand::Convert(args) => {
@@ -31,11 +31,12 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 .convert(&args.id)
                 .await
                 .with_context(|| format!("cannot convert instance `{}`", args.id))?;
-            context.out.one(&ConvertedRow {
-                instance_id: converted.instance_id,
-                name: converted.name,
-                consulting_status: converted.consulting_status,
-            })
+            let row = ConvertedRow {
+                instance_id: converted.instance_id.clone(),
+                name: converted.name.clone(),
+                consulting_status: converted.consulting_status.clone(),
+            };
+            context.out.api_one(&converted, &row)
         }
         InstancesCommand::Suspend(args) => {
             let changed = client
@@ -43,11 +44,12 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 .suspend(&args.id)
                 .await
                 .with_context(|| format!("cannot suspend instance `{}`", args.id))?;
-            context.out.one(&StatusChangeRow {
-                instance_id: changed.instance_id,
-                name: changed.name,
-                status: changed.status.map(|status| status.as_str().to_owned()),
-            })
+            let row = StatusChangeRow {
+                instance_id: changed.instance_id.clone(),
+                name: changed.name.clone(),
+                status: changed.status.as_ref().map(|status| status.as_str().to_owned()),
+            };
+            context.out.api_one(&changed, &row)
         }
         InstancesCommand::Reactivate(args) => {
             let changed = client
@@ -55,11 +57,12 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 .reactivate(&args.id)
                 .await
                 .with_context(|| format!("cannot reactivate instance `{}`", args.id))?;
-            context.out.one(&StatusChangeRow {
-                instance_id: changed.instance_id,
-                name: changed.name,
-                status: changed.status.map(|status| status.as_str().to_owned()),
-            })
+            let row = StatusChangeRow {
+                instance_id: changed.instance_id.clone(),
+                name: changed.name.clone(),
+                status: changed.status.as_ref().map(|status| status.as_str().to_owned()),
+            };
+            context.out.api_one(&changed, &row)
         }
         InstancesCommand::SetMfa(args) => {
             let changed = client
@@ -67,7 +70,9 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 .set_mfa(&args.id, mfa_type(args.method))
                 .await
                 .with_context(|| format!("cannot set the mfa method of `{}`", args.id))?;
-            context.out.one(&MfaRow { instance_id: changed.instance_id, mfa: changed.mfa_type.as_ref().map(mfa_label) })
+            let row =
+                MfaRow { instance_id: changed.instance_id.clone(), mfa: changed.mfa_type.as_ref().map(mfa_label) };
+            context.out.api_one(&changed, &row)
         }
         InstancesCommand::Authenticate(args) => {
             let login = client
@@ -87,11 +92,11 @@ pub(crate) async fn run(context: &Context, command: InstancesCommand) -> anyhow:
                 )
                 .collect();
             rows.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-            context.out.rows(&rows)
+            context.out.api_document(&login, &rows)
         }
         InstancesCommand::Wait(args) => {
             let instance = wait(context, &client, &args.id, args.wait_timeout).await?;
-            context.out.one(&InstanceDetailRow::from_core(&instance))
+            context.out.api_one(&instance, &InstanceDetailRow::from_core(&instance))
         }
     }
 }
@@ -115,7 +120,7 @@ async fn list(context: &Context, client: &cyrisma_transport::Client, args: &Inst
     if rows.is_empty() {
         context.ui.note("no instances match");
     }
-    context.out.rows(&rows)
+    context.out.api_rows(&instances, &rows)
 }
 
 async fn create(
@@ -139,18 +144,28 @@ async fn create(
     request.postal = args.postal;
     request.street = args.street;
     let created = client.instances().create(&request).await.context("cannot create the instance")?;
-    let mut row =
-        CreatedInstanceRow { instance_id: created.instance_id.clone(), agent_key: created.agent_key, status: None };
+    let mut row = CreatedInstanceRow {
+        instance_id: created.instance_id.clone(),
+        agent_key: created.agent_key.clone(),
+        status: None,
+    };
+    // The API's answer for `-o json`: the creation's object, and with `--wait` the instance's
+    // fields that it lacks (its status, once active).
+    let mut waited = serde_json::Map::new();
     if args.wait {
         let instance = wait(context, client, &created.instance_id, args.wait_timeout).await?;
-        row.status = instance.status.map(|status| status.as_str().to_owned());
+        row.status = instance.status.as_ref().map(|status| status.as_str().to_owned());
+        if let serde_json::Value::Object(fields) = serde_json::to_value(&instance)? {
+            let sent = serde_json::to_value(&created)?;
+            waited = fields.into_iter().filter(|(key, _)| sent.get(key).is_none()).collect();
+        }
     } else {
         context.ui.note(&format!(
             "created `{}`; provisioning usually takes a few minutes: `cyrisma instances wait {}`",
             created.instance_id, created.instance_id
         ));
     }
-    context.out.one(&row)
+    context.out.api_one(&CreatedAndWaited { created: &created, waited }, &row)
 }
 
 /// Waits until an instance is active, with a spinner.
@@ -180,4 +195,13 @@ fn mfa_type(arg: MfaArg) -> MfaType {
         MfaArg::Email => MfaType::Email,
         MfaArg::Authenticator => MfaType::Authenticator,
     }
+}
+
+/// The answer to a creation, then the fields of the waited-for instance that it lacks.
+#[derive(serde::Serialize)]
+struct CreatedAndWaited<'a> {
+    #[serde(flatten)]
+    created: &'a cyrisma_core::types::CreatedInstance,
+    #[serde(flatten)]
+    waited: serde_json::Map<String, serde_json::Value>,
 }

@@ -22,16 +22,15 @@ pub(crate) async fn run(context: &Context, command: ScansCommand) -> anyhow::Res
                 if rows.is_empty() {
                     context.ui.note("the scan found nothing");
                 }
-                return context.out.rows(&rows);
+                return context.out.api_document(&detail, &rows);
             }
             let scans = instance
                 .vulnerability_scans()
                 .await
                 .with_context(|| format!("cannot list the vulnerability scans of `{}`", args.instance.instance))?;
-            let mut rows: Vec<VulnerabilityScanRow> =
-                scans.vulnerability_scans.iter().map(VulnerabilityScanRow::from_core).collect();
-            rows.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.scan_id.cmp(&b.scan_id)));
-            context.out.rows(&rows)
+            let rows = scans.vulnerability_scans.iter().map(|scan| (scan, VulnerabilityScanRow::from_core(scan)));
+            let (objects, rows) = newest_first(rows, |row| (&row.started, &row.scan_id));
+            context.out.api_rows(&objects, &rows)
         }
         ScansCommand::Data(args) => {
             let scans = client
@@ -39,9 +38,9 @@ pub(crate) async fn run(context: &Context, command: ScansCommand) -> anyhow::Res
                 .data_scans()
                 .await
                 .with_context(|| format!("cannot list the data scans of `{}`", args.instance))?;
-            let mut rows: Vec<DataScanRow> = scans.data_scans.iter().map(DataScanRow::from_core).collect();
-            rows.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.scan_id.cmp(&b.scan_id)));
-            context.out.rows(&rows)
+            let rows = scans.data_scans.iter().map(|scan| (scan, DataScanRow::from_core(scan)));
+            let (objects, rows) = newest_first(rows, |row| (&row.started, &row.scan_id));
+            context.out.api_rows(&objects, &rows)
         }
         ScansCommand::Baseline(args) => {
             let scans = client
@@ -49,9 +48,24 @@ pub(crate) async fn run(context: &Context, command: ScansCommand) -> anyhow::Res
                 .baseline_scans()
                 .await
                 .with_context(|| format!("cannot list the baseline scans of `{}`", args.instance))?;
-            let mut rows: Vec<BaselineScanRow> = scans.baseline_scans.iter().map(BaselineScanRow::from_core).collect();
-            rows.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.scan_id.cmp(&b.scan_id)));
-            context.out.rows(&rows)
+            let rows = scans.baseline_scans.iter().map(|scan| (scan, BaselineScanRow::from_core(scan)));
+            let (objects, rows) = newest_first(rows, |row| (&row.started, &row.scan_id));
+            context.out.api_rows(&objects, &rows)
         }
     }
+}
+
+/// Scans and their rows sorted newest first by the row's `(started, scan_id)` (ties by id), split
+/// into the API's objects (`-o json`) and the rows (table, CSV).
+fn newest_first<'a, T, R, K: Ord + ?Sized, I: Ord + ?Sized>(
+    pairs: impl Iterator<Item = (&'a T, R)>,
+    key: impl Fn(&R) -> (&K, &I),
+) -> (Vec<&'a T>, Vec<R>) {
+    let mut pairs: Vec<(&'a T, R)> = pairs.collect();
+    pairs.sort_by(|(_, a), (_, b)| {
+        let (a_started, a_id) = key(a);
+        let (b_started, b_id) = key(b);
+        b_started.cmp(a_started).then_with(|| a_id.cmp(b_id))
+    });
+    pairs.into_iter().unzip()
 }

@@ -21,18 +21,19 @@ pub(crate) async fn run(context: &Context, command: UsersCommand) -> anyhow::Res
             if rows.is_empty() {
                 context.ui.note("no users match");
             }
-            context.out.rows(&rows)
+            let objects: Vec<ApiUser<'_>> = users.iter().map(api_user).collect();
+            context.out.api_rows(&objects, &rows)
         }
         UsersCommand::Get(args) => {
             let user =
                 client.users().get(&args.user).await.with_context(|| format!("cannot get user `{}`", args.user))?;
-            context.out.one(&UserRow::from_core(&user))
+            context.out.api_one(&api_user(&user), &UserRow::from_core(&user))
         }
         UsersCommand::Create(args) => {
             let request = create_user::Request::new(args.organization, args.username, args.first_name, args.last_name);
             let user = client.users().create(&request).await.context("cannot create the user")?;
             context.ui.note("the user sets a password through the self-service reset");
-            context.out.one(&UserRow::from_core(&user))
+            context.out.api_one(&api_user(&user), &UserRow::from_core(&user))
         }
         UsersCommand::Disable(args) => {
             let user = client
@@ -40,7 +41,34 @@ pub(crate) async fn run(context: &Context, command: UsersCommand) -> anyhow::Res
                 .disable(&args.user)
                 .await
                 .with_context(|| format!("cannot disable user `{}`", args.user))?;
-            context.out.one(&UserRow::from_core(&user))
+            context.out.api_one(&api_user(&user), &UserRow::from_core(&user))
         }
+    }
+}
+
+/// A user as the API sent it (its field names, in its order, unknown fields included), with
+/// `enabled` as a JSON boolean: the contract sends the string `"true"` or `"false"`, which the
+/// core parses as a boolean.
+#[derive(serde::Serialize)]
+struct ApiUser<'a> {
+    id: &'a str,
+    username: &'a Option<String>,
+    first_name: &'a Option<String>,
+    last_name: &'a Option<String>,
+    enabled: Option<bool>,
+    instance_id: &'a Option<String>,
+    #[serde(flatten)]
+    extra: &'a cyrisma_core::wire::Extra,
+}
+
+fn api_user(user: &cyrisma_core::types::User) -> ApiUser<'_> {
+    ApiUser {
+        id: &user.id,
+        username: &user.username,
+        first_name: &user.first_name,
+        last_name: &user.last_name,
+        enabled: user.enabled.map(|enabled| enabled.get()),
+        instance_id: &user.instance_id,
+        extra: &user.extra,
     }
 }

@@ -38,7 +38,7 @@ pub(crate) async fn run(context: &Context, command: WebhooksCommand) -> anyhow::
             if rows.is_empty() {
                 context.ui.note("no webhooks are registered");
             }
-            context.out.rows(&rows)
+            context.out.api_rows(&hooks, &rows)
         }
         WebhooksCommand::Create(args) => create(context, args).await,
         WebhooksCommand::Delete(args) => {
@@ -48,10 +48,11 @@ pub(crate) async fn run(context: &Context, command: WebhooksCommand) -> anyhow::
                 .delete(&args.id)
                 .await
                 .with_context(|| format!("cannot delete webhook `{}`", args.id))?;
-            context.out.one(&DeletedWebhookRow {
-                webhook_id: deleted.webhook_id.unwrap_or(args.id),
+            let row = DeletedWebhookRow {
+                webhook_id: deleted.webhook_id.clone().unwrap_or(args.id),
                 deleted: deleted.deleted.unwrap_or(true),
-            })
+            };
+            context.out.api_one(&deleted, &row)
         }
         WebhooksCommand::Listen(args) => listen(context, args).await,
     }
@@ -83,12 +84,13 @@ async fn create(context: &Context, args: WebhooksCreateArgs) -> anyhow::Result<(
     if secret.is_some() {
         context.ui.alert("the signing secret is shown only this once: store it now (`cyrisma webhooks listen --secret-stdin` reads it)");
     }
-    context.out.one(&CreatedWebhookRow {
+    let row = CreatedWebhookRow {
         webhook_id: created.webhook_id.clone(),
         url: created.url.clone(),
         events: created.events.to_comma_separated(),
         signing_secret: secret,
-    })
+    };
+    context.out.api_one(&created, &row)
 }
 
 /// What the receiver shares between connections.

@@ -90,7 +90,7 @@ fn assets_of_an_instance() {
     let env = Env::small();
     let instance = reportable_instance(&env);
     let assets = env.run(&["assets", "list", "--instance", &instance, "--type", "internal", "-o", "json"]).json();
-    let asset = assets[0]["asset_id"].as_str().expect("an asset id").to_owned();
+    let asset = assets[0]["assetId"].as_str().or(assets[0]["id"].as_str()).expect("an asset id").to_owned();
     snapshot!(
         "assets_of_an_instance",
         transcripts(

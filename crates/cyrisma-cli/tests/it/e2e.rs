@@ -89,14 +89,14 @@ fn a_partner_integration_from_setup_to_export() {
             "json",
         ])
         .json();
-    assert_eq!(user["organization_id"], org.as_str());
+    assert_eq!(user["instance_id"], org.as_str());
     assert_eq!(user["enabled"], true);
     let mfa = env.run(&["instances", "set-mfa", &org, "authenticator", "-o", "json"]).json();
-    assert_eq!(mfa["mfa"], "authenticator");
+    assert_eq!(mfa["mfa_type"], 2, "the api's own field and value");
     let converted = env.run(&["instances", "convert", &instance, "-o", "json"]).json();
     assert_eq!(converted["instance_id"], instance.as_str());
     assert_ne!(env.run(&["instances", "convert", &instance]).code, 0, "a second conversion is refused");
-    assert_eq!(env.run(&["instances", "get", &instance, "-o", "json"]).json()["consulting"], false);
+    assert_eq!(env.run(&["instances", "get", &instance, "-o", "json"]).json()["is_consulting"], false);
     assert_eq!(env.run(&["instances", "suspend", &instance, "-o", "json"]).json()["status"], "suspended");
     assert_eq!(env.run(&["report", "--instance", &instance]).code, 1, "a suspended instance cannot report");
     assert_eq!(env.run(&["instances", "reactivate", &instance, "-o", "json"]).json()["status"], "active");

@@ -302,7 +302,7 @@ fn hostile_strings_in_every_field_are_neutralised_in_tables_and_csv_and_exact_in
     let mut direct = env.command(&["assets", "list", "--instance", "cc100003", "-o", "json"]);
     direct.env("CYRISMA_BASE_URL", env.emu.base_url());
     let assets = env.run_command(direct, None).json();
-    let asset = assets[0]["asset_id"].as_str().expect("an asset id").to_owned();
+    let asset = assets[0]["assetId"].as_str().or(assets[0]["id"].as_str()).expect("an asset id").to_owned();
 
     // A webhook registration to list (registered directly, not through the proxy).
     let mut direct = env.command(&[

@@ -1,7 +1,9 @@
 //! Integration tests of the `cyrisma` binary, run as a separate process against an in-process
 //! emulator on 127.0.0.1 with a private HOME and config dir.
 
+mod api_json;
 mod commands;
+mod config_vars;
 mod credentials;
 mod docs_examples;
 mod e2e;
@@ -9,6 +11,8 @@ mod exit_codes;
 mod faults;
 mod help;
 mod hostile;
+mod limits;
+mod not_ours;
 mod rotation;
 mod rotation_safety;
 mod secrets;

@@ -409,7 +409,7 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
     let mut assets = env.command(&["assets", "list", "--instance", "cc100003", "-o", "json"]);
     assets.env("CYRISMA_API_SECRET", CANARY);
     let assets = env.run_command(assets, None).json();
-    let asset = assets[0]["asset_id"].as_str().expect("an asset id").to_owned();
+    let asset = assets[0]["assetId"].as_str().or(assets[0]["id"].as_str()).expect("an asset id").to_owned();
 
     let mut secrets: Vec<String> = vec![CANARY.to_owned(), WRONG.to_owned(), WEBHOOK.to_owned()];
     let mut transcripts = String::new();
@@ -469,7 +469,8 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
                     assert!(
                         run.stderr.contains("error: internal error: cyrisma crashed")
                             && run.stderr.contains("this is a bug in cyrisma")
-                            && run.stderr.contains("hint: please report it at")
+                            && run.stderr.contains("hint: please report it to the cyrisma maintainers")
+                            && !run.stderr.contains(".invalid")
                             && run.stderr.contains("exit code 1"),
                         "{label}: the panic report says what happened and how to report it\n{}",
                         run.transcript()

@@ -31,7 +31,7 @@ fn listen_verifies_signatures_and_prints_events_as_json_lines() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let created = env.run(&["webhooks", "create", "--url", &url, "--events", "user.created", "-o", "json"]).json();
-    let secret = created["signing_secret"].as_str().expect("the signing secret is shown once").to_owned();
+    let secret = created["secret"].as_str().expect("the signing secret is shown once").to_owned();
 
     let mut listener =
         env.command(&["webhooks", "listen", "--port", &port.to_string(), "--secret-stdin", "--max-events", "1"]);

@@ -26,7 +26,7 @@ fn assert_safe(raw: &str, host: &cyrisma_core::InstanceHost) {
     let name = host.as_str();
     assert!(name.is_ascii() && name == name.to_ascii_lowercase(), "{raw:?} -> {name:?}");
     assert!(is_dns_name(name), "{raw:?} -> {name:?}");
-    assert!(name == "cyrisma.com" || name.ends_with(".cyrisma.com"), "{raw:?} -> {name:?}");
+    assert!(name.ends_with(".cyrisma.com"), "a strict sub-domain: {raw:?} -> {name:?}");
     let base = central().instance(host);
     assert_eq!(base.host(), name);
     // The URL a transport builds really targets that host, with the central scheme and port.
@@ -49,7 +49,6 @@ fn accepts_and_normalises_instance_hosts() {
         ("cc123456.cyrisma.com?x=1", "cc123456.cyrisma.com"),
         ("cc123456.cyrisma.com/next=https://x", "cc123456.cyrisma.com"),
         ("cc1.cyrisma.com.", "cc1.cyrisma.com"),
-        ("cyrisma.com", "cyrisma.com"),
         ("a.b.c.cyrisma.com", "a.b.c.cyrisma.com"),
         ("eu-1.cyrisma.com", "eu-1.cyrisma.com"),
         ("ｃｃ１.cyrisma.com", "cc1.cyrisma.com"),
@@ -160,9 +159,20 @@ fn bypass_corpus_is_refused() {
 fn the_trailing_dot_is_normalised_away_once() {
     let policy = policy();
     assert_eq!(policy.validate("cc1.cyrisma.com.").unwrap().as_str(), "cc1.cyrisma.com");
-    assert_eq!(policy.validate("cyrisma.com.").unwrap().as_str(), "cyrisma.com");
+    assert!(matches!(policy.validate("cyrisma.com."), Err(HostError::BareAllowedDomain { .. })));
     assert!(policy.validate("cyrisma.com.evil.test.").is_err());
     assert!(policy.validate("evil.test.cyrisma.com..").is_err());
+}
+
+#[test]
+fn the_bare_allowed_domain_is_no_instance_host() {
+    let policy = policy();
+    for raw in ["cyrisma.com", "CYRISMA.COM", "https://cyrisma.com/app", "cyrisma.com.", "ｃｙｒｉｓｍａ.com"] {
+        let error = policy.validate(raw).unwrap_err();
+        assert!(matches!(error, HostError::BareAllowedDomain { .. }), "{raw:?}: {error:?}");
+        assert!(error.to_string().contains("the allowed domain itself"), "{error}");
+    }
+    assert!(policy.validate("cc1.cyrisma.com").is_ok());
 }
 
 #[test]

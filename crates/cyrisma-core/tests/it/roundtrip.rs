@@ -5,7 +5,6 @@
 //! again gives an equal value (nothing the model holds is lost or changed by a round trip).
 
 use cyrisma_core::api::auth::{login, regen_pass};
-use cyrisma_core::api::{assets, dashboards, instances, scans, users, webhooks};
 use cyrisma_core::types::{
     Asset, BaselineDashboard, BaselineScan, BaselineScans, BaselineTarget, ConvertedInstance, CreatedInstance, Cve,
     Cves, DataDashboard, DataScan, DataScans, DeletedWebhook, ErrorBody, Flaw, FlawInstance, Instance, InstanceLogin,
@@ -168,34 +167,41 @@ fn parsed_fixtures_round_trip_unchanged() {
         assert!(checked > 0, "no success fixture parsed in {resource_endpoint}");
     }
 
-    check::<login::Request>("auth/login");
-    check::<regen_pass::Request>("auth/regen_pass");
-    check::<instances::list_instances::Request>("instances/list_instances");
-    check::<instances::get_instance::Request>("instances/get_instance");
-    check::<instances::create_instance::Request>("instances/create_instance");
-    check::<instances::authenticate_instance::Request>("instances/authenticate_instance");
-    check::<instances::authenticate_all_instances::Request>("instances/authenticate_all_instances");
-    check::<instances::convert_instance::Request>("instances/convert_instance");
-    check::<instances::suspend_instance::Request>("instances/suspend_instance");
-    check::<instances::reactivate_instance::Request>("instances/reactivate_instance");
-    check::<instances::set_mfa::Request>("instances/set_mfa");
-    check::<users::list_users::Request>("users/list_users");
-    check::<users::get_user::Request>("users/get_user");
-    check::<users::create_user::Request>("users/create_user");
-    check::<users::disable_user::Request>("users/disable_user");
-    check::<scans::list_vulnerability_scans::Request>("scans/list_vulnerability_scans");
-    check::<scans::get_vulnerability_scan::Request>("scans/get_vulnerability_scan");
-    check::<scans::list_data_scans::Request>("scans/list_data_scans");
-    check::<scans::list_baseline_scans::Request>("scans/list_baseline_scans");
-    check::<dashboards::get_overall_dashboard::Request>("dashboards/get_overall_dashboard");
-    check::<dashboards::get_data_dashboard::Request>("dashboards/get_data_dashboard");
-    check::<dashboards::get_baseline_dashboard::Request>("dashboards/get_baseline_dashboard");
-    check::<dashboards::get_vulnerability_dashboard::Request>("dashboards/get_vulnerability_dashboard");
-    check::<dashboards::list_cves::Request>("dashboards/list_cves");
-    check::<assets::list_assets::Request>("assets/list_assets");
-    check::<assets::get_authenticated_asset::Request>("assets/get_authenticated_asset");
-    check::<assets::get_ip_asset::Request>("assets/get_ip_asset");
-    check::<webhooks::list_webhooks::Request>("webhooks/list_webhooks");
-    check::<webhooks::create_webhook::Request>("webhooks/create_webhook");
-    check::<webhooks::delete_webhook::Request>("webhooks/delete_webhook");
+    macro_rules! check_every_endpoint {
+        ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
+            $(check::<cyrisma_core::api::$resource::$endpoint::Request>(concat!(
+                stringify!($resource),
+                "/",
+                stringify!($endpoint)
+            ));)*
+        };
+    }
+    cyrisma_core::for_each_endpoint!(check_every_endpoint);
+}
+
+/// The endpoint list names every endpoint file of `src/api/` and every fixture folder, and
+/// nothing else: an endpoint cannot be added without joining the list every consumer reads.
+#[test]
+fn every_endpoint_file_and_fixture_folder_is_in_the_endpoint_list() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut listed: Vec<String> =
+        cyrisma_core::api::ENDPOINTS.iter().map(|metadata| metadata.name.replace('.', "/")).collect();
+    listed.sort();
+    for (dir, extension) in [("src/api", ".rs"), ("tests/fixtures", "")] {
+        let mut found = Vec::new();
+        for resource in std::fs::read_dir(root.join(dir)).unwrap() {
+            let resource = resource.unwrap();
+            if !resource.file_type().unwrap().is_dir() {
+                continue;
+            }
+            for endpoint in std::fs::read_dir(resource.path()).unwrap() {
+                let name = endpoint.unwrap().file_name().to_string_lossy().into_owned();
+                if let Some(stem) = name.strip_suffix(extension) {
+                    found.push(format!("{}/{stem}", resource.file_name().to_string_lossy()));
+                }
+            }
+        }
+        found.sort();
+        assert_eq!(found, listed, "{dir} and `cyrisma_core::for_each_endpoint!` disagree");
+    }
 }

@@ -2,11 +2,13 @@
 //! answers parsed by `cyrisma-core`, so they also prove that the core and the emulator agree.
 
 mod auth;
+mod endpoints;
 mod faults;
 mod hosts;
 mod instances;
 mod memory;
 mod reporting;
 mod support;
+mod timeline;
 mod users;
 mod webhooks;
