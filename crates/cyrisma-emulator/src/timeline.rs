@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::failure::ApiFailure;
 use crate::prng::Prng;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 const DAY: i64 = 86_400;
 /// The most days one advance may move the clock.
