@@ -29,15 +29,21 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 ];
 
 /// Which workspace crates each workspace crate may depend on (normal and build dependencies).
-/// Dependencies point one way: core ← transport ← {cli, python}; the emulator uses only core.
+/// Dependencies point one way: core ← transport ← fleet ← {cli, python}; the emulator uses only
+/// core.
 const ALLOWED_WORKSPACE_DEPS: &[(&str, &[&str])] = &[
     ("cyrisma-core", &[]),
     ("cyrisma-transport", &["cyrisma-core"]),
+    ("cyrisma-fleet", &["cyrisma-core", "cyrisma-transport"]),
     ("cyrisma-emulator", &["cyrisma-core"]),
-    ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-emulator"]),
-    ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-emulator"]),
+    ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-fleet", "cyrisma-emulator"]),
+    ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-fleet", "cyrisma-emulator"]),
     ("xtask", &["cyrisma-core"]),
 ];
+
+/// Crates that the fleet layer must not reach: it knows no terminal and no Python (front ends
+/// render its progress events and rows).
+const FORBIDDEN_IN_FLEET: &[&str] = &["pyo3", "indicatif", "console", "clap", "anyhow"];
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -246,12 +252,25 @@ pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
             ));
         }
     }
+    for name in normal_closure(&metadata, "cyrisma-fleet")? {
+        if FORBIDDEN_IN_FLEET.contains(&name.as_str()) {
+            problems.push(format!(
+                "`cyrisma-fleet` reaches `{name}` through normal dependencies: terminals and Python belong to the front ends"
+            ));
+        }
+    }
     Ok(problems)
 }
 
 /// The names of every package reachable from `cyrisma-core` through normal dependencies
 /// (what `cargo tree -p cyrisma-core -e normal` shows), including itself.
 pub(crate) fn core_normal_closure(metadata: &cargo_metadata::Metadata) -> anyhow::Result<BTreeSet<String>> {
+    normal_closure(metadata, "cyrisma-core")
+}
+
+/// The names of every package reachable from the workspace crate `root` through normal
+/// dependencies, including itself.
+fn normal_closure(metadata: &cargo_metadata::Metadata, root: &str) -> anyhow::Result<BTreeSet<String>> {
     let packages: BTreeMap<&PackageId, &Package> =
         metadata.packages.iter().map(|package| (&package.id, package)).collect();
     let resolve = metadata.resolve.as_ref().context("`cargo metadata` gave no dependency graph")?;
@@ -260,8 +279,8 @@ pub(crate) fn core_normal_closure(metadata: &cargo_metadata::Metadata) -> anyhow
     let core = metadata
         .workspace_members
         .iter()
-        .find(|id| packages.get(id).is_some_and(|package| package.name.as_str() == "cyrisma-core"))
-        .context("no `cyrisma-core` in the workspace")?;
+        .find(|id| packages.get(id).is_some_and(|package| package.name.as_str() == root))
+        .with_context(|| format!("no `{root}` in the workspace"))?;
     let mut seen = BTreeSet::new();
     let mut stack = vec![core];
     while let Some(id) = stack.pop() {

@@ -20,9 +20,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::ContextExt;
 
-use crate::aggregate::{self, ExportFormat};
 use crate::config::{self, ClientOptions};
 use crate::errors::Failure;
+use crate::fleet;
 use crate::models::{IntoPython, Secret, SecretValue, quoted};
 use crate::runtime::{self, CyrismaRuntime, ProcessBound};
 
@@ -743,7 +743,7 @@ twin_methods! {
         fn report / _report_async (this, _py, instances: Option<Vec<String>>, concurrency: Option<Bound<'_, PyAny>>) {
             let client = this.handle.client()?;
             let concurrency = this.handle.concurrency(concurrency.as_ref())?;
-            aggregate::report(client, instances, concurrency)
+            fleet::report(client, instances, concurrency)
         }
 
         /// Writes one row per vulnerability, open port and web flaw of the latest scan of each
@@ -765,8 +765,8 @@ twin_methods! {
         ) {
             let client = this.handle.client()?;
             let concurrency = this.handle.concurrency(concurrency.as_ref())?;
-            let format = ExportFormat::parse(format)?;
-            aggregate::export_findings(client, path, format, instances, all_scans, allow_partial, concurrency)
+            let format = fleet::parse_format(format)?;
+            fleet::export_findings(client, path, format, instances, all_scans, allow_partial, concurrency)
         }
 
         /// Usage derived from the structure and the users: endpoints (agents) per instance, per
@@ -776,7 +776,7 @@ twin_methods! {
         #[pyo3(signature = (*, organization=None))]
         fn usage / _usage_async (this, _py, organization: Option<String>) {
             let client = this.handle.client()?;
-            aggregate::usage(client, organization)
+            fleet::usage(client, organization)
         }
 
         /// Fetches the structure listing again (instance hosts are looked up there).

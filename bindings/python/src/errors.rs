@@ -255,7 +255,8 @@ fn status_class(classes: &Classes, status: u16) -> &Py<PyType> {
 }
 
 fn transport_error(py: Python<'_>, classes: &Classes, error: TransportError) -> PyResult<PyErr> {
-    let message = error.to_string();
+    // The whole chain (`Display` is one level; an api error's details are its source).
+    let message = format!("{error:#}");
     let request_id = error.request_id().map(str::to_owned);
     let retry_after = error.retry_after().map(|wait| wait.as_secs_f64());
     let code = error.api_code().map(|code| code.as_str().to_owned());

@@ -8,7 +8,6 @@ mod auth;
 mod dashboards;
 mod emulator;
 mod export;
-mod fanout;
 mod instances;
 mod report;
 mod scans;

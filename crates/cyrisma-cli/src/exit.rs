@@ -112,6 +112,49 @@ impl fmt::Display for PartialFailure {
 
 impl std::error::Error for PartialFailure {}
 
+impl PartialFailure {
+    /// `Ok` when nothing failed; else the partial-failure error over the fleet's failure records:
+    /// exit code 3 when some instances succeeded, and when none did, the failures' common code.
+    pub(crate) fn check(succeeded: usize, failures: &[cyrisma_fleet::InstanceFailure]) -> anyhow::Result<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let code = if succeeded > 0 {
+            Code::Partial
+        } else {
+            let mut codes = failures.iter().map(|failure| failure_code(failure.kind));
+            let first = codes.next().unwrap_or(Code::Error);
+            if codes.all(|code| code == first) { first } else { Code::Error }
+        };
+        Err(PartialFailure {
+            total: succeeded + failures.len(),
+            failed: failures.iter().map(|failure| (failure.instance_id.clone(), failure.error.clone())).collect(),
+            code,
+        }
+        .into())
+    }
+}
+
+/// The exit code of one instance's failure (as [`transport_code`] maps its error).
+fn failure_code(kind: cyrisma_fleet::FailureKind) -> Code {
+    use cyrisma_fleet::FailureKind;
+    match kind {
+        FailureKind::Ambiguous => Code::Ambiguous,
+        FailureKind::Auth => Code::Auth,
+        FailureKind::RateLimited | FailureKind::Timeout => Code::Throttled,
+        _ => Code::Error,
+    }
+}
+
+/// A fleet error as the CLI reports it: a transport error as itself (so that its exit code and
+/// hint are found), anything else as it is.
+pub(crate) fn fleet_error(error: cyrisma_fleet::Error) -> anyhow::Error {
+    match error {
+        cyrisma_fleet::Error::Transport(error) => error.into(),
+        other => other.into(),
+    }
+}
+
 /// An error already reported (by clap): exit with its code and print nothing more.
 #[derive(Debug)]
 pub(crate) struct Silent(pub(crate) Code);
@@ -306,4 +349,44 @@ pub(crate) fn report(error: &anyhow::Error, ui: &Ui) -> Code {
     let _ = stderr.write_all(text.as_bytes());
     let _ = stderr.flush();
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use cyrisma_fleet::{FailureKind, InstanceFailure};
+
+    use super::*;
+
+    fn failure(id: &str, kind: FailureKind) -> InstanceFailure {
+        InstanceFailure {
+            instance_id: id.to_owned(),
+            error: format!("{id} failed"),
+            kind,
+            ..InstanceFailure::default()
+        }
+    }
+
+    fn code(succeeded: usize, failures: &[InstanceFailure]) -> Option<Code> {
+        PartialFailure::check(succeeded, failures).err().map(|error| code_of(&error))
+    }
+
+    #[test]
+    fn failure_records_give_the_documented_exit_codes() {
+        assert_eq!(code(3, &[]), None);
+        assert_eq!(code(1, &[failure("cc1", FailureKind::Auth)]), Some(Code::Partial), "some succeeded");
+        assert_eq!(code(0, &[failure("cc1", FailureKind::Auth), failure("cc2", FailureKind::Auth)]), Some(Code::Auth));
+        assert_eq!(
+            code(0, &[failure("cc1", FailureKind::RateLimited), failure("cc2", FailureKind::Timeout)]),
+            Some(Code::Throttled),
+            "rate limits and timeouts share exit code 5"
+        );
+        assert_eq!(code(0, &[failure("cc1", FailureKind::Ambiguous)]), Some(Code::Ambiguous));
+        assert_eq!(
+            code(0, &[failure("cc1", FailureKind::Auth), failure("cc2", FailureKind::UnknownInstance)]),
+            Some(Code::Error),
+            "different codes: a plain error"
+        );
+        let error = PartialFailure::check(1, &[failure("cc2", FailureKind::Other)]).unwrap_err();
+        assert_eq!(error.to_string(), "1 of 2 instances failed: cc2");
+    }
 }

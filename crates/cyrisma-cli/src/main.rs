@@ -3,8 +3,7 @@
 //! The modules: `args` (the clap command line), `commands` (one module per command group),
 //! `output` (stdout: tables, JSON, JSONL, CSV), `ui` (stderr: messages, colour, progress),
 //! `config` (profiles), `credentials` (the secret store), `exit` (exit codes and errors),
-//! `outfile` (writing a named file without replacing a link, FIFO or device), `ownfile` (the
-//! config dir's files only as regular files),
+//! `ownfile` (the config dir's files only as regular files),
 //! `reference` (tests only: renders `docs/cli-reference.md`), and `app` (start-up: parsing,
 //! logging, the runtime). `main` installs the panic hook and holds the debug-build failpoint.
 
@@ -14,7 +13,6 @@ mod commands;
 mod config;
 mod credentials;
 mod exit;
-mod outfile;
 mod output;
 mod ownfile;
 #[cfg(test)]

@@ -409,13 +409,9 @@ pub(crate) fn csv_cell(cell: &Cell) -> String {
     }
 }
 
-/// Prefixes `'` to text starting with `=`, `+`, `-`, `@`, tab, CR or NUL (OWASP's list).
-pub(crate) fn guard_formula(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
-}
+/// Prefixes `'` to text starting with `=`, `+`, `-`, `@`, tab, CR or NUL (OWASP's list): the
+/// fleet layer's rule, which its export writers follow too.
+pub(crate) use cyrisma_fleet::export::guard_formula;
 
 /// Whether a character must not reach a terminal raw: C0 and C1 controls, DEL, and the
 /// bidirectional and zero-width formatting characters that can disguise text.

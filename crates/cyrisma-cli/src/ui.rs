@@ -8,7 +8,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use crate::args::ColorChoice;
 use crate::output::neutralize;
@@ -94,6 +94,24 @@ impl Ui {
         bar.set_style(style);
         bar.set_message(message.to_owned());
         bar
+    }
+
+    /// Renders a fleet operation's progress events as a bar (hidden as [`Ui::bar`] is), which
+    /// clears itself when the returned closure is dropped.
+    pub(crate) fn fleet_progress(&self, message: &str) -> impl FnMut(cyrisma_fleet::Progress) + use<'_> {
+        let message = message.to_owned();
+        let mut bar: Option<ProgressBar> = None;
+        move |event| match event {
+            cyrisma_fleet::Progress::Selected { total } => {
+                bar = Some(self.bar(total as u64, &message).with_finish(ProgressFinish::AndClear));
+            }
+            cyrisma_fleet::Progress::Finished { .. } => {
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A spinner for a wait of unknown length, or a hidden one.

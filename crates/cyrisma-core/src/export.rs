@@ -1,10 +1,10 @@
 //! Findings export rows, sans-IO: one row per vulnerability, open port and web flaw of a scan
 //! detail, and their JSONL encoding into any [`std::io::Write`].
 //!
-//! This is what `cyrisma export findings` writes (and what the Python package's aggregate rows
-//! mirror): the column names in [`COLUMNS`] are a stable output schema that scripts and BI tools
-//! read by name, so they are declared here field by field and never derived from the wire
-//! models. The rows borrow from the parsed scan detail: nothing is copied per row.
+//! These are the rows that `cyrisma-fleet`'s export writers put in every format, for the CLI's
+//! `cyrisma export findings` and Python's `export_findings` alike: the column names in
+//! [`COLUMNS`] are a stable output schema that scripts and BI tools read by name, so they are
+//! declared here field by field and never derived from the wire models. The rows borrow from the parsed scan detail: nothing is copied per row.
 //!
 //! [`JsonlWriter`] encodes rows straight into one reused buffer without building a
 //! `serde_json::Value` or any owned row: the columns that repeat for every finding of a scan

@@ -40,6 +40,7 @@
 pub mod api;
 pub mod assumed;
 pub mod base_url;
+pub mod call;
 pub mod endpoint;
 pub mod error;
 pub mod export;

@@ -95,6 +95,10 @@ pub enum GiveUpReason {
         /// The status.
         status: StatusCode,
     },
+    /// A failure that retrying cannot fix (a TLS failure, plain http to a remote host, a body
+    /// over the size cap).
+    #[error("the failure is not one that retrying can fix")]
+    Unrecoverable,
 }
 
 /// The retry rules (see the [module documentation](self)).
@@ -225,6 +229,7 @@ mod tests {
             GiveUpReason::NotIdempotent { status: StatusCode::TOO_MANY_REQUESTS },
             GiveUpReason::Unauthorized,
             GiveUpReason::Status { status: StatusCode::BAD_REQUEST },
+            GiveUpReason::Unrecoverable,
         ] {
             let text = reason.to_string();
             assert!(text.starts_with(|ch: char| ch.is_lowercase()), "{text}");

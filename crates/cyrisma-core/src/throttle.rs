@@ -19,12 +19,14 @@
 //! Like the rest of the core it never reads a clock: every method takes `now`, a
 //! [`Timestamp`] from the caller's monotonic clock (the same origin for every call). The transport
 //! keeps one per host next to the host's semaphore and applies [`HostThrottle::poll_limit`] to
-//! it (see `cyrisma-transport`'s `client.rs`).
+//! it (see `cyrisma-transport`'s `gate.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use http::StatusCode;
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, StatusCode};
 
+use crate::retry::parse_retry_after;
 use crate::session::Timestamp;
 
 /// How long a host's concurrency stays halved after its last `429`.
@@ -67,6 +69,20 @@ impl HostThrottle {
             self.limit = (self.limit / 2).max(1);
             self.reduced_until = Some(now.saturating_add(REDUCED_FOR));
         }
+    }
+
+    /// The host answered `status` with `headers` at `now` (`wall`: the wall-clock time, for an
+    /// HTTP-date `Retry-After`): [`handle_response`](Self::handle_response) with the
+    /// `Retry-After` header read by [`parse_retry_after`].
+    pub fn handle_answer(&mut self, status: StatusCode, headers: &HeaderMap, wall: SystemTime, now: Timestamp) {
+        if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
+            return;
+        }
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, wall));
+        self.handle_response(status, retry_after, now);
     }
 
     /// How long a request to this host must still wait before it is sent (`None`: send now).

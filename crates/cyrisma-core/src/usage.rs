@@ -12,6 +12,20 @@ use serde::Serialize;
 
 use crate::types::{Instance, User};
 
+/// The columns of a usage row, in order (the serialized field names).
+pub const COLUMNS: &[&str] = &[
+    "scope",
+    "id",
+    "name",
+    "organization_id",
+    "endpoints",
+    "instances",
+    "standard",
+    "consulting",
+    "suspended",
+    "users",
+];
+
 /// One line of the usage: an instance, an organization's total, or the grand total.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UsageRow {
@@ -133,6 +147,16 @@ mod tests {
 
     fn user(id: &str, org: &str) -> User {
         User { id: id.into(), instance_id: Some(org.into()), ..User::default() }
+    }
+
+    #[test]
+    fn the_columns_are_the_serialized_field_names_in_order() {
+        let value = serde_json::to_value(UsageRow::default()).expect("serializes");
+        let text = serde_json::to_string(&UsageRow::default()).expect("serializes");
+        assert_eq!(value.as_object().expect("an object").len(), COLUMNS.len());
+        let positions: Vec<usize> =
+            COLUMNS.iter().map(|key| text.find(&format!("\"{key}\":")).expect("a key")).collect();
+        assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "in order: {text}");
     }
 
     #[test]

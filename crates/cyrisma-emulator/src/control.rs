@@ -53,7 +53,7 @@ fn advance(shared: &Shared, body: &[u8]) -> ControlReply {
     let Some(churn) = churn.map_or(Some(true), Value::as_bool) else {
         return error(StatusCode::BAD_REQUEST, "churn must be true or false");
     };
-    match crate::timeline::advance(shared, u32::try_from(days).unwrap_or(u32::MAX), churn) {
+    match shared.advance(u32::try_from(days).unwrap_or(u32::MAX), churn) {
         Ok(advanced) => reply(StatusCode::OK, &serde_json::to_value(advanced).unwrap_or_default()),
         Err(failure) => ControlReply { status: failure.status, body: failure.body() },
     }

@@ -400,13 +400,13 @@ impl EmulatorHandle {
     /// period of scans of each type dated on the new day, with churning findings (some fixed, some
     /// new, some back, some assets not scanned), and the dashboards' grades move with them.
     pub fn advance(&self, days: u32) -> Result<crate::Advanced, String> {
-        crate::timeline::advance(&self.shared, days, true).map_err(|failure| failure.message)
+        self.shared.advance(days, true).map_err(|failure| failure.message)
     }
 
     /// Like [`Self::advance`], but the new scans show the same findings on the same assets as each
     /// instance's latest ones: only scan ids, scores, titles and order change (a rescan).
     pub fn rescan(&self, days: u32) -> Result<crate::Advanced, String> {
-        crate::timeline::advance(&self.shared, days, false).map_err(|failure| failure.message)
+        self.shared.advance(days, false).map_err(|failure| failure.message)
     }
 
     /// Replaces the API secret (as if CYRISMA Support issued a new temporary one).

@@ -145,24 +145,13 @@ fn period_bounds(period: &GradingPeriod, secs: i64) -> (i64, i64) {
     let civil = clock::civil(secs);
     let months = if matches!(period, GradingPeriod::Quarterly) { 3 } else { 1 };
     let first_month = (civil.month - 1) / months * months + 1;
-    let start = days_from_civil(civil.year, first_month, 1) * DAY;
+    let start = clock::days_from_civil(civil.year, first_month, 1) * DAY;
     let (prev_year, prev_month) = if first_month > months {
         (civil.year, first_month - months)
     } else {
         (civil.year - 1, first_month + 12 - months)
     };
-    (start, days_from_civil(prev_year, prev_month, 1) * DAY)
-}
-
-/// Days since the Unix epoch of a civil date (Howard Hinnant's `days_from_civil`).
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let month = i64::from(month);
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    (start, clock::days_from_civil(prev_year, prev_month, 1) * DAY)
 }
 
 impl Generator {
@@ -1028,7 +1017,7 @@ fn parse_scan_time(text: &str) -> Option<i64> {
     let (year, month, day) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
     let mut time = time.split(':').map(str::parse::<i64>);
     let (hour, minute, second) = (time.next()?.ok()?, time.next()?.ok()?, time.next()?.ok()?);
-    Some(days_from_civil(year, month as u32, day as u32) * DAY + hour * 3600 + minute * 60 + second)
+    Some(clock::days_from_civil(year, month as u32, day as u32) * DAY + hour * 3600 + minute * 60 + second)
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Value {

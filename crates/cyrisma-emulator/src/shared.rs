@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cyrisma_core::endpoint::HostKind;
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ use crate::failure::ApiFailure;
 use crate::inflight::{InFlight, InFlightGuard};
 use crate::reporting::Generator;
 use crate::state::State;
+use crate::timeline::{Advanced, MAX_ADVANCE_DAYS};
 use crate::webhook::Dispatcher;
 
 /// Everything the connections share.
@@ -33,6 +34,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Moves the clock `days` forward and gives every active instance a new period of scans.
+    /// With `churn` off the new scans show the same findings as the instance's latest ones (a
+    /// rescan: only scan ids, scores, titles and order change).
+    pub(crate) fn advance(&self, days: u32, churn: bool) -> Result<Advanced, ApiFailure> {
+        if days == 0 || days > MAX_ADVANCE_DAYS {
+            return Err(ApiFailure::invalid("days", format!("days must be between 1 and {MAX_ADVANCE_DAYS}")));
+        }
+        let (period, days_advanced, instances) = self.state().advance(days, churn, Instant::now());
+        let today = crate::clock::date(self.generator.anchor + days_advanced * 86_400);
+        Ok(Advanced { period, days_advanced, today, instances })
+    }
+
     pub(crate) fn new(
         state: State,
         generator: Generator,

@@ -11,14 +11,10 @@
 //! period (always at least one in odd periods): a coverage gap, not a fix. Scores, titles, order
 //! and scan ids vary by period without touching identities.
 
-use std::time::Instant;
-
 use serde::Serialize;
 
 use crate::clock;
-use crate::failure::ApiFailure;
 use crate::prng::Prng;
-use crate::shared::Shared;
 
 const DAY: i64 = 86_400;
 /// The most days one advance may move the clock.
@@ -64,7 +60,7 @@ pub(crate) fn history(anchor: i64, periods: u32) -> Vec<Period> {
         .map(|number| {
             let months = civil.year * 12 + i64::from(civil.month - 1) - i64::from(periods - number + 1);
             let (year, month) = (months.div_euclid(12), months.rem_euclid(12) as u32 + 1);
-            let day = crate::reporting::days_from_civil(year, month, civil.day.min(28)) - anchor_day;
+            let day = clock::days_from_civil(year, month, civil.day.min(28)) - anchor_day;
             Period { number, presence: number, day }
         })
         .collect()
@@ -116,18 +112,6 @@ pub(crate) fn unscanned(seed: u64, instance: u32, code: u8, presence: u32, asset
         }
     }
     skipped
-}
-
-/// Moves the clock `days` forward and gives every active instance a new period of scans. With
-/// `churn` off the new scans show the same findings as the instance's latest ones (a rescan: only
-/// scan ids, scores, titles and order change).
-pub(crate) fn advance(shared: &Shared, days: u32, churn: bool) -> Result<Advanced, ApiFailure> {
-    if days == 0 || days > MAX_ADVANCE_DAYS {
-        return Err(ApiFailure::invalid("days", format!("days must be between 1 and {MAX_ADVANCE_DAYS}")));
-    }
-    let (period, days_advanced, instances) = shared.state().advance(days, churn, Instant::now());
-    let today = clock::date(shared.generator.anchor + days_advanced * DAY);
-    Ok(Advanced { period, days_advanced, today, instances })
 }
 
 #[cfg(test)]

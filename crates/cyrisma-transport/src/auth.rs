@@ -1,6 +1,7 @@
-//! Automatic authentication, driven by the core [`Session`]: lazy login, proactive refresh,
-//! single flight, compare-and-clear on `401`, and instance authentication once per instance per
-//! token.
+//! The authentication state of a client, around the core [`Session`]: lazy login, proactive
+//! refresh, single flight, compare-and-clear on `401`, and instance authentication once per
+//! instance per token. The logins themselves are sent by the client (`client.rs`), through the
+//! send driver without a token; this module only keeps the state and the rules for sharing it.
 //!
 //! The session sits behind a `std` mutex that is never held across an `.await`. Callers ask it
 //! for a token; the one caller it picks performs the login while the others wait on a `watch`
@@ -20,18 +21,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cyrisma_core::api::instances::{authenticate_all_instances, authenticate_instance};
+use cyrisma_core::ApiError;
+use cyrisma_core::api::auth::login;
 use cyrisma_core::endpoint::api_error;
 use cyrisma_core::session::{
-    CurrentToken, Generation, InstanceAuth, InstanceAuthPlan, LoginAttempt, LoginAttemptId, LoginFailure,
-    LoginFailureReason, LoginOutcome, LoginProgress, Session, SessionConfig, Timestamp, TokenPoll,
+    CurrentToken, Generation, InstanceAuth, InstanceAuthPlan, LoginAttemptId, LoginFailure, LoginFailureReason,
+    LoginOutcome, LoginProgress, Session, SessionConfig, Timestamp, TokenPoll,
 };
 use cyrisma_core::types::InstanceLogin;
-use cyrisma_core::{ApiError, Endpoint};
 use tokio::sync::watch;
 
-use crate::client::{Inner, InstanceScope, lock};
 use crate::error::{Error, ErrorKind};
+use crate::locks::lock;
 
 /// The authentication state of one client.
 pub(crate) struct AuthState {
@@ -134,6 +135,106 @@ impl AuthState {
         session.handle_instances_refused(generation, unlisted.into_iter().map(String::as_str));
     }
 
+    /// Asks the session for a token at `now`, with a receiver that wakes up when a login is
+    /// reported (subscribed first, so that no report is missed).
+    pub(crate) fn poll_token(&self, now: Timestamp) -> (TokenPoll, watch::Receiver<u64>) {
+        let events = self.events.subscribe();
+        let poll = lock(&self.session).poll_token(now);
+        (poll, events)
+    }
+
+    /// Waits, up to the login timeout, for the login `attempt` that another caller performs;
+    /// its error if it failed.
+    pub(crate) async fn wait_for_login(
+        &self,
+        mut events: watch::Receiver<u64>,
+        attempt: LoginAttemptId,
+    ) -> Result<(), Error> {
+        let limit = lock(&self.session).config().login_timeout;
+        let _ = tokio::time::timeout(limit, events.changed()).await;
+        let outcome = lock(&self.session).login_outcome(attempt);
+        match outcome {
+            LoginOutcome::Failed(failure) => Err(self.shared_failure(&failure)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts performing the login `attempt`: counted, and reported abandoned if the guard is
+    /// dropped before [`LoginGuard::finish`].
+    pub(crate) fn begin_login(&self, attempt: LoginAttemptId) -> LoginGuard<'_> {
+        self.logins.fetch_add(1, Ordering::Relaxed);
+        LoginGuard { auth: self, attempt, armed: true }
+    }
+
+    /// Records the result of one grant of the login `attempt` at `now`; returns what the session
+    /// says next, and the error when the grant failed.
+    pub(crate) fn handle_login_result(
+        &self,
+        attempt: LoginAttemptId,
+        result: Result<login::Response, Error>,
+        now: Timestamp,
+    ) -> (LoginProgress, Option<Error>) {
+        let mut session = lock(&self.session);
+        match result {
+            Ok(response) => {
+                let ttl = session.config().token_ttl(response.expires_in);
+                let jitter = refresh_jitter(session.config(), ttl);
+                (session.handle_login_succeeded(attempt, response, jitter, now), None)
+            }
+            Err(error) => (session.handle_login_failed(attempt, failure_reason(&error), now), Some(error)),
+        }
+    }
+
+    /// The error of a failed login, recorded for the callers that waited on it.
+    pub(crate) fn login_failed(&self, failure: &LoginFailure, error: Option<Error>) -> Error {
+        let error = login_error(failure.reason, error);
+        self.record_failure(failure.attempt, &error);
+        error
+    }
+
+    /// Waits for the right to authenticate instances (one caller at a time), having put
+    /// `instance_id` in the pending set that the holder covers.
+    pub(crate) async fn serialize_instance_auth(&self, instance_id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        lock(&self.pending).insert(instance_id.to_owned());
+        self.instance_lock.lock().await
+    }
+
+    /// What to authenticate for `instance_id` now (call it holding the instance lock): `None`
+    /// when nothing is needed any more; else the instances to ask about (everything pending and
+    /// the fan-out `group` that still needs it) and whether the all-instances form fits.
+    pub(crate) fn plan_instance_auth(&self, instance_id: &str, group: &[String]) -> Option<(Vec<String>, bool)> {
+        if !self.instance_needed(instance_id) {
+            lock(&self.pending).remove(instance_id);
+            return None;
+        }
+        let mut candidates: Vec<String> = lock(&self.pending).iter().cloned().collect();
+        candidates.extend(group.iter().cloned());
+        let session = lock(&self.session);
+        let needed: Vec<String> = session
+            .instances_needing_auth(candidates.iter().map(String::as_str))
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let all = matches!(session.poll_instance_auth(needed.iter().map(String::as_str)), InstanceAuthPlan::All);
+        Some((needed, all))
+    }
+
+    /// Instance authentication for `instance_id` is over (whatever its result): the instances
+    /// asked about are no longer pending.
+    pub(crate) fn finish_instance_auth(&self, instance_id: &str, asked: &[String]) {
+        let mut pending = lock(&self.pending);
+        pending.remove(instance_id);
+        for id in asked {
+            pending.remove(id);
+        }
+    }
+
+    /// The instance login sent with the token of `generation` refused every instance in `asked`
+    /// (a `4xx` to the one-instance form).
+    pub(crate) fn handle_instances_refused(&self, generation: Generation, asked: &[String]) {
+        lock(&self.session).handle_instances_refused(generation, asked.iter().map(String::as_str));
+    }
+
     fn record_failure(&self, attempt: LoginAttemptId, error: &Error) {
         let failure = SharedFailure { attempt, error: error.api_error().cloned(), detail: Some(error.to_string()) };
         *lock(&self.last_failure) = Some(failure);
@@ -151,14 +252,16 @@ impl AuthState {
 }
 
 /// Reports a login abandoned if its performer is dropped before reporting it.
-struct LoginGuard<'a> {
+pub(crate) struct LoginGuard<'a> {
     auth: &'a AuthState,
     attempt: LoginAttemptId,
     armed: bool,
 }
 
 impl LoginGuard<'_> {
-    fn finish(&mut self) {
+    /// The login was reported (succeeded or failed): wake the waiters, and do not report it
+    /// abandoned.
+    pub(crate) fn finish(&mut self) {
         self.armed = false;
         self.auth.notify();
     }
@@ -169,160 +272,6 @@ impl Drop for LoginGuard<'_> {
         if self.armed {
             lock(&self.auth.session).handle_login_abandoned(self.attempt);
             self.auth.notify();
-        }
-    }
-}
-
-impl Inner {
-    /// A token to send now: the current one, or one from the login this caller performs or
-    /// waits for.
-    pub(crate) async fn token(&self) -> Result<CurrentToken, Error> {
-        loop {
-            let mut events = self.auth.events.subscribe();
-            let poll = lock(&self.auth.session).poll_token(self.now());
-            match poll {
-                TokenPoll::Ready(current) => return Ok(current),
-                TokenPoll::LogIn { attempt, current } => {
-                    // Boxed: the login is itself a call through the send loop.
-                    let result = Box::pin(self.perform_login(attempt)).await;
-                    match (result, current) {
-                        (Ok(()), _) => {}
-                        (Err(error), Some(current)) if self.now() < current.expires_at => {
-                            tracing::debug!(error = %error, "proactive token refresh failed; the current token is still valid");
-                            return Ok(current);
-                        }
-                        (Err(error), _) => return Err(error),
-                    }
-                }
-                TokenPoll::Wait(attempt) => {
-                    let limit = lock(&self.auth.session).config().login_timeout;
-                    let _ = tokio::time::timeout(limit, events.changed()).await;
-                    let outcome = lock(&self.auth.session).login_outcome(attempt);
-                    if let LoginOutcome::Failed(failure) = outcome {
-                        return Err(self.auth.shared_failure(&failure));
-                    }
-                }
-                // A future kind of answer: wait a moment for the session to settle, then poll.
-                _ => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        }
-    }
-
-    /// Performs the login the session asked for: the refresh grant, then the password grant if
-    /// the session falls back to it.
-    async fn perform_login(&self, attempt: LoginAttempt) -> Result<(), Error> {
-        self.auth.logins.fetch_add(1, Ordering::Relaxed);
-        let mut guard = LoginGuard { auth: &self.auth, attempt: attempt.id, armed: true };
-        let mut attempt = attempt;
-        loop {
-            let (api_key, api_secret) = self.credentials();
-            let request = attempt.request(&api_key, &api_secret);
-            tracing::debug!(grant = ?request.grant_kind(), "logging in");
-            let result = self.call(self.central_target(), &request).await;
-            let now = self.now();
-            let (progress, error) = {
-                let mut session = lock(&self.auth.session);
-                match result {
-                    Ok(response) => {
-                        self.redactor.remember(response.access_token.expose_secret());
-                        if let Some(refresh_token) = &response.refresh_token {
-                            self.redactor.remember(refresh_token.expose_secret());
-                        }
-                        let ttl = session.config().token_ttl(response.expires_in);
-                        let jitter = refresh_jitter(session.config(), ttl);
-                        (session.handle_login_succeeded(attempt.id, response, jitter, now), None)
-                    }
-                    Err(error) => (session.handle_login_failed(attempt.id, failure_reason(&error), now), Some(error)),
-                }
-            };
-            match progress {
-                LoginProgress::Retry(next) => {
-                    tracing::debug!("the refresh grant failed; logging in with the api key and secret");
-                    attempt = next;
-                }
-                LoginProgress::Failed(failure) => {
-                    let error = login_error(failure.reason, error);
-                    self.auth.record_failure(failure.attempt, &error);
-                    guard.finish();
-                    return Err(error);
-                }
-                _ => {
-                    guard.finish();
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// Authenticates `scope.id` (and whatever else is pending, and the scope's fan-out group)
-    /// for the current token, unless that is already done.
-    pub(crate) async fn authenticate_instances(&self, scope: InstanceScope<'_>) -> Result<(), Error> {
-        lock(&self.auth.pending).insert(scope.id.to_owned());
-        let _serial = self.auth.instance_lock.lock().await;
-        if !self.auth.instance_needed(scope.id) {
-            lock(&self.auth.pending).remove(scope.id);
-            return Ok(());
-        }
-        let mut candidates: Vec<String> = lock(&self.auth.pending).iter().cloned().collect();
-        candidates.extend(scope.group.unwrap_or_default().iter().cloned());
-        let (asked, all) = {
-            let session = lock(&self.auth.session);
-            let needed: Vec<String> = session
-                .instances_needing_auth(candidates.iter().map(String::as_str))
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            let all = matches!(session.poll_instance_auth(needed.iter().map(String::as_str)), InstanceAuthPlan::All);
-            (needed, all)
-        };
-        let single = [scope.id.to_owned()];
-        let one_request = authenticate_instance::Request::new(scope.id);
-        let one = || self.instance_login(&one_request, &single, Some(scope.id));
-        let result = if all {
-            match self.instance_login(&authenticate_all_instances::Request::new(), &asked, None).await {
-                // The all-instances form was refused: authenticate at least this instance.
-                Err(error) if error.status().is_some_and(|status| status.is_client_error()) && !error.is_auth() => {
-                    tracing::debug!(error = %error, "the all-instances form was refused; authenticating one instance");
-                    one().await
-                }
-                other => other,
-            }
-        } else {
-            one().await
-        };
-        let mut pending = lock(&self.auth.pending);
-        pending.remove(scope.id);
-        for id in &asked {
-            pending.remove(id);
-        }
-        result
-    }
-
-    /// Sends an instance login and records its answer. A refusal of one instance (suspended,
-    /// unknown) is recorded and not an error here: the reporting call then gets the server's own
-    /// answer.
-    async fn instance_login<E: Endpoint<Response = InstanceLogin>>(
-        &self,
-        request: &E,
-        asked: &[String],
-        single: Option<&str>,
-    ) -> Result<(), Error> {
-        tracing::debug!(endpoint = E::METADATA.name, instances = asked.len(), "authenticating instances for reporting");
-        let exchange = self.exchange(self.central_target(), request, &self.config.retry).await?;
-        let Some(generation) = exchange.generation else { return Ok(()) };
-        match E::parse_response(&exchange.response) {
-            Ok(login) => {
-                self.auth.record_instance_login(generation, &login, asked, single);
-                Ok(())
-            }
-            Err(error) => {
-                let status = exchange.response.status();
-                if single.is_some() && status.is_client_error() && status != http::StatusCode::UNAUTHORIZED {
-                    lock(&self.auth.session).handle_instances_refused(generation, asked.iter().map(String::as_str));
-                    return Ok(());
-                }
-                Err(Error::from_response(E::METADATA.name, error))
-            }
         }
     }
 }

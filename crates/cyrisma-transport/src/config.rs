@@ -13,17 +13,15 @@ use cyrisma_core::ApiSecret;
 use cyrisma_core::retry::RetryPolicy;
 use cyrisma_core::session::SessionConfig;
 
-use crate::client::Client;
-use crate::error::{ConfigError, Error};
+use crate::error::ConfigError;
 use crate::proxy::Proxy;
 use crate::resolve::ResolveOverrides;
-use crate::settings::{Layer, Settings};
 use crate::tls::CaSource;
 
 /// The production central base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.cyrisma.com/app";
 
-/// Everything a [`Client`] is built from. `Default` gives the documented defaults, without
+/// Everything a [`Client`](crate::Client) is built from. `Default` gives the documented defaults, without
 /// credentials.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -105,15 +103,6 @@ impl ClientConfig {
         config.apply_vars(|name| std::env::var(name).ok())?;
         Ok(config)
     }
-
-    /// Overrides the settings whose variable `lookup` returns (see [`from_env`](Self::from_env)),
-    /// through the one reader of every front end ([`Settings`](crate::settings::Settings)), so the
-    /// ranges are the CLI's and Python's. Empty values count as unset.
-    pub fn apply_vars(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let resolved = Settings::new().layer(Layer::vars(lookup)).resolve(self.clone())?;
-        *self = resolved.config;
-        Ok(())
-    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -139,7 +128,7 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// Builds a [`Client`]; start with [`Client::builder`].
+/// Builds a [`Client`](crate::Client); start with [`Client::builder`](crate::Client::builder).
 #[derive(Clone, Debug, Default)]
 pub struct ClientBuilder {
     config: ClientConfig,
@@ -291,12 +280,13 @@ impl ClientBuilder {
         &self.config
     }
 
-    /// Builds the client: validates the configuration and loads the TLS trust store (once).
-    pub fn build(self) -> Result<Client, Error> {
-        if let Some(first) = self.errors.into_iter().next() {
-            return Err(ConfigError::Setting(first).into());
+    /// The configuration, or the first invalid setting given to the builder (the client is
+    /// built from it in `client.rs`, [`ClientBuilder::build`]).
+    pub(crate) fn into_config(self) -> Result<ClientConfig, ConfigError> {
+        match self.errors.into_iter().next() {
+            Some(first) => Err(ConfigError::Setting(first)),
+            None => Ok(self.config),
         }
-        Client::from_config(self.config)
     }
 }
 
@@ -355,14 +345,5 @@ mod tests {
             let error = config.apply_vars(|key| (key == name).then(|| value.to_owned())).unwrap_err();
             assert!(error.to_string().contains(name), "{error}");
         }
-    }
-
-    #[test]
-    fn seconds_parse_liberally() {
-        use crate::settings::parse_seconds;
-        assert_eq!(parse_seconds("2.5"), Some(Duration::from_millis(2500)));
-        assert_eq!(parse_seconds("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_seconds("0"), None);
-        assert_eq!(parse_seconds("NaN"), None);
     }
 }

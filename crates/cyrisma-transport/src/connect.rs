@@ -119,9 +119,14 @@ impl Shared {
             };
             let tcp = match proxy {
                 Some(intercept) => {
-                    let mut tcp =
-                        self.tcp_to(&intercept.addrs().await.map_err(|e| e.with_target(&target))?, &target).await?;
-                    intercept.tunnel(&mut tcp, &host, port).await.map_err(|e| e.with_target(&target))?;
+                    let addrs = resolve(&intercept.host, intercept.port).await.map_err(|mut error| {
+                        error.kind = ConnectErrorKind::Proxy;
+                        error.with_target(&target)
+                    })?;
+                    let mut tcp = self.tcp_to(&addrs, &target).await?;
+                    connect_tunnel(&mut tcp, &host, port, intercept.authorization.as_ref())
+                        .await
+                        .map_err(|e| e.with_target(&target))?;
                     tcp
                 }
                 None => {

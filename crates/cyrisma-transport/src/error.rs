@@ -46,11 +46,12 @@ pub enum ErrorKind {
     Request(#[from] RequestError),
     /// The API answered with a non-success status (redirects are never followed and end here
     /// too).
-    #[error("`{endpoint}`: {error}")]
+    #[error("`{endpoint}` failed")]
     Api {
         /// The endpoint's name.
         endpoint: &'static str,
         /// Everything the server said.
+        #[source]
         error: ApiError,
     },
     /// The API answered with success, but the body does not match the contract.
@@ -133,11 +134,12 @@ pub enum ErrorKind {
         declared: Option<u64>,
     },
     /// An instance host from server data is not allowed to receive the token.
-    #[error("instance `{instance_id}` cannot be reached: {error}")]
+    #[error("instance `{instance_id}` cannot be reached")]
     HostRefused {
         /// The instance.
         instance_id: String,
         /// Why its host was refused.
+        #[source]
         error: HostError,
     },
     /// Plain `http://` to a host that is not only loopback.
@@ -149,11 +151,12 @@ pub enum ErrorKind {
         host: String,
     },
     /// Logging in failed.
-    #[error("logging in failed: {}", login_reason(*reason, error.as_ref(), detail.as_deref()))]
+    #[error("logging in failed{}", login_reason(*reason, error.as_ref(), detail.as_deref()))]
     Login {
         /// Why.
         reason: LoginFailureReason,
         /// The API's answer, if there was one.
+        #[source]
         error: Option<ApiError>,
         /// What the performer of the login saw, for callers that waited on it.
         detail: Option<String>,
@@ -533,9 +536,25 @@ impl fmt::Debug for Error {
     }
 }
 
+/// One level, like hyper's errors: what failed, with the cause in
+/// [`source`](std::error::Error::source). The alternate form (`{:#}`) appends every cause of the
+/// chain after `: `, skipping a cause whose text the previous level already shows.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.kind, f)
+        let mut previous = self.kind.to_string();
+        f.write_str(&previous)?;
+        if f.alternate() {
+            // Bounded: a chain deeper than this is cut.
+            let causes = std::iter::successors(std::error::Error::source(self), |cause| cause.source()).take(16);
+            for cause in causes {
+                let text = cause.to_string();
+                if !text.is_empty() && !previous.contains(&text) {
+                    write!(f, ": {text}")?;
+                    previous = text;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -575,20 +594,21 @@ fn fmt_request_id(error: Option<&ApiError>) -> String {
     error.and_then(|error| error.request_id.as_deref()).map(|id| format!(" (request id {id})")).unwrap_or_default()
 }
 
+/// What a login error says at its own level (the API's answer, when there is one, is its source).
 fn login_reason(reason: LoginFailureReason, error: Option<&ApiError>, detail: Option<&str>) -> String {
     if error.is_none()
         && let Some(detail) = detail
     {
-        return detail.trim_start_matches("logging in failed: ").to_owned();
+        return format!(": {}", detail.trim_start_matches("logging in failed: "));
     }
     match (reason, error) {
         (_, Some(error)) if error.status == StatusCode::UNAUTHORIZED || error.status == StatusCode::BAD_REQUEST => {
-            format!("{error}; check the api key and secret")
+            ": the api refused the credentials; check the api key and secret".to_owned()
         }
-        (_, Some(error)) => error.to_string(),
-        (LoginFailureReason::Status(status), None) => format!("the api answered {status}"),
-        (LoginFailureReason::InvalidResponse, None) => "the answer carried no usable access token".to_owned(),
-        _ => "no answer from the server".to_owned(),
+        (_, Some(_)) => String::new(),
+        (LoginFailureReason::Status(status), None) => format!(": the api answered {status}"),
+        (LoginFailureReason::InvalidResponse, None) => ": the answer carried no usable access token".to_owned(),
+        _ => ": no answer from the server".to_owned(),
     }
 }
 
@@ -607,9 +627,13 @@ mod tests {
     #[test]
     fn api_errors_show_status_code_message_and_request_id() {
         let error = Error::new(ErrorKind::Api { endpoint: "instances.convert_instance", error: api_error(409) });
-        let text = error.to_string();
-        for part in ["409", "conflict", "already converted", "req-42", "instances.convert_instance"] {
-            assert!(text.contains(part), "{text}");
+        // One level in `Display`; the server's answer is the source, and `{:#}` shows the chain.
+        assert_eq!(error.to_string(), "`instances.convert_instance` failed");
+        let source = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        let text = format!("{error:#}");
+        assert_eq!(text, format!("`instances.convert_instance` failed: {source}"));
+        for part in ["409", "conflict", "already converted", "req-42"] {
+            assert!(source.contains(part), "{source}");
         }
         assert!(!text.ends_with('.'), "{text}");
         assert!(error.is_api() && !error.is_retryable() && !error.is_auth());
@@ -674,6 +698,33 @@ mod tests {
             detail: None,
         });
         assert!(login.is_auth() && login.to_string().contains("check the api key and secret"), "{login}");
+    }
+
+    #[test]
+    fn display_is_one_level_and_the_cause_is_the_source() {
+        let host_error = HostError::Empty;
+        let cases = [
+            (ErrorKind::Api { endpoint: "x.y", error: api_error(404) }, api_error(404).to_string()),
+            (ErrorKind::HostRefused { instance_id: "cc1".into(), error: host_error.clone() }, host_error.to_string()),
+            (
+                ErrorKind::Login {
+                    reason: LoginFailureReason::Status(StatusCode::FORBIDDEN),
+                    error: Some(api_error(403)),
+                    detail: None,
+                },
+                api_error(403).to_string(),
+            ),
+        ];
+        for (kind, cause) in cases {
+            let error = Error::new(kind);
+            let text = error.to_string();
+            assert!(!text.contains(&cause), "{text}");
+            assert_eq!(std::error::Error::source(&error).map(ToString::to_string), Some(cause.clone()));
+            assert_eq!(format!("{error:#}"), format!("{text}: {cause}"));
+        }
+        let plain = Error::new(ErrorKind::Login { reason: LoginFailureReason::NoResponse, error: None, detail: None });
+        assert!(std::error::Error::source(&plain).is_none());
+        assert_eq!(format!("{plain:#}"), plain.to_string());
     }
 
     #[test]

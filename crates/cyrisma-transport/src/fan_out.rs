@@ -15,9 +15,10 @@ use std::task::{Context, Poll};
 use cyrisma_core::types::Instance;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
-use crate::client::{Client, InstanceScope};
+use crate::client::Client;
 use crate::error::Error;
 use crate::instance::InstanceClient;
+use crate::target::InstanceScope;
 
 /// Releases an instance host's pool and gate when dropped: at the end of its fan-out item, or
 /// when the item is cancelled with the stream.
@@ -116,7 +117,7 @@ impl Client {
     /// while let Some(item) = results.next().await {
     ///     match item.result {
     ///         Ok(dashboard) => println!("{}: {:?}", item.instance_id, dashboard.current_or_grade),
-    ///         Err(error) => eprintln!("{}: {error}", item.instance_id),
+    ///         Err(error) => eprintln!("{}: {error:#}", item.instance_id),
     ///     }
     /// }
     /// # Ok(())

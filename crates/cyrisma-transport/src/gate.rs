@@ -7,11 +7,11 @@
 //! When the limit comes back, withheld permits are added again and the debt is cancelled.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use cyrisma_core::session::Timestamp;
 use cyrisma_core::throttle::HostThrottle;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One host's concurrency limit and back-pressure.
@@ -41,10 +41,11 @@ impl HostGate {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a non-success answer of the host (its `Retry-After`, parsed, when it had one).
-    pub(crate) fn handle_response(&self, status: StatusCode, retry_after: Option<Duration>, now: Timestamp) {
+    /// Records an answer of the host with its headers (`wall`: the wall-clock time, for an
+    /// HTTP-date `Retry-After`); only `429` and `503` change anything.
+    pub(crate) fn handle_answer(&self, status: StatusCode, headers: &HeaderMap, wall: SystemTime, now: Timestamp) {
         let mut state = self.state();
-        state.throttle.handle_response(status, retry_after, now);
+        state.throttle.handle_answer(status, headers, wall, now);
         self.rebalance(&mut state, now);
     }
 
@@ -137,12 +138,20 @@ mod tests {
         Timestamp::from_duration(Duration::from_secs(seconds))
     }
 
+    fn answer(gate: &HostGate, status: StatusCode, retry_after: Option<&'static str>, now: Timestamp) {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = retry_after {
+            headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(value));
+        }
+        gate.handle_answer(status, &headers, SystemTime::UNIX_EPOCH, now);
+    }
+
     #[tokio::test]
     async fn a_429_lowers_the_permits_in_circulation_and_the_window_restores_them() {
         let gate = HostGate::new(4);
         let held: Vec<HostPermit> = futures_util::future::join_all((0..3).map(|_| gate.acquire(at(0)))).await;
         assert_eq!(gate.semaphore.available_permits(), 1);
-        gate.handle_response(StatusCode::TOO_MANY_REQUESTS, None, at(1));
+        answer(&gate, StatusCode::TOO_MANY_REQUESTS, None, at(1));
         // Limit 2: the free permit is withheld at once, one more when a holder releases it.
         assert_eq!(gate.semaphore.available_permits(), 0);
         drop(held);
@@ -158,7 +167,7 @@ mod tests {
     async fn restoring_before_the_debt_is_paid_cancels_it() {
         let gate = HostGate::new(4);
         let held: Vec<HostPermit> = futures_util::future::join_all((0..4).map(|_| gate.acquire(at(0)))).await;
-        gate.handle_response(StatusCode::TOO_MANY_REQUESTS, None, at(0));
+        answer(&gate, StatusCode::TOO_MANY_REQUESTS, None, at(0));
         {
             let state = gate.state();
             assert_eq!((state.withheld, state.debt), (0, 2));
@@ -176,7 +185,7 @@ mod tests {
     #[test]
     fn a_pause_is_reported_until_it_ends() {
         let gate = HostGate::new(2);
-        gate.handle_response(StatusCode::SERVICE_UNAVAILABLE, Some(Duration::from_secs(3)), at(10));
+        answer(&gate, StatusCode::SERVICE_UNAVAILABLE, Some("3"), at(10));
         assert_eq!(gate.pause(at(11)), Some(Duration::from_secs(2)));
         assert_eq!(gate.pause(at(13)), None);
         assert!(gate.is_idle(at(13)));

@@ -6,9 +6,9 @@
 //! once); [`Client::refresh_instances`] refreshes it on demand.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use cyrisma_core::api::{assets, dashboards, instances, scans};
+use cyrisma_core::api::{assets, dashboards, scans};
 use cyrisma_core::types::{
     Asset, AssetType, BaselineDashboard, BaselineScans, Cves, DataDashboard, DataScans, Instance, OverallDashboard,
     ScanDetail, VulnerabilityDashboard, VulnerabilityScans,
@@ -16,8 +16,9 @@ use cyrisma_core::types::{
 use cyrisma_core::{BaseUrl, Endpoint};
 use tokio::sync::OnceCell;
 
-use crate::client::{Client, Inner, InstanceScope, Target};
-use crate::error::{Error, ErrorKind};
+use crate::client::Client;
+use crate::error::Error;
+use crate::target::{InstanceScope, Target};
 
 /// A client for the reporting calls of one instance. Cheap to clone.
 ///
@@ -168,52 +169,19 @@ impl fmt::Debug for InstanceClient {
     }
 }
 
-/// The cached structure listing.
-#[derive(Default)]
-pub(crate) struct StructureCache {
-    instances: RwLock<Option<Arc<Vec<Instance>>>>,
-    refresh: tokio::sync::Mutex<()>,
-}
-
-impl StructureCache {
-    fn cached(&self) -> Option<Arc<Vec<Instance>>> {
-        self.instances.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    fn store(&self, instances: Arc<Vec<Instance>>) {
-        *self.instances.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(instances);
-    }
-}
-
-impl Inner {
-    /// The structure listing: the cached one, or a fresh one when `refresh` is set or nothing is
-    /// cached (one fetch at a time).
-    pub(crate) async fn structure(&self, refresh: bool) -> Result<Arc<Vec<Instance>>, Error> {
-        if !refresh && let Some(cached) = self.structure.cached() {
-            return Ok(cached);
-        }
-        let _serial = self.structure.refresh.lock().await;
-        if !refresh && let Some(cached) = self.structure.cached() {
-            return Ok(cached);
-        }
-        let listed = Arc::new(self.call(self.central_target(), &instances::list_instances::Request::new()).await?);
-        self.structure.store(listed.clone());
-        Ok(listed)
-    }
-
-    /// One instance of the structure (the cache, then one refresh on a miss).
-    pub(crate) async fn find_instance(&self, instance_id: &str) -> Result<Instance, Error> {
-        for refresh in [false, true] {
-            let listed = self.structure(refresh).await?;
-            if let Some(instance) = listed.iter().find(|instance| instance.instance_id == instance_id) {
-                return Ok(instance.clone());
-            }
-        }
-        Err(Error::new(ErrorKind::InstanceNotFound { instance_id: instance_id.to_owned() }))
-    }
-}
-
 impl Client {
+    /// A client for the reporting calls of one instance. Its host is looked up in the partner's
+    /// structure (listed once and cached) on first use, and validated against the allowed domain.
+    pub fn instance(&self, instance_id: impl Into<String>) -> InstanceClient {
+        InstanceClient::lazy(self.clone(), instance_id.into())
+    }
+
+    /// A client for the reporting calls of an instance value (from a listing): its `url` is
+    /// validated against the allowed domain now.
+    pub fn instance_for(&self, instance: &Instance) -> Result<InstanceClient, Error> {
+        InstanceClient::resolved(self.clone(), instance, None)
+    }
+
     /// Fetches the structure listing again and caches it (instance hosts are looked up there).
     pub async fn refresh_instances(&self) -> Result<Vec<Instance>, Error> {
         Ok(self.inner.structure(true).await?.as_ref().clone())

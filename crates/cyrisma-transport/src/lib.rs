@@ -11,9 +11,10 @@
 //!
 //! # Layout
 //!
-//! - [`Client`]: configuration checks, the send loop (auth, permits,
-//!   one attempt, retry decision) and the typed groups [`Client::instances`], [`Client::users`],
-//!   [`Client::webhooks`].
+//! - [`Client`]: configuration checks, authentication (login, instance authentication) and the
+//!   typed groups [`Client::instances`], [`Client::users`], [`Client::webhooks`]; every call goes
+//!   through a short send driver (permits, one attempt, then the core's per-call decision,
+//!   `cyrisma_core::call`), with the hosts' pools and gates in a module of their own.
 //! - [`InstanceClient`]: the reporting calls of one instance, on its validated host.
 //! - [`fan_out`]: one operation over many instances, results streamed as they complete.
 //! - [`rotate`]: `rotate_secret`, which never loses the one-time secret.
@@ -64,12 +65,16 @@ mod error;
 pub mod fan_out;
 mod gate;
 mod instance;
+mod locks;
+mod pool;
 mod proxy;
 mod redact;
 mod resolve;
 mod resources;
 pub mod rotate;
+mod send;
 pub mod settings;
+mod target;
 mod tls;
 
 pub use client::Client;

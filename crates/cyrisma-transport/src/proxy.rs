@@ -11,14 +11,11 @@
 //! only the host name and port.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::Matcher;
-use tokio::net::TcpStream;
 
-use crate::connect::{ConnectError, ConnectErrorKind, connect_tunnel, resolve};
 use crate::error::ConfigError;
 
 /// An HTTP proxy for HTTPS requests.
@@ -120,24 +117,11 @@ impl fmt::Debug for Proxy {
     }
 }
 
-/// The proxy chosen for one connection.
+/// The proxy chosen for one connection: where to open the tunnel, and its credentials.
 pub(crate) struct Intercept {
-    host: String,
-    port: u16,
-    authorization: Option<HeaderValue>,
-}
-
-impl Intercept {
-    pub(crate) async fn addrs(&self) -> Result<Vec<SocketAddr>, ConnectError> {
-        resolve(&self.host, self.port).await.map_err(|mut error| {
-            error.kind = ConnectErrorKind::Proxy;
-            error
-        })
-    }
-
-    pub(crate) async fn tunnel(&self, tcp: &mut TcpStream, host: &str, port: u16) -> Result<(), ConnectError> {
-        connect_tunnel(tcp, host, port, self.authorization.as_ref()).await
-    }
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) authorization: Option<HeaderValue>,
 }
 
 fn first_env(names: &[&str]) -> Option<String> {

@@ -22,8 +22,9 @@ use cyrisma_core::api::auth::{login, regen_pass};
 use cyrisma_core::retry::RetryPolicy;
 use cyrisma_core::{ApiSecret, Endpoint};
 
-use crate::client::{Client, ambiguity_hint};
+use crate::client::Client;
 use crate::error::{BoxError, Error, ErrorKind, NewSecret, TimeoutKind};
+use crate::send::ambiguity_hint;
 
 /// Where a rotated secret is stored durably (a credential store, a 0600 file) before
 /// [`Client::rotate_secret`] goes on. Any `FnOnce(NewSecret) -> impl Future<Output = Result<(),

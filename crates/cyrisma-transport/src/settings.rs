@@ -19,6 +19,17 @@ use crate::error::ConfigError;
 use crate::resolve::ResolveOverrides;
 use crate::tls::CaSource;
 
+impl ClientConfig {
+    /// Overrides the settings whose variable `lookup` returns (see
+    /// [`from_env`](ClientConfig::from_env)), through the one reader of every front end
+    /// ([`Settings`]), so the ranges are the CLI's and Python's. Empty values count as unset.
+    pub fn apply_vars(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let resolved = Settings::new().layer(Layer::vars(lookup)).resolve(self.clone())?;
+        *self = resolved.config;
+        Ok(())
+    }
+}
+
 /// The fan-out width (instances queried at once) when none is given.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -395,6 +406,14 @@ pub(crate) fn parse_seconds(text: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn seconds_parse_liberally() {
+        assert_eq!(parse_seconds("2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_seconds("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_seconds("0"), None);
+        assert_eq!(parse_seconds("NaN"), None);
+    }
+
     use super::*;
 
     fn layer(origin: Origin, values: &[(Setting, &str)]) -> Layer {

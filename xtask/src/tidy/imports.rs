@@ -17,16 +17,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates whose files must not import each other in a circle (paths below the workspace
-/// root). Every workspace crate is here or in [`JOIN_AFTER_MERGE`]; a test checks that.
-pub(crate) const IMPORT_CIRCLE_CRATES: &[&str] =
-    &["crates/cyrisma-core", "crates/cyrisma-emulator", "crates/cyrisma-cli", "xtask"];
-
-/// Crates whose circles are being broken on other branches (transport: {auth, client, config,
-/// instance} and {connect, proxy}; python: {convert, errors, models, runtime}). They join
-/// [`IMPORT_CIRCLE_CRATES`] once those branches are merged; until then the check still runs over
-/// them in `known_circles_of_crates_that_join_after_the_merge`, which prints what it finds.
-#[cfg(test)]
-pub(crate) const JOIN_AFTER_MERGE: &[&str] = &["crates/cyrisma-transport", "bindings/python"];
+/// root). Every workspace crate is here; a test checks that.
+pub(crate) const IMPORT_CIRCLE_CRATES: &[&str] = &[
+    "crates/cyrisma-core",
+    "crates/cyrisma-transport",
+    "crates/cyrisma-emulator",
+    "crates/cyrisma-dataset",
+    "crates/cyrisma-fleet",
+    "crates/cyrisma-cli",
+    "bindings/python",
+    "xtask",
+];
 
 /// One reference from a file to another: the target module and the line.
 type Edges = BTreeMap<Vec<String>, BTreeMap<Vec<String>, usize>>;
@@ -461,25 +462,8 @@ mod tests {
             }
         }
         for member in members {
-            assert!(
-                IMPORT_CIRCLE_CRATES.contains(&member.as_str()) || JOIN_AFTER_MERGE.contains(&member.as_str()),
-                "{member} is not in IMPORT_CIRCLE_CRATES"
-            );
+            assert!(IMPORT_CIRCLE_CRATES.contains(&member.as_str()), "{member} is not in IMPORT_CIRCLE_CRATES");
             assert!(!module_files(&root.join(&member).join("src")).is_empty(), "{member} has no source files");
-        }
-    }
-
-    /// The crates fixed on other branches are read too; their circles are printed (run with
-    /// `--nocapture`) so the merge can move them to [`IMPORT_CIRCLE_CRATES`].
-    #[allow(clippy::print_stderr, reason = "the circles found are the point of this test")]
-    #[test]
-    fn known_circles_of_crates_that_join_after_the_merge() {
-        let root = crate::tidy::workspace_root();
-        for krate in JOIN_AFTER_MERGE {
-            assert!(module_files(&root.join(krate).join("src")).len() > 1, "{krate} has no modules to check");
-            for circle in crate_circles(&root, krate) {
-                eprintln!("{circle}");
-            }
         }
     }
 

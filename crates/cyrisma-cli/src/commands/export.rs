@@ -1,20 +1,22 @@
 //! `cyrisma export findings`: one row per vulnerability, open port and web flaw of the selected
-//! instances, streamed as each instance completes into a temporary file in the target's
-//! directory (mode 0600: findings are sensitive), which is renamed over the target only on
-//! success. On a partial failure the file is dropped unless `--allow-partial`. A symlink, FIFO,
-//! device or `/dev/stdout` given as the target is written through, never replaced (`outfile`).
+//! instances, through the fleet layer (`cyrisma_fleet`): streamed as each instance completes into
+//! a temporary file in the target's directory (mode 0600: findings are sensitive), which is
+//! renamed over the target only on success, or to stdout. On a partial failure the file is
+//! dropped unless `--allow-partial`. What is the CLI's own here: stdout, and escaping server text
+//! when stdout is a terminal.
 
-use std::io::Write;
+use std::io::{BufWriter, IsTerminal as _, Write};
 
-use cyrisma_core::export::{self, JsonlWriter};
-use cyrisma_core::types::{ScanDetail, VulnerabilityScan};
-use cyrisma_transport::InstanceClient;
+use cyrisma_fleet::{Error, ExportFormat, FindingWriter, Fleet, ScanChoice, Selection};
 
-use crate::args::{ExportCommand, ExportFindingsArgs, ExportFormat};
-use crate::commands::{Context, fanout};
-use crate::outfile::OutFile;
-use crate::output::rows::ExportRow;
-use crate::output::{CsvRows, Row, TerminalJson};
+use crate::args::{self, ExportCommand, ExportFindingsArgs};
+use crate::commands::Context;
+use crate::exit::{PartialFailure, fleet_error};
+use crate::output::{TerminalJson, neutralize};
+
+/// The names of standard output: the export is streamed there (never through a temporary file
+/// renamed over `/dev/stdout`).
+const STDOUT_NAMES: &[&str] = &["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
 
 /// Runs an `export` command.
 pub(crate) async fn run(context: &Context, command: ExportCommand) -> anyhow::Result<()> {
@@ -23,167 +25,86 @@ pub(crate) async fn run(context: &Context, command: ExportCommand) -> anyhow::Re
     }
 }
 
+fn format(format: args::ExportFormat) -> ExportFormat {
+    match format {
+        args::ExportFormat::Jsonl => ExportFormat::Jsonl,
+        args::ExportFormat::Csv => ExportFormat::Csv,
+        args::ExportFormat::Json => ExportFormat::Json,
+    }
+}
+
 async fn findings(context: &Context, args: ExportFindingsArgs) -> anyhow::Result<()> {
-    let client = context.client()?;
-    let target = OutFile::open(&args.out)?;
-    // On a terminal, server text is shown escaped (the values stay the same); files and pipes
-    // get it exactly.
-    let terminal = target.is_terminal();
-    let mut writer = FindingWriter::new(target.writer()?, args.format, terminal)?;
-    let all_scans = args.all_scans;
-    let mut written: u64 = 0;
-    let mut write_error: Option<anyhow::Error> = None;
-    let outcome = fanout::run(
-        context,
-        &client,
-        &args.filter,
-        "exporting",
-        move |instance| collect(instance, all_scans),
-        |instance_id, name, scans: Vec<(VulnerabilityScan, ScanDetail)>| {
-            let mut rows = 0;
-            for (scan, detail) in &scans {
-                match writer.write_scan(instance_id, name, scan, detail) {
-                    Ok(count) => rows += count,
-                    Err(error) => {
-                        write_error.get_or_insert(error);
-                        anyhow::bail!("cannot write the export");
-                    }
-                }
-            }
-            written += rows;
-            Ok(rows as usize)
-        },
-    )
-    .await;
-    if let Some(error) = write_error {
-        if !target.is_replaced() && is_broken_pipe(&error) {
-            // `cyrisma export ... --out - | head`: the reader has gone, so stop quietly and
-            // successfully, as other command-line tools do (scripts with `pipefail` rely on it).
-            return Ok(());
+    let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
+    let selection = Selection::ids(&args.filter.instances);
+    let scans = ScanChoice::all(args.all_scans);
+    let format = format(args.format);
+    let progress = context.ui.fleet_progress("exporting");
+    let nothing_selected = |instances: usize, failures: usize| {
+        if selection.is_reportable() && instances == 0 && failures == 0 {
+            context.ui.note("no instances to report on (organizations and suspended instances are left out)");
         }
-        return Err(error.context(format!("cannot write `{}`", args.out.display())));
-    }
-    let outcome = outcome?;
-    let sink = match writer.finish() {
-        Err(error) if !target.is_replaced() && is_broken_pipe(&error) => return Ok(()),
-        other => other?,
     };
-    let check = outcome.check();
-    let instances = outcome.succeeded.len();
-    match (&check, args.allow_partial) {
-        (Err(_), false) if target.is_replaced() => {
-            drop(sink);
-            drop(target);
-            context.ui.warn("some instances failed, so no file was written: rerun, or pass `--allow-partial` to keep what succeeded");
-        }
-        _ => {
-            let path = target.commit(sink)?;
-            if let Some(path) = path {
-                context
-                    .ui
-                    .note(&format!("wrote {written} findings from {instances} instances to `{}`", path.display()));
+    if !STDOUT_NAMES.iter().any(|name| args.out.as_os_str() == *name) {
+        return match fleet
+            .export_findings_to_file(&selection, scans, &args.out, format, args.allow_partial, progress)
+            .await
+        {
+            Ok(summary) => {
+                nothing_selected(summary.instances as usize, summary.errors.len());
+                context.ui.note(&format!(
+                    "wrote {} findings from {} instances to `{}`",
+                    summary.findings, summary.instances, summary.path
+                ));
+                PartialFailure::check(summary.instances as usize, &summary.errors)
             }
-        }
-    }
-    check
-}
-
-/// The scans of one instance to export: the latest scan of each scan type (or every scan), with
-/// their details. Their rows (`cyrisma_core::export`) borrow from these when written.
-async fn collect(
-    instance: InstanceClient,
-    all_scans: bool,
-) -> Result<Vec<(VulnerabilityScan, ScanDetail)>, cyrisma_transport::Error> {
-    let scans = instance.vulnerability_scans().await?.vulnerability_scans;
-    let chosen = if all_scans { scans } else { export::latest_per_type(scans) };
-    let details =
-        futures_util::future::try_join_all(chosen.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
-            .await?;
-    Ok(chosen.into_iter().zip(details).collect())
-}
-
-/// Whether an error comes from writing into a pipe whose reader has gone.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Writes export rows in one of the three formats, a scan's findings at a time. JSONL (the format
-/// for large exports) is the core's encoder, with no allocation per row.
-enum FindingWriter {
-    Jsonl(JsonlWriter<Box<dyn Write>>),
-    Json { sink: Box<dyn Write>, first: bool, line: Vec<u8> },
-    Csv(Box<CsvRows<Box<dyn Write>>>),
-}
-
-impl FindingWriter {
-    /// `terminal`: the sink is a terminal, so control and bidi characters are escaped (as
-    /// `\uXXXX` in JSON, visibly in CSV cells).
-    fn new(sink: Box<dyn Write>, format: ExportFormat, terminal: bool) -> anyhow::Result<Self> {
-        let mut sink = if terminal && !matches!(format, ExportFormat::Csv) {
-            Box::new(TerminalJson::new(sink)) as Box<dyn Write>
-        } else {
-            sink
+            Err(Error::Partial { total, failures, .. }) => {
+                context.ui.warn(
+                    "some instances failed, so no file was written: rerun, or pass `--allow-partial` to keep what succeeded",
+                );
+                PartialFailure::check(total - failures.len(), &failures)
+            }
+            Err(error) => Err(fleet_error(error)),
         };
-        Ok(match format {
-            ExportFormat::Jsonl => FindingWriter::Jsonl(JsonlWriter::new(sink)),
-            ExportFormat::Json => {
-                sink.write_all(b"[")?;
-                FindingWriter::Json { sink, first: true, line: Vec::new() }
-            }
-            ExportFormat::Csv => {
-                FindingWriter::Csv(Box::new(CsvRows::new(sink, ExportRow::COLUMNS)?.for_terminal(terminal)))
-            }
-        })
     }
+    // On a terminal, server text is shown escaped (the values stay the same); pipes get it
+    // exactly.
+    let terminal = std::io::stdout().is_terminal();
+    let mut writer = stdout_writer(Box::new(BufWriter::new(std::io::stdout())), format, terminal)?;
+    let outcome = match fleet.export_findings(&selection, scans, &mut writer, progress).await {
+        // `cyrisma export ... --out - | head`: the reader has gone, so stop quietly and
+        // successfully, as other command-line tools do (scripts with `pipefail` rely on it).
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other.map_err(fleet_error)?,
+    };
+    match writer.finish() {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        other => drop(other?),
+    }
+    nothing_selected(outcome.succeeded.len(), outcome.failures.len());
+    PartialFailure::check(outcome.succeeded.len(), &outcome.failures)
+}
 
-    /// Writes every finding of a scan; returns how many rows that was.
-    fn write_scan(
-        &mut self,
-        instance_id: &str,
-        name: Option<&str>,
-        scan: &VulnerabilityScan,
-        detail: &ScanDetail,
-    ) -> anyhow::Result<u64> {
-        if let FindingWriter::Jsonl(writer) = self {
-            return Ok(writer.write_scan(instance_id, name, scan, detail)?);
-        }
-        let mut count = 0;
-        for row in export::finding_rows(instance_id, name, scan, detail) {
-            match self {
-                FindingWriter::Jsonl(writer) => writer.write_row(&row)?,
-                FindingWriter::Json { sink, first, line } => {
-                    line.clear();
-                    line.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
-                    export::encode_row(&row, line);
-                    sink.write_all(line)?;
-                    *first = false;
-                }
-                FindingWriter::Csv(rows) => rows.write(&ExportRow::from_core(&row).cells())?,
-            }
-            count += 1;
-        }
-        Ok(count)
-    }
-
-    fn finish(self) -> anyhow::Result<Box<dyn Write>> {
-        let mut sink = match self {
-            FindingWriter::Jsonl(writer) => writer.into_inner()?,
-            FindingWriter::Json { mut sink, first, .. } => {
-                sink.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-                sink
-            }
-            FindingWriter::Csv(rows) => rows.finish()?,
-        };
-        sink.flush()?;
-        Ok(sink)
-    }
+/// The export writer for stdout: when it is a terminal, control and bidi characters are escaped
+/// (as `\uXXXX` in JSON, visibly in CSV cells).
+fn stdout_writer(
+    sink: Box<dyn Write>,
+    format: ExportFormat,
+    terminal: bool,
+) -> std::io::Result<FindingWriter<Box<dyn Write>>> {
+    let sink = if terminal && format != ExportFormat::Csv {
+        Box::new(TerminalJson::new(sink)) as Box<dyn Write>
+    } else {
+        sink
+    };
+    let writer = FindingWriter::new(sink, format)?;
+    Ok(if terminal { writer.with_csv_escape(neutralize) } else { writer })
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
+
+    use cyrisma_core::types::{ScanDetail, VulnerabilityScan};
 
     use super::*;
 
@@ -212,7 +133,7 @@ mod tests {
         )
         .unwrap();
         let sink = Shared::default();
-        let mut writer = FindingWriter::new(Box::new(sink.clone()), format, terminal).unwrap();
+        let mut writer = stdout_writer(Box::new(sink.clone()), format, terminal).unwrap();
         assert_eq!(writer.write_scan("cc1", Some("Acme"), &scan, &detail).unwrap(), 1);
         writer.finish().unwrap();
         let bytes = sink.0.lock().unwrap().clone();

@@ -1,41 +1,24 @@
 //! `cyrisma report`: current and previous grades of the five areas and the vulnerability counts
-//! of every instance, fanned out with bounded concurrency.
+//! of every instance, through the fleet layer (`cyrisma_fleet`), rendered as rows or, with
+//! `-o json`, as the layer's report document (`instances` and `errors`).
 
-use serde::Serialize;
+use cyrisma_fleet::{Fleet, Selection};
 
 use crate::args::{OutputFormat, ReportArgs};
-use crate::commands::{Context, fanout};
-use crate::output::rows::{InstanceError, ReportRow};
-
-/// The JSON document of `report`: every instance that answered, and every one that did not.
-#[derive(Serialize)]
-struct ReportDocument {
-    instances: Vec<ReportRow>,
-    errors: Vec<InstanceError>,
-}
+use crate::commands::Context;
+use crate::exit::{PartialFailure, fleet_error};
 
 /// Runs `report`.
 pub(crate) async fn run(context: &Context, args: ReportArgs) -> anyhow::Result<()> {
-    let client = context.client()?;
-    let outcome = fanout::run(
-        context,
-        &client,
-        &args.filter,
-        "reporting",
-        |instance| async move {
-            futures_util::future::try_join(instance.dashboard_overall(), instance.dashboard_vulnerability()).await
-        },
-        |_, _, value| Ok(value),
-    )
-    .await?;
-    let rows: Vec<ReportRow> = outcome
-        .succeeded
-        .iter()
-        .map(|done| ReportRow::from_dashboards(&done.instance_id, done.name.as_deref(), &done.value.0, &done.value.1))
-        .collect();
-    match context.out.format() {
-        OutputFormat::Json => context.out.document(&ReportDocument { instances: rows, errors: outcome.errors() })?,
-        _ => context.out.rows(&rows)?,
+    let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
+    let selection = Selection::ids(&args.filter.instances);
+    let report = fleet.report(&selection, context.ui.fleet_progress("reporting")).await.map_err(fleet_error)?;
+    if selection.is_reportable() && report.instances.is_empty() && report.errors.is_empty() {
+        context.ui.note("no instances to report on (organizations and suspended instances are left out)");
     }
-    outcome.check()
+    match context.out.format() {
+        OutputFormat::Json => context.out.document(&report)?,
+        _ => context.out.rows(&report.instances)?,
+    }
+    PartialFailure::check(report.instances.len(), &report.errors)
 }

@@ -476,7 +476,7 @@ impl CveRow {
     }
 }
 
-// ----- report, export, usage -----
+// ----- report and usage (the fleet layer's rows, rendered as they are) -----
 
 /// One instance of `cyrisma report` (`cyrisma_core::report`, shared with the Python package). In
 /// a table, each area is one `current/previous` column.
@@ -548,64 +548,24 @@ impl Row for ReportRow {
     }
 }
 
-row! {
-    /// One finding of `cyrisma export findings`. The columns are stable: scripts and BI tools
-    /// read them by name.
-    pub(crate) struct ExportRow {
-        pub(crate) instance_id: String,
-        pub(crate) instance_name: Option<String>,
-        pub(crate) scan_id: String,
-        pub(crate) scan_type: Option<String>,
-        pub(crate) scan_finished: Option<String>,
-        pub(crate) asset_id: Option<String>,
-        pub(crate) asset_name: Option<String>,
-        pub(crate) asset_address: Option<String>,
-        pub(crate) kind: &'static str,
-        pub(crate) finding: Option<String>,
-        pub(crate) title: Option<String>,
-        pub(crate) risk_level: Option<String>,
-        pub(crate) score: Option<f64>,
-        pub(crate) first_seen: Option<String>,
-    }
-}
+/// One line of `cyrisma usage` (`cyrisma_core::usage`, produced by the fleet layer and shared
+/// with the Python package), rendered as it is.
+impl Row for cyrisma_core::usage::UsageRow {
+    const COLUMNS: &'static [&'static str] = cyrisma_core::usage::COLUMNS;
 
-impl ExportRow {
-    /// From the core's borrowed row (`cyrisma_core::export`), which JSON and JSONL write
-    /// directly; CSV goes through this owned row and its cells.
-    pub(crate) fn from_core(row: &cyrisma_core::export::FindingRow<'_>) -> Self {
-        let owned = |text: Option<&str>| text.map(str::to_owned);
-        Self {
-            instance_id: row.instance_id.to_owned(),
-            instance_name: owned(row.instance_name),
-            scan_id: row.scan_id.to_owned(),
-            scan_type: owned(row.scan_type),
-            scan_finished: owned(row.scan_finished),
-            asset_id: owned(row.asset_id),
-            asset_name: owned(row.asset_name),
-            asset_address: owned(row.asset_address),
-            kind: row.kind,
-            finding: owned(row.finding),
-            title: owned(row.title),
-            risk_level: owned(row.risk_level),
-            score: row.score,
-            first_seen: owned(row.first_seen),
-        }
-    }
-}
-
-row! {
-    /// One line of `cyrisma usage`: an instance, an organization's total, or the grand total.
-    pub(crate) struct UsageRow {
-        pub(crate) scope: &'static str,
-        pub(crate) id: Option<String>,
-        pub(crate) name: Option<String>,
-        pub(crate) organization_id: Option<String>,
-        pub(crate) endpoints: u64,
-        pub(crate) instances: u64,
-        pub(crate) standard: u64,
-        pub(crate) consulting: u64,
-        pub(crate) suspended: u64,
-        pub(crate) users: Option<u64>,
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::from(&self.scope),
+            Cell::from(&self.id),
+            Cell::from(&self.name),
+            Cell::from(&self.organization_id),
+            Cell::from(&self.endpoints),
+            Cell::from(&self.instances),
+            Cell::from(&self.standard),
+            Cell::from(&self.consulting),
+            Cell::from(&self.suspended),
+            Cell::from(&self.users),
+        ]
     }
 }
 
@@ -705,39 +665,20 @@ row! {
     }
 }
 
-/// An instance that failed in a fan-out, for the `errors` of JSON documents.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct InstanceError {
-    pub(crate) instance_id: String,
-    pub(crate) name: Option<String>,
-    pub(crate) error: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The core writes JSON and JSONL exports, this row writes CSV: one schema for all three.
+    /// Rendered rows put each cell under its column: as many cells as columns, for the rows the
+    /// fleet layer produces.
     #[test]
-    fn export_columns_are_the_core_export_columns() {
-        assert_eq!(ExportRow::COLUMNS, cyrisma_core::export::COLUMNS);
-    }
-
-    #[test]
-    fn an_export_row_serializes_as_the_core_row_does() {
-        let scan: VulnerabilityScan =
-            serde_json::from_str(r#"{"scanId": "s1", "scanType": "9", "scanFinished": "2024-05-01"}"#).unwrap();
-        let detail: cyrisma_core::types::ScanDetail = serde_json::from_str(
-            r#"{"assets": [{"assetId": "a1", "name": "db", "ipAddress": "10.0.0.2",
-                "vulnerabilities": [{"cve": "CVE-1", "title": "t", "score": 9.8, "riskLevel": "Critical"}],
-                "openPorts": [{"portNumber": "22"}], "flaws": [{"alertId": "3", "alertName": "x"}]}]}"#,
-        )
-        .unwrap();
-        let rows: Vec<_> = cyrisma_core::export::finding_rows("cc1", Some("Acme"), &scan, &detail).collect();
-        assert_eq!(rows.len(), 3);
-        for row in rows {
-            let owned = serde_json::to_string(&ExportRow::from_core(&row)).unwrap();
-            assert_eq!(owned, serde_json::to_string(&row).unwrap());
-        }
+    fn shared_rows_have_one_cell_per_column() {
+        let usage = cyrisma_core::usage::UsageRow { scope: "total", endpoints: 3, ..Default::default() };
+        assert_eq!(usage.cells().len(), cyrisma_core::usage::COLUMNS.len());
+        assert_eq!(usage.cells()[0], Cell::Text("total".to_owned()));
+        assert_eq!(usage.cells()[4], Cell::Int(3));
+        let report = ReportRow::default();
+        assert_eq!(report.cells().len(), ReportRow::COLUMNS.len());
+        assert_eq!(report.table_cells().len(), ReportRow::table_columns().len());
     }
 }

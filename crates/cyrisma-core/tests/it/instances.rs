@@ -249,3 +249,22 @@ fn provisioning_metadata_matches_the_contract() {
         assert_eq!(metadata.auth, AuthKind::AccessToken, "{}", metadata.name);
     }
 }
+
+#[test]
+fn counts_near_2_pow_64_fit_exactly_or_fail_naming_the_field() {
+    use cyrisma_core::types::Instance;
+    let parse = |count: &str| {
+        cyrisma_core::wire::from_slice::<Instance>(
+            format!(r#"{{"instance_id": "cc1", "number_of_endpoints": {count}}}"#).as_bytes(),
+        )
+    };
+    assert_eq!(parse("18446744073709551615").unwrap().number_of_endpoints, Some(u64::MAX));
+    assert_eq!(parse("\"18446744073709551615\"").unwrap().number_of_endpoints, Some(u64::MAX));
+    assert_eq!(parse("9007199254740992.0").unwrap().number_of_endpoints, Some(1 << 53));
+    // 2^64 and beyond do not fit: an error naming the field, never a silent u64::MAX.
+    for too_big in ["18446744073709551616", "1.8446744073709552e19", "\"18446744073709551616\"", "1e30"] {
+        let error = parse(too_big).unwrap_err();
+        assert_eq!(error.path.as_deref(), Some("number_of_endpoints"), "{too_big}: {error:?}");
+        assert!(error.message.contains("an integer (u64)"), "{error:?}");
+    }
+}

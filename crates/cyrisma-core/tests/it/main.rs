@@ -10,6 +10,7 @@
 
 mod assets;
 mod auth;
+mod call;
 mod canary;
 mod dashboards;
 mod host;

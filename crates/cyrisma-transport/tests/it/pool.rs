@@ -100,7 +100,7 @@ async fn calls_to_many_instances_outside_a_fan_out_keep_a_bounded_number_of_pool
     assert!(opened >= ids.len() as u64, "{opened} connections for {} instance hosts", ids.len());
     // Dropped pools close their idle connections on their own tasks: a bounded number of turns.
     let central_limit = cyrisma_transport::ClientConfig::default().max_concurrency_per_host as u64;
-    let bound = 32 + central_limit; // 32: `MAX_INSTANCE_POOLS` in src/client.rs
+    let bound = 32 + central_limit; // 32: `MAX_INSTANCE_POOLS` in src/pool.rs
     let mut alive = client.connections_alive();
     for _ in 0..500 {
         if alive <= bound {

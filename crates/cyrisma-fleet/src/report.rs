@@ -1,0 +1,40 @@
+//! The cross-instance risk report: each selected instance's overall and vulnerability dashboards
+//! as a [`ReportRow`](cyrisma_core::report::ReportRow), and the instances that failed.
+
+use cyrisma_core::report::ReportRow;
+use serde::Serialize;
+
+use crate::{Error, Fleet, InstanceFailure, Progress, Selection};
+
+/// The report: every instance that answered and every one that did not, in instance-id order.
+/// This is the document of `cyrisma report -o json` and Python's `Report`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// One row per instance that answered.
+    pub instances: Vec<ReportRow>,
+    /// One record per instance that failed or was not found.
+    pub errors: Vec<InstanceFailure>,
+}
+
+impl Fleet {
+    /// The report over the selected instances.
+    pub async fn report(&self, selection: &Selection, progress: impl FnMut(Progress)) -> Result<Report, Error> {
+        let outcome = self
+            .run(
+                selection,
+                |instance| async move {
+                    futures_util::future::try_join(instance.dashboard_overall(), instance.dashboard_vulnerability())
+                        .await
+                },
+                progress,
+                |instance_id, name, (overall, vulnerability)| {
+                    Ok(ReportRow::from_dashboards(instance_id, name, &overall, &vulnerability))
+                },
+            )
+            .await?;
+        Ok(Report {
+            instances: outcome.succeeded.into_iter().map(|done| done.value).collect(),
+            errors: outcome.failures,
+        })
+    }
+}
