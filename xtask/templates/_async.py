@@ -8,6 +8,7 @@ cancelling one cancels the Rust call.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -229,9 +230,22 @@ class AsyncClient:
     async def rotate_secret(self, store: SecretStore) -> Secret:
         """Rotates the API secret; ``store`` (a function or a coroutine function) must save it.
 
-        See :meth:`cyrisma.Client.rotate_secret`.
+        See :meth:`cyrisma.Client.rotate_secret`. Once started, the rotation runs to its end (the
+        new secret stored) even if this task is cancelled (``task.cancel()``, a timeout of
+        ``asyncio.wait_for``); the cancellation is raised after that.
         """
-        return await self._client._rotate_secret_async(store)
+        rotation = asyncio.ensure_future(self._client._rotate_secret_async(store))
+        cancelled = False
+        while not rotation.done():
+            try:
+                # `asyncio.wait` does not cancel the rotation when this task is cancelled.
+                await asyncio.wait([rotation])
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            failure = None if rotation.cancelled() else rotation.exception()
+            raise asyncio.CancelledError() from failure
+        return rotation.result()
 
     async def aclose(self) -> None:
         """Present for symmetry: connections close when the last reference to the client goes."""

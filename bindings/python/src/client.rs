@@ -23,7 +23,7 @@ use pyo3_async_runtimes::generic::ContextExt;
 use crate::config::{self, ClientOptions};
 use crate::errors::Failure;
 use crate::fleet;
-use crate::models::{Secret, SecretValue, quoted};
+use crate::models::{IntoPython, Secret, SecretValue, quoted};
 use crate::runtime::{self, CyrismaRuntime, ProcessBound};
 
 /// Defines each operation as a blocking method and an awaitable `_async` twin.
@@ -246,30 +246,100 @@ impl Client {
     /// Rotates the API secret (``POST /partner/login/regen-pass``): sent exactly once, never
     /// retried. ``store`` is called with the new :class:`Secret` before anything else happens and
     /// must save it durably (raise if it cannot); then the client logs in with it and returns it.
+    ///
+    /// Once started, the rotation runs to its end (the new secret stored) even when Ctrl-C
+    /// (``KeyboardInterrupt``) arrives; the interruption is raised after that. A ``store`` that
+    /// is not callable is refused before anything is sent.
     fn rotate_secret(&self, py: Python<'_>, store: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        check_store(py, &store)?;
         let client = self.handle.client()?;
-        runtime::block_on(py, rotate(client, store, false))
+        let secret = wait_to_the_end(py, rotate(client, store, false))?;
+        secret.into_python(py)
     }
 
-    /// The awaitable twin of :meth:`rotate_secret`; ``store`` may be a coroutine function.
+    /// The awaitable twin of :meth:`rotate_secret`; ``store`` may be a coroutine function. The
+    /// rotation runs on its own task: cancelling the awaitable does not stop it.
     fn _rotate_secret_async<'py>(&self, py: Python<'py>, store: Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        check_store(py, &store)?;
         let client = self.handle.client()?;
         runtime::awaitable(py, rotate(client, store, true))
+    }
+}
+
+/// How often a blocking rotation looks at Python's signals while it waits.
+const ROTATION_SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Refuses a `store` that cannot be called, before anything is sent.
+fn check_store(py: Python<'_>, store: &Py<PyAny>) -> PyResult<()> {
+    if store.bind(py).is_callable() {
+        Ok(())
+    } else {
+        Err(PyTypeError::new_err("`store` must be a function that saves the new secret durably; nothing was sent"))
+    }
+}
+
+/// Waits for a rotation with the GIL released, running Python's signal handlers meanwhile, but
+/// never abandoning it: an interruption (Ctrl-C's `KeyboardInterrupt`, or any exception a signal
+/// handler raises) is kept and raised once the rotation has ended, so that the new secret reaches
+/// `store` first. The rotation is bounded by the client's timeouts.
+fn wait_to_the_end<F>(py: Python<'_>, future: F) -> PyResult<SecretValue>
+where
+    F: Future<Output = Result<SecretValue, Failure>> + Send + 'static,
+{
+    use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+    let (sender, receiver) = sync_channel(1);
+    runtime::runtime()?.spawn(async move {
+        let _ = sender.send(future.await);
+    });
+    let mut receiver = receiver;
+    let mut interrupted: Option<PyErr> = None;
+    loop {
+        let (received, back) = py.detach(move || (receiver.recv_timeout(ROTATION_SIGNAL_CHECK), receiver));
+        receiver = back;
+        match received {
+            Ok(result) => {
+                return match interrupted {
+                    Some(interruption) => {
+                        if let Err(failure) = result {
+                            // Both are worth knowing: the interruption says why, the failure what.
+                            interruption.set_cause(py, Some(PyErr::from(failure)));
+                        }
+                        Err(interruption)
+                    }
+                    None => result.map_err(PyErr::from),
+                };
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(error) = py.check_signals() {
+                    interrupted.get_or_insert(error);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the cyrisma operation stopped unexpectedly (a panic in the runtime)",
+                ));
+            }
+        }
     }
 }
 
 /// How long `wait_until_active` waits when no `timeout` is given.
 const DEFAULT_ACTIVATION_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Rotates the secret, handing the new one to the Python `store` callable.
+/// Rotates the secret, handing the new one to the Python `store` callable. The rotation runs on a
+/// task of its own, so that dropping this future (a cancelled awaitable) does not stop it once the
+/// request may have left: it runs to its end and stores the new secret.
 async fn rotate(client: Transport, store: Py<PyAny>, allow_awaitable: bool) -> Result<SecretValue, Failure> {
-    let sink = move |secret: NewSecret| {
-        // Called while the rotation runs, inside the awaitable's task: its event loop is known.
-        let locals = if allow_awaitable { <CyrismaRuntime as ContextExt>::get_task_locals() } else { None };
-        store_secret(store, secret, locals)
-    };
-    let secret = client.rotate_secret(sink).await?;
-    Ok(SecretValue(secret))
+    // Read here, inside the awaitable's task: its event loop, which runs a coroutine `store`.
+    let locals = if allow_awaitable { <CyrismaRuntime as ContextExt>::get_task_locals() } else { None };
+    let sink = move |secret: NewSecret| store_secret(store, secret, locals);
+    let rotation = runtime::runtime()?.spawn(async move { client.rotate_secret(sink).await });
+    match rotation.await {
+        Ok(result) => Ok(SecretValue(result?)),
+        Err(_) => Err(Failure::from(pyo3::exceptions::PyRuntimeError::new_err(
+            "the secret rotation stopped unexpectedly (a panic in the runtime)",
+        ))),
+    }
 }
 
 /// Calls `store(secret)` off the runtime's workers, and awaits what it returns when it is an

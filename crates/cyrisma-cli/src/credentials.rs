@@ -9,6 +9,11 @@
 //! A file or directory found with looser permissions is tightened (with a warning) or, if that
 //! fails, refused.
 //!
+//! Writers serialise: every write of the store (file or keyring) and every `config.toml` update
+//! made with it runs under the config dir's lock ([`Store::lock`], an exclusive lock on
+//! `.cyrisma.lock`), and re-reads what it changes under that lock, so concurrent commands (several
+//! `auth rotate-secret --profile X`, several `auth setup`) all keep what they stored.
+//!
 //! Every keyring call runs on a helper thread with a time limit, so a locked or half-working
 //! keyring falls back (or fails) instead of hanging the command.
 //!
@@ -33,6 +38,17 @@ use crate::ui::Ui;
 
 /// The file holding secrets when no keyring is used.
 pub(crate) const CREDENTIALS_FILE: &str = "credentials.toml";
+
+/// The lock file that serialises the writers of a config dir's store.
+pub(crate) const LOCK_FILE: &str = ".cyrisma.lock";
+
+/// How long a writer waits for another command to release the store's lock (writers hold it for
+/// one local write, so only a stuck process makes this run out).
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// How much room a rotation proves before it is sent, on top of the files it may rewrite: a new
+/// secret (or the raw answer saved for recovery) of up to this size.
+pub(crate) const ROTATION_ROOM: u64 = 4096;
 
 /// The keyring service name; the profile name is the keyring "user".
 const KEYRING_SERVICE: &str = "cyrisma";
@@ -108,6 +124,14 @@ pub(crate) struct Store<'a> {
     ui: &'a Ui,
 }
 
+/// The exclusive lock on a config dir's store, held until dropped. Writers of the store take it
+/// ([`Store::lock`]) and pass it to [`Store::write`] and [`Store::delete`], which therefore always
+/// re-read the file under it.
+pub(crate) struct StoreLock {
+    /// The open lock file: closing it releases the lock.
+    _file: std::fs::File,
+}
+
 /// The secrets file: secrets by profile name. No `Debug`: it holds secrets.
 #[derive(Default, Serialize, Deserialize)]
 struct CredentialsFile {
@@ -129,6 +153,80 @@ impl<'a> Store<'a> {
     /// The path of the secrets file.
     pub(crate) fn file_path(&self) -> PathBuf {
         self.dir.join(CREDENTIALS_FILE)
+    }
+
+    /// Takes the store's exclusive lock (an OS file lock on `.cyrisma.lock` in the config dir,
+    /// released when the guard drops or the process ends), waiting up to [`LOCK_WAIT`] for another
+    /// command to finish its write.
+    pub(crate) fn lock(&self) -> anyhow::Result<StoreLock> {
+        ensure_private_dir(self.dir, self.ui)?;
+        let path = self.dir.join(LOCK_FILE);
+        let file = open_lock_file(&path).with_context(|| format!("cannot open the lock file `{}`", path.display()))?;
+        let mut waited = Duration::ZERO;
+        let step = Duration::from_millis(10);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StoreLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if waited < LOCK_WAIT => {
+                    std::thread::sleep(step);
+                    waited += step;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(CliError::error(format!(
+                        "another cyrisma command has held the lock `{}` for {} s",
+                        path.display(),
+                        LOCK_WAIT.as_secs()
+                    ))
+                    .with_hint("wait for it to finish (or stop it), then try again")
+                    .into());
+                }
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(error).with_context(|| format!("cannot lock `{}`", path.display()));
+                }
+            }
+        }
+    }
+
+    /// Proves that the config dir can take a write of `bytes` bytes: writes and syncs a file of
+    /// that size there, then removes it. Run before a call whose answer must be stored (a
+    /// rotation), so that a full disk refuses it before anything is sent.
+    pub(crate) fn prove_room(&self, bytes: u64) -> anyhow::Result<()> {
+        let refuse = |reason: String| -> anyhow::Error {
+            CliError::error(format!(
+                "the config dir `{}` cannot take a write of {bytes} bytes ({reason}): nothing was sent",
+                self.dir.display()
+            ))
+            .with_hint("free some space on that file system (or fix its permissions), then try again")
+            .into()
+        };
+        ensure_private_dir(self.dir, self.ui)?;
+        if failpoint_armed("store-room", CREDENTIALS_FILE) {
+            return Err(refuse("injected failure (CYRISMA_FAILPOINT)".to_owned()));
+        }
+        let mut probe = tempfile::Builder::new()
+            .prefix(".cyrisma-room-")
+            .tempfile_in(self.dir)
+            .map_err(|error| refuse(error.to_string()))?;
+        let block = [0u8; 4096];
+        let mut left = bytes;
+        while left > 0 {
+            let chunk = left.min(block.len() as u64) as usize;
+            probe.write_all(&block[..chunk]).map_err(|error| refuse(error.to_string()))?;
+            left -= chunk as u64;
+        }
+        probe.as_file().sync_all().map_err(|error| refuse(error.to_string()))?;
+        probe.close().map_err(|error| refuse(error.to_string()))?;
+        Ok(())
+    }
+
+    /// The size of the files a rotation may rewrite (`credentials.toml` and `config.toml`), which
+    /// are written next to their old copy before replacing it.
+    pub(crate) fn rewritten_size(&self) -> u64 {
+        [self.file_path(), self.dir.join(crate::config::CONFIG_FILE)]
+            .iter()
+            .filter_map(|path| std::fs::metadata(path).ok())
+            .map(|metadata| metadata.len())
+            .sum()
     }
 
     /// Reads a profile's secret, looking first where it was recorded to be.
@@ -198,8 +296,14 @@ impl<'a> Store<'a> {
     }
 
     /// Writes a profile's secret to `kind` (checked by [`Store::preflight`]), and removes the
-    /// copy in the other store.
-    pub(crate) fn write(&self, profile: &str, secret: &ApiSecret, kind: StoreKind) -> anyhow::Result<()> {
+    /// copy in the other store. The caller holds the store's lock, so the file is re-read under it.
+    pub(crate) fn write(
+        &self,
+        _lock: &StoreLock,
+        profile: &str,
+        secret: &ApiSecret,
+        kind: StoreKind,
+    ) -> anyhow::Result<()> {
         match kind {
             StoreKind::Keyring => {
                 keyring_set(profile, secret)
@@ -225,7 +329,13 @@ impl<'a> Store<'a> {
     }
 
     /// Removes a profile's secret from both stores; returns where one was found.
-    pub(crate) fn delete(&self, profile: &str, recorded: Option<StoreKind>) -> anyhow::Result<Vec<StoreKind>> {
+    /// The caller holds the store's lock.
+    pub(crate) fn delete(
+        &self,
+        _lock: &StoreLock,
+        profile: &str,
+        recorded: Option<StoreKind>,
+    ) -> anyhow::Result<Vec<StoreKind>> {
         let mut removed = Vec::new();
         if self.remove_from_file(profile)? {
             removed.push(StoreKind::File);
@@ -307,6 +417,18 @@ impl<'a> Store<'a> {
         drop(probe);
         Ok(())
     }
+}
+
+/// Opens (creating, mode 0600) the lock file. It holds nothing; only its OS lock matters.
+fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 /// Creates the config dir with mode 0700, or tightens an existing one.
@@ -393,6 +515,46 @@ pub(crate) fn write_private_file(dir: &Path, name: &str, contents: &[u8]) -> std
     sync_dir(dir)?;
     remove_stale_temp_files(dir, name);
     Ok(())
+}
+
+/// Writes `contents` to a new private file (mode 0600) in `dir` whose name starts with `prefix` and
+/// ends with `suffix` and is unique: the UTC time to the nanosecond, the process id and a counter,
+/// and never an existing file's name (the file is moved into place with no-clobber; a clash takes
+/// the next counter). Synced like [`write_private_file`]. Returns the path.
+pub(crate) fn write_new_private_file(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+    contents: &[u8],
+) -> std::io::Result<PathBuf> {
+    use std::sync::atomic::AtomicU64;
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    if !dir.exists() {
+        create_private_dir(dir)?;
+    }
+    let mut temp = tempfile::Builder::new().prefix(&format!(".{prefix}")).suffix(".tmp").tempfile_in(dir)?;
+    set_private_mode(temp.path())?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| format!("{}.{:09}", elapsed.as_secs(), elapsed.subsec_nanos()))
+        .unwrap_or_default();
+    let pid = std::process::id();
+    // Bounded: each try takes a fresh counter, and only an existing file of that name fails one.
+    for _ in 0..1000 {
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!("{prefix}{stamp}-{pid}-{count}{suffix}"));
+        match temp.persist_noclobber(&path) {
+            Ok(_) => {
+                sync_dir(dir)?;
+                return Ok(path);
+            }
+            Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => temp = error.file,
+            Err(error) => return Err(error.error),
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free file name"))
 }
 
 /// Removes `.NAME.*.tmp` files in `dir` older than [`STALE_TEMP_AGE`]: leftovers of a write that
@@ -561,8 +723,9 @@ mod tests {
         let ui = Ui::new(None, true, true);
         let store = Store::new(&dir, &ui);
         assert_eq!(store.preflight(StorageChoice::File).unwrap(), StoreKind::File);
-        store.write("default", &ApiSecret::new("s1"), StoreKind::File).unwrap();
-        store.write("other", &ApiSecret::new("s2"), StoreKind::File).unwrap();
+        let lock = store.lock().unwrap();
+        store.write(&lock, "default", &ApiSecret::new("s1"), StoreKind::File).unwrap();
+        store.write(&lock, "other", &ApiSecret::new("s2"), StoreKind::File).unwrap();
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&store.file_path()), 0o600);
         let (secret, kind) = store.read("default", Some(StoreKind::File)).unwrap().unwrap();
@@ -572,9 +735,11 @@ mod tests {
         assert!(store.read("other", None).unwrap().is_some());
         assert_eq!(mode(&store.file_path()), 0o600);
         assert_eq!(mode(&dir), 0o700);
-        assert_eq!(store.delete("default", Some(StoreKind::File)).unwrap(), vec![StoreKind::File]);
+        assert_eq!(store.delete(&lock, "default", Some(StoreKind::File)).unwrap(), vec![StoreKind::File]);
         assert!(store.read("default", Some(StoreKind::File)).unwrap().is_none());
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        let mut leftovers: Vec<_> = leftovers.into_iter().filter(|name| name != LOCK_FILE).collect();
+        leftovers.sort();
         assert_eq!(leftovers, vec![std::ffi::OsString::from(CREDENTIALS_FILE)]);
     }
 
@@ -598,6 +763,37 @@ mod tests {
         assert!(other.exists(), "another file's temporary files are left to that file's writes");
         assert_eq!(std::fs::read(dir.join(CREDENTIALS_FILE)).unwrap(), b"[profiles]\n");
         assert_eq!(mode(&dir.join(CREDENTIALS_FILE)), 0o600);
+    }
+
+    #[test]
+    fn new_private_files_never_share_a_name() {
+        let temp = tempfile::tempdir().unwrap();
+        let paths: Vec<_> = (0..5)
+            .map(|index| {
+                write_new_private_file(temp.path(), "answer-", ".txt", format!("body {index}").as_bytes()).unwrap()
+            })
+            .collect();
+        for (index, path) in paths.iter().enumerate() {
+            assert_eq!(std::fs::read_to_string(path).unwrap(), format!("body {index}"));
+            assert_eq!(mode(path), 0o600);
+        }
+        let names: std::collections::BTreeSet<_> = paths.iter().collect();
+        assert_eq!(names.len(), 5);
+        let count = std::fs::read_dir(temp.path()).unwrap().count();
+        assert_eq!(count, 5, "no temporary file left");
+    }
+
+    #[test]
+    fn the_lock_excludes_a_second_holder_until_dropped() {
+        let temp = tempfile::tempdir().unwrap();
+        let ui = Ui::new(None, true, true);
+        let store = Store::new(temp.path(), &ui);
+        let lock = store.lock().unwrap();
+        // A second open file description of the same lock file cannot take it while held.
+        let other = open_lock_file(&temp.path().join(LOCK_FILE)).unwrap();
+        assert!(matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        drop(lock);
+        other.try_lock().unwrap();
     }
 
     #[cfg(debug_assertions)]

@@ -293,28 +293,42 @@ async fn handle(
 
     let fired = shared.admin().arrive(id.name(), &host);
     record.faults = fired.names();
-    let latency = fired.latency_ms();
-    if latency > 0 {
-        // A long latency stands for a hanging server; shutdown does not wait for it.
-        let mut shutdown = shared.shutdown.clone();
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(latency)) => {}
-            _ = shutdown.changed() => return Err(Abort),
+    let work = {
+        let shared = Arc::clone(&shared);
+        let fired = fired.clone();
+        async move {
+            let latency = fired.latency_ms();
+            if latency > 0 {
+                // A long latency stands for a hanging server; shutdown does not wait for it.
+                let mut shutdown = shared.shutdown.clone();
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(latency)) => {}
+                    _ = shutdown.changed() => return Err(Abort),
+                }
+            }
+            if fired.expire_tokens() {
+                shared.state().expire_tokens();
+            }
+            Ok(if let Some((status, retry_after)) = fired.status() {
+                fault_status(status, retry_after)
+            } else {
+                let call = Call { param, query, form: Form::parse(&body), token, instance_label: label, now };
+                let result = api::dispatch(&shared, id, &call);
+                shared.flush_events();
+                match result {
+                    Ok(body) => Reply::json(StatusCode::OK, body),
+                    Err(failure) => Reply::failure(&failure),
+                }
+            })
         }
-    }
-    if fired.expire_tokens() {
-        shared.state().expire_tokens();
-    }
-    let mut reply = if let Some((status, retry_after)) = fired.status() {
-        fault_status(status, retry_after)
+    };
+    // A real server commits a rotation once it has the request, whatever its client does next: the
+    // rotation runs on its own task, which a dropped connection (hyper dropping this future) does
+    // not cancel.
+    let mut reply = if id == cyrisma_core::api::EndpointId::RegenPass {
+        tokio::spawn(work).await.map_err(|_| Abort)??
     } else {
-        let call = Call { param, query, form: Form::parse(&body), token, instance_label: label, now };
-        let result = api::dispatch(&shared, id, &call);
-        shared.flush_events();
-        match result {
-            Ok(body) => Reply::json(StatusCode::OK, body),
-            Err(failure) => Reply::failure(&failure),
-        }
+        work.await?
     };
     if fired.drop_after_commit() {
         record.status = 0;

@@ -16,7 +16,8 @@ use cyrisma_transport::{ErrorKind, NewSecret};
 
 use crate::args::{AuthCommand, AuthSetupArgs, StorageChoice};
 use crate::commands::{Context, Credentials, SecretSource};
-use crate::credentials::{StoreKind, write_private_file};
+use crate::config::{ConfigFile, Profile};
+use crate::credentials::{ROTATION_ROOM, StoreKind, StoreLock, write_new_private_file};
 use crate::exit::{CliError, Code};
 use crate::output::rows::{LogoutRow, RotateRow, SetupRow, StatusRow};
 
@@ -56,24 +57,28 @@ async fn setup(context: &Context, args: AuthSetupArgs) -> anyhow::Result<()> {
     }
     let store = context.store();
     let kind = store.preflight(args.storage)?;
-    store.write(&context.profile_name, &credentials.api_secret, kind).context("cannot store the api secret")?;
-    let mut config = context.config.clone();
-    let profile = config.profiles.entry(context.profile_name.clone()).or_default();
-    profile.api_key = Some(api_key.clone());
-    profile.secret_store = Some(kind);
-    if let Some(url) = &context.global.base_url {
-        profile.base_url = Some(url.clone());
-    }
-    if !context.global.resolve.is_empty() {
-        profile.resolve = context.global.resolve.clone();
-    }
-    if let Some(path) = &context.global.ca_cert {
-        profile.ca_cert = Some(absolute(path));
-    }
-    if let Some(domain) = &context.global.allowed_domain {
-        profile.allowed_domain = Some(domain.clone());
-    }
-    config.save(&context.config_dir)?;
+    // Under the store's lock: the secret and the profile, each re-read and rewritten, so that
+    // concurrent commands keep what each of them stored.
+    let lock = store.lock()?;
+    store.write(&lock, &context.profile_name, &credentials.api_secret, kind).context("cannot store the api secret")?;
+    update_profile(context, &lock, |profile| {
+        profile.api_key = Some(api_key.clone());
+        profile.secret_store = Some(kind);
+        if let Some(url) = &context.global.base_url {
+            profile.base_url = Some(url.clone());
+        }
+        if !context.global.resolve.is_empty() {
+            profile.resolve = context.global.resolve.clone();
+        }
+        if let Some(path) = &context.global.ca_cert {
+            profile.ca_cert = Some(absolute(path));
+        }
+        if let Some(domain) = &context.global.allowed_domain {
+            profile.allowed_domain = Some(domain.clone());
+        }
+        true
+    })?;
+    drop(lock);
     context.ui.note(&format!(
         "stored the credentials of profile `{}`; if this is the temporary secret of a new integration, run `cyrisma auth rotate-secret` next",
         context.profile_name
@@ -106,6 +111,19 @@ fn read_secret(args: &AuthSetupArgs, stdin_tty: bool) -> anyhow::Result<ApiSecre
         return Err(CliError::usage("the api secret is empty").into());
     }
     Ok(ApiSecret::new(secret))
+}
+
+/// Changes the current profile in `config.toml` as read now, under the store's lock (not the copy
+/// read at start-up, which another command may have replaced since). `change` returns whether
+/// anything changed; the file is written only then.
+fn update_profile(
+    context: &Context,
+    _lock: &StoreLock,
+    change: impl FnOnce(&mut Profile) -> bool,
+) -> anyhow::Result<()> {
+    let mut config = ConfigFile::load(&context.config_dir)?;
+    let profile = config.profiles.entry(context.profile_name.clone()).or_default();
+    if change(profile) { config.save(&context.config_dir) } else { Ok(()) }
 }
 
 fn prompt_line(prompt: &str) -> anyhow::Result<String> {
@@ -152,8 +170,11 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
         None => StorageChoice::Auto,
     };
     let kind = store.preflight(choice).context("the credential store cannot take the new secret; nothing was sent")?;
+    // Prove there is room for what the answer must become (the rewritten files and the new secret
+    // or raw answer): a full disk refuses here, before the call, not after it.
+    store.prove_room(store.rewritten_size() + ROTATION_ROOM)?;
     let client = context.client_with(&credentials)?;
-    let raw_body_path: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let raw_body_path: Mutex<Option<Recovery>> = Mutex::new(None);
     let profile_name = context.profile_name.clone();
     let sink = |new_secret: NewSecret| {
         let store = &store;
@@ -162,13 +183,20 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
         let config_dir = &context.config_dir;
         async move {
             match &new_secret {
-                NewSecret::Secret(secret) => store.write(profile_name, secret, kind),
+                NewSecret::Secret(secret) => {
+                    store.lock().and_then(|lock| store.write(&lock, profile_name, secret, kind))
+                }
+                NewSecret::RawBody(body) if body.iter().all(u8::is_ascii_whitespace) => {
+                    // Nothing to keep: say so, rather than point at an empty file.
+                    *raw_body_path.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Recovery::Empty);
+                    Ok(())
+                }
                 NewSecret::RawBody(body) => {
-                    let name = format!("regen-pass-response-{}.txt", unix_now());
-                    write_private_file(config_dir, &name, body)
-                        .with_context(|| format!("cannot save the raw answer to `{name}`"))?;
+                    // A name of its own per answer: rotations in a row never overwrite each other.
+                    let path = write_new_private_file(config_dir, RECOVERY_PREFIX, ".txt", body)
+                        .with_context(|| format!("cannot save the raw answer in `{}`", config_dir.display()))?;
                     *raw_body_path.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(config_dir.join(name));
+                        Some(Recovery::Saved(path));
                     Ok(())
                 }
                 _ => Err(anyhow::anyhow!("an unknown kind of secret was returned")),
@@ -203,21 +231,79 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
     }
 }
 
-/// Runs the rotation to its end whatever Ctrl-C says: once regen-pass may have been sent, the
+/// The start of the names of the files that keep unreadable rotation answers.
+const RECOVERY_PREFIX: &str = "regen-pass-response-";
+
+/// What became of an unreadable rotation answer.
+#[derive(Clone, Debug)]
+enum Recovery {
+    /// Saved to this private file.
+    Saved(PathBuf),
+    /// The answer was empty: nothing to keep.
+    Empty,
+}
+
+/// What a stop request during the rotation says.
+const NOT_INTERRUPTED: &str = "the secret rotation is in progress and is not interrupted: stopping now could lose the \
+                               new secret. it ends on its own within the timeout";
+
+/// Runs the rotation to its end whatever Ctrl-C, SIGTERM (`timeout`, `kill`, a service manager's
+/// stop) or SIGHUP (a closed terminal or SSH session) say: once regen-pass may have been sent, the
 /// new secret exists only in its answer, and dropping the call would lose it for good. The call
-/// is bounded by the client's timeouts, so this never hangs.
+/// is bounded by the client's timeouts, so this never hangs. (SIGKILL cannot be caught.)
 async fn run_to_the_end<T>(context: &Context, rotation: impl std::future::Future<Output = T>) -> T {
     tokio::pin!(rotation);
+    // The handlers are installed before the rotation is first polled, so before any byte.
+    let mut stops = StopSignals::install();
     loop {
         tokio::select! {
-            // The handler is installed before the rotation is first polled, so before any byte.
             biased;
-            _ = tokio::signal::ctrl_c() => context.ui.alert(
-                "the secret rotation is in progress and is not interrupted: stopping now could lose the new secret. \
-                 it ends on its own within the timeout",
-            ),
+            _ = tokio::signal::ctrl_c() => context.ui.alert(NOT_INTERRUPTED),
+            name = stops.next() => context.ui.alert(&format!("{name} received: {NOT_INTERRUPTED}")),
             result = &mut rotation => return result,
         }
+    }
+}
+
+/// SIGTERM and SIGHUP, caught for as long as this lives (Unix; elsewhere, nothing).
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self { terminate: signal(SignalKind::terminate()).ok(), hangup: signal(SignalKind::hangup()).ok() }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The name of the next stop signal received; pending forever if none can be.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn wait(signal: &mut Option<tokio::signal::unix::Signal>) {
+                // `recv` gives `None` only once the stream ends, which it does not while the runtime runs.
+                if let Some(signal) = signal
+                    && signal.recv().await.is_some()
+                {
+                    return;
+                }
+                std::future::pending().await
+            }
+            tokio::select! {
+                () = wait(&mut self.terminate) => "SIGTERM",
+                () = wait(&mut self.hangup) => "SIGHUP",
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
     }
 }
 
@@ -225,7 +311,7 @@ fn rotate_failure(
     context: &Context,
     kind: StoreKind,
     error: cyrisma_transport::Error,
-    saved_raw: Option<PathBuf>,
+    saved_raw: Option<Recovery>,
 ) -> anyhow::Result<()> {
     if let Some(unsaved) = error.unsaved_secret() {
         // The one copy of the new secret is in this process: show it rather than lose it.
@@ -245,8 +331,21 @@ fn rotate_failure(
             .into());
     }
     match error.kind() {
+        ErrorKind::SecretUnreadable if matches!(saved_raw, Some(Recovery::Empty)) => Err(CliError::new(
+            Code::Ambiguous,
+            "the api answered the rotation with an empty body: the secret may have been replaced, and if so there is no new \
+             secret to recover",
+        )
+        .with_hint(
+            "do not run `cyrisma auth rotate-secret` again. run `cyrisma auth status`: if it logs in, nothing changed; if it \
+             fails with an authentication error, the old secret was replaced: ask CYRISMA Support for a new temporary secret",
+        )
+        .into()),
         ErrorKind::SecretUnreadable => {
-            let place = saved_raw.map(|path| format!(" to `{}` (mode 0600)", path.display())).unwrap_or_default();
+            let place = match saved_raw {
+                Some(Recovery::Saved(path)) => format!(" to `{}` (mode 0600)", path.display()),
+                _ => String::new(),
+            };
             Err(CliError::error(format!(
                 "the api secret was rotated, but the answer could not be read: the raw answer was saved{place}"
             ))
@@ -285,32 +384,43 @@ fn rotate_failure(
     }
 }
 
-/// Records in `config.toml` where the profile's secret now is; a failure only warns, since the
-/// secret itself is safe.
+/// Records in `config.toml` where the profile's secret now is (re-read under the store's lock);
+/// a failure only warns, since the secret itself is safe.
 fn record_store(context: &Context, kind: StoreKind) {
-    let mut config = context.config.clone();
-    let profile = config.profiles.entry(context.profile_name.clone()).or_default();
-    if profile.secret_store == Some(kind) {
+    // Already recorded when the command started: nothing to write.
+    if context.config.profile(&context.profile_name).secret_store == Some(kind) {
         return;
     }
-    profile.secret_store = Some(kind);
-    if let Some(key) = context.api_key() {
-        profile.api_key.get_or_insert(key);
-    }
-    if let Err(error) = config.save(&context.config_dir) {
+    let recorded = context.store().lock().and_then(|lock| {
+        update_profile(context, &lock, |profile| {
+            if profile.secret_store == Some(kind) {
+                return false;
+            }
+            profile.secret_store = Some(kind);
+            if let Some(key) = context.api_key() {
+                profile.api_key.get_or_insert(key);
+            }
+            true
+        })
+    });
+    if let Err(error) = recorded {
         context.ui.warn(&format!("the secret is stored, but `config.toml` could not be updated: {error:#}"));
     }
 }
 
 fn logout(context: &Context) -> anyhow::Result<()> {
     context.refuse_with_emulator("auth logout")?;
-    let removed = context.store().delete(&context.profile_name, context.profile.secret_store)?;
-    let mut config = context.config.clone();
-    if let Some(profile) = config.profiles.get_mut(&context.profile_name) {
-        profile.api_key = None;
-        profile.secret_store = None;
-        config.save(&context.config_dir)?;
+    let store = context.store();
+    let lock = store.lock()?;
+    let removed = store.delete(&lock, &context.profile_name, context.profile.secret_store)?;
+    if ConfigFile::load(&context.config_dir)?.profiles.contains_key(&context.profile_name) {
+        update_profile(context, &lock, |profile| {
+            profile.api_key = None;
+            profile.secret_store = None;
+            true
+        })?;
     }
+    drop(lock);
     if removed.is_empty() {
         context.ui.note(&format!("no secret was stored for profile `{}`", context.profile_name));
     }
@@ -319,10 +429,6 @@ fn logout(context: &Context) -> anyhow::Result<()> {
         profile: context.profile_name.clone(),
         removed_from: if removed_from.is_empty() { "nothing".to_owned() } else { removed_from.join(", ") },
     })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a time (UTC).

@@ -15,6 +15,7 @@ mod hostile;
 mod limits;
 mod not_ours;
 mod rotation;
+mod rotation_safety;
 mod secrets;
 mod support;
 mod webhooks;
