@@ -219,10 +219,10 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
-    /// The size of the files a rotation may rewrite (`credentials.toml` and `config.toml`), which
-    /// are written next to their old copy before replacing it.
-    pub(crate) fn rewritten_size(&self) -> u64 {
-        [self.file_path(), self.dir.join(crate::config::CONFIG_FILE)]
+    /// The size of the files a rotation may rewrite (`credentials.toml` and `also`, the config
+    /// dir's `config.toml`), which are written next to their old copy before replacing it.
+    pub(crate) fn rewritten_size(&self, also: &str) -> u64 {
+        [self.file_path(), self.dir.join(also)]
             .iter()
             .filter_map(|path| std::fs::metadata(path).ok())
             .map(|metadata| metadata.len())

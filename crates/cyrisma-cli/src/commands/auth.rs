@@ -172,7 +172,7 @@ async fn rotate(context: &Context) -> anyhow::Result<()> {
     let kind = store.preflight(choice).context("the credential store cannot take the new secret; nothing was sent")?;
     // Prove there is room for what the answer must become (the rewritten files and the new secret
     // or raw answer): a full disk refuses here, before the call, not after it.
-    store.prove_room(store.rewritten_size() + ROTATION_ROOM)?;
+    store.prove_room(store.rewritten_size(crate::config::CONFIG_FILE) + ROTATION_ROOM)?;
     let client = context.client_with(&credentials)?;
     let raw_body_path: Mutex<Option<Recovery>> = Mutex::new(None);
     let profile_name = context.profile_name.clone();

@@ -445,16 +445,12 @@ fn every_command_under_every_forced_failure_shows_no_canary() {
                 Scenario::Timeout => args.extend(["--timeout".to_owned(), "0.5".to_owned()]),
                 _ => {}
             }
-            args.extend(
-                case.args
-                    .iter()
-                    .map(|arg| {
-                        arg.replace("{export}", &export)
-                            .replace("{user}", &user)
-                            .replace("{asset}", &asset)
-                            .replace("{history}", &history)
-                    }),
-            );
+            args.extend(case.args.iter().map(|arg| {
+                arg.replace("{export}", &export)
+                    .replace("{user}", &user)
+                    .replace("{asset}", &asset)
+                    .replace("{history}", &history)
+            }));
             let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut command = env.command(&arg_refs);
             if scenario == Scenario::BadCredentials {
