@@ -31,7 +31,8 @@ fi
 py="$venv/bin/python"
 
 step "installing the test tools"
-"$py" -m pip install --quiet "pytest>=8" "pytest-asyncio>=0.23" "mypy>=1.10" "orjson>=3.9"
+"$py" -m pip install --quiet "pytest>=8" "pytest-asyncio>=0.23" "mypy>=1.10" "orjson>=3.9" \
+    "pyarrow>=15" "duckdb>=1.0" "polars>=1.0"
 
 step "pip install ./bindings/python (maturin build backend from PyPI, cargo build --release)"
 "$py" -m pip install --quiet --force-reinstall --no-deps "$here"

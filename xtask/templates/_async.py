@@ -223,6 +223,18 @@ class AsyncClient:
         """Usage derived from the structure and the users (see :meth:`cyrisma.Client.usage`)."""
         return await self._client._usage_async(organization=organization)
 
+    async def snapshot(
+        self,
+        dir: str | os.PathLike[str],
+        *,
+        instances: Sequence[str] | None = None,
+        concurrency: int | None = None,
+    ) -> SnapshotResult:
+        """One run into the history dataset at ``dir`` (see :meth:`cyrisma.Client.snapshot`)."""
+        return await self._client._snapshot_async(
+            dir, instances=list(instances) if instances is not None else None, concurrency=concurrency
+        )
+
     async def refresh_instances(self) -> list[Instance]:
         """Fetches the structure listing again (instance hosts are looked up there)."""
         return await self._client._refresh_instances_async()

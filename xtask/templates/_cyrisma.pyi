@@ -123,6 +123,13 @@ class Client:
     def usage(self, *, organization: str | None = None) -> list[UsageRow]:
         """Usage derived from the structure and the users."""
     def _usage_async(self, *, organization: str | None = None) -> Awaitable[list[UsageRow]]: ...
+    def snapshot(
+        self, dir: _Path, *, instances: Sequence[str] | None = None, concurrency: int | None = None
+    ) -> SnapshotResult:
+        """Pulls one run of every selected instance into the history dataset at ``dir``."""
+    def _snapshot_async(
+        self, dir: _Path, *, instances: Sequence[str] | None = None, concurrency: int | None = None
+    ) -> Awaitable[SnapshotResult]: ...
     def refresh_instances(self) -> list[Instance]: ...
     def _refresh_instances_async(self) -> Awaitable[list[Instance]]: ...
     def rotate_secret(self, store: Callable[[Secret], object]) -> Secret:
@@ -381,6 +388,52 @@ class ExportSummary:
     @property
     def errors(self) -> list[InstanceFailure]: ...
     def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SnapshotResult:
+    """What :meth:`Client.snapshot` wrote: one complete run of the history dataset."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def started_at(self) -> str: ...
+    @property
+    def finished_at(self) -> str: ...
+    @property
+    def instances_pulled(self) -> int: ...
+    @property
+    def instances_failed(self) -> int: ...
+    @property
+    def instances_skipped(self) -> int: ...
+    @property
+    def findings(self) -> int: ...
+    @property
+    def errors(self) -> list[InstanceFailure]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class History:
+    """The snapshot history in a dataset directory; every method returns a ``pyarrow.Table``."""
+
+    def __new__(cls, dir: _Path) -> History: ...
+    @property
+    def dir(self) -> str: ...
+    def runs(self) -> Any:
+        """Every complete run with its counts and the instances that failed, oldest first."""
+    def diff(self, from_run: str | None = None, to_run: str | None = None, *, all: bool = False) -> Any:
+        """The findings that changed between two runs (default: the last two)."""
+    def grade_changes(self, from_run: str | None = None, to_run: str | None = None) -> Any:
+        """The grades that changed between two runs, per instance and area."""
+    def grades(self) -> Any:
+        """Every area's grades on every pulled instance in every run: the grade trend."""
+    def findings(self) -> Any:
+        """Each finding's life: first and last seen, fixed at, times reopened, days open."""
+    def instances(self) -> Any:
+        """One row per instance: open and fixed findings, fixes, and the mean days to fix."""
+
+@final
+class _ArrowStream:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
 class UsageRow:

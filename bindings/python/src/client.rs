@@ -769,6 +769,23 @@ twin_methods! {
             fleet::export_findings(client, path, format, instances, all_scans, allow_partial, concurrency)
         }
 
+        /// Pulls one run of grades, scans and findings (the latest completed scan of each type)
+        /// from every selected instance into the history dataset at ``dir`` (Hive-partitioned
+        /// Parquet, the layout ``cyrisma snapshot`` writes) and commits it whole. Instances that
+        /// fail are listed in the result's ``errors``; what succeeded is still written.
+        #[pyo3(signature = (dir, *, instances=None, concurrency=None))]
+        fn snapshot / _snapshot_async (
+            this,
+            _py,
+            dir: std::path::PathBuf,
+            instances: Option<Vec<String>>,
+            concurrency: Option<Bound<'_, PyAny>>,
+        ) {
+            let client = this.handle.client()?;
+            let concurrency = this.handle.concurrency(concurrency.as_ref())?;
+            fleet::snapshot(client, dir, instances, concurrency)
+        }
+
         /// Usage derived from the structure and the users: endpoints (agents) per instance, per
         /// organization and in total; standard, consulting and suspended counts; users per
         /// organization. One row per instance, then its organization's total, then the grand

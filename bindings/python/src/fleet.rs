@@ -72,6 +72,49 @@ pub(crate) async fn export_findings(
         .map_err(failure)
 }
 
+/// What `client.snapshot()` wrote: the run's summary and the instances that failed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct SnapshotResult {
+    run_id: String,
+    started_at: String,
+    finished_at: String,
+    instances_pulled: i64,
+    instances_failed: i64,
+    instances_skipped: i64,
+    findings: u64,
+    errors: Vec<InstanceFailure>,
+}
+
+/// `client.snapshot()`.
+pub(crate) async fn snapshot(
+    client: Client,
+    dir: PathBuf,
+    wanted: Option<Vec<String>>,
+    concurrency: usize,
+) -> Result<SnapshotResult, Failure> {
+    let selection = Selection::ids(wanted.unwrap_or_default());
+    std::fs::create_dir_all(&dir).map_err(|source| Failure::Io {
+        context: format!("cannot create the history directory `{}`", dir.display()),
+        source,
+    })?;
+    let dataset = cyrisma_dataset::Dataset::new(&dir);
+    let snapshot = fleet(client, concurrency)
+        .snapshot(&selection, &dataset, env!("CARGO_PKG_VERSION"), |_| {})
+        .await
+        .map_err(failure)?;
+    let run = snapshot.run;
+    Ok(SnapshotResult {
+        run_id: run.run_id,
+        started_at: cyrisma_fleet::history::timestamp(run.started_at),
+        finished_at: cyrisma_fleet::history::timestamp(run.finished_at),
+        instances_pulled: run.instances_pulled,
+        instances_failed: run.instances_failed,
+        instances_skipped: run.instances_skipped,
+        findings: snapshot.findings,
+        errors: snapshot.failures,
+    })
+}
+
 /// `client.usage()`.
 pub(crate) async fn usage(client: Client, organization: Option<String>) -> Result<Vec<UsageRow>, Failure> {
     Fleet::new(client).usage(organization.as_deref()).await.map_err(failure)
@@ -176,6 +219,33 @@ view_class! {
         lists: {
             /// The instances that failed (only with ``allow_partial=True``).
             errors: InstanceFailure = |summary| &summary.errors,
+        },
+    }
+}
+
+view_class! {
+    /// What :meth:`Client.snapshot` wrote: one complete run of the history dataset.
+    PySnapshotResult = "SnapshotResult" (SnapshotResult) {
+        repr: [run_id, instances_pulled, instances_failed, findings],
+        fields: {
+            /// The run's id (``cyrisma diff --from``/``--to``, :meth:`History.diff`).
+            run_id,
+            /// When the run started (RFC 3339, UTC).
+            started_at,
+            /// When it was committed.
+            finished_at,
+            /// Instances pulled completely.
+            instances_pulled,
+            /// Instances that failed (listed in ``errors``; what succeeded is still written).
+            instances_failed,
+            /// Instances listed but not selected.
+            instances_skipped,
+            /// Findings written.
+            findings,
+        },
+        lists: {
+            /// The instances that failed, and explicit ids not in the structure.
+            errors: InstanceFailure = |result| &result.errors,
         },
     }
 }

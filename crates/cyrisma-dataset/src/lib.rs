@@ -28,6 +28,8 @@ pub mod write;
 
 use std::path::{Path, PathBuf};
 
+/// The Arrow record batch type the dataset reads and writes.
+pub use arrow_array::RecordBatch;
 pub use read::RunData;
 pub use write::RunWriter;
 
@@ -137,13 +139,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// A run id for a run that starts at `started_at` (microseconds), with 32 random bits from the
-/// caller: `r20261205T064322Z-1a2b3c4d`. Ids sort by start time.
+/// caller: `r20261205T064322.123456Z-1a2b3c4d`. Ids sort by start time (to the microsecond).
 pub fn run_id(started_at: i64, random: u32) -> String {
     let seconds = started_at.div_euclid(1_000_000);
+    let micros = started_at.rem_euclid(1_000_000);
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let second_of_day = seconds.rem_euclid(86_400);
     format!(
-        "r{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z-{random:08x}",
+        "r{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{micros:06}Z-{random:08x}",
         second_of_day / 3_600,
         second_of_day % 3_600 / 60,
         second_of_day % 60
@@ -161,7 +164,9 @@ mod tests {
         // 2026-12-05T06:43:22Z
         let micros = 1_796_453_002_000_000;
         assert_eq!(date_of(micros), "2026-12-05");
-        assert_eq!(run_id(micros, 0x1a2b3c4d), "r20261205T064322Z-1a2b3c4d");
+        assert_eq!(run_id(micros, 0x1a2b3c4d), "r20261205T064322.000000Z-1a2b3c4d");
+        assert_eq!(run_id(micros + 7, 0), "r20261205T064322.000007Z-00000000");
+        assert!(run_id(micros + 1, 0xffff_ffff) < run_id(micros + 2, 0), "ids sort by time first");
         assert_eq!(date_of(951_782_400_000_000), "2000-02-29");
     }
 }

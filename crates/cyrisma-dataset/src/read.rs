@@ -219,10 +219,10 @@ impl Dataset {
     }
 }
 
-/// Whether a run id (`rYYYYMMDDTHHMMSSZ-…`) names a start before `micros`.
+/// Whether a run id (`rYYYYMMDDTHHMMSS.ffffffZ-…`) names a start before `micros`.
 fn run_started_before(run_id: &str, micros: i64) -> bool {
-    let Some(stamp) = run_id.strip_prefix('r').and_then(|rest| rest.get(..16)) else { return false };
-    crate::run_id(micros, 0).get(1..17).is_some_and(|limit| stamp < limit)
+    let Some(stamp) = run_id.strip_prefix('r').and_then(|rest| rest.get(..23)) else { return false };
+    crate::run_id(micros, 0).get(1..24).is_some_and(|limit| stamp < limit)
 }
 
 /// What the diff rules need of one run (row numbers of its `findings` file as payload).

@@ -215,3 +215,19 @@ pub const TABLES: &[(&str, &[Column])] = &[
     ("usage", USAGE),
     ("runs", RUNS),
 ];
+
+/// Rows of any serializable type as one Arrow record batch with the given columns (rows
+/// serialize to objects whose keys are the column names; missing keys are nulls). This is how
+/// the front ends hand rows to Arrow readers (pyarrow, Polars) without copying them field by field.
+pub fn record_batch<R: Serialize>(rows: &[R], columns: &[Column]) -> Result<arrow_array::RecordBatch, String> {
+    let schema = arrow_schema(columns);
+    let mut decoder = arrow_json::ReaderBuilder::new(schema.clone())
+        .with_batch_size(rows.len().max(1))
+        .build_decoder()
+        .map_err(|error| error.to_string())?;
+    decoder.serialize(rows).map_err(|error| error.to_string())?;
+    Ok(decoder
+        .flush()
+        .map_err(|error| error.to_string())?
+        .unwrap_or_else(|| arrow_array::RecordBatch::new_empty(schema)))
+}

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cyrisma_core::history::{ChangeKind, Fingerprint, Lifecycle, diff, grade_changes};
 use cyrisma_core::types::Grade;
-use cyrisma_dataset::schema::{FindingRow, GradeRow, OutcomeRow, RunRow};
+use cyrisma_dataset::schema::{Column, FindingRow, GradeRow, OutcomeRow, RunRow};
 use cyrisma_dataset::{Dataset, RunData};
 use serde::Serialize;
 
@@ -173,6 +173,51 @@ pub struct InstanceHistoryRow {
     pub mean_days_to_fix: Option<f64>,
 }
 
+/// One area's grades on one instance in one run (`History::grade_history`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GradeHistoryRow {
+    /// The run.
+    pub run_id: String,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// The instance.
+    pub instance_id: String,
+    /// `overall`, `vulnerability`, `data`, `baseline` or `compliance`.
+    pub area: String,
+    /// The current period's grade at that run.
+    pub current_grade: Option<String>,
+    /// The previous period's grade at that run.
+    pub previous_grade: Option<String>,
+}
+
+/// Declares the Arrow columns of a row type of this module (the names are its fields).
+macro_rules! columns {
+    ($name:ident: $($field:ident = $kind:literal $nullable:literal),+ $(,)?) => {
+        #[doc = concat!("The Arrow columns of [`", stringify!($name), "`]'s rows, in order.")]
+        pub const $name: &[Column] = &[
+            $(Column { name: stringify!($field), kind: $kind, nullable: $nullable, doc: "" },)+
+        ];
+    };
+}
+
+columns!(RUN_SUMMARY_COLUMNS: run_id = "string" false, started_at = "string" false, finished_at = "string" false,
+    instances_pulled = "int64" false, instances_failed = "int64" false, instances_skipped = "int64" false,
+    findings = "int64" false, failed_instances = "string" false, tool_version = "string" false);
+columns!(DIFF_COLUMNS: change = "string" false, fingerprint = "string" false, instance_id = "string" false,
+    scan_id = "string" false, scan_class = "string" false, asset_key = "string" false, asset_name = "string" true,
+    asset_address = "string" true, kind = "string" false, rule = "string" false, risk_level = "string" true,
+    score = "float64" true, title = "string" true);
+columns!(GRADE_CHANGE_COLUMNS: instance_id = "string" false, area = "string" false, from_grade = "string" true,
+    to_grade = "string" true, direction = "string" false);
+columns!(FINDING_HISTORY_COLUMNS: fingerprint = "string" false, instance_id = "string" false, kind = "string" false,
+    rule = "string" false, asset_key = "string" false, title = "string" true, risk_level = "string" true,
+    status = "string" false, first_seen = "string" false, last_seen = "string" false, fixed_at = "string" true,
+    times_reopened = "int64" false, days_open = "int64" false);
+columns!(INSTANCE_HISTORY_COLUMNS: instance_id = "string" false, open = "int64" false, fixed = "int64" false,
+    fixes = "int64" false, mean_days_to_fix = "float64" true);
+columns!(GRADE_HISTORY_COLUMNS: run_id = "string" false, started_at = "string" false, instance_id = "string" false,
+    area = "string" false, current_grade = "string" true, previous_grade = "string" true);
+
 /// The history dataset, read.
 #[derive(Clone, Debug)]
 pub struct History {
@@ -309,6 +354,24 @@ impl History {
             })
             .collect();
         Ok(DiffReport { from: from_run.run_id.clone(), to: to_run.run_id.clone(), findings, grades, warnings })
+    }
+
+    /// Every area's grades on every pulled instance in every run, oldest run first: the trend.
+    pub fn grade_history(&self) -> Result<Vec<GradeHistoryRow>, Error> {
+        let mut rows = Vec::new();
+        for run in self.dataset.runs()? {
+            let started_at = timestamp(run.started_at);
+            let grades: Vec<GradeRow> = self.dataset.rows("grades", &run)?;
+            rows.extend(grades.into_iter().map(|row| GradeHistoryRow {
+                run_id: run.run_id.clone(),
+                started_at: started_at.clone(),
+                instance_id: row.instance_id,
+                area: row.area,
+                current_grade: row.current_grade,
+                previous_grade: row.previous_grade,
+            }));
+        }
+        Ok(rows)
     }
 
     /// Every finding's life over all runs, and each instance's fixes.

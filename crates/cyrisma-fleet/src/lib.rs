@@ -43,7 +43,9 @@ pub use error::Error;
 pub use export::{ExportFile, ExportFormat, ExportSummary, FindingWriter};
 pub use failure::{FailureKind, InstanceFailure, UNKNOWN_INSTANCE};
 pub use findings::{ScanChoice, collect_findings};
-pub use history::{DiffReport, DiffRow, FindingHistoryRow, GradeChangeRow, History, InstanceHistoryRow, RunSummary};
+pub use history::{
+    DiffReport, DiffRow, FindingHistoryRow, GradeChangeRow, GradeHistoryRow, History, InstanceHistoryRow, RunSummary,
+};
 pub use report::Report;
 pub use run::{Fleet, Outcome, Progress, Succeeded};
 pub use selection::Selection;

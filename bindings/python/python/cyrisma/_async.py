@@ -38,6 +38,7 @@ from ._cyrisma import (
     Report,
     ScanDetail,
     Secret,
+    SnapshotResult,
     UsageRow,
     User,
     Users,
@@ -389,6 +390,18 @@ class AsyncClient:
     async def usage(self, *, organization: str | None = None) -> list[UsageRow]:
         """Usage derived from the structure and the users (see :meth:`cyrisma.Client.usage`)."""
         return await self._client._usage_async(organization=organization)
+
+    async def snapshot(
+        self,
+        dir: str | os.PathLike[str],
+        *,
+        instances: Sequence[str] | None = None,
+        concurrency: int | None = None,
+    ) -> SnapshotResult:
+        """One run into the history dataset at ``dir`` (see :meth:`cyrisma.Client.snapshot`)."""
+        return await self._client._snapshot_async(
+            dir, instances=list(instances) if instances is not None else None, concurrency=concurrency
+        )
 
     async def refresh_instances(self) -> list[Instance]:
         """Fetches the structure listing again (instance hosts are looked up there)."""
