@@ -54,6 +54,8 @@ CLI_ONLY = {
     "CYRISMA_QUIET": "maybe",
     "CYRISMA_NO_PROGRESS": "maybe",
     "CYRISMA_EMULATOR": "maybe",
+    "CYRISMA_EMULATOR_HISTORY": "many",
+    "CYRISMA_HISTORY_DIR": "/nonexistent",
     "CYRISMA_COLOR": "pink",
     "CYRISMA_KEYRING": "off",
     "CYRISMA_WEBHOOK_SECRET": "x",

@@ -118,6 +118,8 @@ const CLI_ONLY: &[(&str, &str)] = &[
     ("CYRISMA_QUIET", "cli_variables_take_effect"),
     ("CYRISMA_NO_PROGRESS", "cli_variables_take_effect"),
     ("CYRISMA_EMULATOR", "cli_variables_take_effect"),
+    ("CYRISMA_EMULATOR_HISTORY", "cli_variables_take_effect"),
+    ("CYRISMA_HISTORY_DIR", "history.rs: `history runs` reads the dataset it names"),
     ("CYRISMA_COLOR", "cli_variables_take_effect"),
     ("CYRISMA_KEYRING", "credentials.rs: the file store is used without a session bus; `off` is its switch"),
     ("CYRISMA_WEBHOOK_SECRET", "webhooks.rs: `webhooks listen` signing secret"),
@@ -267,6 +269,18 @@ fn cli_variables_take_effect() {
     let run = run_with(&env, &["auth", "status"], &[("CYRISMA_EMULATOR", "true"), ("CYRISMA_QUIET", "true")]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(!run.stderr.contains("embedded emulator"), "{}", run.transcript());
+    // CYRISMA_EMULATOR_HISTORY: the embedded emulator starts with a past of monthly scans.
+    let scans = |periods: &str| {
+        let run = run_with(
+            &env,
+            &["scans", "vulnerability", "--instance", "cc100004", "-o", "json"],
+            &[("CYRISMA_EMULATOR", "true"), ("CYRISMA_EMULATOR_HISTORY", periods)],
+        );
+        json(&run).and_then(|value| value.as_array().map(Vec::len)).unwrap_or_else(|| panic!("{}", run.transcript()))
+    };
+    assert!(scans("2") > scans("0"), "two past periods add scans");
+    let run = run_with(&env, USERS, &[("CYRISMA_EMULATOR", "true"), ("CYRISMA_EMULATOR_HISTORY", "many")]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
     // Booleans and the colour choice take only their documented values.
     for (var, good, bad) in [
         ("CYRISMA_QUIET", "false", "maybe"),

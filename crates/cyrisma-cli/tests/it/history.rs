@@ -57,6 +57,10 @@ fn snapshots_diff_and_history_through_the_binary() {
     let runs = env.run(&["history", "runs", "--dir", dir, "-o", "json"]).json();
     let runs = runs.as_array().unwrap();
     assert_eq!(runs.len(), 3);
+    // CYRISMA_HISTORY_DIR names the same dataset as `--dir`.
+    let mut by_env = env.command(&["history", "runs", "-o", "json"]);
+    by_env.env("CYRISMA_HISTORY_DIR", dir);
+    assert_eq!(env.run_command(by_env, None).json().as_array().unwrap().len(), 3);
     assert_eq!(runs[2]["failed_instances"], victim.as_str());
     let changes = env.run(&["diff", "--dir", dir, "-o", "json"]).json();
     let rows = changes["findings"].as_array().unwrap();
