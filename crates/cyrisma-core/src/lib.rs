@@ -14,6 +14,7 @@
 //! - [`wire`]: liberal parsing helpers and the declaration macros behind the models.
 //! - [`error`]: [`RequestError`] (building) and [`ResponseError`] (reading).
 //! - [`export`]: findings export rows and their JSONL encoding (sans-IO, any `io::Write`).
+//! - [`civil`]: UTC calendar arithmetic (dates and RFC 3339 from Unix seconds), no clock.
 //! - [`history`]: finding fingerprints, the diff rules (new, fixed, reopened, not covered) and
 //!   each finding's lifecycle over runs.
 //! - [`secret`]: redacted newtypes for the API secret, tokens and webhook secrets.
@@ -43,6 +44,7 @@ pub mod api;
 pub mod assumed;
 pub mod base_url;
 pub mod call;
+pub mod civil;
 pub mod endpoint;
 pub mod error;
 pub mod export;

@@ -119,37 +119,17 @@ impl Dataset {
 
 /// The UTC date (`YYYY-MM-DD`) of a time in microseconds since the Unix epoch.
 pub fn date_of(micros: i64) -> String {
-    let days = micros.div_euclid(86_400_000_000);
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// The date of a day number since 1970-01-01 (proleptic Gregorian calendar).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    cyrisma_core::civil::date(micros.div_euclid(1_000_000))
 }
 
 /// A run id for a run that starts at `started_at` (microseconds), with 32 random bits from the
 /// caller: `r20261205T064322.123456Z-1a2b3c4d`. Ids sort by start time (to the microsecond).
 pub fn run_id(started_at: i64, random: u32) -> String {
-    let seconds = started_at.div_euclid(1_000_000);
     let micros = started_at.rem_euclid(1_000_000);
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let second_of_day = seconds.rem_euclid(86_400);
+    let c = cyrisma_core::civil::civil(started_at.div_euclid(1_000_000));
     format!(
-        "r{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{micros:06}Z-{random:08x}",
-        second_of_day / 3_600,
-        second_of_day % 3_600 / 60,
-        second_of_day % 60
+        "r{:04}{:02}{:02}T{:02}{:02}{:02}.{micros:06}Z-{random:08x}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
     )
 }
 

@@ -226,10 +226,7 @@ pub struct History {
 
 /// RFC 3339 text of a time in microseconds (UTC, whole seconds).
 pub fn timestamp(micros: i64) -> String {
-    let seconds = micros.div_euclid(1_000_000);
-    let date = cyrisma_dataset::date_of(micros);
-    let second_of_day = seconds.rem_euclid(86_400);
-    format!("{date}T{:02}:{:02}:{:02}Z", second_of_day / 3_600, second_of_day % 3_600 / 60, second_of_day % 60)
+    cyrisma_core::civil::rfc3339(micros.div_euclid(1_000_000))
 }
 
 impl History {
