@@ -27,7 +27,8 @@ use crate::endpoint::Metadata;
 /// Each entry is `(resource, endpoint, Id)`: the module path below [`crate::api`]
 /// (`$resource::$endpoint::Request`, `::Response`, `::METADATA`) and the [`EndpointId`] variant.
 /// Adding an endpoint means adding its file and one line here; every consumer then either picks
-/// it up or fails to compile (a handler missing) or fails a test.
+/// it up or fails to compile (a handler missing) or fails a test. A test compares this list with
+/// the endpoint files of `src/api/<resource>/`, so neither can be forgotten.
 ///
 /// ```
 /// macro_rules! names {
@@ -221,7 +222,11 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ENDPOINTS.len(), "duplicate endpoint names");
-        assert_eq!(ENDPOINTS.len(), 30);
+        // The list names exactly the endpoint files of `src/api/<resource>/`: a file that is not
+        // listed (or a listed endpoint whose file moved) fails here, whatever the count.
+        let mut files = endpoint_files();
+        files.sort_unstable();
+        assert_eq!(names, files, "`for_each_endpoint!` and the files of src/api/ differ");
         for metadata in ENDPOINTS {
             let path = metadata
                 .path
@@ -237,6 +242,27 @@ mod tests {
             let other = if metadata.host == HostKind::Central { HostKind::Instance } else { HostKind::Central };
             assert!(route_on(other, &metadata.method, &path).is_err(), "{path} on the {other} host");
         }
+    }
+
+    /// `<resource>.<endpoint>` for every `src/api/<resource>/<endpoint>.rs`.
+    fn endpoint_files() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+        let mut found = Vec::new();
+        for resource in std::fs::read_dir(&root).unwrap() {
+            let resource = resource.unwrap().path();
+            if !resource.is_dir() {
+                continue;
+            }
+            let resource_name = resource.file_name().unwrap().to_string_lossy().into_owned();
+            for file in std::fs::read_dir(&resource).unwrap() {
+                let file = file.unwrap().path();
+                if let Some(stem) = file.file_stem().filter(|_| file.extension().is_some_and(|ext| ext == "rs")) {
+                    found.push(format!("{resource_name}.{}", stem.to_string_lossy()));
+                }
+            }
+        }
+        assert!(!found.is_empty(), "no endpoint files under {}", root.display());
+        found
     }
 
     #[test]
