@@ -40,10 +40,46 @@ fn the_harness_covers_every_endpoint_in_contract_order() {
     assert_eq!(harness, contract);
 }
 
+/// Every fixture of every endpoint (`tests/fixtures/<resource>/<endpoint>/<status>-*`) as a
+/// `responses` input: the header line `<resource>.<endpoint> <status>`, then the body. These
+/// are seeds too (`fuzz/run-all.sh` writes the same inputs for libFuzzer), so a new endpoint's
+/// fixtures seed it without a copy in `fuzz/corpus/responses/`.
+fn fixture_inputs() -> Vec<(PathBuf, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut found = Vec::new();
+    for (name, _) in harness::PARSERS {
+        let dir = root.join(name.replace('.', "/"));
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let status = file.split('-').next().unwrap_or_default();
+            let mut input = format!("{name} {status}\n").into_bytes();
+            input.extend(std::fs::read(&path).unwrap());
+            found.push((path, input));
+        }
+    }
+    found.sort();
+    found
+}
+
 #[test]
 fn the_responses_corpus_replays_and_reaches_every_endpoint() {
     let mut parsed = vec![0usize; harness::PARSERS.len()];
     let mut rejected = vec![0usize; harness::PARSERS.len()];
+    let fixtures = fixture_inputs();
+    assert!(fixtures.len() >= harness::PARSERS.len(), "only {} fixtures", fixtures.len());
+    for (path, input) in &fixtures {
+        let file = path.display();
+        let header = input.split(|byte| *byte == b'\n').next().unwrap();
+        let status = std::str::from_utf8(header).unwrap().rsplit_once(' ').unwrap().1;
+        assert!(harness::exact_status(status.as_bytes()).is_some(), "{file}: name it `<status>-...`");
+        let (index, ..) = harness::split_response_input(input).unwrap_or_else(|| panic!("{file}: no endpoint"));
+        match harness::responses(input).unwrap_or_else(|| panic!("{file}: no header line")) {
+            harness::Outcome::Parsed => parsed[index] += 1,
+            harness::Outcome::Rejected => rejected[index] += 1,
+        }
+    }
     for (path, input) in corpus("responses") {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let outcome = harness::responses(&input).unwrap_or_else(|| panic!("{file}: no header line"));
@@ -63,8 +99,8 @@ fn the_responses_corpus_replays_and_reaches_every_endpoint() {
         }
     }
     for (index, (name, _)) in harness::PARSERS.iter().enumerate() {
-        assert!(parsed[index] > 0, "no corpus input parses as `{name}`");
-        assert!(rejected[index] > 0, "no corpus input is refused by `{name}`");
+        assert!(parsed[index] > 0, "no corpus input or fixture parses as `{name}`");
+        assert!(rejected[index] > 0, "no corpus input or fixture is refused by `{name}`");
     }
 }
 
