@@ -130,8 +130,11 @@ pub(crate) fn no_pending_snapshots(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Every snapshot belongs to a test that still exists: its test module names it, and a glob
-/// snapshot's fixture file still exists.
+/// How a test module declares the prefix of snapshot names it derives (and checks itself).
+const DERIVED_PREFIX: &str = concat!("DERIVED_SNAPSHOT_PREFIX", ": &str = \"");
+
+/// Every snapshot belongs to a test that still exists: its test module names it (or derives it
+/// under a declared `DERIVED_SNAPSHOT_PREFIX`), and a glob snapshot's fixture file still exists.
 pub(crate) fn orphan_snapshots(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for path in snapshot_files(root).into_iter().filter(|path| path.to_string_lossy().ends_with(".snap")) {
@@ -162,7 +165,13 @@ pub(crate) fn orphan_snapshots(root: &Path) -> Vec<String> {
             source.set_extension("rs");
         }
         let text = std::fs::read_to_string(&source).unwrap_or_default();
-        let named = text.contains(&format!("\"{snapshot}\"")) || text.contains(&format!("fn {snapshot}("));
+        // A module that derives its snapshot names (the CLI's help, one per command of the tree)
+        // declares their prefix and checks its own orphans.
+        let derived = text
+            .split_once(DERIVED_PREFIX)
+            .and_then(|(_, rest)| rest.split('"').next())
+            .is_some_and(|prefix| !prefix.is_empty() && snapshot.starts_with(prefix));
+        let named = derived || text.contains(&format!("\"{snapshot}\"")) || text.contains(&format!("fn {snapshot}("));
         if !named {
             problems.push(format!(
                 "{} is an orphan snapshot: no test named `{snapshot}` in {}",
@@ -364,15 +373,21 @@ mod tests {
         std::fs::write(dir.join("tests/it/snapshots/it__auth__gone.snap"), "x").unwrap();
         std::fs::write(dir.join("tests/it/snapshots/it__auth__kept.snap"), "x").unwrap();
         std::fs::write(dir.join("tests/it/snapshots/it__auth__kept.snap.new"), "x").unwrap();
+        std::fs::write(dir.join("tests/it/help.rs"), "//! Help.\nconst DERIVED_SNAPSHOT_PREFIX: &str = \"help_\";\n")
+            .unwrap();
+        std::fs::write(dir.join("tests/it/snapshots/it__help__help_root.snap"), "x").unwrap();
+        std::fs::write(dir.join("tests/it/snapshots/it__help__other.snap"), "x").unwrap();
 
         let docs = module_docs(&dir);
         assert_eq!(docs.len(), 1, "{docs:?}");
         assert!(docs[0].contains("src/lib.rs"));
         assert_eq!(no_mod_rs(&dir).len(), 1);
         assert_eq!(instrument_skips_all(&dir).len(), 1);
-        let orphans = orphan_snapshots(&dir);
-        assert_eq!(orphans.len(), 1, "{orphans:?}");
+        let mut orphans = orphan_snapshots(&dir);
+        orphans.sort();
+        assert_eq!(orphans.len(), 2, "{orphans:?}");
         assert!(orphans[0].contains("it__auth__gone.snap"));
+        assert!(orphans[1].contains("it__help__other.snap"));
         assert_eq!(no_pending_snapshots(&dir).len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::support::{BIN, snapshot};
+use crate::support::BIN;
 
 fn help(args: &[&str]) -> String {
     let output =
@@ -14,75 +14,10 @@ fn help(args: &[&str]) -> String {
     text
 }
 
-macro_rules! help_snapshots {
-    ($($test:ident => $name:literal [$($arg:literal),*];)*) => {
-        $(
-            #[test]
-            fn $test() {
-                snapshot!($name, help(&[$($arg),*]));
-            }
-        )*
-    };
-}
-
-help_snapshots! {
-    help_root => "help_root" [];
-    help_auth => "help_auth" ["auth"];
-    help_auth_setup => "help_auth_setup" ["auth", "setup"];
-    help_auth_status => "help_auth_status" ["auth", "status"];
-    help_auth_rotate_secret => "help_auth_rotate_secret" ["auth", "rotate-secret"];
-    help_auth_logout => "help_auth_logout" ["auth", "logout"];
-    help_instances => "help_instances" ["instances"];
-    help_instances_list => "help_instances_list" ["instances", "list"];
-    help_instances_get => "help_instances_get" ["instances", "get"];
-    help_instances_create => "help_instances_create" ["instances", "create"];
-    help_instances_convert => "help_instances_convert" ["instances", "convert"];
-    help_instances_suspend => "help_instances_suspend" ["instances", "suspend"];
-    help_instances_reactivate => "help_instances_reactivate" ["instances", "reactivate"];
-    help_instances_set_mfa => "help_instances_set_mfa" ["instances", "set-mfa"];
-    help_instances_authenticate => "help_instances_authenticate" ["instances", "authenticate"];
-    help_instances_wait => "help_instances_wait" ["instances", "wait"];
-    help_users => "help_users" ["users"];
-    help_users_list => "help_users_list" ["users", "list"];
-    help_users_get => "help_users_get" ["users", "get"];
-    help_users_create => "help_users_create" ["users", "create"];
-    help_users_disable => "help_users_disable" ["users", "disable"];
-    help_scans => "help_scans" ["scans"];
-    help_scans_vulnerability => "help_scans_vulnerability" ["scans", "vulnerability"];
-    help_scans_data => "help_scans_data" ["scans", "data"];
-    help_scans_baseline => "help_scans_baseline" ["scans", "baseline"];
-    help_dashboards => "help_dashboards" ["dashboards"];
-    help_dashboards_overall => "help_dashboards_overall" ["dashboards", "overall"];
-    help_dashboards_data => "help_dashboards_data" ["dashboards", "data"];
-    help_dashboards_baseline => "help_dashboards_baseline" ["dashboards", "baseline"];
-    help_dashboards_vulnerability => "help_dashboards_vulnerability" ["dashboards", "vulnerability"];
-    help_dashboards_cves => "help_dashboards_cves" ["dashboards", "cves"];
-    help_assets => "help_assets" ["assets"];
-    help_assets_list => "help_assets_list" ["assets", "list"];
-    help_assets_show => "help_assets_show" ["assets", "show"];
-    help_report => "help_report" ["report"];
-    help_snapshot => "help_snapshot" ["snapshot"];
-    help_diff => "help_diff" ["diff"];
-    help_history => "help_history" ["history"];
-    help_history_runs => "help_history_runs" ["history", "runs"];
-    help_history_findings => "help_history_findings" ["history", "findings"];
-    help_export => "help_export" ["export"];
-    help_export_findings => "help_export_findings" ["export", "findings"];
-    help_usage => "help_usage" ["usage"];
-    help_webhooks => "help_webhooks" ["webhooks"];
-    help_webhooks_list => "help_webhooks_list" ["webhooks", "list"];
-    help_webhooks_create => "help_webhooks_create" ["webhooks", "create"];
-    help_webhooks_delete => "help_webhooks_delete" ["webhooks", "delete"];
-    help_webhooks_listen => "help_webhooks_listen" ["webhooks", "listen"];
-    help_emulator => "help_emulator" ["emulator"];
-    help_emulator_serve => "help_emulator_serve" ["emulator", "serve"];
-    help_completions => "help_completions" ["completions"];
-    help_api => "help_api" ["api"];
-}
-
 /// Every command path of the tree (`[]` is the root), with whether it is a leaf (a command that
-/// runs, not a group), found by walking `--help` output: what a user sees is what is enumerated.
-pub(crate) fn command_tree() -> Vec<(Vec<String>, bool)> {
+/// runs, not a group) and its `--help`, found by walking `--help` output: what a user sees is
+/// what is enumerated.
+pub(crate) fn command_tree() -> Vec<(Vec<String>, bool, String)> {
     let mut found = Vec::new();
     let mut pending = vec![Vec::<String>::new()];
     // Bounded: the tree is finite and each path is visited once.
@@ -104,25 +39,46 @@ pub(crate) fn command_tree() -> Vec<(Vec<String>, bool)> {
                 children.push(child);
             }
         }
-        found.push((path, children.is_empty()));
+        found.push((path, children.is_empty(), text));
         pending.extend(children);
     }
     found.sort();
     found
 }
 
-/// The leaf commands, as `auth setup`, `report`, ...
-pub(crate) fn leaf_commands() -> Vec<String> {
-    command_tree().into_iter().filter(|(_, leaf)| *leaf).map(|(path, _)| path.join(" ")).collect()
+/// The first example of a command's `--help` (`cyrisma dashboards overall --instance cc100004`),
+/// split into arguments after `cyrisma`.
+pub(crate) fn first_example(text: &str) -> Vec<String> {
+    let line = text.lines().nth(1).unwrap_or_default();
+    let command = line.trim().strip_prefix("cyrisma ").unwrap_or_else(|| panic!("no example in `{line}`"));
+    command.split_whitespace().map(str::to_owned).collect()
 }
 
+/// The snapshots of this module are named `help_<command path>`, one per command of the tree (the
+/// tidy check leaves their orphans to [`every_command_help_is_snapshotted`]).
+const DERIVED_SNAPSHOT_PREFIX: &str = "help_";
+
 #[test]
-fn every_command_has_a_help_snapshot() {
-    // A new command without a snapshot above fails here.
-    let source = include_str!("help.rs");
-    for (path, _) in command_tree() {
+fn every_command_help_is_snapshotted() {
+    // Derived from the command tree: a new command gets its snapshot `help_<path>` (review the new
+    // `.snap`), and the snapshot of a command that is gone fails below.
+    let tree = command_tree();
+    assert!(tree.len() > 40, "only {} commands found", tree.len());
+    let mut names = Vec::new();
+    for (path, _, text) in tree {
         let name =
-            if path.is_empty() { "help_root".to_owned() } else { format!("help_{}", path.join("_").replace('-', "_")) };
-        assert!(source.contains(&format!("\"{name}\"")), "no help snapshot for `cyrisma {}`", path.join(" "));
+            format!("{DERIVED_SNAPSHOT_PREFIX}{}", if path.is_empty() { "root".to_owned() } else { path.join("_") })
+                .replace('-', "_");
+        insta::with_settings!({ filters => crate::support::time_filters(), prepend_module_to_snapshot => true }, {
+            insta::assert_snapshot!(name.as_str(), text);
+        });
+        names.push(format!("it__help__{name}.snap"));
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if file.starts_with(&format!("it__help__{DERIVED_SNAPSHOT_PREFIX}")) && file.ends_with(".snap") {
+            assert!(names.contains(&file), "{file} is the help of a command that is gone: delete it");
+        }
     }
 }

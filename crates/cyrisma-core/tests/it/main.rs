@@ -16,6 +16,7 @@ mod dashboards;
 mod history;
 mod host;
 mod instances;
+mod models;
 mod retry;
 mod roundtrip;
 mod scans;
