@@ -57,6 +57,10 @@ macro_rules! twin_methods {
     };
 }
 
+// The methods that only send one endpoint's request, written by `cargo xtask codegen` from its
+// method table (the rest of this file is written by hand).
+mod generated;
+
 /// What every object of one client shares: the transport client (pools, session, limits), the
 /// pid that created it, and the fan-out width.
 pub(crate) struct Handle {
@@ -656,55 +660,6 @@ fn asset_type(value: &str) -> Result<AssetType, Failure> {
 
 twin_methods! {
     impl InstanceClient {
-        /// The vulnerability scan summaries (a sequence of ``VulnerabilityScan``).
-        fn vulnerability_scans / _vulnerability_scans_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.vulnerability_scans().await?) }
-        }
-
-        /// One scan's detail: its assets with their vulnerabilities, open ports and flaws. Parsed
-        /// in Rust with the GIL released; attributes are converted when read.
-        fn vulnerability_scan / _vulnerability_scan_async (this, _py, scan_id: String) {
-            let instance = this.inner()?;
-            async move { Ok(instance.vulnerability_scan(&scan_id).await?) }
-        }
-
-        /// The data scan summaries.
-        fn data_scans / _data_scans_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.data_scans().await?) }
-        }
-
-        /// The secure baseline scan summaries.
-        fn baseline_scans / _baseline_scans_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.baseline_scans().await?) }
-        }
-
-        /// Current and previous grades of every area.
-        fn dashboard_overall / _dashboard_overall_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.dashboard_overall().await?) }
-        }
-
-        /// The data dashboard.
-        fn dashboard_data / _dashboard_data_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.dashboard_data().await?) }
-        }
-
-        /// The secure baseline dashboard.
-        fn dashboard_baseline / _dashboard_baseline_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.dashboard_baseline().await?) }
-        }
-
-        /// The vulnerability dashboard.
-        fn dashboard_vulnerability / _dashboard_vulnerability_async (this, _py) {
-            let instance = this.inner()?;
-            async move { Ok(instance.dashboard_vulnerability().await?) }
-        }
-
         /// Every CVE found on the instance, or only ``cve_id``.
         #[pyo3(signature = (cve_id=None))]
         fn cves / _cves_async (this, _py, cve_id: Option<String>) {
@@ -717,18 +672,6 @@ twin_methods! {
             let instance = this.inner()?;
             let kind = asset_type(&kind)?;
             async move { Ok(instance.assets(kind).await?) }
-        }
-
-        /// One internal asset by id (an empty list if the instance knows no such asset).
-        fn authenticated_asset / _authenticated_asset_async (this, _py, asset_id: String) {
-            let instance = this.inner()?;
-            async move { Ok(instance.authenticated_asset(&asset_id).await?) }
-        }
-
-        /// One external IP asset by address (an empty list if the instance knows no such asset).
-        fn ip_asset / _ip_asset_async (this, _py, asset_ip: String) {
-            let instance = this.inner()?;
-            async move { Ok(instance.ip_asset(&asset_ip).await?) }
         }
     }
 }

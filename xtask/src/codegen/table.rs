@@ -316,6 +316,12 @@ pub(crate) struct Method {
     pub(crate) returns: &'static str,
     /// The async method's docstring.
     pub(crate) doc: &'static str,
+    /// The core endpoint (`dashboards::get_overall_dashboard`) whose request the method sends:
+    /// the generator then writes the Rust method too (`bindings/python/src/client/generated.rs`),
+    /// passing the Python parameters (each `name: str`) to the endpoint's `Request::new` in order.
+    /// `None`: the Rust method is written by hand in `bindings/python/src/client.rs` (its
+    /// arguments need converting, or it does more than send one request).
+    pub(crate) endpoint: Option<&'static str>,
 }
 
 /// The namespaces, in the order of the stubs; each has an `Async<class>` wrapper in `_async.py`.
@@ -335,6 +341,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "list[Instance]",
         doc: "Every organization and instance of the partner.",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -342,6 +349,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str",
         returns: "Instance",
         doc: "One organization or instance; ``NotFoundError`` if there is none.",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -349,6 +357,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: INSTANCE_CREATE,
         returns: "CreatedInstance",
         doc: "Creates an organization or instance; never retried once sent (see the sync client).",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -356,6 +365,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str",
         returns: "ConvertedInstance",
         doc: "Converts a consulting instance into a managed one (once).",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -363,6 +373,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str",
         returns: "InstanceStatusChange",
         doc: "Suspends an instance.",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -370,6 +381,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str",
         returns: "InstanceStatusChange",
         doc: "Reactivates a suspended instance.",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -377,6 +389,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str, mfa_type: int | str",
         returns: "MfaChange",
         doc: "Sets an organization's MFA method: 0 (none), 1 (email) or 2 (authenticator).",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -384,6 +397,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str | None = None",
         returns: "InstanceLogin",
         doc: "Authenticates the current token for reporting on one instance, or on all of them.",
+        endpoint: None,
     },
     Method {
         class: "Instances",
@@ -391,14 +405,16 @@ pub(crate) const METHODS: &[Method] = &[
         params: "instance_id: str, timeout: float | None = None",
         returns: "Instance",
         doc: "Polls the instance until it is active (``TimeoutError`` after ``timeout`` seconds, 300 by default).",
+        endpoint: None,
     },
-    Method { class: "Users", name: "list", params: "", returns: "list[User]", doc: "Every user." },
+    Method { class: "Users", name: "list", params: "", returns: "list[User]", doc: "Every user.", endpoint: None },
     Method {
         class: "Users",
         name: "get",
         params: "user_ref: str",
         returns: "User",
         doc: "One user, by id or username; ``NotFoundError`` if there is none.",
+        endpoint: None,
     },
     Method {
         class: "Users",
@@ -406,6 +422,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "*, instance_id: str, username: str, first_name: str, last_name: str",
         returns: "User",
         doc: "Creates a user under an organization; never retried once sent.",
+        endpoint: None,
     },
     Method {
         class: "Users",
@@ -413,14 +430,23 @@ pub(crate) const METHODS: &[Method] = &[
         params: "user_ref: str",
         returns: "User",
         doc: "Disables a user, by id or username.",
+        endpoint: None,
     },
-    Method { class: "Webhooks", name: "list", params: "", returns: "list[Webhook]", doc: "Every registration." },
+    Method {
+        class: "Webhooks",
+        name: "list",
+        params: "",
+        returns: "list[Webhook]",
+        doc: "Every registration.",
+        endpoint: None,
+    },
     Method {
         class: "Webhooks",
         name: "create",
         params: "url: str, events: Sequence[str] | str",
         returns: "Webhook",
         doc: "Registers ``url`` for ``events``; the answer's ``secret`` is shown only here.",
+        endpoint: None,
     },
     Method {
         class: "Webhooks",
@@ -428,13 +454,15 @@ pub(crate) const METHODS: &[Method] = &[
         params: "webhook_id: str",
         returns: "DeletedWebhook",
         doc: "Deletes a registration.",
+        endpoint: None,
     },
     Method {
         class: "InstanceClient",
         name: "vulnerability_scans",
         params: "",
         returns: "VulnerabilityScans",
-        doc: "The vulnerability scan summaries.",
+        doc: "The vulnerability scan summaries (a sequence of ``VulnerabilityScan``).",
+        endpoint: Some("scans::list_vulnerability_scans"),
     },
     Method {
         class: "InstanceClient",
@@ -442,6 +470,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "scan_id: str",
         returns: "ScanDetail",
         doc: "One scan's detail (parsed in Rust with the GIL released).",
+        endpoint: Some("scans::get_vulnerability_scan"),
     },
     Method {
         class: "InstanceClient",
@@ -449,6 +478,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "DataScans",
         doc: "The data scan summaries.",
+        endpoint: Some("scans::list_data_scans"),
     },
     Method {
         class: "InstanceClient",
@@ -456,6 +486,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "BaselineScans",
         doc: "The secure baseline scan summaries.",
+        endpoint: Some("scans::list_baseline_scans"),
     },
     Method {
         class: "InstanceClient",
@@ -463,6 +494,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "OverallDashboard",
         doc: "Current and previous grades of every area.",
+        endpoint: Some("dashboards::get_overall_dashboard"),
     },
     Method {
         class: "InstanceClient",
@@ -470,6 +502,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "DataDashboard",
         doc: "The data dashboard.",
+        endpoint: Some("dashboards::get_data_dashboard"),
     },
     Method {
         class: "InstanceClient",
@@ -477,6 +510,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "BaselineDashboard",
         doc: "The secure baseline dashboard.",
+        endpoint: Some("dashboards::get_baseline_dashboard"),
     },
     Method {
         class: "InstanceClient",
@@ -484,6 +518,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "",
         returns: "VulnerabilityDashboard",
         doc: "The vulnerability dashboard.",
+        endpoint: Some("dashboards::get_vulnerability_dashboard"),
     },
     Method {
         class: "InstanceClient",
@@ -491,6 +526,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "cve_id: str | None = None",
         returns: "Cves",
         doc: "Every CVE found on the instance, or only ``cve_id``.",
+        endpoint: None,
     },
     Method {
         class: "InstanceClient",
@@ -498,6 +534,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "kind: Literal[\"internal\", \"external\"]",
         returns: "list[Asset]",
         doc: "The ``internal`` or ``external`` assets.",
+        endpoint: None,
     },
     Method {
         class: "InstanceClient",
@@ -505,6 +542,7 @@ pub(crate) const METHODS: &[Method] = &[
         params: "asset_id: str",
         returns: "list[Asset]",
         doc: "One internal asset by id (an empty list if unknown).",
+        endpoint: Some("assets::get_authenticated_asset"),
     },
     Method {
         class: "InstanceClient",
@@ -512,5 +550,6 @@ pub(crate) const METHODS: &[Method] = &[
         params: "asset_ip: str",
         returns: "list[Asset]",
         doc: "One external IP asset by address (an empty list if unknown).",
+        endpoint: Some("assets::get_ip_asset"),
     },
 ];

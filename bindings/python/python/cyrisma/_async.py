@@ -43,6 +43,7 @@ from ._cyrisma import (
     User,
     Users,
     VulnerabilityDashboard,
+    VulnerabilityScan,
     VulnerabilityScans,
     Webhook,
     Webhooks,
@@ -199,7 +200,7 @@ class AsyncInstanceClient:
         return f"AsyncInstanceClient(id={self.id!r})"
 
     async def vulnerability_scans(self) -> VulnerabilityScans:
-        """The vulnerability scan summaries."""
+        """The vulnerability scan summaries (a sequence of ``VulnerabilityScan``)."""
         return await self._native._vulnerability_scans_async()
 
     async def vulnerability_scan(self, scan_id: str) -> ScanDetail:
