@@ -39,9 +39,12 @@ const WIDTH: usize = 120;
 /// Every generated file: its path (relative to the root) and its content.
 pub(crate) fn render(root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
     let classes = classes()?;
+    // A template's `#~` lines say what it keeps by hand and why; they are not copied.
     let template = |name: &str| {
         let path = root.join("xtask/templates").join(name);
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        anyhow::ensure!(text.starts_with("#~ "), "{} does not start with its `#~` header", path.display());
+        Ok::<_, anyhow::Error>(text.split_inclusive('\n').filter(|line| !line.starts_with("#~")).collect::<String>())
     };
     let stubs = stubs(&classes, &template("_cyrisma.pyi")?)?;
     let exported = top_level_names(&stubs);

@@ -1,3 +1,7 @@
+#~ Template of python/cyrisma/__init__.py (`cargo xtask codegen` fills the markers and drops
+#~ these `#~` lines). Generated: {{IMPORTS}} (every public name of the stubs) and {{ALL}}.
+#~ By hand, because no declaration describes them: the package docstring and the imports of the
+#~ pure Python modules (`_async`, `_exceptions`, `webhooks`), whose names {{ALL}} then lists.
 """Python client for the CYRISMA Partner API, over the project's Rust engine.
 
 >>> import cyrisma

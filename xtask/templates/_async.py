@@ -1,3 +1,12 @@
+#~ Template of python/cyrisma/_async.py (`cargo xtask codegen` fills the markers and drops these
+#~ `#~` lines). Generated: {{IMPORTS}} and, for each namespace, its coroutines ({{ASYNC <class>}},
+#~ one per row of the method table in xtask/src/codegen/table.rs).
+#~ By hand: the wrapper classes' constructors and `__repr__`, and `AsyncClient` itself. Its
+#~ methods are not one-endpoint calls (constructors from options, the environment or a profile;
+#~ report, export, usage and snapshot across instances with progress callbacks; the secret
+#~ rotation that awaits a user's store callback; context management): each has Python-only
+#~ choices (keyword options, callbacks, which arguments are awaited) that the method table does
+#~ not describe. Extending the table to them is the next step, not done.
 """The asynchronous client: the same surface as :class:`cyrisma.Client`, with coroutines.
 
 Each coroutine awaits the native ``_*_async`` twin of the sync method, which runs the same Rust

@@ -1,3 +1,12 @@
+#~ Template of python/cyrisma/_cyrisma.pyi (`cargo xtask codegen` fills the markers and drops
+#~ these `#~` lines). Generated: {{ALL}}, every model class ({{MODELS}}, from the core's `model!`
+#~ declarations and PY_MODELS) and each namespace's methods ({{METHODS <class>}}, from METHODS).
+#~ By hand, checked against the extension module by stubtest: `Secret`, `Client` (its constructors
+#~ and cross-instance methods take options and callbacks no core declaration describes), the
+#~ namespaces' class lines, `Emulator` (a test server's controls, from cyrisma-emulator, not a
+#~ wire model), and the rows and results of cyrisma-fleet and the history (`ReportEntry`,
+#~ `InstanceFailure`, `Report`, `ExportSummary`, `SnapshotResult`, `History`, `UsageRow`): those
+#~ are output rows of the shared layer, which has no schema declarations like `model!` yet.
 """Type stubs of the ``cyrisma._cyrisma`` extension module (checked by stubtest).
 
 The public names are re-exported by the ``cyrisma`` package; use them from there.
