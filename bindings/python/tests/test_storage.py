@@ -278,8 +278,8 @@ def test_location_errors_are_clear_and_keep_credentials_out(s3: S3Server, tmp_pa
             "runs",
             "--dir",
             f"s3://{BUCKET}/h",
+            "-vv",
             AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
-            CYRISMA_LOG="trace",
         )
         assert closed.returncode != 0
         assert f"s3://{BUCKET}/h" in closed.stderr
