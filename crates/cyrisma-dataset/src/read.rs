@@ -215,7 +215,11 @@ impl Dataset {
                 .is_some_and(|name| name.starts_with("dt="));
             let name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
             let run_id = name.trim_start_matches('.').split(".parquet").next().unwrap_or_default();
-            if !in_partition || !name.contains(".parquet") || complete.contains(run_id) || !run_started_before(run_id, older_than) {
+            if !in_partition
+                || !name.contains(".parquet")
+                || complete.contains(run_id)
+                || !run_started_before(run_id, older_than)
+            {
                 continue;
             }
             if self.store.delete(self.root(), &file) {

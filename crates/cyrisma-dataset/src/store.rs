@@ -176,9 +176,11 @@ fn aws_profile(builder: object_store::aws::AmazonS3Builder) -> object_store::aws
             .and_then(|path| std::fs::read_to_string(path).ok())
             .map(|text| ini_section(&text, &profile))
             .unwrap_or_default();
-        for (key, config) in
-            [("aws_access_key_id", K::AccessKeyId), ("aws_secret_access_key", K::SecretAccessKey), ("aws_session_token", K::Token)]
-        {
+        for (key, config) in [
+            ("aws_access_key_id", K::AccessKeyId),
+            ("aws_secret_access_key", K::SecretAccessKey),
+            ("aws_session_token", K::Token),
+        ] {
             if let Some((_, value)) = section.iter().find(|(name, _)| name == key) {
                 builder = builder.with_config(config, value);
             }
@@ -342,7 +344,8 @@ impl Store {
                 let store = remote.store.clone();
                 let listed = block_on(async move { store.list(Some(&prefix)).try_collect::<Vec<_>>().await });
                 let objects = listed.map_err(|error| remote.error("cannot list", directory, &error))?;
-                let mut files: Vec<PathBuf> = objects.iter().map(|object| remote.path(root, &object.location)).collect();
+                let mut files: Vec<PathBuf> =
+                    objects.iter().map(|object| remote.path(root, &object.location)).collect();
                 files.sort();
                 Ok(files)
             }
@@ -373,10 +376,9 @@ impl Store {
                 std::fs::create_dir_all(directory).map_err(io_error("cannot create the directory", directory))?;
                 Ok(directory.join(format!(".{name}.tmp")))
             }
-            Store::Object(_) => Ok(std::env::temp_dir().join(format!(
-                ".cyrisma-{}-{unique}-{name}.tmp",
-                std::process::id()
-            ))),
+            Store::Object(_) => {
+                Ok(std::env::temp_dir().join(format!(".cyrisma-{}-{unique}-{name}.tmp", std::process::id())))
+            }
         }
     }
 

@@ -57,7 +57,11 @@ impl Moto {
         )?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
-        anyhow::ensure!(response.starts_with("HTTP/1.1 200"), "cannot create the bucket: {}", response.lines().next().unwrap_or(""));
+        anyhow::ensure!(
+            response.starts_with("HTTP/1.1 200"),
+            "cannot create the bucket: {}",
+            response.lines().next().unwrap_or("")
+        );
         Ok(())
     }
 }
@@ -72,9 +76,8 @@ impl Drop for Moto {
 /// Row `S3`: run after the CLI goals, which build `cyrisma` and the emulator in this profile.
 pub(super) fn goals(report: &mut Report, root: &Path, dir: &Path, python: Option<&Path>) -> Result<()> {
     let instances: u32 = if report.quick { 5 } else { 200 };
-    let what = format!(
-        "`cyrisma snapshot` to an S3 server (moto on loopback) vs to a local directory, {instances} instances"
-    );
+    let what =
+        format!("`cyrisma snapshot` to an S3 server (moto on loopback) vs to a local directory, {instances} instances");
     let profile = if report.quick { "debug" } else { "release" };
     let target = cargo_target_dir(root).join(profile);
     let (cli, emulator) = (target.join("cyrisma"), target.join("cyrisma-emulator"));
@@ -89,9 +92,14 @@ pub(super) fn goals(report: &mut Report, root: &Path, dir: &Path, python: Option
     let have_moto = Command::new(python).args(["-c", "import moto.server"]).output().is_ok_and(|o| o.status.success());
     if !have_moto {
         eprintln!("xtask bench: pip install moto[server]");
-        if let Err(error) = output(
-            Command::new(python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "moto[server]"]),
-        ) {
+        if let Err(error) = output(Command::new(python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "moto[server]",
+        ])) {
             report.missing(ID, what, GOAL, format!("moto could not be installed: {error:#}"));
             return Ok(());
         }
