@@ -34,6 +34,9 @@ pub mod write;
 
 use std::path::{Path, PathBuf};
 
+/// The `object_store` crate this one uses, for [`Dataset::with_object_store`].
+pub use object_store;
+
 /// The Arrow record batch type the dataset reads and writes.
 pub use arrow_array::RecordBatch;
 pub use read::RunData;
@@ -141,6 +144,15 @@ impl Dataset {
     /// unknown scheme, or with credentials or a query string in it, is an error.
     pub fn open(location: impl AsRef<Path>) -> Result<Self> {
         let (root, store) = store::parse(location.as_ref())?;
+        Ok(Self { root, store })
+    }
+
+    /// The dataset on an object store the caller configured (any `object_store` implementation:
+    /// its own credentials, retries, a wrapper, an in-memory store). `location`
+    /// (`scheme://bucket/prefix`) names it in errors and its path part is the key prefix, as with
+    /// [`Dataset::open`].
+    pub fn with_object_store(location: &str, store: std::sync::Arc<dyn object_store::ObjectStore>) -> Result<Self> {
+        let (root, store) = store::with_store(location, store)?;
         Ok(Self { root, store })
     }
 

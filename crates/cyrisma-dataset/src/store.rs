@@ -45,8 +45,8 @@ pub(crate) enum Store {
 }
 
 pub(crate) struct Remote {
-    /// The cloud, for hints.
-    cloud: Cloud,
+    /// The cloud, for hints (none for a store the caller configured).
+    cloud: Option<Cloud>,
     store: Arc<dyn ObjectStore>,
     /// The URL's path: every key starts with it.
     prefix: Key,
@@ -95,26 +95,78 @@ impl Cloud {
 
 /// Parses a dataset location: `scheme://…` for an object store, anything else a local path.
 pub(crate) fn parse(location: &Path) -> Result<(PathBuf, Store)> {
-    let Some(text) = location.to_str() else { return Ok((location.to_owned(), Store::Local)) };
-    let Some((scheme, rest)) = text.split_once("://") else { return Ok((location.to_owned(), Store::Local)) };
+    if let Some(path) = location.to_str().and_then(|text| text.strip_prefix("file://")) {
+        return Ok((PathBuf::from(path), Store::Local));
+    }
+    let Some(url) = split(location)? else { return Ok((location.to_owned(), Store::Local)) };
+    let Some(cloud) = url.cloud else {
+        return Err(Error::Location {
+            location: format!("{}://…", url.scheme),
+            message: "unsupported scheme: use a local path, s3://bucket/prefix, az://container/prefix, \
+                      abfs://container@account.dfs.core.windows.net/prefix or gs://bucket/prefix"
+                .into(),
+        });
+    };
+    install_crypto_provider();
+    let base = format!("{}://{}", url.scheme, url.authority);
+    let store: Result<Arc<dyn ObjectStore>, object_store::Error> = match cloud {
+        Cloud::S3 => aws_profile(object_store::aws::AmazonS3Builder::from_env())
+            .with_url(&base)
+            .build()
+            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
+        Cloud::Azure => object_store::azure::MicrosoftAzureBuilder::from_env()
+            .with_url(&base)
+            .build()
+            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
+        Cloud::Gcs => object_store::gcp::GoogleCloudStorageBuilder::from_env()
+            .with_url(&base)
+            .build()
+            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
+    };
+    let store = store.map_err(|error| Error::Location {
+        location: url.root.display().to_string(),
+        message: format!("cannot set up the store: {} ({})", redact(&error.to_string()), cloud.hint()),
+    })?;
+    Ok((url.root, Store::Object(Arc::new(Remote { cloud: Some(cloud), store, prefix: url.prefix }))))
+}
+
+/// A location on a store the caller configured: `location` (`scheme://bucket/prefix`) names it
+/// in paths and errors, and its path part is the key prefix.
+pub(crate) fn with_store(location: &str, store: Arc<dyn ObjectStore>) -> Result<(PathBuf, Store)> {
+    let Some(url) = split(Path::new(location))? else {
+        return Err(Error::Location {
+            location: location.to_owned(),
+            message: "an object store location is `scheme://bucket/prefix`".into(),
+        });
+    };
+    Ok((url.root, Store::Object(Arc::new(Remote { cloud: url.cloud, store, prefix: url.prefix }))))
+}
+
+/// An object store location taken apart.
+struct Url {
+    scheme: String,
+    authority: String,
+    cloud: Option<Cloud>,
+    /// `scheme://authority[/prefix]`, without a trailing slash.
+    root: PathBuf,
+    prefix: Key,
+}
+
+/// Takes a location apart: `None` for a local path (and `file://`), an error for a URL with credentials, a query string or no bucket.
+fn split(location: &Path) -> Result<Option<Url>> {
+    let Some(text) = location.to_str() else { return Ok(None) };
+    let Some((scheme, rest)) = text.split_once("://") else { return Ok(None) };
     // `C://x` is a Windows path, not a URL; a scheme is at least two characters.
     if scheme.len() < 2 || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
-        return Ok((location.to_owned(), Store::Local));
+        return Ok(None);
     }
     let scheme = scheme.to_ascii_lowercase();
     let cloud = match scheme.as_str() {
-        "file" => return Ok((PathBuf::from(rest), Store::Local)),
-        "s3" | "s3a" => Cloud::S3,
-        "az" | "azure" | "abfs" | "abfss" | "adl" => Cloud::Azure,
-        "gs" => Cloud::Gcs,
-        _ => {
-            return Err(Error::Location {
-                location: format!("{scheme}://…"),
-                message: "unsupported scheme: use a local path, s3://bucket/prefix, az://container/prefix, \
-                          abfs://container@account.dfs.core.windows.net/prefix or gs://bucket/prefix"
-                    .into(),
-            });
-        }
+        "file" => return Ok(None),
+        "s3" | "s3a" => Some(Cloud::S3),
+        "az" | "azure" | "abfs" | "abfss" | "adl" => Some(Cloud::Azure),
+        "gs" => Some(Cloud::Gcs),
+        _ => None,
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let refuse = |message: &str| Error::Location { location: format!("{scheme}://…"), message: message.into() };
@@ -124,7 +176,7 @@ pub(crate) fn parse(location: &Path) -> Result<(PathBuf, Store)> {
         ));
     }
     let userinfo = authority.rsplit_once('@').map(|(user, _)| user);
-    if userinfo.is_some_and(|user| user.contains(':')) || (cloud != Cloud::Azure && userinfo.is_some()) {
+    if userinfo.is_some_and(|user| user.contains(':')) || (cloud != Some(Cloud::Azure) && userinfo.is_some()) {
         return Err(refuse("a location cannot carry credentials: put them in the environment, never in the URL"));
     }
     if authority.is_empty() {
@@ -135,28 +187,9 @@ pub(crate) fn parse(location: &Path) -> Result<(PathBuf, Store)> {
         location: format!("{scheme}://{authority}/{path}"),
         message: format!("not a valid object key prefix: {error}"),
     })?;
-    let url = format!("{scheme}://{authority}");
-    let root = if path.is_empty() { url.clone() } else { format!("{url}/{path}") };
-    install_crypto_provider();
-    let store: Result<Arc<dyn ObjectStore>, object_store::Error> = match cloud {
-        Cloud::S3 => aws_profile(object_store::aws::AmazonS3Builder::from_env())
-            .with_url(&url)
-            .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
-        Cloud::Azure => object_store::azure::MicrosoftAzureBuilder::from_env()
-            .with_url(&url)
-            .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
-        Cloud::Gcs => object_store::gcp::GoogleCloudStorageBuilder::from_env()
-            .with_url(&url)
-            .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>),
-    };
-    let store = store.map_err(|error| Error::Location {
-        location: root.clone(),
-        message: format!("cannot set up the store: {} ({})", redact(&error.to_string()), cloud.hint()),
-    })?;
-    Ok((PathBuf::from(root), Store::Object(Arc::new(Remote { cloud, store, prefix }))))
+    let base = format!("{scheme}://{authority}");
+    let root = PathBuf::from(if path.is_empty() { base } else { format!("{base}/{path}") });
+    Ok(Some(Url { scheme, authority: authority.to_owned(), cloud, root, prefix }))
 }
 
 /// Credentials and region from the shared AWS files (`~/.aws/credentials` and `~/.aws/config`,
@@ -260,6 +293,10 @@ where
 }
 
 impl Remote {
+    fn hint(&self) -> &'static str {
+        self.cloud.map_or("check the store's credentials", Cloud::hint)
+    }
+
     fn key(&self, root: &Path, path: &Path) -> Result<Key> {
         let relative = path.strip_prefix(root).map_err(|_| Error::Location {
             location: path.display().to_string(),
@@ -285,15 +322,15 @@ impl Remote {
         let text = redact(&error.to_string());
         let message = match error {
             object_store::Error::NotFound { .. } => "not found".to_owned(),
-            object_store::Error::PermissionDenied { .. } => format!("access denied ({})", self.cloud.hint()),
-            object_store::Error::Unauthenticated { .. } => format!("not authenticated ({})", self.cloud.hint()),
+            object_store::Error::PermissionDenied { .. } => format!("access denied ({})", self.hint()),
+            object_store::Error::Unauthenticated { .. } => format!("not authenticated ({})", self.hint()),
             _ if text.contains("NoSuchBucket") => "the bucket does not exist".to_owned(),
             _ if text.contains("ContainerNotFound") => "the container does not exist".to_owned(),
             _ if text.contains("AccessDenied") || text.contains("InvalidAccessKeyId") || text.contains("403") => {
-                format!("access denied: {text} ({})", self.cloud.hint())
+                format!("access denied: {text} ({})", self.hint())
             }
             _ if text.contains("credential") || text.contains("Credential") => {
-                format!("{text} ({})", self.cloud.hint())
+                format!("{text} ({})", self.hint())
             }
             _ => text,
         };
