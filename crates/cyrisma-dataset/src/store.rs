@@ -414,7 +414,11 @@ impl Store {
                 Ok(directory.join(format!(".{name}.tmp")))
             }
             Store::Object(_) => {
-                Ok(std::env::temp_dir().join(format!(".cyrisma-{}-{unique}-{name}.tmp", std::process::id())))
+                // Unique in this process too: two writers may write runs of the same id.
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let spool = format!(".cyrisma-{}-{serial}-{unique}-{name}.tmp", std::process::id());
+                Ok(std::env::temp_dir().join(spool))
             }
         }
     }
