@@ -146,6 +146,7 @@ def test_python_snapshots_to_s3_and_history_reads_them(bucket_history: dict[str,
     assert first.findings > 0 and second.findings > 0
     history = cyrisma.History(bucket_history["location"])
     assert history.dir == bucket_history["location"]
+    assert_no_canary(repr(history), str(first), repr(second))
     assert history.runs().column("run_id").to_pylist() == [first.run_id, second.run_id]
     changes = history.diff().column("change").to_pylist()
     assert changes, "a month of churn changes some findings"
