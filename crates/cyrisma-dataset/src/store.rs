@@ -329,6 +329,9 @@ impl Remote {
             _ if text.contains("AccessDenied") || text.contains("InvalidAccessKeyId") || text.contains("403") => {
                 format!("access denied: {text} ({})", self.hint())
             }
+            _ if text.contains("error sending request") => {
+                format!("{text} (the store cannot be reached; {})", self.hint())
+            }
             _ if text.contains("credential") || text.contains("Credential") => {
                 format!("{text} ({})", self.hint())
             }
