@@ -32,7 +32,8 @@ py="$venv/bin/python"
 
 step "installing the test tools"
 "$py" -m pip install --quiet "pytest>=8" "pytest-asyncio>=0.23" "mypy>=1.10" "orjson>=3.9" \
-    "pyarrow>=15" "duckdb>=1.0" "polars>=1.0"
+    "pyarrow>=15" "duckdb>=1.0" "polars>=1.0" \
+    "moto[server]>=5" "boto3>=1.34"
 
 step "pip install ./bindings/python (maturin build backend from PyPI, cargo build --release)"
 "$py" -m pip install --quiet --force-reinstall --no-deps "$here"

@@ -93,11 +93,8 @@ pub(crate) async fn snapshot(
     concurrency: usize,
 ) -> Result<SnapshotResult, Failure> {
     let selection = Selection::ids(wanted.unwrap_or_default());
-    std::fs::create_dir_all(&dir).map_err(|source| Failure::Io {
-        context: format!("cannot create the history directory `{}`", dir.display()),
-        source,
-    })?;
-    let dataset = cyrisma_dataset::Dataset::new(&dir);
+    let dataset = crate::history::open(&dir)?;
+    dataset.prepare().map_err(|error| Failure::Partial { message: error.to_string() })?;
     let snapshot = fleet(client, concurrency)
         .snapshot(&selection, &dataset, env!("CARGO_PKG_VERSION"), |_| {})
         .await

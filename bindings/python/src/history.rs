@@ -3,7 +3,7 @@
 //! `pyarrow.Table`s through the Arrow C stream interface (`__arrow_c_stream__`), so pandas and
 //! Polars work from there; and `client.snapshot()`'s result.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{RecordBatch, RecordBatchIterator};
@@ -32,6 +32,12 @@ fn failure(error: cyrisma_fleet::Error) -> Failure {
         }
         other => Failure::Partial { message: other.to_string() },
     }
+}
+
+/// The dataset at a directory or object store location; a location that cannot be used (an
+/// unknown scheme, credentials or a query string in the URL) is a `ValueError` on ``dir``.
+pub(crate) fn open(dir: &Path) -> Result<Dataset, Failure> {
+    Dataset::open(dir).map_err(|error| Failure::argument("dir", error.to_string()))
 }
 
 /// One record batch behind the Arrow PyCapsule stream interface.
@@ -78,13 +84,16 @@ pub(crate) struct History {
 
 #[pymethods]
 impl History {
-    /// The history at ``dir`` (nothing is read yet).
+    /// The history at ``dir``: a directory, or an object store location (``s3://bucket/prefix``,
+    /// ``az://container/prefix``, ``gs://bucket/prefix``) with the cloud's standard credentials
+    /// (nothing is read yet).
     #[new]
-    fn new(dir: PathBuf) -> Self {
-        Self { inner: cyrisma_fleet::History::new(Dataset::new(&dir)), dir }
+    fn new(dir: PathBuf) -> PyResult<Self> {
+        let dataset = open(&dir)?;
+        Ok(Self { dir: dataset.root().to_owned(), inner: cyrisma_fleet::History::new(dataset) })
     }
 
-    /// The dataset directory.
+    /// The dataset directory or object store location.
     #[getter]
     fn dir(&self) -> String {
         self.dir.display().to_string()

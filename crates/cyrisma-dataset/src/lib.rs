@@ -18,15 +18,24 @@
 //! raw files join on `runs`, as the history guide shows) and which [`Dataset::remove_orphans`]
 //! deletes later.
 //!
-//! This crate does file I/O but no networking; the snapshot operation that fills a run lives in
+//! **Where.** [`Dataset::open`] takes a local directory or an object store location
+//! (`s3://bucket/prefix`, `az://container/prefix`, `abfs://…`, `gs://bucket/prefix`) with each
+//! cloud's standard credentials; on an object store each file is uploaded under its final name
+//! only once complete, `runs` last, so the same rule holds there (see the `store` module).
+//!
+//! This crate does file and object storage I/O but no API networking; the snapshot operation that fills a run lives in
 //! the cross-instance layer, and the pure rules (fingerprints, diffs, lifecycles) in
 //! `cyrisma_core::history`.
 
 pub mod read;
 pub mod schema;
+mod store;
 pub mod write;
 
 use std::path::{Path, PathBuf};
+
+/// The `object_store` crate this one uses, for [`Dataset::with_object_store`].
+pub use object_store;
 
 /// The Arrow record batch type the dataset reads and writes.
 pub use arrow_array::RecordBatch;
@@ -59,6 +68,25 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An object in an object store could not be listed, read, written or deleted.
+    #[error("{action} {path}: {message}")]
+    Store {
+        /// What was being done.
+        action: &'static str,
+        /// The object, as a location (`s3://bucket/prefix/…`).
+        path: PathBuf,
+        /// The cause, with a hint about credentials where they are the likely cause (never a
+        /// credential).
+        message: String,
+    },
+    /// A dataset location that cannot be used (only as much of it as is safe to show).
+    #[error("dataset location {location}: {message}")]
+    Location {
+        /// The location, without anything that could be a credential.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A Parquet file could not be written or read.
     #[error("parquet file {path}: {message}")]
     Parquet {
@@ -89,21 +117,62 @@ pub(crate) fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(
     move |source| Error::Io { action, path: path.to_owned(), source }
 }
 
-/// A dataset directory (created on the first run).
-#[derive(Clone, Debug)]
+/// A dataset: a local directory (created on the first run) or an object store prefix.
+#[derive(Clone)]
 pub struct Dataset {
     root: PathBuf,
+    store: store::Store,
+}
+
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The location only: an object store client holds credentials.
+        f.debug_struct("Dataset").field("root", &self.root).finish_non_exhaustive()
+    }
 }
 
 impl Dataset {
-    /// The dataset at `root`; nothing is read or created yet.
+    /// The dataset in the local directory `root`; nothing is read or created yet.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self { root: root.into(), store: store::Store::Local }
     }
 
-    /// Its directory.
+    /// The dataset at a location: a local directory, or `s3://bucket/prefix`,
+    /// `az://container/prefix` (also `azure://`, `abfs[s]://container@account.dfs.core.windows.net/prefix`)
+    /// or `gs://bucket/prefix`, with the cloud's standard credential sources (environment
+    /// variables, AWS profiles, instance metadata). Nothing is read yet; a location with an
+    /// unknown scheme, or with credentials or a query string in it, is an error.
+    pub fn open(location: impl AsRef<Path>) -> Result<Self> {
+        let (root, store) = store::parse(location.as_ref())?;
+        Ok(Self { root, store })
+    }
+
+    /// The dataset on an object store the caller configured (any `object_store` implementation:
+    /// its own credentials, retries, a wrapper, an in-memory store). `location`
+    /// (`scheme://bucket/prefix`) names it in errors and its path part is the key prefix, as with
+    /// [`Dataset::open`].
+    pub fn with_object_store(location: &str, store: std::sync::Arc<dyn object_store::ObjectStore>) -> Result<Self> {
+        let (root, store) = store::with_store(location, store)?;
+        Ok(Self { root, store })
+    }
+
+    /// Its directory, or its location (`s3://bucket/prefix`) on an object store.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether it is on an object store rather than a local file system.
+    pub fn is_remote(&self) -> bool {
+        self.store.is_remote()
+    }
+
+    /// Makes sure a new run can be written: creates the local directory (an object store needs
+    /// nothing: its objects are created with their keys).
+    pub fn prepare(&self) -> Result<()> {
+        if self.is_remote() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.root).map_err(io_error("cannot create the directory", &self.root))
     }
 
     /// The directory of one table's partition for a date (`YYYY-MM-DD`).

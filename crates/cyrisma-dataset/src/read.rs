@@ -1,7 +1,7 @@
 //! Reading the dataset back: the complete runs, one table of a run as rows or Arrow batches,
 //! and a run's findings, coverage and outcomes as a `cyrisma_core::history::Run` for diffs.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
@@ -10,9 +10,11 @@ use arrow_array::{Array, RecordBatch, StringArray};
 use cyrisma_core::history::{Fingerprint, Run};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 use serde::de::DeserializeOwned;
 
 use crate::schema::RunRow;
+use crate::store::Contents;
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, io_error};
 
 fn parquet_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
@@ -22,35 +24,31 @@ fn parquet_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
 /// Every committed `.parquet` file of a table (hidden temporary files excluded), in path order.
 fn table_files(dataset: &Dataset, table: &str) -> Result<Vec<PathBuf>> {
     let directory = dataset.root().join(table);
-    let partitions = match fs::read_dir(&directory) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(io_error("cannot list", &directory)(error)),
-    };
-    let mut files = Vec::new();
-    for partition in partitions {
-        let partition = partition.map_err(io_error("cannot list", &directory))?.path();
-        let is_partition =
-            partition.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with("dt="));
-        if !is_partition || !partition.is_dir() {
-            continue;
-        }
-        for entry in fs::read_dir(&partition).map_err(io_error("cannot list", &partition))? {
-            let path = entry.map_err(io_error("cannot list", &partition))?.path();
-            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-            if !name.starts_with('.') && name.ends_with(".parquet") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let mut files = dataset.store.list(dataset.root(), &directory)?;
+    files.retain(|path| {
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let partition = path.parent().filter(|parent| parent.parent() == Some(directory.as_path()));
+        let in_partition = partition
+            .and_then(|partition| partition.file_name())
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("dt="));
+        in_partition && !name.starts_with('.') && name.ends_with(".parquet")
+    });
     Ok(files)
 }
 
-/// Reads the batches of one Parquet file, only the named columns when `columns` is given.
+/// Reads the batches of one local Parquet file, only the named columns when `columns` is given.
 pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(io_error("cannot open", path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| parquet_error(path)(&error))?;
+    batches_of(file, path, columns)
+}
+
+fn batches_of<T: ChunkReader + 'static>(
+    contents: T,
+    path: &Path,
+    columns: Option<&[&str]>,
+) -> Result<Vec<RecordBatch>> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(contents).map_err(|error| parquet_error(path)(&error))?;
     let builder = match columns {
         Some(columns) => {
             let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
@@ -60,6 +58,16 @@ pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordB
     };
     let reader = builder.with_batch_size(65_536).build().map_err(|error| parquet_error(path)(&error))?;
     reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
+}
+
+impl Dataset {
+    /// Reads the batches of one of the dataset's files, wherever it is stored.
+    fn read_file(&self, path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+        match self.store.open(self.root(), path)? {
+            Contents::File(file) => batches_of(file, path, columns),
+            Contents::Bytes(bytes) => batches_of(bytes, path, columns),
+        }
+    }
 }
 
 fn column<'a>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a dyn Array> {
@@ -82,7 +90,7 @@ impl Dataset {
     pub fn runs(&self) -> Result<Vec<RunRow>> {
         let mut runs = Vec::new();
         for path in table_files(self, "runs")? {
-            for batch in read_batches(&path, None)? {
+            for batch in self.read_file(&path, None)? {
                 let ids = strings(&batch, "run_id", &path)?;
                 let versions = column(&batch, "tool_version", &path)?.as_string::<i32>();
                 let started = column(&batch, "started_at", &path)?.as_primitive::<TimestampMicrosecondType>();
@@ -125,13 +133,13 @@ impl Dataset {
     /// One table of a run as Arrow batches (all columns, or the named ones).
     pub fn batches(&self, table: &str, run: &RunRow, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
         let path = self.file(table, &run.run_id, run.started_at);
-        read_batches(&path, columns)
+        self.read_file(&path, columns)
     }
 
     /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
     pub fn rows<R: DeserializeOwned>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
-        let batches = read_batches(&path, None)?;
+        let batches = self.read_file(&path, None)?;
         let mut buffer = Vec::new();
         {
             let mut writer = arrow_json::LineDelimitedWriter::new(&mut buffer);
@@ -153,7 +161,7 @@ impl Dataset {
     pub fn load_run(&self, run: &RunRow) -> Result<RunData> {
         let mut data = Run::new();
         let path = self.file("outcomes", &run.run_id, run.started_at);
-        for batch in read_batches(&path, Some(&["instance_id", "outcome"]))? {
+        for batch in self.read_file(&path, Some(&["instance_id", "outcome"]))? {
             let (instances, outcomes) = (strings(&batch, "instance_id", &path)?, strings(&batch, "outcome", &path)?);
             for index in 0..batch.num_rows() {
                 if outcomes.value(index) == "pulled" {
@@ -162,7 +170,7 @@ impl Dataset {
             }
         }
         let path = self.file("coverage", &run.run_id, run.started_at);
-        for batch in read_batches(&path, Some(&["instance_id", "scan_class", "asset_key"]))? {
+        for batch in self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key"]))? {
             let instances = strings(&batch, "instance_id", &path)?;
             let classes = strings(&batch, "scan_class", &path)?;
             let assets = strings(&batch, "asset_key", &path)?;
@@ -172,7 +180,7 @@ impl Dataset {
         }
         let path = self.file("findings", &run.run_id, run.started_at);
         let mut row = 0u32;
-        for batch in read_batches(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))? {
+        for batch in self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))? {
             let instances = strings(&batch, "instance_id", &path)?;
             let classes = strings(&batch, "scan_class", &path)?;
             let assets = strings(&batch, "asset_key", &path)?;
@@ -195,24 +203,27 @@ impl Dataset {
     pub fn remove_orphans(&self, older_than: i64) -> Result<usize> {
         let complete: std::collections::HashSet<String> = self.runs()?.into_iter().map(|run| run.run_id).collect();
         let mut removed = 0;
-        let Ok(tables) = fs::read_dir(self.root()) else { return Ok(0) };
-        for table in tables.flatten() {
-            let Ok(partitions) = fs::read_dir(table.path()) else { continue };
-            for partition in partitions.flatten() {
-                let Ok(files) = fs::read_dir(partition.path()) else { continue };
-                for file in files.flatten() {
-                    let name = file.file_name().to_string_lossy().into_owned();
-                    let run_id = name.trim_start_matches('.').split(".parquet").next().unwrap_or_default();
-                    if !name.contains(".parquet")
-                        || complete.contains(run_id)
-                        || !run_started_before(run_id, older_than)
-                    {
-                        continue;
-                    }
-                    if fs::remove_file(file.path()).is_ok() {
-                        removed += 1;
-                    }
-                }
+        let mut files = Vec::new();
+        for (table, _) in crate::schema::TABLES {
+            files.extend(self.store.list(self.root(), &self.root().join(table))?);
+        }
+        for file in files {
+            let in_partition = file
+                .parent()
+                .and_then(|partition| partition.file_name())
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("dt="));
+            let name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let run_id = name.trim_start_matches('.').split(".parquet").next().unwrap_or_default();
+            if !in_partition
+                || !name.contains(".parquet")
+                || complete.contains(run_id)
+                || !run_started_before(run_id, older_than)
+            {
+                continue;
+            }
+            if self.store.delete(self.root(), &file) {
+                removed += 1;
             }
         }
         Ok(removed)

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use arrow_json::reader::{Decoder, ReaderBuilder};
 use parquet::arrow::ArrowWriter;
@@ -13,7 +13,7 @@ use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 
 use crate::schema::{self, Column, RunRow};
-use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, date_of, io_error};
+use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, io_error};
 
 /// Rows buffered per table before they are encoded into a row group batch.
 const BATCH_ROWS: usize = 16_384;
@@ -52,10 +52,9 @@ struct TableWriter {
 
 impl TableWriter {
     fn open(dataset: &Dataset, table: &str, columns: &[Column], run_id: &str, started_at: i64) -> Result<Self> {
-        let directory = dataset.partition(table, &date_of(started_at));
-        fs::create_dir_all(&directory).map_err(io_error("cannot create the directory", &directory))?;
-        let path = directory.join(format!("{run_id}.parquet"));
-        let temporary = directory.join(format!(".{run_id}.parquet.tmp"));
+        let path = dataset.file(table, run_id, started_at);
+        // In the partition under a hidden name, or a local spool file for an object store.
+        let temporary = dataset.store.staging(&path, table)?;
         let file = File::create(&temporary).map_err(io_error("cannot create", &temporary))?;
         let schema = schema::arrow_schema(columns);
         let properties = WriterProperties::builder()
@@ -179,8 +178,8 @@ impl RunWriter {
         self.tables.get(table).map_or(0, |table| table.rows)
     }
 
-    /// Makes the run visible: finishes every table's file, syncs and renames them into place,
-    /// then writes the `runs` row the same way. Until the `runs` file is renamed, no reader
+    /// Makes the run visible: finishes every table's file, syncs and renames them into place (or
+    /// uploads them, on an object store), then writes the `runs` row the same way. Until the `runs` file is renamed, no reader
     /// counts the run; after, every file of the run is in place.
     pub fn commit(mut self, finished_at: i64, counts: RunCounts) -> Result<RunRow> {
         let row = RunRow {
@@ -201,19 +200,7 @@ impl RunWriter {
             }
         }
         fail_point("after-tables-closed");
-        let mut directories = Vec::new();
-        for (index, (temporary, path)) in pending.iter().enumerate() {
-            fs::rename(temporary, path).map_err(io_error("cannot rename into place", temporary))?;
-            if index == 0 {
-                fail_point("after-first-rename");
-            }
-            if let Some(parent) = path.parent() {
-                directories.push(parent.to_owned());
-            }
-        }
-        for directory in &directories {
-            sync_directory(directory)?;
-        }
+        self.dataset.store.publish(self.dataset.root(), &pending, || fail_point("after-first-rename"))?;
         fail_point("before-runs-row");
         let Some(mut runs_writer) = runs.take() else {
             return Err(Error::Parquet {
@@ -222,11 +209,8 @@ impl RunWriter {
             });
         };
         runs_writer.push(std::slice::from_ref(&row))?;
-        let (temporary, path) = runs_writer.close()?;
-        fs::rename(&temporary, &path).map_err(io_error("cannot rename into place", &temporary))?;
-        if let Some(parent) = path.parent() {
-            sync_directory(parent)?;
-        }
+        let published = runs_writer.close()?;
+        self.dataset.store.publish(self.dataset.root(), &[published], || {})?;
         self.committed = true;
         Ok(row)
     }
@@ -241,16 +225,6 @@ impl Drop for RunWriter {
             let _ = fs::remove_file(&table.temporary);
         }
     }
-}
-
-/// Syncs a directory so that renames in it survive a power loss (a no-op where directories
-/// cannot be opened, as on Windows).
-fn sync_directory(directory: &Path) -> Result<()> {
-    if cfg!(unix) {
-        let handle = File::open(directory).map_err(io_error("cannot open", directory))?;
-        handle.sync_all().map_err(io_error("cannot sync", directory))?;
-    }
-    Ok(())
 }
 
 /// Test hook: `CYRISMA_DATASET_FAILPOINT=<name>` aborts the process at that point of a commit, so

@@ -1211,7 +1211,8 @@ class SnapshotResult:
 
 @final
 class History:
-    """The snapshot history in a dataset directory; every method returns a ``pyarrow.Table``."""
+    """The snapshot history in a dataset directory or at ``s3://``, ``az://``, ``gs://`` locations; every
+    method returns a ``pyarrow.Table``."""
 
     def __new__(cls, dir: _Path) -> History: ...
     @property

@@ -13,7 +13,8 @@ use crate::args::{DiffArgs, HistoryCommand, HistoryDir, OutputFormat, SnapshotAr
 use crate::commands::Context;
 use crate::exit::{CliError, PartialFailure, fleet_error};
 
-/// The dataset directory: `--dir` / `CYRISMA_HISTORY_DIR`, else the platform's data directory
+/// The dataset's location: `--dir` / `CYRISMA_HISTORY_DIR` (a directory or an object store URL),
+/// else the platform's data directory
 /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`;
 /// `%LOCALAPPDATA%\cyrisma\history` on Windows).
 pub(crate) fn dataset_dir(dir: &HistoryDir) -> anyhow::Result<PathBuf> {
@@ -36,21 +37,32 @@ pub(crate) fn dataset_dir(dir: &HistoryDir) -> anyhow::Result<PathBuf> {
         .into())
 }
 
-fn history(dir: &HistoryDir) -> anyhow::Result<(PathBuf, History)> {
+/// The dataset at the location `dir` resolves to; a location that cannot be used (an unknown
+/// scheme, credentials in the URL) is a usage error.
+fn dataset(dir: &HistoryDir) -> anyhow::Result<(PathBuf, Dataset)> {
     let path = dataset_dir(dir)?;
-    let history = History::new(Dataset::new(&path));
-    Ok((path, history))
+    let dataset = Dataset::open(&path).map_err(|error| {
+        CliError::usage(error.to_string()).with_hint(
+            "`--dir` takes a directory or s3://bucket/prefix, az://container/prefix, gs://bucket/prefix; \
+             credentials come from the cloud's standard environment variables (see docs/storage.md)",
+        )
+    })?;
+    Ok((path, dataset))
+}
+
+fn history(dir: &HistoryDir) -> anyhow::Result<(PathBuf, History)> {
+    let (path, dataset) = dataset(dir)?;
+    Ok((path, History::new(dataset)))
 }
 
 /// Runs `snapshot`.
 pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::Result<()> {
-    let path = dataset_dir(&args.dir)?;
-    std::fs::create_dir_all(&path)
-        .with_context(|| format!("cannot create the history directory {}", path.display()))?;
+    let (path, dataset) = dataset(&args.dir)?;
+    dataset.prepare().with_context(|| format!("cannot create the history directory {}", path.display()))?;
     let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
     let selection = Selection::ids(&args.filter.instances);
     let snapshot = fleet
-        .snapshot(&selection, &Dataset::new(&path), env!("CARGO_PKG_VERSION"), context.ui.fleet_progress("snapshot"))
+        .snapshot(&selection, &dataset, env!("CARGO_PKG_VERSION"), context.ui.fleet_progress("snapshot"))
         .await
         .map_err(fleet_error)
         .with_context(|| format!("cannot write a snapshot into {}", path.display()))?;
@@ -63,7 +75,7 @@ pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::R
         run.instances_failed,
         snapshot.findings
     ));
-    let summary = History::new(Dataset::new(&path)).runs().map_err(fleet_error)?;
+    let summary = History::new(dataset).runs().map_err(fleet_error)?;
     if let Some(row) = summary.iter().find(|row| row.run_id == run.run_id) {
         context.out.one(row)?;
     }
