@@ -669,8 +669,8 @@ pub(crate) enum ExportFormat {
 /// Where the history dataset lives (`--dir`).
 #[derive(Debug, Args)]
 pub(crate) struct HistoryDir {
-    /// The history dataset's directory; default: the platform's data directory
-    /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
+    /// The history dataset's directory; default: the profile's `history_dir`, else the platform's
+    /// data directory (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
     #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR", hide_env_values = true)]
     pub(crate) dir: Option<PathBuf>,
 }

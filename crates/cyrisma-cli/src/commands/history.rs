@@ -11,14 +11,19 @@ use cyrisma_fleet::{Fleet, History, Selection};
 
 use crate::args::{DiffArgs, HistoryCommand, HistoryDir, OutputFormat, SnapshotArgs};
 use crate::commands::Context;
+use crate::config::Profile;
 use crate::exit::{CliError, PartialFailure, fleet_error};
 
-/// The dataset directory: `--dir` / `CYRISMA_HISTORY_DIR`, else the platform's data directory
+/// The dataset directory: `--dir`, else `CYRISMA_HISTORY_DIR` (clap reads both into `dir`), else
+/// the profile's `history_dir`, else the platform's data directory
 /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`;
-/// `%LOCALAPPDATA%\cyrisma\history` on Windows).
-pub(crate) fn dataset_dir(dir: &HistoryDir) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = &dir.dir {
+/// `%LOCALAPPDATA%\cyrisma\history` on Windows). Empty values count as unset.
+pub(crate) fn dataset_dir(dir: &HistoryDir, profile: &Profile) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = dir.dir.as_ref().filter(|dir| !dir.as_os_str().is_empty()) {
         return Ok(dir.clone());
+    }
+    if let Some(dir) = profile.history_dir.as_deref().filter(|dir| !dir.trim().is_empty()) {
+        return Ok(PathBuf::from(dir));
     }
     let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
     if cfg!(windows) {
@@ -32,19 +37,19 @@ pub(crate) fn dataset_dir(dir: &HistoryDir) -> anyhow::Result<PathBuf> {
         return Ok(home.join(".local").join("share").join("cyrisma").join("history"));
     }
     Err(CliError::usage("cannot find a data directory for the history: neither `HOME` nor `XDG_DATA_HOME` is set")
-        .with_hint("pass `--dir` or set `CYRISMA_HISTORY_DIR`")
+        .with_hint("pass `--dir`, set `CYRISMA_HISTORY_DIR`, or add `history_dir` to the profile")
         .into())
 }
 
-fn history(dir: &HistoryDir) -> anyhow::Result<(PathBuf, History)> {
-    let path = dataset_dir(dir)?;
+fn history(context: &Context, dir: &HistoryDir) -> anyhow::Result<(PathBuf, History)> {
+    let path = dataset_dir(dir, &context.profile)?;
     let history = History::new(Dataset::new(&path));
     Ok((path, history))
 }
 
 /// Runs `snapshot`.
 pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::Result<()> {
-    let path = dataset_dir(&args.dir)?;
+    let path = dataset_dir(&args.dir, &context.profile)?;
     std::fs::create_dir_all(&path)
         .with_context(|| format!("cannot create the history directory {}", path.display()))?;
     let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
@@ -72,7 +77,7 @@ pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::R
 
 /// Runs `diff`.
 pub(crate) async fn diff(context: &Context, args: DiffArgs) -> anyhow::Result<()> {
-    let (path, history) = history(&args.dir)?;
+    let (path, history) = history(context, &args.dir)?;
     let report = history
         .diff(args.from.as_deref(), args.to.as_deref(), args.all)
         .map_err(fleet_error)
@@ -108,7 +113,7 @@ pub(crate) async fn diff(context: &Context, args: DiffArgs) -> anyhow::Result<()
 pub(crate) async fn run(context: &Context, command: HistoryCommand) -> anyhow::Result<()> {
     match command {
         HistoryCommand::Runs { dir } => {
-            let (path, history) = history(&dir)?;
+            let (path, history) = history(context, &dir)?;
             let runs = history.runs().map_err(fleet_error)?;
             if runs.is_empty() {
                 context.ui.note(&format!("no complete run in {} yet: `cyrisma snapshot` writes one", path.display()));
@@ -116,7 +121,7 @@ pub(crate) async fn run(context: &Context, command: HistoryCommand) -> anyhow::R
             context.out.rows(&runs)
         }
         HistoryCommand::Findings { dir, per_instance } => {
-            let (_, history) = history(&dir)?;
+            let (_, history) = history(context, &dir)?;
             let (findings, instances) = history.lifecycles().map_err(fleet_error)?;
             if per_instance { context.out.rows(&instances) } else { context.out.rows(&findings) }
         }

@@ -102,3 +102,50 @@ fn the_dataset_defaults_to_the_platform_data_directory() {
     let listed = env.run_command(command, None).json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_dataset_location_is_flag_then_variable_then_profile_then_default() {
+    let env = Env::small();
+    let root = env.home.path();
+    let (from_profile, from_env, from_flag) = (root.join("profile-dir"), root.join("env-dir"), root.join("flag-dir"));
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let config = format!("[profiles.default]\nhistory_dir = \"{}\"\n", from_profile.display());
+    std::fs::write(env.config_dir().join("config.toml"), config).unwrap();
+    let runs_in = |dir: &std::path::Path| -> usize {
+        std::fs::read_dir(dir.join("runs")).map_or(0, |partitions| {
+            partitions.flatten().map(|partition| std::fs::read_dir(partition.path()).unwrap().count()).sum()
+        })
+    };
+    let data_home = root.join("data");
+    let snapshot = |vars: &[(&str, &std::path::Path)], args: &[&str]| {
+        let mut command = env.command(&[&["snapshot", "-o", "json"], args].concat());
+        command.env("XDG_DATA_HOME", &data_home);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        env.run_command(command, None).json();
+    };
+
+    // The profile's key, with no flag and no variable.
+    snapshot(&[], &[]);
+    assert_eq!((runs_in(&from_profile), runs_in(&from_env), runs_in(&from_flag)), (1, 0, 0));
+    // The variable wins over the profile.
+    snapshot(&[("CYRISMA_HISTORY_DIR", &from_env)], &[]);
+    assert_eq!((runs_in(&from_profile), runs_in(&from_env), runs_in(&from_flag)), (1, 1, 0));
+    // The flag wins over both.
+    let flag = from_flag.to_str().unwrap();
+    snapshot(&[("CYRISMA_HISTORY_DIR", &from_env)], &["--dir", flag]);
+    assert_eq!((runs_in(&from_profile), runs_in(&from_env), runs_in(&from_flag)), (1, 1, 1));
+    // Readers follow the same order: `history runs` lists the profile's dataset.
+    let mut listed = env.command(&["history", "runs", "-o", "json"]);
+    listed.env("XDG_DATA_HOME", &data_home);
+    let listed = env.run_command(listed, None).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // The platform default was never used while the profile names a directory.
+    assert!(!data_home.join("cyrisma/history").exists());
+    // Another profile without the key falls back to the platform default.
+    let mut other = env.command(&["--profile", "other", "snapshot", "-o", "json"]);
+    other.env("XDG_DATA_HOME", &data_home);
+    env.run_command(other, None).json();
+    assert_eq!(runs_in(&data_home.join("cyrisma/history")), 1);
+}
