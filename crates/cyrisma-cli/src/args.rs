@@ -93,6 +93,18 @@ pub(crate) struct GlobalArgs {
         value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
     )]
     pub(crate) emulator_history: Option<u32>,
+    /// With `--emulator-history N`: start at the K-th of the N monthly periods, which then end
+    /// today (seeded scans N months ago, one month of new scans per period); snapshots are dated
+    /// by the emulator's clock, so K = 0, 1, ..., N build a history a month apart
+    #[arg(
+        long,
+        global = true,
+        env = "CYRISMA_EMULATOR_PERIOD",
+        hide_env_values = true,
+        value_name = "K",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
+    )]
+    pub(crate) emulator_period: Option<u32>,
     /// When to use colour (`NO_COLOR` turns it off for `auto`)
     #[arg(long, global = true, env = "CYRISMA_COLOR", hide_env_values = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,

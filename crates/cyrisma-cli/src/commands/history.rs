@@ -54,8 +54,18 @@ pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::R
         .with_context(|| format!("cannot create the history directory {}", path.display()))?;
     let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
     let selection = Selection::ids(&args.filter.instances);
+    // Against the embedded emulator the run is dated by the emulator's clock (which
+    // `--emulator-period` and advances move), else by the wall clock.
+    let emulator = context.emulator.as_ref();
+    let clock = || emulator.map_or_else(wall_clock_micros, |emulator| emulator.now_micros());
     let snapshot = fleet
-        .snapshot(&selection, &Dataset::new(&path), env!("CARGO_PKG_VERSION"), context.ui.fleet_progress("snapshot"))
+        .snapshot_with_clock(
+            &selection,
+            &Dataset::new(&path),
+            env!("CARGO_PKG_VERSION"),
+            clock,
+            context.ui.fleet_progress("snapshot"),
+        )
         .await
         .map_err(fleet_error)
         .with_context(|| format!("cannot write a snapshot into {}", path.display()))?;
@@ -73,6 +83,12 @@ pub(crate) async fn snapshot(context: &Context, args: SnapshotArgs) -> anyhow::R
         context.out.one(row)?;
     }
     PartialFailure::check(usize::try_from(run.instances_pulled).unwrap_or_default(), &snapshot.failures)
+}
+
+fn wall_clock_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// Runs `diff`.

@@ -149,3 +149,87 @@ fn the_dataset_location_is_flag_then_variable_then_profile_then_default() {
     env.run_command(other, None).json();
     assert_eq!(runs_in(&data_home.join("cyrisma/history")), 1);
 }
+
+/// `cyrisma --emulator --emulator-history N --emulator-period K snapshot`, one process per K.
+fn period_snapshot(env: &Env, dir: &str, history: u32, period: u32) -> serde_json::Value {
+    let (history, period) = (history.to_string(), period.to_string());
+    let args = ["--emulator", "--emulator-history", &history, "--emulator-period", &period];
+    env.run(&[&args[..], &["snapshot", "--dir", dir, "-o", "json"]].concat()).json()
+}
+
+/// `YYYY-MM-DD` of an RFC 3339 time, as (year, month, day).
+fn ymd(time: &str) -> (i64, i64, i64) {
+    let part = |range: std::ops::Range<usize>| time[range].parse::<i64>().unwrap();
+    (part(0..4), part(5..7), part(8..10))
+}
+
+#[test]
+fn emulator_periods_build_a_months_long_history_in_separate_processes() {
+    let env = Env::small();
+    let dir = env.home.path().join("months");
+    let dir = dir.to_str().unwrap();
+    let today = |offset: i64| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        cyrisma_core::civil::date(now + offset)
+    };
+    let before = today(0);
+    for period in 0..=4 {
+        let run = period_snapshot(&env, dir, 4, period);
+        assert!(run["instances_pulled"].as_i64().unwrap() > 0, "{run}");
+    }
+    let after = today(0);
+
+    // Five runs, a calendar month apart, the last one today.
+    let runs = env.run(&["history", "runs", "--dir", dir, "-o", "json"]).json();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 5, "{runs:?}");
+    let dates: Vec<(i64, i64, i64)> = runs.iter().map(|run| ymd(run["started_at"].as_str().unwrap())).collect();
+    for pair in dates.windows(2) {
+        let months = (pair[1].0 * 12 + pair[1].1) - (pair[0].0 * 12 + pair[0].1);
+        assert_eq!(months, 1, "{dates:?}");
+    }
+    let last = runs[4]["started_at"].as_str().unwrap();
+    assert!(last.starts_with(&before) || last.starts_with(&after), "{last} is not today ({before})");
+
+    // Each month has fixed and new findings, and grades move over the months.
+    let mut grade_changes = 0;
+    let mut reopened = 0;
+    for pair in runs.windows(2) {
+        let (from, to) = (pair[0]["run_id"].as_str().unwrap(), pair[1]["run_id"].as_str().unwrap());
+        let diff = env.run(&["diff", "--dir", dir, "--from", from, "--to", to, "-o", "json"]).json();
+        let count = |change: &str| diff["findings"].as_array().unwrap().iter().filter(|row| row["change"] == change).count();
+        assert!(count("fixed") > 0 && count("new") > 0, "{from} -> {to}: {} fixed, {} new", count("fixed"), count("new"));
+        reopened += count("reopened");
+        grade_changes += diff["grades"].as_array().unwrap().len();
+    }
+    assert!(reopened > 0, "no finding came back in four months");
+    assert!(grade_changes > 0, "no grade moved in four months");
+
+    // Deterministic across processes: the same period snapshotted again changes nothing.
+    let again = env.home.path().join("again");
+    let again = again.to_str().unwrap();
+    period_snapshot(&env, again, 4, 2);
+    period_snapshot(&env, again, 4, 2);
+    let same = env.run(&["diff", "--dir", again, "-o", "json"]).json();
+    assert_eq!(same["findings"].as_array().unwrap().len(), 0, "{same}");
+    assert_eq!(same["grades"].as_array().unwrap().len(), 0, "{same}");
+    // ... and its findings are exactly those of period 2 in the first history.
+    let fingerprints = |dir: &str, run: &str| -> std::collections::BTreeSet<String> {
+        let diff = env.run(&["diff", "--dir", dir, "--to", run, "--all", "-o", "json"]).json();
+        diff["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["change"] != "fixed" && row["change"] != "not_covered")
+            .map(|row| row["fingerprint"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let again_runs = env.run(&["history", "runs", "--dir", again, "-o", "json"]).json();
+    let again_last = again_runs[1]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(fingerprints(again, &again_last), fingerprints(dir, runs[2]["run_id"].as_str().unwrap()));
+
+    // A period past the history is a usage error.
+    let beyond = env.run(&["--emulator", "--emulator-history", "2", "--emulator-period", "3", "snapshot", "--dir", dir]);
+    assert_eq!(beyond.code, 2, "{}", beyond.transcript());
+    assert!(beyond.stderr.contains("--emulator-period"), "{}", beyond.stderr);
+}
