@@ -171,7 +171,8 @@ impl Context {
             let handle = Emulator::start(config)
                 .await
                 .map_err(|error| anyhow::anyhow!("cannot start the embedded emulator: {error}"))?;
-            let mut note = format!("using the embedded emulator at {} (fake data, fake credentials)", handle.base_url());
+            let mut note =
+                format!("using the embedded emulator at {} (fake data, fake credentials)", handle.base_url());
             if let Some(period) = global.emulator_period {
                 let today = cyrisma_dataset::date_of(handle.now_micros());
                 note.push_str(&format!("; its clock is at {today}, period {period} of {history}"));

@@ -197,8 +197,14 @@ fn emulator_periods_build_a_months_long_history_in_separate_processes() {
     for pair in runs.windows(2) {
         let (from, to) = (pair[0]["run_id"].as_str().unwrap(), pair[1]["run_id"].as_str().unwrap());
         let diff = env.run(&["diff", "--dir", dir, "--from", from, "--to", to, "-o", "json"]).json();
-        let count = |change: &str| diff["findings"].as_array().unwrap().iter().filter(|row| row["change"] == change).count();
-        assert!(count("fixed") > 0 && count("new") > 0, "{from} -> {to}: {} fixed, {} new", count("fixed"), count("new"));
+        let count =
+            |change: &str| diff["findings"].as_array().unwrap().iter().filter(|row| row["change"] == change).count();
+        assert!(
+            count("fixed") > 0 && count("new") > 0,
+            "{from} -> {to}: {} fixed, {} new",
+            count("fixed"),
+            count("new")
+        );
         reopened += count("reopened");
         grade_changes += diff["grades"].as_array().unwrap().len();
     }
@@ -229,7 +235,8 @@ fn emulator_periods_build_a_months_long_history_in_separate_processes() {
     assert_eq!(fingerprints(again, &again_last), fingerprints(dir, runs[2]["run_id"].as_str().unwrap()));
 
     // A period past the history is a usage error.
-    let beyond = env.run(&["--emulator", "--emulator-history", "2", "--emulator-period", "3", "snapshot", "--dir", dir]);
+    let beyond =
+        env.run(&["--emulator", "--emulator-history", "2", "--emulator-period", "3", "snapshot", "--dir", dir]);
     assert_eq!(beyond.code, 2, "{}", beyond.transcript());
     assert!(beyond.stderr.contains("--emulator-period"), "{}", beyond.stderr);
 }
