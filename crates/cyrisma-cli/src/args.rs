@@ -93,9 +93,8 @@ pub(crate) struct GlobalArgs {
         value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
     )]
     pub(crate) emulator_history: Option<u32>,
-    /// With `--emulator-history N`: start at the K-th of the N monthly periods, which then end
-    /// today (seeded scans N months ago, one month of new scans per period); snapshots are dated
-    /// by the emulator's clock, so K = 0, 1, ..., N build a history a month apart
+    /// With `--emulator-history N`: start at the K-th (0 to N) of N monthly periods ending today;
+    /// snapshots are dated by the emulator's clock
     #[arg(
         long,
         global = true,
@@ -210,7 +209,7 @@ pub(crate) enum Command {
     /// Run the CYRISMA API emulator for dry runs and tests
     #[command(
         subcommand,
-        before_help = "Examples:\n  cyrisma emulator serve --listen 127.0.0.1:8443\n  eval \"$(cyrisma emulator serve)\"   # in another shell: prints the CYRISMA_* variables"
+        before_help = "Examples:\n  cyrisma emulator serve --listen 127.0.0.1:8443\n  eval \"$(cyrisma emulator serve)\"   # in another shell: prints the CYRISMA_* variables\n  cyrisma emulator advance --days 30"
     )]
     Emulator(EmulatorCommand),
     /// Print a shell completion script
@@ -807,6 +806,24 @@ pub(crate) enum EmulatorCommand {
     /// Serve the emulator until Ctrl-C; prints the `export CYRISMA_...` lines a client needs
     #[command(disable_help_flag = true, before_help = SERVE_EXAMPLES)]
     Serve(EmulatorServeArgs),
+    /// Move a served emulator's clock forward: every active instance gets a new period of scans
+    /// (some findings fixed, new or back) and the grades move
+    #[command(
+        before_help = "Examples:\n  cyrisma emulator advance --days 30   # the emulator `emulator serve` started\n  cyrisma emulator advance --days 7 --rescan"
+    )]
+    Advance(EmulatorAdvanceArgs),
+}
+
+/// `cyrisma emulator advance`
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorAdvanceArgs {
+    /// Days to move the clock forward (1 to 3660)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub(crate) days: u32,
+    /// A rescan: the new scans show the same findings as the latest ones (only scan ids, scores,
+    /// titles and order change)
+    #[arg(long)]
+    pub(crate) rescan: bool,
 }
 
 const SERVE_EXAMPLES: &str =

@@ -85,6 +85,7 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Usage(args) => usage::run(context, args).await,
         Command::Webhooks(command) => webhooks::run(context, command).await,
         Command::Api(args) => api::run(context, args).await,
+        Command::Emulator(crate::args::EmulatorCommand::Advance(args)) => emulator::advance(context, args).await,
         Command::Completions(_) | Command::Emulator(_) => Ok(()),
     }
 }
@@ -193,6 +194,12 @@ impl Context {
     /// The API key: flag or environment, then the profile.
     pub(crate) fn api_key(&self) -> Option<String> {
         self.settings.config.api_key.clone()
+    }
+
+    /// The resolved connection settings (base URL, host overrides, CAs, limits), credentials
+    /// included.
+    pub(crate) fn connection(&self) -> &ClientConfig {
+        &self.settings.config
     }
 
     /// Instances queried at once by fan-out commands.

@@ -76,6 +76,7 @@ help_snapshots! {
     help_webhooks_listen => "help_webhooks_listen" ["webhooks", "listen"];
     help_emulator => "help_emulator" ["emulator"];
     help_emulator_serve => "help_emulator_serve" ["emulator", "serve"];
+    help_emulator_advance => "help_emulator_advance" ["emulator", "advance"];
     help_completions => "help_completions" ["completions"];
     help_api => "help_api" ["api"];
 }

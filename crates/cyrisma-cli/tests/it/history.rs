@@ -240,3 +240,44 @@ fn emulator_periods_build_a_months_long_history_in_separate_processes() {
     assert_eq!(beyond.code, 2, "{}", beyond.transcript());
     assert!(beyond.stderr.contains("--emulator-period"), "{}", beyond.stderr);
 }
+
+#[test]
+fn emulator_advance_moves_a_served_emulator() {
+    let env = Env::small();
+    let dir = env.home.path().join("advanced");
+    let dir = dir.to_str().unwrap();
+    env.run(&["snapshot", "--dir", dir]).ok();
+
+    // A month of churn: the emulator of the CYRISMA_* variables moves (its anchor is 2025-06-16).
+    let advanced = env.run(&["emulator", "advance", "--days", "30", "-o", "json"]).json();
+    assert_eq!(advanced["today"], "2025-07-16", "{advanced}");
+    assert_eq!(advanced["period"], 1, "{advanced}");
+    assert_eq!(advanced["instances"].as_array().unwrap().len(), reportable(&env).len(), "{advanced}");
+    assert_eq!(cyrisma_dataset::date_of(env.emu.now_micros()), "2025-07-16");
+    env.run(&["snapshot", "--dir", dir]).ok();
+    let month = env.run(&["diff", "--dir", dir, "-o", "json"]).json();
+    let changes = |diff: &serde_json::Value, change: &str| {
+        diff["findings"].as_array().unwrap().iter().filter(|row| row["change"] == change).count()
+    };
+    assert!(changes(&month, "fixed") > 0 && changes(&month, "new") > 0, "{month}");
+
+    // A rescan a week later: new scans, the same findings.
+    let rescan = env.run(&["emulator", "advance", "--days", "7", "--rescan", "-o", "json"]).json();
+    assert_eq!(rescan["today"], "2025-07-23", "{rescan}");
+    env.run(&["snapshot", "--dir", dir]).ok();
+    let same = env.run(&["diff", "--dir", dir, "-o", "json"]).json();
+    assert_eq!(same["findings"].as_array().unwrap().len(), 0, "{same}");
+
+    // Refused: the embedded emulator, an address that is not loopback, a day count out of range.
+    let embedded = env.run(&["--emulator", "emulator", "advance", "--days", "1"]);
+    assert_eq!(embedded.code, 2, "{}", embedded.transcript());
+    assert!(embedded.stderr.contains("--emulator-period"), "{}", embedded.stderr);
+    let mut remote = env.command(&["emulator", "advance", "--days", "1"]);
+    remote.env("CYRISMA_RESOLVE", "*.cyrisma.test=192.0.2.1");
+    let remote = env.run_command(remote, None);
+    assert_eq!(remote.code, 2, "{}", remote.transcript());
+    assert!(remote.stderr.contains("not a loopback address"), "{}", remote.stderr);
+    assert_eq!(env.run(&["emulator", "advance", "--days", "0"]).code, 2);
+    // Nothing of the refused calls reached the emulator.
+    assert_eq!(cyrisma_dataset::date_of(env.emu.now_micros()), "2025-07-23");
+}
