@@ -169,7 +169,7 @@ impl RunWriter {
         match self.tables.get_mut(R::TABLE) {
             Some(table) => {
                 table.push(rows)?;
-                if !rows.is_empty() {
+                if !rows.is_empty() && armed_fail_point().is_some() {
                     fail_point(&format!("after-write:{}", R::TABLE));
                 }
                 Ok(())
@@ -268,8 +268,7 @@ fn sync_directory(directory: &Path) -> Result<()> {
 /// `after-first-rename`, `before-runs-row` and `before-runs-rename` (the `runs` file is complete
 /// under its temporary name).
 fn fail_point(name: &str) {
-    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let Some(armed) = ARMED.get_or_init(|| std::env::var("CYRISMA_DATASET_FAILPOINT").ok()) else { return };
+    let Some(armed) = armed_fail_point() else { return };
     if armed == name {
         std::process::abort();
     }
@@ -281,4 +280,10 @@ fn fail_point(name: &str) {
         }
         std::process::abort();
     }
+}
+
+/// The value of `CYRISMA_DATASET_FAILPOINT`, read once.
+fn armed_fail_point() -> Option<&'static str> {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ARMED.get_or_init(|| std::env::var("CYRISMA_DATASET_FAILPOINT").ok()).as_deref()
 }
