@@ -32,6 +32,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::tidy::workspace_root;
 
+mod snapshot;
 mod storage;
 
 /// The Python packages of the peers.
@@ -1004,6 +1005,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     );
     cli_goals(&mut report, &root, &dir, python.as_deref())?;
     storage::goals(&mut report, &root, &dir, python.as_deref())?;
+    snapshot::goals(&mut report, &root, &dir)?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
 
     let mut notes = vec![

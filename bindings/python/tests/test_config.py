@@ -55,6 +55,7 @@ CLI_ONLY = {
     "CYRISMA_NO_PROGRESS": "maybe",
     "CYRISMA_EMULATOR": "maybe",
     "CYRISMA_EMULATOR_HISTORY": "many",
+    "CYRISMA_EMULATOR_PERIOD": "later",
     "CYRISMA_HISTORY_DIR": "/nonexistent",
     "CYRISMA_COLOR": "pink",
     "CYRISMA_KEYRING": "off",

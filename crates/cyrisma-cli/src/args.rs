@@ -93,6 +93,17 @@ pub(crate) struct GlobalArgs {
         value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
     )]
     pub(crate) emulator_history: Option<u32>,
+    /// With `--emulator-history N`: start at the K-th (0 to N) of N monthly periods ending today;
+    /// snapshots are dated by the emulator's clock
+    #[arg(
+        long,
+        global = true,
+        env = "CYRISMA_EMULATOR_PERIOD",
+        hide_env_values = true,
+        value_name = "K",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(cyrisma_emulator::MAX_HISTORY_PERIODS))
+    )]
+    pub(crate) emulator_period: Option<u32>,
     /// When to use colour (`NO_COLOR` turns it off for `auto`)
     #[arg(long, global = true, env = "CYRISMA_COLOR", hide_env_values = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,
@@ -198,7 +209,7 @@ pub(crate) enum Command {
     /// Run the CYRISMA API emulator for dry runs and tests
     #[command(
         subcommand,
-        before_help = "Examples:\n  cyrisma emulator serve --listen 127.0.0.1:8443\n  eval \"$(cyrisma emulator serve)\"   # in another shell: prints the CYRISMA_* variables"
+        before_help = "Examples:\n  cyrisma emulator serve --listen 127.0.0.1:8443\n  eval \"$(cyrisma emulator serve)\"   # in another shell: prints the CYRISMA_* variables\n  cyrisma emulator advance --days 30"
     )]
     Emulator(EmulatorCommand),
     /// Print a shell completion script
@@ -669,8 +680,8 @@ pub(crate) enum ExportFormat {
 /// Where the history dataset lives (`--dir`).
 #[derive(Debug, Args)]
 pub(crate) struct HistoryDir {
-    /// The history dataset's directory; default: the platform's data directory
-    /// (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
+    /// The history dataset's directory; default: the profile's `history_dir`, else the platform's
+    /// data directory (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
     #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR", hide_env_values = true)]
     pub(crate) dir: Option<PathBuf>,
 }
@@ -795,6 +806,24 @@ pub(crate) enum EmulatorCommand {
     /// Serve the emulator until Ctrl-C; prints the `export CYRISMA_...` lines a client needs
     #[command(disable_help_flag = true, before_help = SERVE_EXAMPLES)]
     Serve(EmulatorServeArgs),
+    /// Move a served emulator's clock forward: every active instance gets a new period of scans
+    /// (some findings fixed, new or back) and the grades move
+    #[command(
+        before_help = "Examples:\n  cyrisma emulator advance --days 30   # the emulator `emulator serve` started\n  cyrisma emulator advance --days 7 --rescan"
+    )]
+    Advance(EmulatorAdvanceArgs),
+}
+
+/// `cyrisma emulator advance`
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorAdvanceArgs {
+    /// Days to move the clock forward (1 to 3660)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub(crate) days: u32,
+    /// A rescan: the new scans show the same findings as the latest ones (only scan ids, scores,
+    /// titles and order change)
+    #[arg(long)]
+    pub(crate) rescan: bool,
 }
 
 const SERVE_EXAMPLES: &str =

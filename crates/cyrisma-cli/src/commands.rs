@@ -85,6 +85,7 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Usage(args) => usage::run(context, args).await,
         Command::Webhooks(command) => webhooks::run(context, command).await,
         Command::Api(args) => api::run(context, args).await,
+        Command::Emulator(crate::args::EmulatorCommand::Advance(args)) => emulator::advance(context, args).await,
         Command::Completions(_) | Command::Emulator(_) => Ok(()),
     }
 }
@@ -154,13 +155,30 @@ impl Context {
         let width = std::io::stdout().is_terminal().then(terminal_width).flatten();
         let out = Output::new(format, width, ui.color() && std::io::stdout().is_terminal());
         let emulator = if global.emulator {
-            let config = EmulatorConfig::default()
+            let history = global.emulator_history.unwrap_or(0);
+            let mut config = EmulatorConfig::default()
                 .with_size(EMULATOR_ORGANIZATIONS, EMULATOR_INSTANCES, 4, 8)
-                .with_history_periods(global.emulator_history.unwrap_or(0));
+                .with_history_periods(history);
+            if let Some(period) = global.emulator_period {
+                if period > history {
+                    return Err(CliError::usage(format!(
+                        "`--emulator-period` ({period}) must be at most `--emulator-history` ({history})"
+                    ))
+                    .with_hint("e.g. `cyrisma --emulator --emulator-history 6 --emulator-period 2 snapshot`")
+                    .into());
+                }
+                config = config.with_current_period(period);
+            }
             let handle = Emulator::start(config)
                 .await
                 .map_err(|error| anyhow::anyhow!("cannot start the embedded emulator: {error}"))?;
-            ui.note(&format!("using the embedded emulator at {} (fake data, fake credentials)", handle.base_url()));
+            let mut note =
+                format!("using the embedded emulator at {} (fake data, fake credentials)", handle.base_url());
+            if let Some(period) = global.emulator_period {
+                let today = cyrisma_dataset::date_of(handle.now_micros());
+                note.push_str(&format!("; its clock is at {today}, period {period} of {history}"));
+            }
+            ui.note(&note);
             Some(handle)
         } else {
             None
@@ -176,6 +194,12 @@ impl Context {
     /// The API key: flag or environment, then the profile.
     pub(crate) fn api_key(&self) -> Option<String> {
         self.settings.config.api_key.clone()
+    }
+
+    /// The resolved connection settings (base URL, host overrides, CAs, limits), credentials
+    /// included.
+    pub(crate) fn connection(&self) -> &ClientConfig {
+        &self.settings.config
     }
 
     /// Instances queried at once by fan-out commands.

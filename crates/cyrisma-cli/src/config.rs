@@ -64,6 +64,10 @@ pub(crate) struct Profile {
     /// Limit for each API call, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) timeout: Option<f64>,
+    /// The history dataset's location (`snapshot`, `diff`, `history`), kept as text: today a
+    /// directory, later also an object-store URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) history_dir: Option<String>,
     /// Where the secret of this profile was stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) secret_store: Option<StoreKind>,
@@ -139,5 +143,7 @@ mod tests {
         let back: ConfigFile = toml::from_str(&text).unwrap();
         assert_eq!(back.profile("default"), config.profile("default"));
         assert!(toml::from_str::<ConfigFile>("[profiles.a]\napi_secret = \"x\"\n").is_err());
+        let with_dir: ConfigFile = toml::from_str("[profiles.a]\nhistory_dir = \"/srv/cyrisma/history\"\n").unwrap();
+        assert_eq!(with_dir.profile("a").history_dir.as_deref(), Some("/srv/cyrisma/history"));
     }
 }

@@ -252,6 +252,7 @@ pub(crate) fn is_change(command: &crate::args::Command) -> bool {
         Command::Users(command) => matches!(command, UsersCommand::Create(_) | UsersCommand::Disable(_)),
         Command::Webhooks(command) => matches!(command, WebhooksCommand::Create(_) | WebhooksCommand::Delete(_)),
         Command::Api(args) => !["GET", "HEAD"].iter().any(|method| args.method.eq_ignore_ascii_case(method)),
+        Command::Emulator(command) => matches!(command, crate::args::EmulatorCommand::Advance(_)),
         _ => false,
     }
 }

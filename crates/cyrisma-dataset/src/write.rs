@@ -166,7 +166,13 @@ impl RunWriter {
     /// Appends rows to their table (rows carry their own `run_id`; pass this run's).
     pub fn write<R: TableRow>(&mut self, rows: &[R]) -> Result<()> {
         match self.tables.get_mut(R::TABLE) {
-            Some(table) => table.push(rows),
+            Some(table) => {
+                table.push(rows)?;
+                if !rows.is_empty() && armed_fail_point().is_some() {
+                    fail_point(&format!("after-write:{}", R::TABLE));
+                }
+                Ok(())
+            }
             None => {
                 Err(Error::Parquet { path: self.dataset.root().join(R::TABLE), message: "table already closed".into() })
             }
@@ -210,6 +216,7 @@ impl RunWriter {
         };
         runs_writer.push(std::slice::from_ref(&row))?;
         let published = runs_writer.close()?;
+        fail_point("before-runs-rename");
         self.dataset.store.publish(self.dataset.root(), &[published], || {})?;
         self.committed = true;
         Ok(row)
@@ -227,10 +234,30 @@ impl Drop for RunWriter {
     }
 }
 
-/// Test hook: `CYRISMA_DATASET_FAILPOINT=<name>` aborts the process at that point of a commit, so
-/// tests can check what a crash leaves behind. Never set it otherwise.
+/// Test hook, never set otherwise: `CYRISMA_DATASET_FAILPOINT=<point>` aborts the process at that
+/// point of a run, and `CYRISMA_DATASET_FAILPOINT=pause:<point>@<marker file>` creates the marker
+/// file there and then waits (up to ten minutes, then aborts), so that a test can kill the process
+/// at that point. The points are `after-write:<table>` (rows were appended to a table's temporary
+/// file, for example while instances are still being pulled), `after-tables-closed`,
+/// `after-first-rename`, `before-runs-row` and `before-runs-rename` (the `runs` file is complete
+/// under its temporary name).
 fn fail_point(name: &str) {
-    if std::env::var_os("CYRISMA_DATASET_FAILPOINT").is_some_and(|value| value == name) {
+    let Some(armed) = armed_fail_point() else { return };
+    if armed == name {
         std::process::abort();
     }
+    let Some((point, marker)) = armed.strip_prefix("pause:").and_then(|rest| rest.split_once('@')) else { return };
+    if point == name {
+        let _ = fs::write(marker, name);
+        for _ in 0..6_000 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::process::abort();
+    }
+}
+
+/// The value of `CYRISMA_DATASET_FAILPOINT`, read once.
+fn armed_fail_point() -> Option<&'static str> {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ARMED.get_or_init(|| std::env::var("CYRISMA_DATASET_FAILPOINT").ok()).as_deref()
 }

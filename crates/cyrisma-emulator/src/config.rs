@@ -54,6 +54,15 @@ pub struct EmulatorConfig {
     /// month, with churning findings, so history and grade trends exist from the start.
     /// At most [`crate::MAX_HISTORY_PERIODS`].
     pub history_periods: u32,
+    /// With `Some(k)` (at most `history_periods`), the `history_periods` monthly periods end at
+    /// the anchor's day instead of lying before it, and the emulator starts at the `k`-th: its
+    /// seeded scans are dated `history_periods` months before the anchor, followed by `k` monthly
+    /// periods of new scans exactly as `k` advances of the clock would add them, and its clock
+    /// ([`crate::EmulatorHandle::now_micros`]) stands `history_periods - k` months before the
+    /// anchor. Emulators started with the same seed, size, history and anchor day and successive
+    /// `k` show one history growing a month at a time (same fingerprints, churning findings,
+    /// moving grades), so separate processes can snapshot it month by month.
+    pub current_period: Option<u32>,
 }
 
 impl Default for EmulatorConfig {
@@ -77,6 +86,7 @@ impl Default for EmulatorConfig {
             webhook_retries: 3,
             webhook_backoff: Duration::from_millis(200),
             history_periods: 0,
+            current_period: None,
         }
     }
 }
@@ -163,6 +173,13 @@ impl EmulatorConfig {
     /// Sets the monthly periods of generated past.
     pub fn with_history_periods(mut self, periods: u32) -> Self {
         self.history_periods = periods;
+        self
+    }
+
+    /// Starts the emulator at the `period`-th of its `history_periods` monthly periods, which then
+    /// end at the anchor's day (see [`EmulatorConfig::current_period`]).
+    pub fn with_current_period(mut self, period: u32) -> Self {
+        self.current_period = Some(period);
         self
     }
 

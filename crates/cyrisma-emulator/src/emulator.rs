@@ -45,6 +45,9 @@ pub struct EmulatorHandle {
     ca_cert_pem: Option<String>,
     ca_cert_der: Option<Vec<u8>>,
     api_key: String,
+    /// Seconds between the wall clock and the emulator's before any advance: the anchor's day
+    /// against the real day the emulator started on.
+    clock_offset: i64,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     _temp_dir: Option<tempfile::TempDir>,
@@ -114,7 +117,21 @@ impl Emulator {
             return Err(StartError::Config("the api key is empty".into()));
         }
         let now = crate::clock::now_secs();
-        let anchor = config.anchor_time.unwrap_or(now - now.rem_euclid(86_400));
+        let today = now - now.rem_euclid(86_400);
+        let anchor = config.anchor_time.unwrap_or(today);
+        let (anchor, history_periods, advances) = match config.current_period {
+            None => (anchor, config.history_periods, Vec::new()),
+            Some(current) if current > config.history_periods => {
+                return Err(StartError::Config(format!(
+                    "the current period ({current}) must be at most the periods of history ({})",
+                    config.history_periods
+                )));
+            }
+            Some(current) => {
+                let (start, advances) = crate::timeline::monthly_advances(anchor, config.history_periods, current);
+                (start, 0, advances)
+            }
+        };
 
         let plan = SeedPlan {
             seed: config.seed,
@@ -123,7 +140,7 @@ impl Emulator {
             instances: config.instances,
             scans_per_instance: config.scans_per_instance,
             anchor,
-            history_periods: config.history_periods,
+            history_periods,
         };
         let (entities, users) = seed::build(&plan);
         let settings = Settings {
@@ -133,7 +150,10 @@ impl Emulator {
             refresh_ttl: config.refresh_token_ttl,
             provisioning_delay: config.provisioning_delay,
         };
-        let state = State::new(settings, api_key.clone(), secret, entities, users);
+        let mut state = State::new(settings, api_key.clone(), secret, entities, users);
+        for days in advances {
+            state.advance(days, true, Instant::now());
+        }
         let generator = Generator { seed: config.seed, assets_per_scan: config.assets_per_scan, anchor };
 
         let (certificates, temp_dir, ca_cert_path) = if config.tls {
@@ -180,6 +200,7 @@ impl Emulator {
             ca_cert_pem: certificates.as_ref().map(|certs| certs.ca_pem.clone()),
             ca_cert_der: certificates.as_ref().map(|certs| certs.ca_der.to_vec()),
             api_key,
+            clock_offset: anchor - today,
             shutdown,
             server: Some(server),
             _temp_dir: temp_dir,
@@ -401,6 +422,17 @@ impl EmulatorHandle {
     /// new, some back, some assets not scanned), and the dashboards' grades move with them.
     pub fn advance(&self, days: u32) -> Result<crate::Advanced, String> {
         self.shared.advance(days, true).map_err(|failure| failure.message)
+    }
+
+    /// The emulator's clock, in microseconds since the Unix epoch: the wall clock moved to the
+    /// anchor's day (the seeded scans' day, see [`EmulatorConfig::current_period`]), then by every
+    /// advance since. Without a fixed anchor, a current period or an advance, the wall clock.
+    pub fn now_micros(&self) -> i64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
+        let moved = self.clock_offset + self.shared.state().days_advanced() * 86_400;
+        wall.saturating_add(moved.saturating_mul(1_000_000))
     }
 
     /// Like [`Self::advance`], but the new scans show the same findings on the same assets as each

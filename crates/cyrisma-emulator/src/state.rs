@@ -706,6 +706,11 @@ impl State {
         }
     }
 
+    /// Days the clock has moved since start.
+    pub(crate) fn days_advanced(&self) -> i64 {
+        self.days_advanced
+    }
+
     /// Moves the clock `days` forward and gives every active instance (not suspended, not
     /// provisioning) a new period of scans. Without `churn` an instance's new period shows the
     /// findings of its latest scans. Returns the period's number, the days moved in total and the

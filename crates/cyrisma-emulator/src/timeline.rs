@@ -66,6 +66,32 @@ pub(crate) fn history(anchor: i64, periods: u32) -> Vec<Period> {
         .collect()
 }
 
+/// The same time of day `months` calendar months before `at`, on the same day of the month
+/// (or the month's last day when it is shorter).
+pub(crate) fn months_before(at: i64, months: u32) -> i64 {
+    let civil = clock::civil(at);
+    let index = civil.year * 12 + i64::from(civil.month - 1) - i64::from(months);
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let length = clock::days_from_civil(next_year, next_month, 1) - clock::days_from_civil(year, month, 1);
+    let day = i64::from(civil.day).min(length) as u32;
+    clock::days_from_civil(year, month, day) * DAY + at.rem_euclid(DAY)
+}
+
+/// A history of `periods` months ending at `anchor`, started at its `current`-th period: the
+/// anchor of the seeded scans (`periods` months before `anchor`) and the days of each of the
+/// `current` monthly advances that follow it.
+pub(crate) fn monthly_advances(anchor: i64, periods: u32, current: u32) -> (i64, Vec<u32>) {
+    let start = months_before(anchor, periods);
+    let days = (1..=current.min(periods))
+        .map(|k| {
+            let (earlier, later) = (months_before(anchor, periods - k + 1), months_before(anchor, periods - k));
+            u32::try_from((later - earlier).div_euclid(DAY)).unwrap_or(u32::MAX)
+        })
+        .collect();
+    (start, days)
+}
+
 /// A stable 64-bit hash of a finding's rule (FNV-1a), to derive its life from.
 pub(crate) fn rule_hash(rule: &str) -> u64 {
     rule.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
@@ -133,6 +159,23 @@ mod tests {
             .collect();
         assert_eq!(dates, ["2024-11-28", "2024-12-28"]);
         assert!(history(anchor, 0).is_empty());
+    }
+
+    #[test]
+    fn monthly_advances_end_at_the_anchor() {
+        // 2025-03-31 10:00:00: shorter months clamp to their last day.
+        let anchor = 1_743_415_200;
+        assert_eq!(clock::date(months_before(anchor, 1)), "2025-02-28");
+        assert_eq!(clock::date(months_before(anchor, 3)), "2024-12-31");
+        assert_eq!(months_before(anchor, 12).rem_euclid(DAY), 36_000);
+        let (start, days) = monthly_advances(anchor, 3, 3);
+        assert_eq!(clock::date(start), "2024-12-31");
+        assert_eq!(days, [31, 28, 31]);
+        assert_eq!(start + i64::from(days.iter().sum::<u32>()) * DAY, anchor);
+        // Fewer periods walked: a prefix of the same steps.
+        assert_eq!(monthly_advances(anchor, 3, 1), (start, vec![31]));
+        assert_eq!(monthly_advances(anchor, 3, 0), (start, vec![]));
+        assert_eq!(monthly_advances(anchor, 0, 0), (anchor, vec![]));
     }
 
     #[test]

@@ -279,7 +279,22 @@ impl Fleet {
         tool_version: &str,
         progress: impl FnMut(Progress),
     ) -> Result<Snapshot, Error> {
-        let started_at = now_micros();
+        self.snapshot_with_clock(selection, dataset, tool_version, now_micros, progress).await
+    }
+
+    /// [`Fleet::snapshot`] with the run's clock as a parameter: `clock` gives "now" in
+    /// microseconds since the Unix epoch for the run's start (its id and date partition) and
+    /// finish, and the age past which files of crashed runs are removed. Against an emulator
+    /// whose clock moves (`EmulatorHandle::now_micros`), runs are dated in the emulator's time.
+    pub async fn snapshot_with_clock(
+        &self,
+        selection: &Selection,
+        dataset: &Dataset,
+        tool_version: &str,
+        clock: impl Fn() -> i64,
+        progress: impl FnMut(Progress),
+    ) -> Result<Snapshot, Error> {
+        let started_at = clock();
         let run_id = cyrisma_dataset::run_id(started_at, fastrand::u32(..));
         // Files of crashed runs older than a day are no longer being written by anyone.
         dataset.remove_orphans(started_at - 86_400_000_000)?;
@@ -352,7 +367,7 @@ impl Fleet {
             failed: outcome.failures.len() as i64,
             skipped: skipped as i64,
         };
-        let run = writer.commit(now_micros(), counts)?;
+        let run = writer.commit(clock().max(started_at), counts)?;
         Ok(Snapshot { run, failures: outcome.failures, findings })
     }
 }

@@ -119,7 +119,11 @@ const CLI_ONLY: &[(&str, &str)] = &[
     ("CYRISMA_NO_PROGRESS", "cli_variables_take_effect"),
     ("CYRISMA_EMULATOR", "cli_variables_take_effect"),
     ("CYRISMA_EMULATOR_HISTORY", "cli_variables_take_effect"),
-    ("CYRISMA_HISTORY_DIR", "history.rs: `history runs` reads the dataset it names"),
+    ("CYRISMA_EMULATOR_PERIOD", "history.rs: snapshots of successive periods are a month apart"),
+    (
+        "CYRISMA_HISTORY_DIR",
+        "history.rs: `history runs` reads the dataset it names; the profile's `history_dir` below it",
+    ),
     ("CYRISMA_COLOR", "cli_variables_take_effect"),
     ("CYRISMA_KEYRING", "credentials.rs: the file store is used without a session bus; `off` is its switch"),
     ("CYRISMA_WEBHOOK_SECRET", "webhooks.rs: `webhooks listen` signing secret"),

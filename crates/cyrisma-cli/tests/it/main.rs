@@ -12,6 +12,7 @@ mod faults;
 mod help;
 mod history;
 mod hostile;
+mod killed;
 mod limits;
 mod not_ours;
 mod rotation;

@@ -290,6 +290,7 @@ const CASES: &[Case] = &[
         ..case("webhooks listen", &["webhooks", "listen", "--port", "0", "--max-events", "0", "--secret-stdin"])
     },
     Case { network: false, ..case("emulator serve", &["emulator", "serve"]) },
+    Case { network: false, ..case("emulator advance", &["emulator", "advance", "--days", "1"]) },
     Case { network: false, ..case("completions", &["completions", "bash"]) },
     case("api", &["api", "GET", "/partner/instances/info/"]),
     case("auth rotate-secret", &["auth", "rotate-secret"]),
