@@ -18,4 +18,5 @@ mod rotation;
 mod rotation_safety;
 mod secrets;
 mod support;
+mod tap;
 mod webhooks;
