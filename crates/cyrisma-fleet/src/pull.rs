@@ -33,12 +33,21 @@ use cyrisma_core::types::{
     BaselineScans, DataDashboard, DataScans, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard,
     VulnerabilityScan,
 };
-use cyrisma_dataset::schema::{FindingRow, GradeRow, InstanceRow, ScanRow};
+use cyrisma_dataset::schema::{Column, FINDINGS, FindingRow, GRADES, GradeRow, INSTANCES, InstanceRow, SCANS, ScanRow};
 use cyrisma_transport::InstanceClient;
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{self, Counts};
 use crate::{Error, Fleet, InstanceFailure, Progress, Selection};
+
+/// The streams of a pull, in the order it emits them: name, the history dataset's columns of its
+/// rows, and its key (what a loader merges on: the findings' fingerprint for findings).
+pub const STREAM_TABLES: [(&str, &[Column], &[&str]); 4] = [
+    ("instances", INSTANCES, &["instance_id"]),
+    ("grades", GRADES, &["instance_id", "area"]),
+    ("scans", SCANS, &["instance_id", "scan_kind", "scan_id"]),
+    ("findings", FINDINGS, &["fingerprint"]),
+];
 
 /// The latest completed scan pulled of one scan type of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -12,7 +12,8 @@ use std::io::{BufWriter, IsTerminal as _, Read as _, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use cyrisma_dataset::schema::{Column, FINDINGS, GRADES, INSTANCES, SCANS};
+use cyrisma_dataset::schema::Column;
+use cyrisma_fleet::pull::STREAM_TABLES;
 use cyrisma_fleet::{Bookmarks, Fleet, PullBatch, Selection, Streams};
 use cyrisma_transport::{Layer, Origin, Setting};
 use serde::Serialize;
@@ -29,13 +30,16 @@ const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// A STATE message every this many instances (and one at the end): each holds every bookmark.
 const STATE_EVERY: usize = 1000;
 
+/// The replication method and replication keys of each stream (by `STREAM_TABLES` order).
+const REPLICATION: [(&str, &[&str]); 4] =
+    [("FULL_TABLE", &[]), ("FULL_TABLE", &[]), ("INCREMENTAL", &["scan_finished"]), ("INCREMENTAL", &[])];
+
 /// The streams: name, columns, key properties, replication method, replication keys.
-const STREAMS: [(&str, &[Column], &[&str], &str, &[&str]); 4] = [
-    ("instances", INSTANCES, &["instance_id"], "FULL_TABLE", &[]),
-    ("grades", GRADES, &["instance_id", "area"], "FULL_TABLE", &[]),
-    ("scans", SCANS, &["instance_id", "scan_kind", "scan_id"], "INCREMENTAL", &["scan_finished"]),
-    ("findings", FINDINGS, &["fingerprint"], "INCREMENTAL", &[]),
-];
+fn stream_specs() -> impl Iterator<Item = (&'static str, &'static [Column], &'static [&'static str], &'static str, &'static [&'static str])> {
+    STREAM_TABLES.into_iter().zip(REPLICATION).map(|((name, columns, keys), (method, replication))| {
+        (name, columns, keys, method, replication)
+    })
+}
 
 fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     let shown = path.display();
@@ -125,8 +129,7 @@ fn json_schema(columns: &[Column]) -> Value {
 
 /// The catalog `--discover` prints: every stream selected.
 fn catalog() -> Value {
-    let streams: Vec<Value> = STREAMS
-        .iter()
+    let streams: Vec<Value> = stream_specs()
         .map(|(name, columns, keys, method, replication_keys)| {
             let mut metadata = vec![json!({
                 "breadcrumb": [],
@@ -276,7 +279,7 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
     let fleet = Fleet::new(context.client()?).with_concurrency(context.concurrency());
     let selection = Selection::ids(&args.filter.instances);
 
-    for (name, columns, keys, _, replication_keys) in STREAMS {
+    for (name, columns, keys, _, replication_keys) in stream_specs() {
         if streams.has(name) {
             messages.message(&json!({
                 "type": "SCHEMA",
