@@ -77,6 +77,8 @@ def source(
     organization and not suspended); ``concurrency`` is how many instances are pulled at once.
     The bookmarks live in the source's state (``bookmarks``), committed by dlt with the load.
     """
+    if not isinstance(client, _cyrisma.Client):
+        raise TypeError(f"cyrisma.dlt.source needs a cyrisma.Client, not {type(client).__name__}")
     wanted = list(instances) if instances is not None else None
 
     @dlt.source(name=name, max_table_nesting=0)

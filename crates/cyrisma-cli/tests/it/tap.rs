@@ -268,7 +268,13 @@ fn the_config_file_carries_the_settings_and_its_secret_is_never_printed() {
 
 #[test]
 fn the_state_is_exact_at_twenty_thousand_instances() {
-    let env = Env::start(support::small().with_size(20, 20_000, 1, 1));
+    // Plain HTTP on loopback: TLS would add a certificate per instance host (20,000 of them).
+    let config = cyrisma_emulator::EmulatorConfig::plain()
+        .with_seed(7)
+        .with_size(20, 20_000, 1, 1)
+        .with_anchor_time(support::ANCHOR)
+        .with_credentials(support::API_KEY, cyrisma_core::ApiSecret::new(support::API_SECRET));
+    let env = Env::start(config);
     let ids = reportable(&env);
     assert!(ids.len() > 10_000, "{}", ids.len());
     let mut catalog = env.run(&["tap", "--discover"]).json();
@@ -277,7 +283,7 @@ fn the_state_is_exact_at_twenty_thousand_instances() {
         stream["metadata"][0]["metadata"]["selected"] = Value::Bool(selected);
     }
     let catalog = write(&env, "catalog.json", &catalog);
-    let first = Tap::parse(env.run(&["tap", "--catalog", &catalog, "--concurrency", "32"]).ok());
+    let first = Tap::parse(env.run(&["tap", "--catalog", &catalog, "--concurrency", "64"]).ok());
     assert_eq!(first.bookmarks().keys().cloned().collect::<Vec<_>>(), ids, "one bookmark per instance");
     let states = first.messages.iter().filter(|m| m["type"] == "STATE").count();
     assert_eq!(states, ids.len() / 1000 + 1, "a STATE every 1000 instances and one at the end");
@@ -289,7 +295,7 @@ fn the_state_is_exact_at_twenty_thousand_instances() {
         new_scans.insert(env.emu.trigger_scan(id, 5).unwrap());
     }
     let state = write(&env, "state.json", first.state());
-    let next = Tap::parse(env.run(&["tap", "--catalog", &catalog, "--state", &state, "--concurrency", "32"]).ok());
+    let next = Tap::parse(env.run(&["tap", "--catalog", &catalog, "--state", &state, "--concurrency", "64"]).ok());
     let scans: BTreeSet<String> =
         next.records("scans").iter().map(|row| row["scan_id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(scans, new_scans);
