@@ -185,7 +185,7 @@ pub(crate) enum Command {
     History(HistoryCommand),
     /// A Singer tap: instances, grades, scans and findings as SCHEMA, RECORD and STATE messages
     #[command(
-        before_help = "Examples:\n  cyrisma tap --discover > catalog.json\n  cyrisma tap --config tap.json --catalog catalog.json --state state.json | target-postgres --config pg.json"
+        before_help = "Examples:\n  cyrisma tap --discover > catalog.json\n  cyrisma tap --config tap.json --state state.json | target-postgres --config pg.json"
     )]
     Tap(TapArgs),
     /// Export findings across instances to a file

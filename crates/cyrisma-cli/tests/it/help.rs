@@ -68,6 +68,7 @@ help_snapshots! {
     help_history_findings => "help_history_findings" ["history", "findings"];
     help_export => "help_export" ["export"];
     help_export_findings => "help_export_findings" ["export", "findings"];
+    help_tap => "help_tap" ["tap"];
     help_usage => "help_usage" ["usage"];
     help_webhooks => "help_webhooks" ["webhooks"];
     help_webhooks_list => "help_webhooks_list" ["webhooks", "list"];
