@@ -124,7 +124,8 @@ class Postgres:
     dbname: str
 
     def url(self) -> str:
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+        # Trust authentication ignores the password; some clients (dlt) insist on one.
+        return f"postgresql://{self.user}:trust@{self.host}:{self.port}/{self.dbname}"
 
     def connect(self) -> Any:
         import psycopg2

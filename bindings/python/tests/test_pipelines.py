@@ -73,7 +73,7 @@ def check_dlt(pipeline: Any, emulator: cyrisma.Emulator, query: Any, tmp_path: P
 
 def test_dlt_into_duckdb_loads_once_then_only_new_scans(emulator: cyrisma.Emulator, tmp_path: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
-    database = tmp_path / "cyrisma.duckdb"
+    database = tmp_path / "warehouse.duckdb"
     pipeline = dlt.pipeline(
         pipeline_name="cyrisma_duckdb",
         destination=dlt.destinations.duckdb(str(database)),
@@ -149,6 +149,7 @@ def load(messages: list[dict[str, Any]], postgres: Postgres, home: Path) -> dict
                 "database": postgres.dbname,
                 "default_target_schema": "tap_cyrisma",
                 "add_record_metadata": False,
+                "activate_version": False,
             }
         )
     )
