@@ -21,25 +21,21 @@ import dlt
 from dlt.sources import DltResource, DltSource
 
 from . import _cyrisma
+from ._cyrisma import _pull, _pull_columns
 
 __all__ = ["KEYS", "source"]
 
 _log = logging.getLogger("cyrisma.dlt")
-
-# The native helpers are private to the package (not part of the typed surface).
-_pull: Any = getattr(_cyrisma, "_pull")
-_pull_columns: Any = getattr(_cyrisma, "_pull_columns")
 
 #: The data types of the dataset's columns in dlt's terms.
 _DLT_TYPES = {"string": "text", "int64": "bigint", "int32": "bigint", "float64": "double", "bool": "bool"}
 
 
 def _columns() -> dict[str, list[tuple[str, str, bool, bool]]]:
-    columns: dict[str, list[tuple[str, str, bool, bool]]] = {
-        stream: [tuple(column) for column in rows]  # type: ignore[misc]
+    return {
+        stream: [(str(name), str(kind), bool(nullable), bool(key)) for name, kind, nullable, key in rows]
         for stream, rows in _pull_columns().items()
     }
-    return columns
 
 
 #: Each resource's key, what ``merge`` matches rows on.
