@@ -102,7 +102,9 @@ impl PullStream {
                 }
                 Err(RecvTimeoutError::Timeout) => py.check_signals()?,
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(PyRuntimeError::new_err("the cyrisma pull stopped unexpectedly (a panic in the runtime)"));
+                    return Err(PyRuntimeError::new_err(
+                        "the cyrisma pull stopped unexpectedly (a panic in the runtime)",
+                    ));
                 }
             }
         }
@@ -159,13 +161,19 @@ pub(crate) fn pull(
     runtime.spawn_blocking(move || {
         let fleet = Fleet::new(transport).with_concurrency(concurrency);
         let batches = sender.clone();
-        let result = handle.block_on(fleet.pull(&selection, &bookmarks, streams, |_| {}, move |batch| {
-            // The iterator was dropped: stop pulling.
-            batches.send(Message::Batch(Box::new(batch))).map_err(|_| cyrisma_fleet::Error::Io {
-                context: "the pull's reader has gone".into(),
-                source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
-            })
-        }));
+        let result = handle.block_on(fleet.pull(
+            &selection,
+            &bookmarks,
+            streams,
+            |_| {},
+            move |batch| {
+                // The iterator was dropped: stop pulling.
+                batches.send(Message::Batch(Box::new(batch))).map_err(|_| cyrisma_fleet::Error::Io {
+                    context: "the pull's reader has gone".into(),
+                    source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+                })
+            },
+        ));
         let result = result.map_err(failure).map(|pull| PullResult {
             pull_id: pull.pull_id,
             bookmarks: pull.bookmarks,

@@ -210,10 +210,8 @@ async fn fetch(
     let vulnerability_dashboard: OptionFuture<_> = want_counts.then(|| instance.dashboard_vulnerability()).into();
     let data_dashboard: OptionFuture<_> = want_counts.then(|| instance.dashboard_data()).into();
     let scans: OptionFuture<_> = (streams.scans || streams.findings).then(|| instance.vulnerability_scans()).into();
-    let others: OptionFuture<_> = streams
-        .scans
-        .then(|| futures_util::future::try_join(instance.data_scans(), instance.baseline_scans()))
-        .into();
+    let others: OptionFuture<_> =
+        streams.scans.then(|| futures_util::future::try_join(instance.data_scans(), instance.baseline_scans())).into();
     let (overall, vulnerability_dashboard, data_dashboard, scans, others) = try_join5(
         async { overall.await.transpose() },
         async { vulnerability_dashboard.await.transpose() },
@@ -244,7 +242,10 @@ async fn fetch(
     let chosen: Vec<bool> = new.iter().map(|(key, mark, _)| collect(key, mark)).collect();
     drop(latest);
     let details = futures_util::future::try_join_all(
-        new.iter().zip(&chosen).filter(|(_, chosen)| **chosen).map(|((_, _, scan), _)| instance.vulnerability_scan(&scan.scan_id)),
+        new.iter()
+            .zip(&chosen)
+            .filter(|(_, chosen)| **chosen)
+            .map(|((_, _, scan), _)| instance.vulnerability_scan(&scan.scan_id)),
     )
     .await?;
     let mut details = details.into_iter();
@@ -254,13 +255,7 @@ async fn fetch(
         .map(|((key, _, scan), chosen)| (key, scan, if chosen { details.next() } else { None }))
         .collect();
     let (data, baseline) = others.map_or((None, None), |(data, baseline)| (Some(data), Some(baseline)));
-    Ok(Fetched {
-        overall,
-        counts: vulnerability_dashboard.zip(data_dashboard),
-        vulnerability,
-        data,
-        baseline,
-    })
+    Ok(Fetched { overall, counts: vulnerability_dashboard.zip(data_dashboard), vulnerability, data, baseline })
 }
 
 /// The rows and the advanced bookmark of one fetched instance.
@@ -314,7 +309,8 @@ fn rows(
     }
     let mut others: Vec<(ScanMark, ScanRow)> = Vec::new();
     for scan in fetched.data.iter().flat_map(|scans| &scans.data_scans) {
-        if let Some(mark) = mark_of(&scan.scan_id, scan.scan_finished.as_deref()).filter(|mark| is_new(mark, old, "data"))
+        if let Some(mark) =
+            mark_of(&scan.scan_id, scan.scan_finished.as_deref()).filter(|mark| is_new(mark, old, "data"))
         {
             advance("data", mark.clone());
             others.push((mark, snapshot::data_scan_row(pull_id, instance_id, scan)));

@@ -136,7 +136,13 @@ fn write_instance(
     let mut scans = Vec::new();
     for scan in &pulled.vulnerability_scans.vulnerability_scans {
         let detail = pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id).map(|(_, detail)| detail);
-        scans.push(vulnerability_scan_row(&run_id, instance_id, scan, collected.contains(&scan.scan_id.as_str()), detail));
+        scans.push(vulnerability_scan_row(
+            &run_id,
+            instance_id,
+            scan,
+            collected.contains(&scan.scan_id.as_str()),
+            detail,
+        ));
     }
     scans.extend(pulled.data_scans.data_scans.iter().map(|scan| data_scan_row(&run_id, instance_id, scan)));
     scans.extend(pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(&run_id, instance_id, scan)));

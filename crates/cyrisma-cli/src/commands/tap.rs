@@ -35,17 +35,22 @@ const REPLICATION: [(&str, &[&str]); 4] =
     [("FULL_TABLE", &[]), ("FULL_TABLE", &[]), ("INCREMENTAL", &["scan_finished"]), ("INCREMENTAL", &[])];
 
 /// The streams: name, columns, key properties, replication method, replication keys.
-fn stream_specs() -> impl Iterator<Item = (&'static str, &'static [Column], &'static [&'static str], &'static str, &'static [&'static str])> {
-    STREAM_TABLES.into_iter().zip(REPLICATION).map(|((name, columns, keys), (method, replication))| {
-        (name, columns, keys, method, replication)
-    })
+fn stream_specs()
+-> impl Iterator<Item = (&'static str, &'static [Column], &'static [&'static str], &'static str, &'static [&'static str])>
+{
+    STREAM_TABLES
+        .into_iter()
+        .zip(REPLICATION)
+        .map(|((name, columns, keys), (method, replication))| (name, columns, keys, method, replication))
 }
 
 fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     let shown = path.display();
     let file = std::fs::File::open(path).with_context(|| format!("cannot open the {what} `{shown}`"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read the {what} `{shown}`"))?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the {what} `{shown}`"))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(CliError::usage(format!("the {what} `{shown}` is larger than {} MiB", MAX_FILE_BYTES >> 20)).into());
     }
@@ -178,9 +183,12 @@ fn selected_streams(path: &Path) -> anyhow::Result<Streams> {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         if selected && !streams.select(name) {
-            return Err(CliError::usage(format!("the catalog `{}` selects an unknown stream `{name}`", path.display()))
-                .with_hint(format!("the streams are: {}", Streams::NAMES.join(", ")))
-                .into());
+            return Err(CliError::usage(format!(
+                "the catalog `{}` selects an unknown stream `{name}`",
+                path.display()
+            ))
+            .with_hint(format!("the streams are: {}", Streams::NAMES.join(", ")))
+            .into());
         }
     }
     if streams == Streams::NONE {

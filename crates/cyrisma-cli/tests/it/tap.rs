@@ -163,7 +163,10 @@ fn the_tap_pulls_once_then_only_what_is_new_and_keeps_the_bookmark_of_a_failed_i
     let new_scans: BTreeSet<&str> = scans.iter().map(|row| row["scan_id"].as_str().unwrap()).collect();
     let findings = after.records("findings");
     assert!(!findings.is_empty());
-    assert!(findings.iter().all(|row| new_scans.contains(row["scan_id"].as_str().unwrap())), "only new scans' findings");
+    assert!(
+        findings.iter().all(|row| new_scans.contains(row["scan_id"].as_str().unwrap())),
+        "only new scans' findings"
+    );
     for id in &ids {
         assert_ne!(after.bookmarks()[id], first.bookmarks()[id], "{id} advanced");
     }
