@@ -216,9 +216,11 @@ fn read_state(path: &Path) -> anyhow::Result<Bookmarks> {
     })
 }
 
-/// Singer messages on a writer, one per line.
+/// Singer messages on a writer, one per line; each RECORD is encoded into one reused buffer and
+/// written at once (the writer may be a terminal filter behind a `dyn Write`).
 struct Messages<W: Write> {
     out: W,
+    line: Vec<u8>,
 }
 
 impl<W: Write> Messages<W> {
@@ -228,11 +230,13 @@ impl<W: Write> Messages<W> {
     }
 
     fn record<R: Serialize>(&mut self, stream: &str, row: &R) -> std::io::Result<()> {
-        self.out.write_all(b"{\"type\":\"RECORD\",\"stream\":\"")?;
-        self.out.write_all(stream.as_bytes())?;
-        self.out.write_all(b"\",\"record\":")?;
-        serde_json::to_writer(&mut self.out, row)?;
-        self.out.write_all(b"}\n")
+        self.line.clear();
+        self.line.extend_from_slice(b"{\"type\":\"RECORD\",\"stream\":\"");
+        self.line.extend_from_slice(stream.as_bytes());
+        self.line.extend_from_slice(b"\",\"record\":");
+        serde_json::to_writer(&mut self.line, row)?;
+        self.line.extend_from_slice(b"}\n");
+        self.out.write_all(&self.line)
     }
 
     fn state(&mut self, bookmarks: &Bookmarks) -> std::io::Result<()> {
@@ -268,7 +272,7 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, stdout))
     };
-    let mut messages = Messages { out: sink };
+    let mut messages = Messages { out: sink, line: Vec::with_capacity(1024) };
     if args.discover {
         let text = serde_json::to_string_pretty(&catalog())?;
         messages.out.write_all(text.as_bytes())?;
