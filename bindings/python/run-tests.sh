@@ -2,7 +2,9 @@
 # Builds and tests the `cyrisma` Python package from a fresh machine's point of view:
 #
 # 1. a virtual environment under target/ (reused between runs; `CYRISMA_PY_VENV` moves it);
-# 2. the test tools from PyPI (pytest, pytest-asyncio, mypy, orjson for the speed probe);
+# 2. the test tools from PyPI (pytest, pytest-asyncio, mypy, orjson for the speed probe; dlt,
+#    psycopg2 and the Singer target `meltanolabs-target-postgres` for tests/test_pipelines.py,
+#    which also starts Debian's PostgreSQL server from tests/conftest.py);
 # 3. `pip install ./bindings/python`, exactly as a user would: pip fetches the maturin build
 #    backend from PyPI and cargo builds the abi3 extension in release mode;
 # 4. the `cyrisma` binary (debug), which tests/test_fleet.py runs against the same emulator;
@@ -33,7 +35,8 @@ py="$venv/bin/python"
 step "installing the test tools"
 "$py" -m pip install --quiet "pytest>=8" "pytest-asyncio>=0.23" "mypy>=1.10" "orjson>=3.9" \
     "pyarrow>=15" "duckdb>=1.0" "polars>=1.0" \
-    "moto[server]>=5" "boto3>=1.34"
+    "moto[server]>=5" "boto3>=1.34" \
+    "dlt[duckdb,postgres]>=1.0" "psycopg2-binary>=2.9" "meltanolabs-target-postgres>=0.1"
 
 step "pip install ./bindings/python (maturin build backend from PyPI, cargo build --release)"
 "$py" -m pip install --quiet --force-reinstall --no-deps "$here"

@@ -34,6 +34,7 @@ use crate::tidy::workspace_root;
 
 mod snapshot;
 mod storage;
+mod tap;
 
 /// The Python packages of the peers.
 const PY_PACKAGES: &[&str] = &["aiohttp", "orjson", "msgspec", "httpx", "uvloop"];
@@ -1006,6 +1007,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     cli_goals(&mut report, &root, &dir, python.as_deref())?;
     storage::goals(&mut report, &root, &dir, python.as_deref())?;
     snapshot::goals(&mut report, &root, &dir)?;
+    tap::goals(&mut report, &root, &dir)?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
 
     let mut notes = vec![

@@ -104,6 +104,12 @@ impl Client {
         let client = builder.build()?;
         Ok(Self { handle: Arc::new(Handle { client: ProcessBound::new(client, "client"), concurrency }) })
     }
+
+    /// The transport client and the fan-out width (`requested`, else the client's), for the
+    /// module's functions over a client (`_pull`).
+    pub(crate) fn fleet_parts(&self, requested: Option<&Bound<'_, PyAny>>) -> Result<(Transport, usize), Failure> {
+        Ok((self.handle.client()?, self.handle.concurrency(requested)?))
+    }
 }
 
 #[pymethods]

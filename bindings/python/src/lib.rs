@@ -27,6 +27,7 @@ mod exit;
 mod fleet;
 mod history;
 mod models;
+mod pull;
 mod runtime;
 mod secret;
 mod view;
@@ -51,6 +52,9 @@ fn _cyrisma(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<history::History>()?;
     module.add_class::<history::ArrowStream>()?;
     module.add_class::<emulator::Emulator>()?;
+    module.add_class::<pull::PullStream>()?;
+    module.add_function(wrap_pyfunction!(pull::pull, module)?)?;
+    module.add_function(wrap_pyfunction!(pull::pull_columns, module)?)?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_verify, module)?)?;
     module.add_function(wrap_pyfunction!(webhooks::webhook_sign, module)?)?;
     module.add_function(wrap_pyfunction!(probe_call, module)?)?;

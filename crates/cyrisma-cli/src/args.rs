@@ -194,6 +194,11 @@ pub(crate) enum Command {
         before_help = "Examples:\n  cyrisma history runs\n  cyrisma history findings -o csv > lifecycles.csv\n  cyrisma history findings --per-instance"
     )]
     History(HistoryCommand),
+    /// A Singer tap: instances, grades, scans and findings as SCHEMA, RECORD and STATE messages
+    #[command(
+        before_help = "Examples:\n  cyrisma tap --discover > catalog.json\n  cyrisma tap --config tap.json --state state.json | target-postgres --config pg.json"
+    )]
+    Tap(TapArgs),
     /// Export findings across instances to a file
     #[command(subcommand, before_help = "Examples:\n  cyrisma export findings --format csv --out findings.csv")]
     Export(ExportCommand),
@@ -664,6 +669,29 @@ pub(crate) struct ExportFindingsArgs {
     /// Every vulnerability scan, not only the latest of each scan type
     #[arg(long)]
     pub(crate) all_scans: bool,
+}
+
+/// `cyrisma tap`
+#[derive(Debug, Args)]
+pub(crate) struct TapArgs {
+    /// Print the catalog (each stream's JSON Schema, key properties and replication metadata) and exit
+    #[arg(long)]
+    pub(crate) discover: bool,
+    /// JSON settings: `api_key`, `api_secret`, `base_url`, `resolve`, `ca_cert`, `allowed_domain` and the other
+    /// `CYRISMA_*` settings by their lower-case names (flags win over it; it wins over environment and profile)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// A catalog whose stream metadata selects streams (`"selected": true`); default: every stream
+    #[arg(long, visible_alias = "properties", value_name = "FILE")]
+    pub(crate) catalog: Option<PathBuf>,
+    /// The last STATE message's value: one bookmark per instance; default: a first pull
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) filter: InstanceFilter,
+    /// Exit 0 when some instances failed (their bookmarks are kept, and stderr names them)
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
 }
 
 /// An export file format.

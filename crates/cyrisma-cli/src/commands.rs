@@ -12,6 +12,7 @@ mod history;
 mod instances;
 mod report;
 mod scans;
+mod tap;
 mod usage;
 mod users;
 mod webhooks;
@@ -48,7 +49,12 @@ pub(crate) async fn run(cli: Cli, ui: Ui) -> anyhow::Result<()> {
                 Command::Webhooks(crate::args::WebhooksCommand::Listen(_))
                     | Command::Auth(crate::args::AuthCommand::RotateSecret)
             );
-            let context = Context::new(global, ui).await?;
+            // `cyrisma tap --config FILE`: a settings layer between the flags and the environment.
+            let file = match &command {
+                Command::Tap(args) => tap::config_layer(args)?,
+                _ => None,
+            };
+            let context = Context::new(global, ui, file).await?;
             let change = crate::exit::is_change(&command);
             let result = if listens {
                 dispatch(&context, command).await
@@ -82,6 +88,7 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Diff(args) => history::diff(context, args).await,
         Command::History(command) => history::run(context, command).await,
         Command::Export(command) => export::run(context, command).await,
+        Command::Tap(args) => tap::run(context, args).await,
         Command::Usage(args) => usage::run(context, args).await,
         Command::Webhooks(command) => webhooks::run(context, command).await,
         Command::Api(args) => api::run(context, args).await,
@@ -144,13 +151,13 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    async fn new(global: GlobalArgs, ui: Ui) -> anyhow::Result<Self> {
+    async fn new(global: GlobalArgs, ui: Ui, file: Option<Layer>) -> anyhow::Result<Self> {
         let config_dir = config::config_dir(global.config_dir.as_deref())?;
         let config = ConfigFile::load(&config_dir)?;
         let profile_name =
             global.profile.clone().filter(|name| !name.trim().is_empty()).unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         let profile = config.profile(&profile_name);
-        let settings = resolve_settings(&global, &profile_name, &profile)?;
+        let settings = resolve_settings(&global, &profile_name, &profile, file)?;
         let format = global.output.or(profile.output).unwrap_or(OutputFormat::Table);
         let width = std::io::stdout().is_terminal().then(terminal_width).flatten();
         let out = Output::new(format, width, ui.color() && std::io::stdout().is_terminal());
@@ -299,7 +306,12 @@ fn terminal_width() -> Option<usize> {
 /// The connection settings and the fan-out width from the flags, the `CYRISMA_*` variables and
 /// the profile, through the transport's one reader; an unusable value is a usage error naming the
 /// flag, variable or profile key.
-fn resolve_settings(global: &GlobalArgs, profile_name: &str, profile: &Profile) -> anyhow::Result<Resolved> {
+fn resolve_settings(
+    global: &GlobalArgs,
+    profile_name: &str,
+    profile: &Profile,
+    extra: Option<Layer>,
+) -> anyhow::Result<Resolved> {
     let env = Layer::env();
     // clap reads a flag's environment twin into the same field; a value equal to the variable's
     // is left to the environment layer, so that an error names the variable.
@@ -327,7 +339,11 @@ fn resolve_settings(global: &GlobalArgs, profile_name: &str, profile: &Profile) 
         .set(Setting::Timeout, profile.timeout.map(|seconds| seconds.to_string()));
     let mut defaults = ClientConfig::default();
     defaults.user_agent = concat!("cyrisma-cli/", env!("CARGO_PKG_VERSION")).to_owned();
-    Settings::new().layer(flags).layer(env).layer(file).resolve(defaults).map_err(|error| {
+    let mut settings = Settings::new().layer(flags);
+    if let Some(layer) = extra {
+        settings = settings.layer(layer);
+    }
+    settings.layer(env).layer(file).resolve(defaults).map_err(|error| {
         CliError::usage(error.to_string())
             .with_hint("see the ranges in `docs/configuration.md`, or `cyrisma --help`")
             .into()

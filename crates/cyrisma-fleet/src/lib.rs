@@ -33,6 +33,7 @@ mod failure;
 mod findings;
 pub mod history;
 mod outfile;
+pub mod pull;
 mod report;
 mod run;
 mod selection;
@@ -46,6 +47,7 @@ pub use findings::{ScanChoice, collect_findings};
 pub use history::{
     DiffReport, DiffRow, FindingHistoryRow, GradeChangeRow, GradeHistoryRow, History, InstanceHistoryRow, RunSummary,
 };
+pub use pull::{Bookmarks, InstanceBookmark, Pull, PullBatch, ScanMark, Streams};
 pub use report::Report;
 pub use run::{Fleet, Outcome, Progress, Succeeded};
 pub use selection::Selection;

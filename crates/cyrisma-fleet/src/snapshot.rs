@@ -12,8 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use cyrisma_core::export::{self, scan_type_label};
 use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
 use cyrisma_core::types::{
-    Asset, BaselineScans, DataDashboard, DataScans, Grade, Instance, OverallDashboard, ScanDetail,
-    VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
+    Asset, BaselineScan, BaselineScans, DataDashboard, DataScan, DataScans, Grade, Instance, OverallDashboard,
+    ScanDetail, VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
 };
 use cyrisma_core::usage::usage_rows;
 use cyrisma_dataset::schema::{CoverageRow, FindingRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
@@ -51,7 +51,7 @@ struct Pulled {
 
 /// Dashboard counts kept per pulled instance for its `instances` row.
 #[derive(Clone, Copy, Default)]
-struct Counts {
+pub(crate) struct Counts {
     critical: Option<i64>,
     high: Option<i64>,
     medium: Option<i64>,
@@ -59,14 +59,27 @@ struct Counts {
     sensitive_files: Option<i64>,
 }
 
-fn now_micros() -> i64 {
+impl Counts {
+    /// The counts of an instance's vulnerability and data dashboards.
+    pub(crate) fn of(vulnerability: &VulnerabilityDashboard, data: &DataDashboard) -> Self {
+        Counts {
+            critical: count(vulnerability.critical),
+            high: count(vulnerability.high),
+            medium: count(vulnerability.medium),
+            low: count(vulnerability.low),
+            sensitive_files: count(data.sensitive_files),
+        }
+    }
+}
+
+pub(crate) fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// A count as the dataset stores it: counts past `i64::MAX` saturate.
-fn count(value: Option<u64>) -> Option<i64> {
+pub(crate) fn count(value: Option<u64>) -> Option<i64> {
     value.map(|value| i64::try_from(value).unwrap_or(i64::MAX))
 }
 
@@ -74,7 +87,7 @@ fn grade(grade: Option<&Grade>) -> Option<String> {
     grade.map(|grade| grade.as_str().to_owned()).filter(|grade| !grade.is_empty())
 }
 
-fn completed(scan: &VulnerabilityScan) -> bool {
+pub(crate) fn completed(scan: &VulnerabilityScan) -> bool {
     scan.scan_finished.as_deref().is_some_and(|finished| !finished.trim().is_empty())
 }
 
@@ -117,13 +130,44 @@ fn write_instance(
     pulled: &Pulled,
 ) -> Result<(Counts, u64), Error> {
     let run_id = run_id.to_owned();
-    let grading_period = pulled.overall.grading_period.as_ref().map(|period| period.as_str().to_owned());
-    let grades: Vec<GradeRow> = AREAS
+    writer.write(&grade_rows(&run_id, instance_id, &pulled.overall))?;
+
+    let collected: Vec<&str> = pulled.details.iter().map(|(scan, _)| scan.scan_id.as_str()).collect();
+    let mut scans = Vec::new();
+    for scan in &pulled.vulnerability_scans.vulnerability_scans {
+        let detail = pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id).map(|(_, detail)| detail);
+        scans.push(vulnerability_scan_row(
+            &run_id,
+            instance_id,
+            scan,
+            collected.contains(&scan.scan_id.as_str()),
+            detail,
+        ));
+    }
+    scans.extend(pulled.data_scans.data_scans.iter().map(|scan| data_scan_row(&run_id, instance_id, scan)));
+    scans.extend(pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(&run_id, instance_id, scan)));
+    writer.write(&scans)?;
+
+    let mut findings = Vec::new();
+    let mut coverage = Vec::new();
+    for (scan, detail) in &pulled.details {
+        scan_findings(&run_id, instance_id, scan, detail, &mut findings, Some(&mut coverage));
+    }
+    writer.write(&coverage)?;
+    writer.write(&findings)?;
+    let counts = Counts::of(&pulled.vulnerability, &pulled.data);
+    Ok((counts, findings.len() as u64))
+}
+
+/// The `grades` rows of an instance's overall dashboard: one per area it reports.
+pub(crate) fn grade_rows(run_id: &str, instance_id: &str, overall: &OverallDashboard) -> Vec<GradeRow> {
+    let grading_period = overall.grading_period.as_ref().map(|period| period.as_str().to_owned());
+    AREAS
         .iter()
         .filter_map(|(key, area)| {
-            let grades = pulled.overall.area(key)?;
+            let grades = overall.area(key)?;
             Some(GradeRow {
-                run_id: run_id.clone(),
+                run_id: run_id.to_owned(),
                 instance_id: instance_id.to_owned(),
                 area: (*area).to_owned(),
                 current_grade: grade(grades.current),
@@ -131,121 +175,125 @@ fn write_instance(
                 grading_period: grading_period.clone(),
             })
         })
-        .collect();
-    writer.write(&grades)?;
+        .collect()
+}
 
-    let collected: Vec<&str> = pulled.details.iter().map(|(scan, _)| scan.scan_id.as_str()).collect();
-    let mut scans = Vec::new();
-    for scan in &pulled.vulnerability_scans.vulnerability_scans {
-        let detail = pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id);
-        scans.push(ScanRow {
-            run_id: run_id.clone(),
-            instance_id: instance_id.to_owned(),
-            scan_kind: "vulnerability".into(),
-            scan_id: scan.scan_id.clone(),
-            scan_class: Some(ScanClass::of(scan.scan_type.as_ref()).as_str().to_owned()),
-            scan_name: scan.scan_name.clone().or_else(|| scan_type_label(scan).map(str::to_owned)),
-            scan_started: scan.scan_started.clone(),
-            scan_finished: scan.scan_finished.clone(),
-            grade: grade(scan.grade_alpha.as_ref()),
-            critical: count(scan.critical_vulnerabilities),
-            high: count(scan.high_vulnerabilities),
-            medium: count(scan.medium_vulnerabilities),
-            low: count(scan.low_vulnerabilities),
-            collected: collected.contains(&scan.scan_id.as_str()),
-            assets: detail.map(|(_, detail)| i64::try_from(detail.assets.len()).unwrap_or(i64::MAX)),
-            ..ScanRow::default()
-        });
+/// The `scans` row of a vulnerability scan; `detail` when its findings were collected.
+pub(crate) fn vulnerability_scan_row(
+    run_id: &str,
+    instance_id: &str,
+    scan: &VulnerabilityScan,
+    collected: bool,
+    detail: Option<&ScanDetail>,
+) -> ScanRow {
+    ScanRow {
+        run_id: run_id.to_owned(),
+        instance_id: instance_id.to_owned(),
+        scan_kind: "vulnerability".into(),
+        scan_id: scan.scan_id.clone(),
+        scan_class: Some(ScanClass::of(scan.scan_type.as_ref()).as_str().to_owned()),
+        scan_name: scan.scan_name.clone().or_else(|| scan_type_label(scan).map(str::to_owned)),
+        scan_started: scan.scan_started.clone(),
+        scan_finished: scan.scan_finished.clone(),
+        grade: grade(scan.grade_alpha.as_ref()),
+        critical: count(scan.critical_vulnerabilities),
+        high: count(scan.high_vulnerabilities),
+        medium: count(scan.medium_vulnerabilities),
+        low: count(scan.low_vulnerabilities),
+        collected,
+        assets: detail.map(|detail| i64::try_from(detail.assets.len()).unwrap_or(i64::MAX)),
+        ..ScanRow::default()
     }
-    for scan in &pulled.data_scans.data_scans {
-        scans.push(ScanRow {
-            run_id: run_id.clone(),
-            instance_id: instance_id.to_owned(),
-            scan_kind: "data".into(),
-            scan_id: scan.scan_id.clone(),
-            scan_name: scan.scan_name.clone(),
-            scan_started: scan.scan_started.clone(),
-            scan_finished: scan.scan_finished.clone(),
-            grade: grade(scan.grade_alpha.as_ref()),
-            files_scanned: count(scan.files_scanned),
-            sensitive_files: count(scan.sensitive_files),
-            ..ScanRow::default()
-        });
-    }
-    for scan in &pulled.baseline_scans.baseline_scans {
-        scans.push(ScanRow {
-            run_id: run_id.clone(),
-            instance_id: instance_id.to_owned(),
-            scan_kind: "baseline".into(),
-            scan_id: scan.scan_id.clone(),
-            scan_name: scan.scan_name.clone(),
-            scan_started: scan.scan_started.clone(),
-            scan_finished: scan.scan_finished.clone(),
-            grade: grade(scan.grade_alpha.as_ref()),
-            passed_checks: count(scan.passed_checks),
-            failed_checks: count(scan.failed_checks),
-            ..ScanRow::default()
-        });
-    }
-    writer.write(&scans)?;
+}
 
-    let mut findings = Vec::new();
-    let mut coverage = Vec::new();
-    for (scan, detail) in &pulled.details {
-        let class = ScanClass::of(scan.scan_type.as_ref());
-        for asset in &detail.assets {
-            let identity = asset_identity(asset);
-            let asset_key = identity.key();
+/// The `scans` row of a data scan.
+pub(crate) fn data_scan_row(run_id: &str, instance_id: &str, scan: &DataScan) -> ScanRow {
+    ScanRow {
+        run_id: run_id.to_owned(),
+        instance_id: instance_id.to_owned(),
+        scan_kind: "data".into(),
+        scan_id: scan.scan_id.clone(),
+        scan_name: scan.scan_name.clone(),
+        scan_started: scan.scan_started.clone(),
+        scan_finished: scan.scan_finished.clone(),
+        grade: grade(scan.grade_alpha.as_ref()),
+        files_scanned: count(scan.files_scanned),
+        sensitive_files: count(scan.sensitive_files),
+        ..ScanRow::default()
+    }
+}
+
+/// The `scans` row of a baseline scan.
+pub(crate) fn baseline_scan_row(run_id: &str, instance_id: &str, scan: &BaselineScan) -> ScanRow {
+    ScanRow {
+        run_id: run_id.to_owned(),
+        instance_id: instance_id.to_owned(),
+        scan_kind: "baseline".into(),
+        scan_id: scan.scan_id.clone(),
+        scan_name: scan.scan_name.clone(),
+        scan_started: scan.scan_started.clone(),
+        scan_finished: scan.scan_finished.clone(),
+        grade: grade(scan.grade_alpha.as_ref()),
+        passed_checks: count(scan.passed_checks),
+        failed_checks: count(scan.failed_checks),
+        ..ScanRow::default()
+    }
+}
+
+/// The fingerprinted `findings` rows of one scan's detail (and, when asked, its `coverage` rows).
+pub(crate) fn scan_findings(
+    run_id: &str,
+    instance_id: &str,
+    scan: &VulnerabilityScan,
+    detail: &ScanDetail,
+    findings: &mut Vec<FindingRow>,
+    mut coverage: Option<&mut Vec<CoverageRow>>,
+) {
+    let class = ScanClass::of(scan.scan_type.as_ref());
+    for asset in &detail.assets {
+        let identity = asset_identity(asset);
+        let asset_key = identity.key();
+        if let Some(coverage) = coverage.as_deref_mut() {
             coverage.push(CoverageRow {
-                run_id: run_id.clone(),
+                run_id: run_id.to_owned(),
                 instance_id: instance_id.to_owned(),
                 scan_class: class.as_str().to_owned(),
                 scan_id: scan.scan_id.clone(),
                 asset_key: asset_key.clone(),
             });
-            for row in export::asset_findings(asset) {
-                let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
-                let rule = kind.rule(row.finding);
-                let fingerprint = Fingerprint::of(&FingerprintInput {
-                    instance_id,
-                    asset: identity.clone(),
-                    scan_class: class.clone(),
-                    kind,
-                    rule: &rule,
-                });
-                findings.push(FindingRow {
-                    run_id: run_id.clone(),
-                    instance_id: instance_id.to_owned(),
-                    scan_id: scan.scan_id.clone(),
-                    scan_class: class.as_str().to_owned(),
-                    asset_key: asset_key.clone(),
-                    asset_id: asset.identifier().map(str::to_owned),
-                    asset_name: asset.name.clone(),
-                    asset_address: asset.ip_address.clone(),
-                    kind: kind.as_str().to_owned(),
-                    rule,
-                    risk_level: row.risk_level.map(str::to_owned),
-                    score: row.score,
-                    title: row.title.map(str::to_owned),
-                    first_seen: row.first_seen.map(str::to_owned),
-                    fingerprint: fingerprint.to_hex(),
-                });
-            }
+        }
+        for row in export::asset_findings(asset) {
+            let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
+            let rule = kind.rule(row.finding);
+            let fingerprint = Fingerprint::of(&FingerprintInput {
+                instance_id,
+                asset: identity.clone(),
+                scan_class: class.clone(),
+                kind,
+                rule: &rule,
+            });
+            findings.push(FindingRow {
+                run_id: run_id.to_owned(),
+                instance_id: instance_id.to_owned(),
+                scan_id: scan.scan_id.clone(),
+                scan_class: class.as_str().to_owned(),
+                asset_key: asset_key.clone(),
+                asset_id: asset.identifier().map(str::to_owned),
+                asset_name: asset.name.clone(),
+                asset_address: asset.ip_address.clone(),
+                kind: kind.as_str().to_owned(),
+                rule,
+                risk_level: row.risk_level.map(str::to_owned),
+                score: row.score,
+                title: row.title.map(str::to_owned),
+                first_seen: row.first_seen.map(str::to_owned),
+                fingerprint: fingerprint.to_hex(),
+            });
         }
     }
-    writer.write(&coverage)?;
-    writer.write(&findings)?;
-    let counts = Counts {
-        critical: count(pulled.vulnerability.critical),
-        high: count(pulled.vulnerability.high),
-        medium: count(pulled.vulnerability.medium),
-        low: count(pulled.vulnerability.low),
-        sensitive_files: count(pulled.data.sensitive_files),
-    };
-    Ok((counts, findings.len() as u64))
 }
 
-fn instance_row(run_id: &str, instance: &Instance, selected: bool, counts: Option<Counts>) -> InstanceRow {
+pub(crate) fn instance_row(run_id: &str, instance: &Instance, selected: bool, counts: Option<Counts>) -> InstanceRow {
     let counts = counts.unwrap_or_default();
     InstanceRow {
         run_id: run_id.to_owned(),

@@ -188,6 +188,8 @@ pub enum Origin {
     Env,
     /// A profile of the CLI's `config.toml`, by name.
     Profile(String),
+    /// A JSON settings file (`cyrisma tap --config FILE`), by path.
+    File(String),
 }
 
 impl Origin {
@@ -198,6 +200,7 @@ impl Origin {
             Origin::Argument => format!("argument `{}`", setting.key()),
             Origin::Env => format!("environment variable `{}`", setting.var()),
             Origin::Profile(name) => format!("key `{}` of profile `{name}`", setting.key()),
+            Origin::File(path) => format!("key `{}` of `{path}`", setting.key()),
         }
     }
 }

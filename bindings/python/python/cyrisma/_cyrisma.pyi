@@ -58,8 +58,11 @@ __all__ = [
     "WebhookEvent",
     "Webhooks",
     "_ArrowStream",
+    "_PullStream",
     "__version__",
     "_probe_call",
+    "_pull",
+    "_pull_columns",
     "_test_panic",
     "webhook_sign",
     "webhook_verify",
@@ -431,6 +434,19 @@ def _probe_call(a: object, b: object) -> None:
 
 def _test_panic(client: Client, place: Literal["call", "runtime", "async"]) -> Any:
     """Panics while holding ``client`` (the canary tests' hook; needs ``CYRISMA_TEST_HOOKS=1``)."""
+
+def _pull(
+    client: Client,
+    bookmarks: str,
+    *,
+    streams: Sequence[str] | None = None,
+    instances: Sequence[str] | None = None,
+    concurrency: int | None = None,
+) -> _PullStream:
+    """The fleet's incremental pull since ``bookmarks`` (JSON), one batch per instance (``cyrisma.dlt``'s engine)."""
+
+def _pull_columns() -> dict[str, list[list[Any]]]:
+    """Each pull stream's columns as ``[name, type, nullable, key]``."""
 
 def webhook_sign(
     body: bytes | bytearray | memoryview | str, secret: str | Secret, *, timestamp: int | None = None
@@ -1233,6 +1249,14 @@ class History:
 @final
 class _ArrowStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+@final
+class _PullStream:
+    def __iter__(self) -> _PullStream: ...
+    def __next__(self) -> dict[str, Any]: ...
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The pull's outcome once the iterator is exhausted: bookmarks, counts and ``errors``."""
 
 @final
 class UsageRow:

@@ -19,4 +19,5 @@ mod rotation;
 mod rotation_safety;
 mod secrets;
 mod support;
+mod tap;
 mod webhooks;

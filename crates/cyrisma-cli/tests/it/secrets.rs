@@ -276,6 +276,7 @@ const CASES: &[Case] = &[
     case("report", &["report"]),
     case("export findings", &["export", "findings", "--format", "csv", "--out", "{export}"]),
     case("usage", &["usage"]),
+    case("tap", &["tap"]),
     case("snapshot", &["snapshot", "--dir", "{history}"]),
     Case { network: false, ..case("diff", &["diff", "--dir", "{history}"]) },
     Case { network: false, ..case("history runs", &["history", "runs", "--dir", "{history}"]) },
