@@ -10,8 +10,8 @@ use arrow_array::{Array, RecordBatch, StringArray};
 use cyrisma_core::history::{Fingerprint, Run};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use serde::de::DeserializeOwned;
 
+use crate::decode::Decode;
 use crate::schema::RunRow;
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, io_error};
 
@@ -129,20 +129,11 @@ impl Dataset {
     }
 
     /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
-    pub fn rows<R: DeserializeOwned>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
+    pub fn rows<R: Decode>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
-        let batches = read_batches(&path, None)?;
-        let mut buffer = Vec::new();
-        {
-            let mut writer = arrow_json::LineDelimitedWriter::new(&mut buffer);
-            for batch in &batches {
-                writer.write(batch).map_err(|error| parquet_error(&path)(&error))?;
-            }
-            writer.finish().map_err(|error| parquet_error(&path)(&error))?;
-        }
         let mut rows = Vec::new();
-        for line in buffer.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()) {
-            rows.push(serde_json::from_slice(line).map_err(|error| parquet_error(&path)(&error))?);
+        for batch in read_batches(&path, None)? {
+            rows.extend(R::decode(&batch).map_err(|error| parquet_error(&path)(&error))?);
         }
         Ok(rows)
     }
