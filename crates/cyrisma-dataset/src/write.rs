@@ -17,7 +17,7 @@ use crate::schema::{self, Column, RunRow};
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, date_of, io_error};
 
 /// The most rows encoded into one record batch.
-const BATCH_ROWS: usize = 16_384;
+pub const BATCH_ROWS: usize = 16_384;
 
 /// A row of one of the dataset's tables.
 pub trait TableRow: Serialize + Encode + Decode {

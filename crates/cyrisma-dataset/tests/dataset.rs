@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use cyrisma_core::history::ChangeKind;
+use cyrisma_core::history::{ChangeKind, FingerprintSet};
 use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow};
 use cyrisma_dataset::write::RunCounts;
 use cyrisma_dataset::{Dataset, RunWriter, SCHEMA_HASHES, SCHEMA_VERSION};
@@ -78,6 +78,29 @@ fn a_run_round_trips_in_the_hive_layout() {
 }
 
 #[test]
+fn chosen_rows_come_back_in_the_order_asked() {
+    let directory = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(directory.path());
+    let fingerprints: Vec<String> = (0..40).map(|index| format!("{index:032x}")).collect();
+    let rules: Vec<String> = (0..40).map(|index| format!("CVE-{index}")).collect();
+    let findings: Vec<(&str, &str, &str)> =
+        rules.iter().zip(&fingerprints).map(|(rule, fp)| ("id:a", rule.as_str(), fp.as_str())).collect();
+    let run = write_run(&dataset, START, 1, &findings);
+    let all: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
+    assert_eq!(all.len(), 40);
+    // Out of order, runs of neighbours, the first and last rows, and a row asked twice.
+    let asked = [39, 3, 4, 5, 0, 17, 3];
+    let chosen: Vec<FindingRow> = dataset.rows_at("findings", &run, &asked).unwrap();
+    assert_eq!(chosen, asked.iter().map(|row| all[*row as usize].clone()).collect::<Vec<_>>());
+    assert!(dataset.rows_at::<FindingRow>("findings", &run, &[]).unwrap().is_empty());
+    let error = dataset.rows_at::<FindingRow>("findings", &run, &[2, 40]).unwrap_err().to_string();
+    assert!(error.ends_with("row 40 is past the file's 40 rows"), "{error}");
+    // The fingerprints, from their one column, in row order.
+    let read: Vec<String> = dataset.fingerprints(&run).unwrap().iter().map(|fp| fp.to_hex()).collect();
+    assert_eq!(read, fingerprints);
+}
+
+#[test]
 fn two_runs_diff_through_the_core_rules() {
     let directory = tempfile::tempdir().unwrap();
     let dataset = Dataset::new(directory.path());
@@ -88,7 +111,7 @@ fn two_runs_diff_through_the_core_rules() {
         [first.run_id.clone(), second.run_id.clone()]
     );
     let (from, to) = (dataset.load_run(&first).unwrap(), dataset.load_run(&second).unwrap());
-    let result = cyrisma_core::history::diff(&from, &to, &Default::default(), false);
+    let result = cyrisma_core::history::diff(&from, &to, &FingerprintSet::default(), false);
     let kinds: Vec<_> = result.changes.iter().map(|change| (change.kind, change.fingerprint.to_hex())).collect();
     assert_eq!(kinds, vec![(ChangeKind::New, FP2.to_owned()), (ChangeKind::Fixed, FP1.to_owned())]);
     // January's files live in their own partition.

@@ -5,9 +5,9 @@
 //! The rules are the core's (`cyrisma_core::history`); this module loads their inputs from the
 //! dataset and shapes the output rows.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use cyrisma_core::history::{ChangeKind, Fingerprint, Lifecycle, diff, grade_changes};
+use cyrisma_core::history::{ChangeKind, Fingerprint, FingerprintSet, Lifecycle, diff, grade_changes};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::schema::{Column, FindingRow, GradeRow, OutcomeRow, RunRow};
 use cyrisma_dataset::{Dataset, RunData};
@@ -70,21 +70,21 @@ pub struct DiffRow {
 }
 
 impl DiffRow {
-    fn new(change: ChangeKind, fingerprint: &Fingerprint, row: &FindingRow) -> Self {
+    fn new(change: ChangeKind, fingerprint: &Fingerprint, row: FindingRow) -> Self {
         Self {
             change: change.as_str(),
             fingerprint: fingerprint.to_hex(),
-            instance_id: row.instance_id.clone(),
-            scan_id: row.scan_id.clone(),
-            scan_class: row.scan_class.clone(),
-            asset_key: row.asset_key.clone(),
-            asset_name: row.asset_name.clone(),
-            asset_address: row.asset_address.clone(),
-            kind: row.kind.clone(),
-            rule: row.rule.clone(),
-            risk_level: row.risk_level.clone(),
+            instance_id: row.instance_id,
+            scan_id: row.scan_id,
+            scan_class: row.scan_class,
+            asset_key: row.asset_key,
+            asset_name: row.asset_name,
+            asset_address: row.asset_address,
+            kind: row.kind,
+            rule: row.rule,
+            risk_level: row.risk_level,
             score: row.score,
-            title: row.title.clone(),
+            title: row.title,
         }
     }
 }
@@ -288,11 +288,6 @@ impl History {
         Ok((from_index, to_index))
     }
 
-    fn fingerprints(&self, run: &RunRow) -> Result<HashSet<Fingerprint>, Error> {
-        let data = self.dataset.load_run(run)?;
-        Ok(data.findings().map(|(fingerprint, _)| *fingerprint).collect())
-    }
-
     fn grades(&self, run: &RunRow) -> Result<BTreeMap<(String, String), Option<Grade>>, Error> {
         let rows: Vec<GradeRow> = self.dataset.rows("grades", run)?;
         Ok(rows
@@ -301,27 +296,77 @@ impl History {
             .collect())
     }
 
+    /// Loads `from` and `to` for the diff rules, and the fingerprints of the runs before `from`,
+    /// on two threads taking the next file to read as they finish one (the machine this runs on
+    /// may have only two cores; the two big runs go first).
+    fn load_pair(
+        &self,
+        from: &RunRow,
+        to: &RunRow,
+        earlier: &[RunRow],
+    ) -> Result<(RunData, RunData, FingerprintSet), Error> {
+        enum Loaded {
+            Run(RunData),
+            Fingerprints(Vec<Fingerprint>),
+        }
+        let jobs: Vec<(bool, &RunRow)> =
+            [(true, to), (true, from)].into_iter().chain(earlier.iter().map(|run| (false, run))).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, Loaded)>, Error> {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((whole, run)) = jobs.get(index) else { return Ok(done) };
+                let loaded = if *whole {
+                    Loaded::Run(self.dataset.load_run(run)?)
+                } else {
+                    Loaded::Fingerprints(self.dataset.fingerprints(run)?)
+                };
+                done.push((index, loaded));
+            }
+        };
+        let loaded = std::thread::scope(|scope| {
+            let other = scope.spawn(work);
+            let mut mine = work()?;
+            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+            Ok::<_, Error>(mine)
+        })?;
+        let mut seen = FingerprintSet::default();
+        let (mut from_data, mut to_data) = (RunData::new(), RunData::new());
+        for (index, loaded) in loaded {
+            match (index, loaded) {
+                (0, Loaded::Run(data)) => to_data = data,
+                (_, Loaded::Run(data)) => from_data = data,
+                (_, Loaded::Fingerprints(fingerprints)) => seen.extend(fingerprints),
+            }
+        }
+        Ok((from_data, to_data, seen))
+    }
+
     /// What changed from one run to another; `all` lists unchanged findings too.
     pub fn diff(&self, from: Option<&str>, to: Option<&str>, all: bool) -> Result<DiffReport, Error> {
         let runs = self.dataset.runs()?;
         let (from_index, to_index) = self.pair(&runs, from, to)?;
         let (from_run, to_run) = (&runs[from_index], &runs[to_index]);
-        let mut seen = HashSet::new();
-        for earlier in &runs[..from_index] {
-            seen.extend(self.fingerprints(earlier)?);
-        }
-        let (from_data, to_data): (RunData, RunData) =
-            (self.dataset.load_run(from_run)?, self.dataset.load_run(to_run)?);
-        let from_rows: Vec<FindingRow> = self.dataset.rows("findings", from_run)?;
-        let to_rows: Vec<FindingRow> = self.dataset.rows("findings", to_run)?;
+        let (from_data, to_data, seen) = self.load_pair(from_run, to_run, &runs[..from_index])?;
         let result = diff(&from_data, &to_data, &seen, all);
+        drop(seen);
+        // Only the changed findings become rows: `from`'s for the ones gone, `to`'s for the rest.
+        let gone = |kind: ChangeKind| matches!(kind, ChangeKind::Fixed | ChangeKind::NotCovered);
+        let from_wanted: Vec<u32> =
+            result.changes.iter().filter(|change| gone(change.kind)).map(|change| *change.payload).collect();
+        let to_wanted: Vec<u32> =
+            result.changes.iter().filter(|change| !gone(change.kind)).map(|change| *change.payload).collect();
+        let (from_rows, to_rows) = std::thread::scope(|scope| {
+            let to_rows = scope.spawn(|| self.dataset.rows_at::<FindingRow>("findings", to_run, &to_wanted));
+            let from_rows = self.dataset.rows_at::<FindingRow>("findings", from_run, &from_wanted)?;
+            Ok::<_, Error>((from_rows, to_rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?))
+        })?;
+        let (mut from_rows, mut to_rows) = (from_rows.into_iter(), to_rows.into_iter());
         let mut findings = Vec::with_capacity(result.changes.len());
         for change in &result.changes {
-            let rows = match change.kind {
-                ChangeKind::Fixed | ChangeKind::NotCovered => &from_rows,
-                _ => &to_rows,
-            };
-            if let Some(row) = rows.get(*change.payload as usize) {
+            let row = if gone(change.kind) { from_rows.next() } else { to_rows.next() };
+            if let Some(row) = row {
                 findings.push(DiffRow::new(change.kind, &change.fingerprint, row));
             }
         }
@@ -380,9 +425,10 @@ impl History {
         for run in &runs {
             let data = self.dataset.load_run(run)?;
             let rows: Vec<FindingRow> = self.dataset.rows("findings", run)?;
+            let mut rows: Vec<Option<FindingRow>> = rows.into_iter().map(Some).collect();
             for (fingerprint, located) in data.findings() {
-                if let Some(row) = rows.get(located.payload as usize) {
-                    latest_rows.insert(*fingerprint, row.clone());
+                if let Some(row) = rows.get_mut(located.payload as usize).and_then(Option::take) {
+                    latest_rows.insert(*fingerprint, row);
                 }
             }
             lifecycle.observe(previous.as_ref(), &data, run.started_at);

@@ -310,12 +310,8 @@ pub fn diff<'a, T, S: BuildHasher>(
         } else {
             ChangeKind::New
         };
-        let change = Change {
-            kind,
-            fingerprint: *fingerprint,
-            instance_id: to.instance_of(located),
-            payload: &located.payload,
-        };
+        let change =
+            Change { kind, fingerprint: *fingerprint, instance_id: to.instance_of(located), payload: &located.payload };
         keyed.push((to_rank[located.instance as usize], kind, *fingerprint, change));
     }
     for (fingerprint, located) in &from.findings {
@@ -332,8 +328,12 @@ pub fn diff<'a, T, S: BuildHasher>(
             _ => false,
         };
         let kind = if fixed { ChangeKind::Fixed } else { ChangeKind::NotCovered };
-        let change =
-            Change { kind, fingerprint: *fingerprint, instance_id: from.instance_of(located), payload: &located.payload };
+        let change = Change {
+            kind,
+            fingerprint: *fingerprint,
+            instance_id: from.instance_of(located),
+            payload: &located.payload,
+        };
         keyed.push((from_rank[located.instance as usize], kind, *fingerprint, change));
     }
     // Keys are unique (a fingerprint is in `to`, or only in `from`), so an unstable sort is exact.
