@@ -62,11 +62,19 @@ pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordB
     reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
 }
 
-/// Reads only the given rows (sorted, distinct row numbers) of one Parquet file, every column:
-/// the other rows are skipped by the decoder rather than decoded. A row past the end is an error.
-pub fn read_rows(path: &Path, rows: &[u32]) -> Result<Vec<RecordBatch>> {
+/// Reads only the given rows (sorted, distinct row numbers) of one Parquet file, every column or
+/// the named ones: the other rows are skipped by the decoder rather than decoded. A row past the
+/// end is an error.
+pub fn read_rows(path: &Path, rows: &[u32], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(io_error("cannot open", path))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| parquet_error(path)(&error))?;
+    let builder = match columns {
+        Some(columns) => {
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
     let total = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or_default();
     if let Some(last) = rows.last().filter(|last| **last as usize >= total) {
         return Err(Error::Parquet {
@@ -178,14 +186,20 @@ impl Dataset {
     }
 
     /// Some rows of one table of a run, by row number in its file, in the order asked (a row asked
-    /// twice comes twice). Only these rows are decoded, from every column.
-    pub fn rows_at<R: Decode + Clone>(&self, table: &str, run: &RunRow, rows: &[u32]) -> Result<Vec<R>> {
+    /// twice comes twice). Only these rows are decoded, from every column or the named ones.
+    pub fn rows_at<R: Decode + Clone>(
+        &self,
+        table: &str,
+        run: &RunRow,
+        rows: &[u32],
+        columns: Option<&[&str]>,
+    ) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
         let mut wanted = rows.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
         let mut decoded: Vec<Option<R>> = Vec::with_capacity(wanted.len());
-        for batch in read_rows(&path, &wanted)? {
+        for batch in read_rows(&path, &wanted, columns)? {
             decoded.extend(R::decode(&batch).map_err(|error| parquet_error(&path)(&error))?.into_iter().map(Some));
         }
         if decoded.len() != wanted.len() {

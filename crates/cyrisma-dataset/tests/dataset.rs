@@ -90,11 +90,24 @@ fn chosen_rows_come_back_in_the_order_asked() {
     assert_eq!(all.len(), 40);
     // Out of order, runs of neighbours, the first and last rows, and a row asked twice.
     let asked = [39, 3, 4, 5, 0, 17, 3];
-    let chosen: Vec<FindingRow> = dataset.rows_at("findings", &run, &asked).unwrap();
+    let chosen: Vec<FindingRow> = dataset.rows_at("findings", &run, &asked, None).unwrap();
     assert_eq!(chosen, asked.iter().map(|row| all[*row as usize].clone()).collect::<Vec<_>>());
-    assert!(dataset.rows_at::<FindingRow>("findings", &run, &[]).unwrap().is_empty());
-    let error = dataset.rows_at::<FindingRow>("findings", &run, &[2, 40]).unwrap_err().to_string();
+    assert!(dataset.rows_at::<FindingRow>("findings", &run, &[], None).unwrap().is_empty());
+    let error = dataset.rows_at::<FindingRow>("findings", &run, &[2, 40], None).unwrap_err().to_string();
     assert!(error.ends_with("row 40 is past the file's 40 rows"), "{error}");
+    // Some columns only, decoded as another table's row that has just these.
+    let columns = ["run_id", "instance_id", "scan_class", "scan_id", "asset_key"];
+    let places: Vec<CoverageRow> = dataset.rows_at("findings", &run, &[7, 1], Some(&columns)).unwrap();
+    let place = |row: &FindingRow| CoverageRow {
+        run_id: row.run_id.clone(),
+        instance_id: row.instance_id.clone(),
+        scan_class: row.scan_class.clone(),
+        scan_id: row.scan_id.clone(),
+        asset_key: row.asset_key.clone(),
+    };
+    assert_eq!(places, vec![place(&all[7]), place(&all[1])]);
+    let error = dataset.rows_at::<FindingRow>("findings", &run, &[1], Some(&["run_id"])).unwrap_err().to_string();
+    assert!(error.ends_with("column instance_id is missing"), "{error}");
     // The fingerprints, from their one column, in row order.
     let read: Vec<String> = dataset.fingerprints(&run).unwrap().iter().map(|fp| fp.to_hex()).collect();
     assert_eq!(read, fingerprints);

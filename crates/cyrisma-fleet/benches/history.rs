@@ -347,7 +347,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             phase("load_run", start);
             let wanted: Vec<u32> = (0..rows as u32).step_by(12).collect();
             let start = thread_cpu();
-            let chosen = dataset.rows_at::<FindingRow>("findings", run, &wanted)?;
+            let chosen = dataset.rows_at::<FindingRow>("findings", run, &wanted, None)?;
             phase("rows_at_1_in_12", start);
             let start = thread_cpu();
             let all = dataset.rows::<FindingRow>("findings", run)?;

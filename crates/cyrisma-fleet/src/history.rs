@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use cyrisma_core::history::{ChangeKind, Fingerprint, FingerprintSet, Lifecycle, diff, grade_changes};
 use cyrisma_core::types::Grade;
+use cyrisma_dataset::decode::{Decode, DecodeValue};
 use cyrisma_dataset::schema::{Column, FindingRow, GradeRow, OutcomeRow, RunRow};
-use cyrisma_dataset::{Dataset, RunData};
+use cyrisma_dataset::{Dataset, RecordBatch, RunData};
 use serde::Serialize;
 
 use crate::Error;
@@ -69,23 +70,66 @@ pub struct DiffRow {
     pub title: Option<String>,
 }
 
-impl DiffRow {
-    fn new(change: ChangeKind, fingerprint: &Fingerprint, row: FindingRow) -> Self {
-        Self {
-            change: change.as_str(),
-            fingerprint: fingerprint.to_hex(),
-            instance_id: row.instance_id,
-            scan_id: row.scan_id,
-            scan_class: row.scan_class,
-            asset_key: row.asset_key,
-            asset_name: row.asset_name,
-            asset_address: row.asset_address,
-            kind: row.kind,
-            rule: row.rule,
-            risk_level: row.risk_level,
-            score: row.score,
-            title: row.title,
+/// A [`DiffRow`] read from the `findings` columns it shows (its change and fingerprint come from
+/// the diff, not from the file).
+#[derive(Clone)]
+struct ChangedFinding(DiffRow);
+
+/// The `findings` columns a [`DiffRow`] shows.
+const CHANGED_COLUMNS: &[&str] = &[
+    "instance_id",
+    "scan_id",
+    "scan_class",
+    "asset_key",
+    "asset_name",
+    "asset_address",
+    "kind",
+    "rule",
+    "risk_level",
+    "score",
+    "title",
+];
+
+impl Decode for ChangedFinding {
+    fn decode_rows(batch: &RecordBatch, indices: &[usize]) -> Result<Vec<Self>, String> {
+        fn reader<'a, V: DecodeValue>(batch: &'a RecordBatch, name: &str) -> Result<V::Reader<'a>, String> {
+            V::reader(batch.column_by_name(name).map(|column| column.as_ref()), name)
         }
+        if let Some(index) = indices.iter().find(|index| **index >= batch.num_rows()) {
+            return Err(format!("row {index} is past the batch's {} rows", batch.num_rows()));
+        }
+        let instance_id = reader::<String>(batch, "instance_id")?;
+        let scan_id = reader::<String>(batch, "scan_id")?;
+        let scan_class = reader::<String>(batch, "scan_class")?;
+        let asset_key = reader::<String>(batch, "asset_key")?;
+        let asset_name = reader::<Option<String>>(batch, "asset_name")?;
+        let asset_address = reader::<Option<String>>(batch, "asset_address")?;
+        let kind = reader::<String>(batch, "kind")?;
+        let rule = reader::<String>(batch, "rule")?;
+        let risk_level = reader::<Option<String>>(batch, "risk_level")?;
+        let score = reader::<Option<f64>>(batch, "score")?;
+        let title = reader::<Option<String>>(batch, "title")?;
+        Ok(indices
+            .iter()
+            .map(|index| {
+                let index = *index;
+                ChangedFinding(DiffRow {
+                    change: "",
+                    fingerprint: String::new(),
+                    instance_id: String::read(&instance_id, index),
+                    scan_id: String::read(&scan_id, index),
+                    scan_class: String::read(&scan_class, index),
+                    asset_key: String::read(&asset_key, index),
+                    asset_name: Option::<String>::read(&asset_name, index),
+                    asset_address: Option::<String>::read(&asset_address, index),
+                    kind: String::read(&kind, index),
+                    rule: String::read(&rule, index),
+                    risk_level: Option::<String>::read(&risk_level, index),
+                    score: Option::<f64>::read(&score, index),
+                    title: Option::<String>::read(&title, index),
+                })
+            })
+            .collect())
     }
 }
 
@@ -357,17 +401,21 @@ impl History {
             result.changes.iter().filter(|change| gone(change.kind)).map(|change| *change.payload).collect();
         let to_wanted: Vec<u32> =
             result.changes.iter().filter(|change| !gone(change.kind)).map(|change| *change.payload).collect();
+        let columns = Some(CHANGED_COLUMNS);
         let (from_rows, to_rows) = std::thread::scope(|scope| {
-            let to_rows = scope.spawn(|| self.dataset.rows_at::<FindingRow>("findings", to_run, &to_wanted));
-            let from_rows = self.dataset.rows_at::<FindingRow>("findings", from_run, &from_wanted)?;
+            let to_rows =
+                scope.spawn(|| self.dataset.rows_at::<ChangedFinding>("findings", to_run, &to_wanted, columns));
+            let from_rows = self.dataset.rows_at::<ChangedFinding>("findings", from_run, &from_wanted, columns)?;
             Ok::<_, Error>((from_rows, to_rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?))
         })?;
         let (mut from_rows, mut to_rows) = (from_rows.into_iter(), to_rows.into_iter());
         let mut findings = Vec::with_capacity(result.changes.len());
         for change in &result.changes {
             let row = if gone(change.kind) { from_rows.next() } else { to_rows.next() };
-            if let Some(row) = row {
-                findings.push(DiffRow::new(change.kind, &change.fingerprint, row));
+            if let Some(ChangedFinding(mut row)) = row {
+                row.change = change.kind.as_str();
+                row.fingerprint = change.fingerprint.to_hex();
+                findings.push(row);
             }
         }
         let warnings = result
