@@ -224,6 +224,12 @@ fn thread_cpu() -> f64 {
         .map_or(0.0, |nanos| nanos / 1e9)
 }
 
+/// Prints one line of the result on stdout.
+fn emit(line: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{line}")
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
@@ -267,12 +273,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let synthetic = Synthetic::new(findings);
             let counts: Vec<usize> = (0..3).map(|run| synthetic.write_run(&dataset, run)).collect::<Result<_, _>>()?;
             let runs: Vec<String> = dataset.runs()?.into_iter().map(|run| format!("\"{}\"", run.run_id)).collect();
-            println!(
+            emit(&format!(
                 "{{\"runs\":[{}],\"findings\":[{}],\"instances\":{}}}",
                 runs.join(","),
                 counts.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
                 synthetic.instances
-            );
+            ))?;
         }
         "write" => {
             let out = Path::new(&args[1]).to_owned();
@@ -292,14 +298,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 json.push(start.elapsed().as_secs_f64());
             }
             let _ = std::fs::remove_file(&json_out);
-            println!(
+            emit(&format!(
                 "{{\"rows\":{},\"bytes\":{bytes},\"typed\":{},\"json_path\":{},\"typed_median\":{:.6},\"json_path_median\":{:.6}}}",
                 rows.len(),
                 json_list(&typed),
                 json_list(&json),
                 median(&mut typed.clone()),
                 median(&mut json.clone())
-            );
+            ))?;
         }
         "diff" => {
             let history = History::new(Dataset::new(arg(1)?));
@@ -318,12 +324,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 truncated = report.warnings.len();
             }
             let counts: Vec<String> = counts.iter().map(|(change, count)| format!("\"{change}\":{count}")).collect();
-            println!(
+            emit(&format!(
                 "{{\"times\":{},\"median\":{:.6},\"counts\":{{{}}},\"warnings\":{truncated}}}",
                 json_list(&times),
                 median(&mut times.clone()),
                 counts.join(",")
-            );
+            ))?;
         }
         "phases" => {
             // Where a diff's time goes (for working on it): each step alone on this thread, in
@@ -357,11 +363,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let from = dataset.load_run(&runs[runs.len() - 2])?;
             let result = cyrisma_core::history::diff(&from, &data, &seen, false);
             phase("load_from_and_diff", start);
-            println!(
+            emit(&format!(
                 "{{\"rows\":{rows},{},\"check\":{}}}",
                 phases.join(","),
                 fingerprints.len() + data.len() + chosen.len() + all.len() + result.changes.len()
-            );
+            ))?;
         }
         other => return Err(format!("unknown mode {other}: generate, write or diff").into()),
     }

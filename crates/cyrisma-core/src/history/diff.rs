@@ -337,7 +337,7 @@ pub fn diff<'a, T, S: BuildHasher>(
         keyed.push((from_rank[located.instance as usize], kind, *fingerprint, change));
     }
     // Keys are unique (a fingerprint is in `to`, or only in `from`), so an unstable sort is exact.
-    keyed.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    keyed.sort_unstable_by_key(|a| (a.0, a.1, a.2));
     Diff { changes: keyed.into_iter().map(|(_, _, _, change)| change).collect(), truncated }
 }
 

@@ -276,14 +276,18 @@ fn lifecycle_tracks_first_seen_fixes_reopenings_and_time_to_fix() {
 /// share instances, classes, assets and findings.
 type Place = (u8, u8, u8, u8);
 
+/// A pulled instance of a generated run: its id, the places its scans covered, its findings.
+type Pulled = (String, Vec<(String, String, String)>, Vec<Place>);
+
+/// An instance as generated: its number, whether it was pulled, covered (class, asset), findings.
+type Generated = (u8, bool, Vec<(u8, u8)>, Vec<Place>);
+
+/// Changes as (instance, change, fingerprint), and truncated scans as (instance, class).
+type Expected = (Vec<(String, ChangeKind, Fingerprint)>, Vec<(String, String)>);
+
 /// The diff rules written out naively over strings (no interning, no caches, no ranks): what the
 /// optimised [`diff`] must agree with, change for change and in the same order.
-fn reference_changes(
-    from: &[(String, Vec<(String, String, String)>, Vec<Place>)],
-    to: &[(String, Vec<(String, String, String)>, Vec<Place>)],
-    seen: &HashSet<Fingerprint>,
-    all: bool,
-) -> (Vec<(String, ChangeKind, Fingerprint)>, Vec<(String, String)>) {
+fn reference_changes(from: &[Pulled], to: &[Pulled], seen: &HashSet<Fingerprint>, all: bool) -> Expected {
     use std::collections::HashMap;
     let names = |place: &Place| {
         (format!("instance-{}", place.0), ["external_ip", "internal_authenticated"][place.1 as usize % 2].to_owned(), {
@@ -292,7 +296,7 @@ fn reference_changes(
     };
     // Per run: pulled instances, coverage per (instance, class), findings by fingerprint.
     type Findings = HashMap<Fingerprint, (String, String, String)>;
-    let build = |run: &[(String, Vec<(String, String, String)>, Vec<Place>)]| {
+    let build = |run: &[Pulled]| {
         let mut pulled = HashSet::new();
         let mut coverage: HashMap<(String, String), HashSet<String>> = HashMap::new();
         let mut findings = Findings::new();
@@ -343,9 +347,7 @@ fn reference_changes(
     (changes, truncated)
 }
 
-fn generated_run(
-    instances: &[(u8, bool, Vec<(u8, u8)>, Vec<Place>)],
-) -> Vec<(String, Vec<(String, String, String)>, Vec<Place>)> {
+fn generated_run(instances: &[Generated]) -> Vec<Pulled> {
     instances
         .iter()
         .filter(|(_, pulled, _, _)| *pulled)
@@ -366,7 +368,7 @@ fn generated_run(
         .collect()
 }
 
-fn to_run(generated: &[(String, Vec<(String, String, String)>, Vec<Place>)]) -> Run<u32> {
+fn to_run(generated: &[Pulled]) -> Run<u32> {
     let mut run = Run::new();
     let mut row = 0;
     for (instance, covered, places) in generated {
@@ -385,7 +387,7 @@ fn to_run(generated: &[(String, Vec<(String, String, String)>, Vec<Place>)]) -> 
     run
 }
 
-fn arbitrary_run() -> impl Strategy<Value = Vec<(u8, bool, Vec<(u8, u8)>, Vec<Place>)>> {
+fn arbitrary_run() -> impl Strategy<Value = Vec<Generated>> {
     prop::collection::vec(
         (
             0u8..5,
