@@ -8,7 +8,8 @@
 //!   as a Parquet file the way the dataset writes them (typed rows → Arrow batches → Parquet,
 //!   Snappy), and the JSON path the dataset used before for comparison;
 //! - `diff DIR REPEAT`: times `History::diff` of the last two runs (the whole report: rows of the
-//!   changed findings, grade changes, truncation warnings) and prints its counts per change.
+//!   changed findings, grade changes, truncation warnings) and prints its counts per change;
+//! - `phases DIR`: for working on the diff, the CPU time of each reading step alone.
 //!
 //! Each mode prints one JSON line; times are seconds, one per repetition. The binary runs on
 //! mimalloc, the allocator the `cyrisma` CLI ships with.
