@@ -1,7 +1,7 @@
 //! Rows to Arrow: each table's typed rows become one [`RecordBatch`] column by column, with
 //! Arrow builders sized up front (no serde, no JSON in between).
 //!
-//! [`Encode`] is implemented for every row type of [`schema`](crate::schema) by its table
+//! [`Encode`] is implemented for every row type of the dataset's schema by its table
 //! declaration; [`EncodeValue`] is how one field's type becomes one Arrow array of its column's
 //! documented type.
 
@@ -11,8 +11,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
 };
-
-use crate::schema::{self, Column};
+use arrow_schema::SchemaRef;
 
 /// The time zone of every `timestamp` column.
 pub(crate) const UTC: &str = "+00:00";
@@ -106,14 +105,14 @@ impl EncodeValue for Option<bool> {
 
 /// A table's row type: its rows as one record batch of the table's schema.
 pub trait Encode: Sized {
-    /// The table's columns, in order.
-    const COLUMNS: &'static [Column];
+    /// The table's Arrow schema.
+    fn schema() -> SchemaRef;
 
     /// One array per column, in order.
     fn arrays(rows: &[Self]) -> Vec<ArrayRef>;
 
     /// The rows as one record batch with the table's Arrow schema.
     fn encode(rows: &[Self]) -> Result<RecordBatch, String> {
-        RecordBatch::try_new(schema::arrow_schema(Self::COLUMNS), Self::arrays(rows)).map_err(|error| error.to_string())
+        RecordBatch::try_new(Self::schema(), Self::arrays(rows)).map_err(|error| error.to_string())
     }
 }

@@ -66,7 +66,9 @@ macro_rules! table {
         ];
 
         impl crate::encode::Encode for $row {
-            const COLUMNS: &'static [Column] = $columns;
+            fn schema() -> arrow_schema::SchemaRef {
+                arrow_schema($columns)
+            }
 
             fn arrays(rows: &[Self]) -> Vec<arrow_array::ArrayRef> {
                 vec![$( <$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind), )+]

@@ -1,11 +1,17 @@
-//! The dataset on a real file system: round trips, the Hive layout, atomic commits under
-//! crashes (a child process aborted at each commit step), orphans, and the schema's version pin.
+//! The dataset on a real file system: round trips, the Hive layout, atomic commits under crashes
+//! (a child process aborted at each commit step), orphans, the schema's version pin, chosen rows,
+//! and the typed Arrow encoding and decoding of rows.
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
 use cyrisma_core::history::{ChangeKind, FingerprintSet};
-use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow};
+use cyrisma_dataset::decode::Decode;
+use cyrisma_dataset::encode::Encode;
+use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow, ScanRow};
 use cyrisma_dataset::write::RunCounts;
 use cyrisma_dataset::{Dataset, RunWriter, SCHEMA_HASHES, SCHEMA_VERSION};
 
@@ -263,4 +269,105 @@ fn the_docs_describe_every_column() {
             );
         }
     }
+}
+
+// Typed encoding and decoding (`cyrisma_dataset::encode`, `cyrisma_dataset::decode`).
+
+fn findings() -> Vec<FindingRow> {
+    (0..5)
+        .map(|index| FindingRow {
+            run_id: "r1".into(),
+            instance_id: format!("cc{}", index % 2),
+            scan_id: format!("s{index}"),
+            scan_class: "external_ip".into(),
+            asset_key: format!("ip:10.0.0.{index}"),
+            asset_id: (index % 2 == 0).then(|| format!("a{index}")),
+            asset_name: Some(format!("host \"{index}\" — ünïcode\n")),
+            asset_address: None,
+            kind: "vulnerability".into(),
+            rule: format!("CVE-2024-{index}"),
+            risk_level: (index != 3).then(|| "High".into()),
+            score: (index != 1).then(|| f64::from(index) + 0.5),
+            title: Some(String::new()),
+            first_seen: None,
+            fingerprint: format!("{index:032x}"),
+        })
+        .collect()
+}
+
+#[test]
+fn typed_encoding_matches_the_serde_path_and_round_trips() {
+    let rows = findings();
+    let typed = FindingRow::encode(&rows).unwrap();
+    let through_json = schema::record_batch(&rows, schema::FINDINGS).unwrap();
+    assert_eq!(typed, through_json, "the builders and the JSON path give the same batch");
+    assert_eq!(FindingRow::decode(&typed).unwrap(), rows);
+
+    let runs = vec![RunRow {
+        run_id: "r1".into(),
+        started_at: 1_796_453_002_000_007,
+        finished_at: -5,
+        tool_version: "0.1.0".into(),
+        schema_version: 1,
+        instances_pulled: 3,
+        instances_failed: 0,
+        instances_skipped: i64::MAX,
+    }];
+    let batch = RunRow::encode(&runs).unwrap();
+    assert_eq!(batch, schema::record_batch(&runs, schema::RUNS).unwrap());
+    assert_eq!(RunRow::decode(&batch).unwrap(), runs);
+
+    let scans = vec![
+        ScanRow { collected: true, assets: Some(4), critical: Some(0), ..ScanRow::default() },
+        ScanRow { grade: Some("B+".into()), ..ScanRow::default() },
+    ];
+    let batch = ScanRow::encode(&scans).unwrap();
+    assert_eq!(batch, schema::record_batch(&scans, schema::SCANS).unwrap());
+    assert_eq!(ScanRow::decode(&batch).unwrap(), scans);
+    assert_eq!(ScanRow::encode(&[]).unwrap().num_rows(), 0);
+}
+
+#[test]
+fn chosen_rows_decode_in_the_order_asked_and_a_row_past_the_end_is_an_error() {
+    let rows = findings();
+    let batch = FindingRow::encode(&rows).unwrap();
+    let picked = FindingRow::decode_rows(&batch, &[4, 0, 4]).unwrap();
+    assert_eq!(picked, vec![rows[4].clone(), rows[0].clone(), rows[4].clone()]);
+    let error = FindingRow::decode_rows(&batch, &[1, 5]).unwrap_err();
+    assert_eq!(error, "row 5 is past the batch's 5 rows");
+}
+
+#[test]
+fn dictionary_strings_and_missing_columns() {
+    let keys = arrow_array::Int32Array::from(vec![Some(1), None, Some(0)]);
+    let values = Arc::new(StringArray::from(vec!["pulled", "failed"]));
+    let outcome: ArrayRef = Arc::new(DictionaryArray::try_new(keys, values).unwrap());
+    let ids: ArrayRef = Arc::new(StringArray::from(vec!["r", "r", "r"]));
+    let instance: ArrayRef = Arc::new(StringArray::from(vec!["cc1", "cc2", "cc3"]));
+    let schema = Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("instance_id", DataType::Utf8, false),
+        Field::new("outcome", outcome.data_type().clone(), true),
+    ]);
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![ids, instance, outcome]).unwrap();
+    let rows = OutcomeRow::decode(&batch).unwrap();
+    assert_eq!(
+        rows.iter().map(|row| row.outcome.as_str()).collect::<Vec<_>>(),
+        ["failed", "", "pulled"],
+        "a null in a required column reads as its default"
+    );
+    assert!(rows.iter().all(|row| row.instance_name.is_none() && row.status.is_none()), "missing nullable");
+    // Without `outcome`, a required column, decoding fails and names it.
+    let batch = batch.project(&[0, 1]).unwrap();
+    assert_eq!(OutcomeRow::decode(&batch).unwrap_err(), "column outcome is missing");
+    // A column of the wrong type is named with both types.
+    let wrong: ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![1, 2, 3]));
+    let schema = Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("instance_id", DataType::Utf8, false),
+        Field::new("outcome", DataType::Int64, false),
+    ]);
+    let batch =
+        RecordBatch::try_new(Arc::new(schema), vec![batch.column(0).clone(), batch.column(1).clone(), wrong]).unwrap();
+    assert_eq!(OutcomeRow::decode(&batch).unwrap_err(), "column outcome is Int64, not string");
 }
