@@ -32,6 +32,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::tidy::workspace_root;
 
+mod dataset;
 mod snapshot;
 mod storage;
 mod tap;
@@ -954,6 +955,15 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let mut report = Report { quick, rows: vec![], notes: vec![] };
+    // `CYRISMA_BENCH_ONLY=dataset`: only E2 and D1 (while working on them), into their own file.
+    if std::env::var("CYRISMA_BENCH_ONLY").is_ok_and(|only| only == "dataset") {
+        let python = python_env(&root, &dir, quick).ok();
+        dataset::goals(&mut report, &root, &dir, python.as_deref())?;
+        let text = render(&report, &machine(&root), &[]);
+        std::fs::write(dir.join("benchmarks-dataset.md"), &text)?;
+        eprintln!("{text}");
+        return Ok(());
+    }
     let exes = build_benches(&root, quick)?;
     let python = match python_env(&root, &dir, quick) {
         Ok(python) => Some(python),
@@ -996,7 +1006,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
             );
         }
     }
-    report.missing("E2", "typed → Parquet vs pyarrow", "≤ 1.0x", "no Arrow/Parquet export ships");
+    dataset::goals(&mut report, &root, &dir, python.as_deref())?;
     transport_goals(&mut report, &exes["transport"], python.as_deref(), &root, &dir)?;
     report.missing(
         "T2",

@@ -13,8 +13,10 @@
 
 pub mod diff;
 pub mod fingerprint;
+pub mod hash;
 pub mod lifecycle;
 
 pub use diff::{Change, ChangeKind, Diff, GradeChange, Located, Run, TruncatedScan, diff, grade_changes, grade_rank};
 pub use fingerprint::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
+pub use hash::{FastBuild, FingerprintMap, FingerprintSet};
 pub use lifecycle::{FindingLifecycle, Lifecycle, TimeToFix};

@@ -27,6 +27,8 @@
 //! the cross-instance layer, and the pure rules (fingerprints, diffs, lifecycles) in
 //! `cyrisma_core::history`.
 
+pub mod decode;
+pub mod encode;
 pub mod read;
 pub mod schema;
 mod store;

@@ -9,10 +9,10 @@ use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch, StringArray};
 use cyrisma_core::history::{Fingerprint, Run};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::file::reader::ChunkReader;
-use serde::de::DeserializeOwned;
 
+use crate::decode::Decode;
 use crate::schema::RunRow;
 use crate::store::Contents;
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, io_error};
@@ -60,12 +60,76 @@ fn batches_of<T: ChunkReader + 'static>(
     reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
 }
 
+/// Reads only the given rows (sorted, distinct row numbers) of one Parquet file, every column or
+/// the named ones: the other rows are skipped by the decoder rather than decoded. A row past the
+/// end is an error.
+pub fn read_rows(path: &Path, rows: &[u32], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).map_err(io_error("cannot open", path))?;
+    rows_of(file, path, rows, columns)
+}
+
+fn rows_of<T: ChunkReader + 'static>(
+    contents: T,
+    path: &Path,
+    rows: &[u32],
+    columns: Option<&[&str]>,
+) -> Result<Vec<RecordBatch>> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(contents).map_err(|error| parquet_error(path)(&error))?;
+    let builder = match columns {
+        Some(columns) => {
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
+    let total = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or_default();
+    if let Some(last) = rows.last().filter(|last| **last as usize >= total) {
+        return Err(Error::Parquet {
+            path: path.to_owned(),
+            message: format!("row {last} is past the file's {total} rows"),
+        });
+    }
+    let mut selectors = Vec::new();
+    let (mut at, mut index) = (0usize, 0usize);
+    while index < rows.len() {
+        let start = rows[index] as usize;
+        let mut end = start + 1;
+        index += 1;
+        while index < rows.len() && rows[index] as usize == end {
+            end += 1;
+            index += 1;
+        }
+        if start > at {
+            selectors.push(RowSelector::skip(start - at));
+        }
+        selectors.push(RowSelector::select(end - start));
+        at = end;
+    }
+    if total > at {
+        selectors.push(RowSelector::skip(total - at));
+    }
+    let reader = builder
+        .with_row_selection(RowSelection::from(selectors))
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|error| parquet_error(path)(&error))?;
+    reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
+}
+
 impl Dataset {
     /// Reads the batches of one of the dataset's files, wherever it is stored.
     fn read_file(&self, path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
         match self.store.open(self.root(), path)? {
             Contents::File(file) => batches_of(file, path, columns),
             Contents::Bytes(bytes) => batches_of(bytes, path, columns),
+        }
+    }
+
+    /// Reads chosen rows of one of the dataset's files, wherever it is stored (see [`read_rows`]).
+    fn read_file_rows(&self, path: &Path, rows: &[u32], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+        match self.store.open(self.root(), path)? {
+            Contents::File(file) => rows_of(file, path, rows, columns),
+            Contents::Bytes(bytes) => rows_of(bytes, path, rows, columns),
         }
     }
 }
@@ -137,22 +201,60 @@ impl Dataset {
     }
 
     /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
-    pub fn rows<R: DeserializeOwned>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
+    pub fn rows<R: Decode>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
-        let batches = self.read_file(&path, None)?;
-        let mut buffer = Vec::new();
-        {
-            let mut writer = arrow_json::LineDelimitedWriter::new(&mut buffer);
-            for batch in &batches {
-                writer.write(batch).map_err(|error| parquet_error(&path)(&error))?;
-            }
-            writer.finish().map_err(|error| parquet_error(&path)(&error))?;
-        }
         let mut rows = Vec::new();
-        for line in buffer.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()) {
-            rows.push(serde_json::from_slice(line).map_err(|error| parquet_error(&path)(&error))?);
+        for batch in self.read_file(&path, None)? {
+            rows.extend(R::decode(&batch).map_err(|error| parquet_error(&path)(&error))?);
         }
         Ok(rows)
+    }
+
+    /// Some rows of one table of a run, by row number in its file, in the order asked (a row asked
+    /// twice comes twice). Only these rows are decoded, from every column or the named ones.
+    pub fn rows_at<R: Decode + Clone>(
+        &self,
+        table: &str,
+        run: &RunRow,
+        rows: &[u32],
+        columns: Option<&[&str]>,
+    ) -> Result<Vec<R>> {
+        let path = self.file(table, &run.run_id, run.started_at);
+        let mut wanted = rows.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut decoded: Vec<Option<R>> = Vec::with_capacity(wanted.len());
+        for batch in self.read_file_rows(&path, &wanted, columns)? {
+            decoded.extend(R::decode(&batch).map_err(|error| parquet_error(&path)(&error))?.into_iter().map(Some));
+        }
+        if decoded.len() != wanted.len() {
+            return Err(Error::Parquet {
+                path,
+                message: format!("{} of {} rows asked for were read", decoded.len(), wanted.len()),
+            });
+        }
+        // Each row moves out once when no row was asked twice; otherwise rows are copied.
+        let repeated = wanted.len() != rows.len();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let slot = wanted.binary_search(row).ok().and_then(|position| decoded.get_mut(position));
+            out.extend(slot.and_then(|slot| if repeated { slot.clone() } else { slot.take() }));
+        }
+        Ok(out)
+    }
+
+    /// The fingerprints of a run's findings, read from that one column.
+    pub fn fingerprints(&self, run: &RunRow) -> Result<Vec<Fingerprint>> {
+        let path = self.file("findings", &run.run_id, run.started_at);
+        let mut fingerprints = Vec::new();
+        for batch in self.read_file(&path, Some(&["fingerprint"]))? {
+            let column = strings(&batch, "fingerprint", &path)?;
+            fingerprints.reserve(batch.num_rows());
+            for index in 0..batch.num_rows() {
+                fingerprints.push(fingerprint(column.value(index), fingerprints.len(), &path)?);
+            }
+        }
+        Ok(fingerprints)
     }
 
     /// What the diff rules need of a run: the instances it pulled, the assets each collected scan
@@ -180,16 +282,15 @@ impl Dataset {
         }
         let path = self.file("findings", &run.run_id, run.started_at);
         let mut row = 0u32;
-        for batch in self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))? {
+        let batches = self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))?;
+        data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
+        for batch in batches {
             let instances = strings(&batch, "instance_id", &path)?;
             let classes = strings(&batch, "scan_class", &path)?;
             let assets = strings(&batch, "asset_key", &path)?;
             let fingerprints = strings(&batch, "fingerprint", &path)?;
             for index in 0..batch.num_rows() {
-                let fingerprint = Fingerprint::from_hex(fingerprints.value(index)).ok_or_else(|| Error::Parquet {
-                    path: path.clone(),
-                    message: format!("row {row}: fingerprint {:?} is not 32 hex digits", fingerprints.value(index)),
-                })?;
+                let fingerprint = fingerprint(fingerprints.value(index), row as usize, &path)?;
                 data.finding(fingerprint, instances.value(index), classes.value(index), assets.value(index), row);
                 row += 1;
             }
@@ -228,6 +329,14 @@ impl Dataset {
         }
         Ok(removed)
     }
+}
+
+/// A fingerprint read from row `row` of a `findings` file.
+fn fingerprint(text: &str, row: usize, path: &Path) -> Result<Fingerprint> {
+    Fingerprint::from_hex(text).ok_or_else(|| Error::Parquet {
+        path: path.to_owned(),
+        message: format!("row {row}: fingerprint {text:?} is not 32 hex digits"),
+    })
 }
 
 /// Whether a run id (`rYYYYMMDDTHHMMSS.ffffffZ-…`) names a start before `micros`.

@@ -64,6 +64,32 @@ macro_rules! table {
         pub const $columns: &[Column] = &[
             $( Column { name: stringify!($field), kind: $kind, nullable: $nullable, doc: $doc }, )+
         ];
+
+        impl crate::encode::Encode for $row {
+            fn schema() -> arrow_schema::SchemaRef {
+                arrow_schema($columns)
+            }
+
+            fn arrays(rows: &[Self]) -> Vec<arrow_array::ArrayRef> {
+                vec![$( <$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind), )+]
+            }
+        }
+
+        impl crate::decode::Decode for $row {
+            fn decode_rows(batch: &arrow_array::RecordBatch, indices: &[usize]) -> Result<Vec<Self>, String> {
+                crate::decode::check_indices(batch, indices)?;
+                $(
+                    let $field = <$ty as crate::decode::DecodeValue>::reader(
+                        batch.column_by_name(stringify!($field)).map(|column| column.as_ref()),
+                        stringify!($field),
+                    )?;
+                )+
+                Ok(indices
+                    .iter()
+                    .map(|index| Self { $( $field: <$ty as crate::decode::DecodeValue>::read(&$field, *index), )+ })
+                    .collect())
+            }
+        }
     };
 }
 

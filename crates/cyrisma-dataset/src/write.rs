@@ -5,21 +5,22 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::PathBuf;
 
-use arrow_json::reader::{Decoder, ReaderBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 
+use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::schema::{self, Column, RunRow};
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, io_error};
 
-/// Rows buffered per table before they are encoded into a row group batch.
-const BATCH_ROWS: usize = 16_384;
+/// The most rows encoded into one record batch.
+pub const BATCH_ROWS: usize = 16_384;
 
 /// A row of one of the dataset's tables.
-pub trait TableRow: Serialize {
+pub trait TableRow: Serialize + Encode + Decode {
     /// The table's name.
     const TABLE: &'static str;
 }
@@ -44,9 +45,7 @@ table_rows! {
 struct TableWriter {
     temporary: PathBuf,
     path: PathBuf,
-    decoder: Decoder,
     writer: ArrowWriter<File>,
-    buffered: usize,
     rows: u64,
 }
 
@@ -57,51 +56,28 @@ impl TableWriter {
         let temporary = dataset.store.staging(&path, table)?;
         let file = File::create(&temporary).map_err(io_error("cannot create", &temporary))?;
         let schema = schema::arrow_schema(columns);
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_key_value_metadata(Some(vec![KeyValue::new(
-                SCHEMA_VERSION_KEY.to_owned(),
-                SCHEMA_VERSION.to_string(),
-            )]))
-            .build();
         let parquet_error =
             |error: &dyn std::fmt::Display| Error::Parquet { path: temporary.clone(), message: error.to_string() };
         let writer =
-            ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(|error| parquet_error(&error))?;
-        let decoder = ReaderBuilder::new(schema)
-            .with_batch_size(BATCH_ROWS)
-            .build_decoder()
-            .map_err(|error| parquet_error(&error))?;
-        Ok(Self { temporary, path, decoder, writer, buffered: 0, rows: 0 })
+            ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|error| parquet_error(&error))?;
+        Ok(Self { temporary, path, writer, rows: 0 })
     }
 
     fn error(&self, error: &dyn std::fmt::Display) -> Error {
         Error::Parquet { path: self.temporary.clone(), message: error.to_string() }
     }
 
-    fn push<R: Serialize>(&mut self, rows: &[R]) -> Result<()> {
+    fn push<R: Encode>(&mut self, rows: &[R]) -> Result<()> {
         for chunk in rows.chunks(BATCH_ROWS) {
-            self.decoder.serialize(chunk).map_err(|error| self.error(&error))?;
-            self.buffered += chunk.len();
-            self.rows += chunk.len() as u64;
-            if self.buffered >= BATCH_ROWS {
-                self.flush()?;
-            }
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        if let Some(batch) = self.decoder.flush().map_err(|error| self.error(&error))? {
+            let batch = R::encode(chunk).map_err(|error| self.error(&error))?;
             self.writer.write(&batch).map_err(|error| self.error(&error))?;
+            self.rows += chunk.len() as u64;
         }
-        self.buffered = 0;
         Ok(())
     }
 
     /// Finishes the file and syncs it; it stays under its temporary name.
-    fn close(mut self) -> Result<(PathBuf, PathBuf)> {
-        self.flush()?;
+    fn close(self) -> Result<(PathBuf, PathBuf)> {
         let (temporary, path) = (self.temporary.clone(), self.path.clone());
         let file = self
             .writer
@@ -110,6 +86,16 @@ impl TableWriter {
         file.sync_all().map_err(io_error("cannot sync", &temporary))?;
         Ok((temporary, path))
     }
+}
+
+/// The Parquet settings of every file of the dataset: Snappy compression, the writer's default
+/// dictionary and plain encodings, page statistics, and the schema version in the key-value
+/// metadata.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_string())]))
+        .build()
 }
 
 /// The counts of a run's `runs` row.

@@ -1,11 +1,17 @@
-//! The dataset on a real file system: round trips, the Hive layout, atomic commits under
-//! crashes (a child process aborted at each commit step), orphans, and the schema's version pin.
+//! The dataset on a real file system: round trips, the Hive layout, atomic commits under crashes
+//! (a child process aborted at each commit step), orphans, the schema's version pin, chosen rows,
+//! and the typed Arrow encoding and decoding of rows.
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
-use cyrisma_core::history::ChangeKind;
-use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow};
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use cyrisma_core::history::{ChangeKind, FingerprintSet};
+use cyrisma_dataset::decode::Decode;
+use cyrisma_dataset::encode::Encode;
+use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, OutcomeRow, RunRow, ScanRow};
 use cyrisma_dataset::write::RunCounts;
 use cyrisma_dataset::{Dataset, RunWriter, SCHEMA_HASHES, SCHEMA_VERSION};
 
@@ -78,6 +84,42 @@ fn a_run_round_trips_in_the_hive_layout() {
 }
 
 #[test]
+fn chosen_rows_come_back_in_the_order_asked() {
+    let directory = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(directory.path());
+    let fingerprints: Vec<String> = (0..40).map(|index| format!("{index:032x}")).collect();
+    let rules: Vec<String> = (0..40).map(|index| format!("CVE-{index}")).collect();
+    let findings: Vec<(&str, &str, &str)> =
+        rules.iter().zip(&fingerprints).map(|(rule, fp)| ("id:a", rule.as_str(), fp.as_str())).collect();
+    let run = write_run(&dataset, START, 1, &findings);
+    let all: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
+    assert_eq!(all.len(), 40);
+    // Out of order, runs of neighbours, the first and last rows, and a row asked twice.
+    let asked = [39, 3, 4, 5, 0, 17, 3];
+    let chosen: Vec<FindingRow> = dataset.rows_at("findings", &run, &asked, None).unwrap();
+    assert_eq!(chosen, asked.iter().map(|row| all[*row as usize].clone()).collect::<Vec<_>>());
+    assert!(dataset.rows_at::<FindingRow>("findings", &run, &[], None).unwrap().is_empty());
+    let error = dataset.rows_at::<FindingRow>("findings", &run, &[2, 40], None).unwrap_err().to_string();
+    assert!(error.ends_with("row 40 is past the file's 40 rows"), "{error}");
+    // Some columns only, decoded as another table's row that has just these.
+    let columns = ["run_id", "instance_id", "scan_class", "scan_id", "asset_key"];
+    let places: Vec<CoverageRow> = dataset.rows_at("findings", &run, &[7, 1], Some(&columns)).unwrap();
+    let place = |row: &FindingRow| CoverageRow {
+        run_id: row.run_id.clone(),
+        instance_id: row.instance_id.clone(),
+        scan_class: row.scan_class.clone(),
+        scan_id: row.scan_id.clone(),
+        asset_key: row.asset_key.clone(),
+    };
+    assert_eq!(places, vec![place(&all[7]), place(&all[1])]);
+    let error = dataset.rows_at::<FindingRow>("findings", &run, &[1], Some(&["run_id"])).unwrap_err().to_string();
+    assert!(error.ends_with("column instance_id is missing"), "{error}");
+    // The fingerprints, from their one column, in row order.
+    let read: Vec<String> = dataset.fingerprints(&run).unwrap().iter().map(|fp| fp.to_hex()).collect();
+    assert_eq!(read, fingerprints);
+}
+
+#[test]
 fn two_runs_diff_through_the_core_rules() {
     let directory = tempfile::tempdir().unwrap();
     let dataset = Dataset::new(directory.path());
@@ -88,7 +130,7 @@ fn two_runs_diff_through_the_core_rules() {
         [first.run_id.clone(), second.run_id.clone()]
     );
     let (from, to) = (dataset.load_run(&first).unwrap(), dataset.load_run(&second).unwrap());
-    let result = cyrisma_core::history::diff(&from, &to, &Default::default(), false);
+    let result = cyrisma_core::history::diff(&from, &to, &FingerprintSet::default(), false);
     let kinds: Vec<_> = result.changes.iter().map(|change| (change.kind, change.fingerprint.to_hex())).collect();
     assert_eq!(kinds, vec![(ChangeKind::New, FP2.to_owned()), (ChangeKind::Fixed, FP1.to_owned())]);
     // January's files live in their own partition.
@@ -227,4 +269,105 @@ fn the_docs_describe_every_column() {
             );
         }
     }
+}
+
+// Typed encoding and decoding (`cyrisma_dataset::encode`, `cyrisma_dataset::decode`).
+
+fn findings() -> Vec<FindingRow> {
+    (0..5)
+        .map(|index| FindingRow {
+            run_id: "r1".into(),
+            instance_id: format!("cc{}", index % 2),
+            scan_id: format!("s{index}"),
+            scan_class: "external_ip".into(),
+            asset_key: format!("ip:10.0.0.{index}"),
+            asset_id: (index % 2 == 0).then(|| format!("a{index}")),
+            asset_name: Some(format!("host \"{index}\" — ünïcode\n")),
+            asset_address: None,
+            kind: "vulnerability".into(),
+            rule: format!("CVE-2024-{index}"),
+            risk_level: (index != 3).then(|| "High".into()),
+            score: (index != 1).then(|| f64::from(index) + 0.5),
+            title: Some(String::new()),
+            first_seen: None,
+            fingerprint: format!("{index:032x}"),
+        })
+        .collect()
+}
+
+#[test]
+fn typed_encoding_matches_the_serde_path_and_round_trips() {
+    let rows = findings();
+    let typed = FindingRow::encode(&rows).unwrap();
+    let through_json = schema::record_batch(&rows, schema::FINDINGS).unwrap();
+    assert_eq!(typed, through_json, "the builders and the JSON path give the same batch");
+    assert_eq!(FindingRow::decode(&typed).unwrap(), rows);
+
+    let runs = vec![RunRow {
+        run_id: "r1".into(),
+        started_at: 1_796_453_002_000_007,
+        finished_at: -5,
+        tool_version: "0.1.0".into(),
+        schema_version: 1,
+        instances_pulled: 3,
+        instances_failed: 0,
+        instances_skipped: i64::MAX,
+    }];
+    let batch = RunRow::encode(&runs).unwrap();
+    assert_eq!(batch, schema::record_batch(&runs, schema::RUNS).unwrap());
+    assert_eq!(RunRow::decode(&batch).unwrap(), runs);
+
+    let scans = vec![
+        ScanRow { collected: true, assets: Some(4), critical: Some(0), ..ScanRow::default() },
+        ScanRow { grade: Some("B+".into()), ..ScanRow::default() },
+    ];
+    let batch = ScanRow::encode(&scans).unwrap();
+    assert_eq!(batch, schema::record_batch(&scans, schema::SCANS).unwrap());
+    assert_eq!(ScanRow::decode(&batch).unwrap(), scans);
+    assert_eq!(ScanRow::encode(&[]).unwrap().num_rows(), 0);
+}
+
+#[test]
+fn chosen_rows_decode_in_the_order_asked_and_a_row_past_the_end_is_an_error() {
+    let rows = findings();
+    let batch = FindingRow::encode(&rows).unwrap();
+    let picked = FindingRow::decode_rows(&batch, &[4, 0, 4]).unwrap();
+    assert_eq!(picked, vec![rows[4].clone(), rows[0].clone(), rows[4].clone()]);
+    let error = FindingRow::decode_rows(&batch, &[1, 5]).unwrap_err();
+    assert_eq!(error, "row 5 is past the batch's 5 rows");
+}
+
+#[test]
+fn dictionary_strings_and_missing_columns() {
+    let keys = arrow_array::Int32Array::from(vec![Some(1), None, Some(0)]);
+    let values = Arc::new(StringArray::from(vec!["pulled", "failed"]));
+    let outcome: ArrayRef = Arc::new(DictionaryArray::try_new(keys, values).unwrap());
+    let ids: ArrayRef = Arc::new(StringArray::from(vec!["r", "r", "r"]));
+    let instance: ArrayRef = Arc::new(StringArray::from(vec!["cc1", "cc2", "cc3"]));
+    let schema = Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("instance_id", DataType::Utf8, false),
+        Field::new("outcome", outcome.data_type().clone(), true),
+    ]);
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![ids, instance, outcome]).unwrap();
+    let rows = OutcomeRow::decode(&batch).unwrap();
+    assert_eq!(
+        rows.iter().map(|row| row.outcome.as_str()).collect::<Vec<_>>(),
+        ["failed", "", "pulled"],
+        "a null in a required column reads as its default"
+    );
+    assert!(rows.iter().all(|row| row.instance_name.is_none() && row.status.is_none()), "missing nullable");
+    // Without `outcome`, a required column, decoding fails and names it.
+    let batch = batch.project(&[0, 1]).unwrap();
+    assert_eq!(OutcomeRow::decode(&batch).unwrap_err(), "column outcome is missing");
+    // A column of the wrong type is named with both types.
+    let wrong: ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![1, 2, 3]));
+    let schema = Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("instance_id", DataType::Utf8, false),
+        Field::new("outcome", DataType::Int64, false),
+    ]);
+    let batch =
+        RecordBatch::try_new(Arc::new(schema), vec![batch.column(0).clone(), batch.column(1).clone(), wrong]).unwrap();
+    assert_eq!(OutcomeRow::decode(&batch).unwrap_err(), "column outcome is Int64, not string");
 }

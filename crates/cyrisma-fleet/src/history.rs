@@ -5,12 +5,13 @@
 //! The rules are the core's (`cyrisma_core::history`); this module loads their inputs from the
 //! dataset and shapes the output rows.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use cyrisma_core::history::{ChangeKind, Fingerprint, Lifecycle, diff, grade_changes};
+use cyrisma_core::history::{ChangeKind, Fingerprint, FingerprintSet, Lifecycle, diff, grade_changes};
 use cyrisma_core::types::Grade;
+use cyrisma_dataset::decode::{Decode, DecodeValue};
 use cyrisma_dataset::schema::{Column, FindingRow, GradeRow, OutcomeRow, RunRow};
-use cyrisma_dataset::{Dataset, RunData};
+use cyrisma_dataset::{Dataset, RecordBatch, RunData};
 use serde::Serialize;
 
 use crate::Error;
@@ -69,23 +70,66 @@ pub struct DiffRow {
     pub title: Option<String>,
 }
 
-impl DiffRow {
-    fn new(change: ChangeKind, fingerprint: &Fingerprint, row: &FindingRow) -> Self {
-        Self {
-            change: change.as_str(),
-            fingerprint: fingerprint.to_hex(),
-            instance_id: row.instance_id.clone(),
-            scan_id: row.scan_id.clone(),
-            scan_class: row.scan_class.clone(),
-            asset_key: row.asset_key.clone(),
-            asset_name: row.asset_name.clone(),
-            asset_address: row.asset_address.clone(),
-            kind: row.kind.clone(),
-            rule: row.rule.clone(),
-            risk_level: row.risk_level.clone(),
-            score: row.score,
-            title: row.title.clone(),
+/// A [`DiffRow`] read from the `findings` columns it shows (its change and fingerprint come from
+/// the diff, not from the file).
+#[derive(Clone)]
+struct ChangedFinding(DiffRow);
+
+/// The `findings` columns a [`DiffRow`] shows.
+const CHANGED_COLUMNS: &[&str] = &[
+    "instance_id",
+    "scan_id",
+    "scan_class",
+    "asset_key",
+    "asset_name",
+    "asset_address",
+    "kind",
+    "rule",
+    "risk_level",
+    "score",
+    "title",
+];
+
+impl Decode for ChangedFinding {
+    fn decode_rows(batch: &RecordBatch, indices: &[usize]) -> Result<Vec<Self>, String> {
+        fn reader<'a, V: DecodeValue>(batch: &'a RecordBatch, name: &str) -> Result<V::Reader<'a>, String> {
+            V::reader(batch.column_by_name(name).map(|column| column.as_ref()), name)
         }
+        if let Some(index) = indices.iter().find(|index| **index >= batch.num_rows()) {
+            return Err(format!("row {index} is past the batch's {} rows", batch.num_rows()));
+        }
+        let instance_id = reader::<String>(batch, "instance_id")?;
+        let scan_id = reader::<String>(batch, "scan_id")?;
+        let scan_class = reader::<String>(batch, "scan_class")?;
+        let asset_key = reader::<String>(batch, "asset_key")?;
+        let asset_name = reader::<Option<String>>(batch, "asset_name")?;
+        let asset_address = reader::<Option<String>>(batch, "asset_address")?;
+        let kind = reader::<String>(batch, "kind")?;
+        let rule = reader::<String>(batch, "rule")?;
+        let risk_level = reader::<Option<String>>(batch, "risk_level")?;
+        let score = reader::<Option<f64>>(batch, "score")?;
+        let title = reader::<Option<String>>(batch, "title")?;
+        Ok(indices
+            .iter()
+            .map(|index| {
+                let index = *index;
+                ChangedFinding(DiffRow {
+                    change: "",
+                    fingerprint: String::new(),
+                    instance_id: String::read(&instance_id, index),
+                    scan_id: String::read(&scan_id, index),
+                    scan_class: String::read(&scan_class, index),
+                    asset_key: String::read(&asset_key, index),
+                    asset_name: Option::<String>::read(&asset_name, index),
+                    asset_address: Option::<String>::read(&asset_address, index),
+                    kind: String::read(&kind, index),
+                    rule: String::read(&rule, index),
+                    risk_level: Option::<String>::read(&risk_level, index),
+                    score: Option::<f64>::read(&score, index),
+                    title: Option::<String>::read(&title, index),
+                })
+            })
+            .collect())
     }
 }
 
@@ -288,11 +332,6 @@ impl History {
         Ok((from_index, to_index))
     }
 
-    fn fingerprints(&self, run: &RunRow) -> Result<HashSet<Fingerprint>, Error> {
-        let data = self.dataset.load_run(run)?;
-        Ok(data.findings().map(|(fingerprint, _)| *fingerprint).collect())
-    }
-
     fn grades(&self, run: &RunRow) -> Result<BTreeMap<(String, String), Option<Grade>>, Error> {
         let rows: Vec<GradeRow> = self.dataset.rows("grades", run)?;
         Ok(rows
@@ -301,28 +340,82 @@ impl History {
             .collect())
     }
 
+    /// Loads `from` and `to` for the diff rules, and the fingerprints of the runs before `from`,
+    /// on two threads taking the next file to read as they finish one (the machine this runs on
+    /// may have only two cores; the two big runs go first).
+    fn load_pair(
+        &self,
+        from: &RunRow,
+        to: &RunRow,
+        earlier: &[RunRow],
+    ) -> Result<(RunData, RunData, FingerprintSet), Error> {
+        enum Loaded {
+            Run(RunData),
+            Fingerprints(Vec<Fingerprint>),
+        }
+        let jobs: Vec<(bool, &RunRow)> =
+            [(true, to), (true, from)].into_iter().chain(earlier.iter().map(|run| (false, run))).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, Loaded)>, Error> {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((whole, run)) = jobs.get(index) else { return Ok(done) };
+                let loaded = if *whole {
+                    Loaded::Run(self.dataset.load_run(run)?)
+                } else {
+                    Loaded::Fingerprints(self.dataset.fingerprints(run)?)
+                };
+                done.push((index, loaded));
+            }
+        };
+        let loaded = std::thread::scope(|scope| {
+            let other = scope.spawn(work);
+            let mut mine = work()?;
+            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+            Ok::<_, Error>(mine)
+        })?;
+        let mut seen = FingerprintSet::default();
+        let (mut from_data, mut to_data) = (RunData::new(), RunData::new());
+        for (index, loaded) in loaded {
+            match (index, loaded) {
+                (0, Loaded::Run(data)) => to_data = data,
+                (_, Loaded::Run(data)) => from_data = data,
+                (_, Loaded::Fingerprints(fingerprints)) => seen.extend(fingerprints),
+            }
+        }
+        Ok((from_data, to_data, seen))
+    }
+
     /// What changed from one run to another; `all` lists unchanged findings too.
     pub fn diff(&self, from: Option<&str>, to: Option<&str>, all: bool) -> Result<DiffReport, Error> {
         let runs = self.dataset.runs()?;
         let (from_index, to_index) = self.pair(&runs, from, to)?;
         let (from_run, to_run) = (&runs[from_index], &runs[to_index]);
-        let mut seen = HashSet::new();
-        for earlier in &runs[..from_index] {
-            seen.extend(self.fingerprints(earlier)?);
-        }
-        let (from_data, to_data): (RunData, RunData) =
-            (self.dataset.load_run(from_run)?, self.dataset.load_run(to_run)?);
-        let from_rows: Vec<FindingRow> = self.dataset.rows("findings", from_run)?;
-        let to_rows: Vec<FindingRow> = self.dataset.rows("findings", to_run)?;
+        let (from_data, to_data, seen) = self.load_pair(from_run, to_run, &runs[..from_index])?;
         let result = diff(&from_data, &to_data, &seen, all);
+        drop(seen);
+        // Only the changed findings become rows: `from`'s for the ones gone, `to`'s for the rest.
+        let gone = |kind: ChangeKind| matches!(kind, ChangeKind::Fixed | ChangeKind::NotCovered);
+        let from_wanted: Vec<u32> =
+            result.changes.iter().filter(|change| gone(change.kind)).map(|change| *change.payload).collect();
+        let to_wanted: Vec<u32> =
+            result.changes.iter().filter(|change| !gone(change.kind)).map(|change| *change.payload).collect();
+        let columns = Some(CHANGED_COLUMNS);
+        let (from_rows, to_rows) = std::thread::scope(|scope| {
+            let to_rows =
+                scope.spawn(|| self.dataset.rows_at::<ChangedFinding>("findings", to_run, &to_wanted, columns));
+            let from_rows = self.dataset.rows_at::<ChangedFinding>("findings", from_run, &from_wanted, columns)?;
+            Ok::<_, Error>((from_rows, to_rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?))
+        })?;
+        let (mut from_rows, mut to_rows) = (from_rows.into_iter(), to_rows.into_iter());
         let mut findings = Vec::with_capacity(result.changes.len());
         for change in &result.changes {
-            let rows = match change.kind {
-                ChangeKind::Fixed | ChangeKind::NotCovered => &from_rows,
-                _ => &to_rows,
-            };
-            if let Some(row) = rows.get(*change.payload as usize) {
-                findings.push(DiffRow::new(change.kind, &change.fingerprint, row));
+            let row = if gone(change.kind) { from_rows.next() } else { to_rows.next() };
+            if let Some(ChangedFinding(mut row)) = row {
+                row.change = change.kind.as_str();
+                row.fingerprint = change.fingerprint.to_hex();
+                findings.push(row);
             }
         }
         let warnings = result
@@ -380,9 +473,10 @@ impl History {
         for run in &runs {
             let data = self.dataset.load_run(run)?;
             let rows: Vec<FindingRow> = self.dataset.rows("findings", run)?;
+            let mut rows: Vec<Option<FindingRow>> = rows.into_iter().map(Some).collect();
             for (fingerprint, located) in data.findings() {
-                if let Some(row) = rows.get(located.payload as usize) {
-                    latest_rows.insert(*fingerprint, row.clone());
+                if let Some(row) = rows.get_mut(located.payload as usize).and_then(Option::take) {
+                    latest_rows.insert(*fingerprint, row);
                 }
             }
             lifecycle.observe(previous.as_ref(), &data, run.started_at);

@@ -18,8 +18,10 @@
 //! its missing findings are `not_covered` and the scan is reported in [`Diff::truncated`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use crate::history::fingerprint::Fingerprint;
+use crate::history::hash::{FastBuild, FingerprintMap};
 use crate::types::Grade;
 
 /// The fewest assets an earlier scan must have covered for a later, much smaller one to count as
@@ -30,7 +32,7 @@ pub const TRUNCATION_MIN_ASSETS: usize = 4;
 #[derive(Clone, Debug, Default)]
 struct Symbols {
     names: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    ids: HashMap<Box<str>, u32, FastBuild>,
 }
 
 impl Symbols {
@@ -67,14 +69,23 @@ pub struct Located<T> {
 #[derive(Clone, Debug)]
 pub struct Run<T> {
     symbols: Symbols,
-    pulled: HashSet<u32>,
-    coverage: HashMap<(u32, u32), HashSet<u32>>,
-    findings: HashMap<Fingerprint, Located<T>>,
+    pulled: HashSet<u32, FastBuild>,
+    coverage: HashMap<(u32, u32), HashSet<u32, FastBuild>, FastBuild>,
+    findings: FingerprintMap<Located<T>>,
+    /// The symbols of the latest place recorded: rows come grouped by instance, scan and asset,
+    /// so most rows repeat it and skip interning and the coverage insert.
+    last: Option<(u32, u32, u32)>,
 }
 
 impl<T> Default for Run<T> {
     fn default() -> Self {
-        Self { symbols: Symbols::default(), pulled: HashSet::new(), coverage: HashMap::new(), findings: HashMap::new() }
+        Self {
+            symbols: Symbols::default(),
+            pulled: HashSet::default(),
+            coverage: HashMap::default(),
+            findings: FingerprintMap::default(),
+            last: None,
+        }
     }
 }
 
@@ -93,9 +104,28 @@ impl<T> Run<T> {
     /// Records that a completed scan of `scan_class` on this instance covered this asset
     /// (findings or not).
     pub fn covered(&mut self, instance_id: &str, scan_class: &str, asset_key: &str) {
-        let key = (self.symbols.intern(instance_id), self.symbols.intern(scan_class));
+        self.place(instance_id, scan_class, asset_key);
+    }
+
+    /// Interns a place and records its coverage, unless it is the place recorded just before.
+    fn place(&mut self, instance_id: &str, scan_class: &str, asset_key: &str) -> (u32, u32, u32) {
+        if let Some((instance, class, asset)) = self.last
+            && self.symbols.name(asset) == asset_key
+            && self.symbols.name(instance) == instance_id
+            && self.symbols.name(class) == scan_class
+        {
+            return (instance, class, asset);
+        }
+        let (instance, class) = (self.symbols.intern(instance_id), self.symbols.intern(scan_class));
         let asset = self.symbols.intern(asset_key);
-        self.coverage.entry(key).or_default().insert(asset);
+        self.coverage.entry((instance, class)).or_default().insert(asset);
+        self.last = Some((instance, class, asset));
+        (instance, class, asset)
+    }
+
+    /// Makes room for `additional` more findings.
+    pub fn reserve(&mut self, additional: usize) {
+        self.findings.reserve(additional);
     }
 
     /// Records a finding (which also means its scan covered its asset). A fingerprint recorded
@@ -108,10 +138,7 @@ impl<T> Run<T> {
         asset_key: &str,
         payload: T,
     ) {
-        self.covered(instance_id, scan_class, asset_key);
-        let instance = self.symbols.intern(instance_id);
-        let class = self.symbols.intern(scan_class);
-        let asset = self.symbols.intern(asset_key);
+        let (instance, class, asset) = self.place(instance_id, scan_class, asset_key);
         self.findings.entry(fingerprint).or_insert(Located { instance, class, asset, payload });
     }
 
@@ -153,22 +180,6 @@ impl<T> Run<T> {
     /// Whether the run pulled this instance.
     pub fn was_pulled(&self, instance_id: &str) -> bool {
         self.symbols.get(instance_id).is_some_and(|instance| self.pulled.contains(&instance))
-    }
-
-    fn covered_assets(&self, instance_id: &str, scan_class: &str) -> usize {
-        match (self.symbols.get(instance_id), self.symbols.get(scan_class)) {
-            (Some(instance), Some(class)) => self.coverage.get(&(instance, class)).map_or(0, HashSet::len),
-            _ => 0,
-        }
-    }
-
-    fn covers(&self, instance_id: &str, scan_class: &str, asset_key: &str) -> bool {
-        let (Some(instance), Some(class), Some(asset)) =
-            (self.symbols.get(instance_id), self.symbols.get(scan_class), self.symbols.get(asset_key))
-        else {
-            return false;
-        };
-        self.coverage.get(&(instance, class)).is_some_and(|assets| assets.contains(&asset))
     }
 }
 
@@ -247,27 +258,31 @@ impl<T> Diff<'_, T> {
 
 /// Classifies every finding of two runs. `seen_before` holds the fingerprints of the runs before
 /// `from` (for `reopened`); `unchanged` findings are listed only when `include_unchanged`.
-pub fn diff<'a, T>(
+pub fn diff<'a, T, S: BuildHasher>(
     from: &'a Run<T>,
     to: &'a Run<T>,
-    seen_before: &HashSet<Fingerprint>,
+    seen_before: &HashSet<Fingerprint, S>,
     include_unchanged: bool,
 ) -> Diff<'a, T> {
-    let mut truncated_keys: HashSet<(&str, &str)> = HashSet::new();
+    // `from`'s symbols as `to`'s (`None`: `to` never names it), looked up once per symbol
+    // rather than once per finding.
+    let in_to: Vec<Option<u32>> = from.symbols.names.iter().map(|name| to.symbols.get(name)).collect();
+    let translate = |symbol: u32| in_to.get(symbol as usize).copied().flatten();
+
+    let mut truncated_keys: HashSet<(u32, u32), FastBuild> = HashSet::default();
     let mut truncated = Vec::new();
-    for (instance, class) in from.coverage.keys() {
-        let instance_id = from.symbols.name(*instance);
-        let scan_class = from.symbols.name(*class);
-        if !to.was_pulled(instance_id) {
+    for ((instance, class), assets) in &from.coverage {
+        let (Some(to_instance), to_class) = (translate(*instance), translate(*class)) else { continue };
+        if !to.pulled.contains(&to_instance) {
             continue;
         }
-        let before = from.covered_assets(instance_id, scan_class);
-        let now = to.covered_assets(instance_id, scan_class);
+        let before = assets.len();
+        let now = to_class.and_then(|class| to.coverage.get(&(to_instance, class))).map_or(0, HashSet::len);
         if now > 0 && before >= TRUNCATION_MIN_ASSETS && now * 2 < before {
-            truncated_keys.insert((instance_id, scan_class));
+            truncated_keys.insert((*instance, *class));
             truncated.push(TruncatedScan {
-                instance_id: instance_id.to_owned(),
-                scan_class: scan_class.to_owned(),
+                instance_id: from.symbols.name(*instance).to_owned(),
+                scan_class: from.symbols.name(*class).to_owned(),
                 assets_before: before,
                 assets_now: now,
             });
@@ -275,7 +290,15 @@ pub fn diff<'a, T>(
     }
     truncated.sort_by(|a, b| (&a.instance_id, &a.scan_class).cmp(&(&b.instance_id, &b.scan_class)));
 
-    let mut changes = Vec::new();
+    // The order of the changes is by instance id: rank every instance symbol of both runs once.
+    let mut names: Vec<&str> = from.symbols.names.iter().chain(&to.symbols.names).map(|name| &**name).collect();
+    names.sort_unstable();
+    names.dedup();
+    let rank = |name: &str| names.binary_search(&name).map_or(u32::MAX, |index| index as u32);
+    let from_rank: Vec<u32> = from.symbols.names.iter().map(|name| rank(name)).collect();
+    let to_rank: Vec<u32> = to.symbols.names.iter().map(|name| rank(name)).collect();
+
+    let mut keyed: Vec<(u32, ChangeKind, Fingerprint, Change<'a, T>)> = Vec::new();
     for (fingerprint, located) in &to.findings {
         let kind = if from.contains(fingerprint) {
             if !include_unchanged {
@@ -287,27 +310,35 @@ pub fn diff<'a, T>(
         } else {
             ChangeKind::New
         };
-        changes.push(Change {
-            kind,
-            fingerprint: *fingerprint,
-            instance_id: to.instance_of(located),
-            payload: &located.payload,
-        });
+        let change =
+            Change { kind, fingerprint: *fingerprint, instance_id: to.instance_of(located), payload: &located.payload };
+        keyed.push((to_rank[located.instance as usize], kind, *fingerprint, change));
     }
     for (fingerprint, located) in &from.findings {
         if to.contains(fingerprint) {
             continue;
         }
-        let instance_id = from.instance_of(located);
-        let scan_class = from.class_of(located);
-        let fixed = to.was_pulled(instance_id)
-            && !truncated_keys.contains(&(instance_id, scan_class))
-            && to.covers(instance_id, scan_class, from.asset_of(located));
+        let place = (translate(located.instance), translate(located.class), translate(located.asset));
+        let fixed = match place {
+            (Some(instance), Some(class), Some(asset)) => {
+                to.pulled.contains(&instance)
+                    && !truncated_keys.contains(&(located.instance, located.class))
+                    && to.coverage.get(&(instance, class)).is_some_and(|assets| assets.contains(&asset))
+            }
+            _ => false,
+        };
         let kind = if fixed { ChangeKind::Fixed } else { ChangeKind::NotCovered };
-        changes.push(Change { kind, fingerprint: *fingerprint, instance_id, payload: &located.payload });
+        let change = Change {
+            kind,
+            fingerprint: *fingerprint,
+            instance_id: from.instance_of(located),
+            payload: &located.payload,
+        };
+        keyed.push((from_rank[located.instance as usize], kind, *fingerprint, change));
     }
-    changes.sort_by(|a, b| (a.instance_id, a.kind, a.fingerprint).cmp(&(b.instance_id, b.kind, b.fingerprint)));
-    Diff { changes, truncated }
+    // Keys are unique (a fingerprint is in `to`, or only in `from`), so an unstable sort is exact.
+    keyed.sort_unstable_by_key(|a| (a.0, a.1, a.2));
+    Diff { changes: keyed.into_iter().map(|(_, _, _, change)| change).collect(), truncated }
 }
 
 /// The rank of a grade: 0 for F up to 11 for A.

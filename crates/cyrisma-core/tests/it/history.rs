@@ -271,3 +271,162 @@ fn lifecycle_tracks_first_seen_fixes_reopenings_and_time_to_fix() {
     assert_eq!(fixes.fixes, 3);
     assert_eq!(fixes.mean_days(), Some((10.0 + 10.0 + 40.0) / 3.0));
 }
+
+/// One finding of a generated run: (instance, class, asset, rule), small alphabets so that runs
+/// share instances, classes, assets and findings.
+type Place = (u8, u8, u8, u8);
+
+/// A pulled instance of a generated run: its id, the places its scans covered, its findings.
+type Pulled = (String, Vec<(String, String, String)>, Vec<Place>);
+
+/// An instance as generated: its number, whether it was pulled, covered (class, asset), findings.
+type Generated = (u8, bool, Vec<(u8, u8)>, Vec<Place>);
+
+/// Changes as (instance, change, fingerprint), and truncated scans as (instance, class).
+type Expected = (Vec<(String, ChangeKind, Fingerprint)>, Vec<(String, String)>);
+
+/// The diff rules written out naively over strings (no interning, no caches, no ranks): what the
+/// optimised [`diff`] must agree with, change for change and in the same order.
+fn reference_changes(from: &[Pulled], to: &[Pulled], seen: &HashSet<Fingerprint>, all: bool) -> Expected {
+    use std::collections::HashMap;
+    let names = |place: &Place| {
+        (format!("instance-{}", place.0), ["external_ip", "internal_authenticated"][place.1 as usize % 2].to_owned(), {
+            format!("id:asset-{}", place.2)
+        })
+    };
+    // Per run: pulled instances, coverage per (instance, class), findings by fingerprint.
+    type Findings = HashMap<Fingerprint, (String, String, String)>;
+    let build = |run: &[Pulled]| {
+        let mut pulled = HashSet::new();
+        let mut coverage: HashMap<(String, String), HashSet<String>> = HashMap::new();
+        let mut findings = Findings::new();
+        for (instance, covered, places) in run {
+            pulled.insert(instance.clone());
+            for (i, c, a) in covered {
+                coverage.entry((i.clone(), c.clone())).or_default().insert(a.clone());
+            }
+            for place in places {
+                let (i, c, a) = names(place);
+                coverage.entry((i.clone(), c.clone())).or_default().insert(a.clone());
+                let fingerprint = fp(&i, &a, &c, FindingKind::Vulnerability, &format!("CVE-{}", place.3));
+                findings.entry(fingerprint).or_insert((i, c, a));
+            }
+        }
+        (pulled, coverage, findings)
+    };
+    let (_, from_coverage, from_findings) = build(from);
+    let (to_pulled, to_coverage, to_findings) = build(to);
+    let mut truncated = Vec::new();
+    for ((instance, class), assets) in &from_coverage {
+        let now = to_coverage.get(&(instance.clone(), class.clone())).map_or(0, HashSet::len);
+        if to_pulled.contains(instance) && now > 0 && assets.len() >= 4 && now * 2 < assets.len() {
+            truncated.push((instance.clone(), class.clone()));
+        }
+    }
+    let mut changes = Vec::new();
+    for (fingerprint, (instance, _, _)) in &to_findings {
+        let kind = match (from_findings.contains_key(fingerprint), seen.contains(fingerprint)) {
+            (true, _) if !all => continue,
+            (true, _) => ChangeKind::Unchanged,
+            (false, true) => ChangeKind::Reopened,
+            (false, false) => ChangeKind::New,
+        };
+        changes.push((instance.clone(), kind, *fingerprint));
+    }
+    for (fingerprint, (instance, class, asset)) in &from_findings {
+        if to_findings.contains_key(fingerprint) {
+            continue;
+        }
+        let fixed = to_pulled.contains(instance)
+            && !truncated.contains(&(instance.clone(), class.clone()))
+            && to_coverage.get(&(instance.clone(), class.clone())).is_some_and(|assets| assets.contains(asset));
+        changes.push((instance.clone(), if fixed { ChangeKind::Fixed } else { ChangeKind::NotCovered }, *fingerprint));
+    }
+    changes.sort();
+    truncated.sort();
+    (changes, truncated)
+}
+
+fn generated_run(instances: &[Generated]) -> Vec<Pulled> {
+    instances
+        .iter()
+        .filter(|(_, pulled, _, _)| *pulled)
+        .map(|(instance, _, covered, places)| {
+            let covered = covered
+                .iter()
+                .map(|(class, asset)| {
+                    (
+                        format!("instance-{instance}"),
+                        ["external_ip", "internal_authenticated"][*class as usize % 2].to_owned(),
+                        format!("id:asset-{asset}"),
+                    )
+                })
+                .collect();
+            let places = places.iter().map(|(_, class, asset, rule)| (*instance, *class, *asset, *rule)).collect();
+            (format!("instance-{instance}"), covered, places)
+        })
+        .collect()
+}
+
+fn to_run(generated: &[Pulled]) -> Run<u32> {
+    let mut run = Run::new();
+    let mut row = 0;
+    for (instance, covered, places) in generated {
+        run.pulled(instance);
+        for (i, c, a) in covered {
+            run.covered(i, c, a);
+        }
+        for place in places {
+            let class = ["external_ip", "internal_authenticated"][place.1 as usize % 2];
+            let asset = format!("id:asset-{}", place.2);
+            let fingerprint = fp(instance, &asset, class, FindingKind::Vulnerability, &format!("CVE-{}", place.3));
+            run.finding(fingerprint, instance, class, &asset, row);
+            row += 1;
+        }
+    }
+    run
+}
+
+fn arbitrary_run() -> impl Strategy<Value = Vec<Generated>> {
+    prop::collection::vec(
+        (
+            0u8..5,
+            prop::bool::weighted(0.85),
+            prop::collection::vec((0u8..2, 0u8..8), 0..6),
+            prop::collection::vec((0u8..1, 0u8..2, 0u8..8, 0u8..6), 0..24),
+        ),
+        0..5,
+    )
+}
+
+proptest! {
+    /// The diff agrees with the rules written out naively, on runs that share and lose instances,
+    /// classes, assets and findings (including repeated findings, places revisited out of order,
+    /// failed instances and truncated scans), with and without unchanged findings.
+    #[test]
+    fn the_diff_agrees_with_the_rules_written_out_naively(
+        earlier in arbitrary_run(),
+        from in arbitrary_run(),
+        to in arbitrary_run(),
+        all in any::<bool>(),
+    ) {
+        let (earlier, from, to) = (generated_run(&earlier), generated_run(&from), generated_run(&to));
+        let seen: HashSet<Fingerprint> = to_run(&earlier).findings().map(|(fingerprint, _)| *fingerprint).collect();
+        let (from_run, to_run_) = (to_run(&from), to_run(&to));
+        let result = diff(&from_run, &to_run_, &seen, all);
+        let ours: Vec<(String, ChangeKind, Fingerprint)> =
+            result.changes.iter().map(|change| (change.instance_id.to_owned(), change.kind, change.fingerprint)).collect();
+        let (expected, truncated) = reference_changes(&from, &to, &seen, all);
+        // Same changes, and already in the documented order (instance, change, fingerprint).
+        prop_assert_eq!(&ours, &expected);
+        let ours_truncated: Vec<(String, String)> =
+            result.truncated.iter().map(|scan| (scan.instance_id.clone(), scan.scan_class.clone())).collect();
+        prop_assert_eq!(ours_truncated, truncated);
+        // Payloads point at the row of the run the change takes its columns from.
+        for change in &result.changes {
+            let run = if matches!(change.kind, ChangeKind::Fixed | ChangeKind::NotCovered) { &from_run } else { &to_run_ };
+            let located = run.findings().find(|(fingerprint, _)| **fingerprint == change.fingerprint).map(|(_, l)| l.payload);
+            prop_assert_eq!(located, Some(*change.payload));
+        }
+    }
+}
