@@ -32,6 +32,8 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::tidy::workspace_root;
 
+mod production;
+
 /// The Python packages of the peers.
 const PY_PACKAGES: &[&str] = &["aiohttp", "orjson", "msgspec", "httpx", "uvloop"];
 
@@ -945,6 +947,9 @@ fn render(report: &Report, machine: &[(String, String)], notes: &[String]) -> St
 
 /// Runs everything and writes the report.
 pub(crate) fn run(quick: bool) -> Result<()> {
+    if let Some(done) = production::only(quick) {
+        return done;
+    }
     let started = Instant::now();
     let root = workspace_root();
     let dir = root.join("target/bench");
@@ -1002,6 +1007,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     );
     cli_goals(&mut report, &root, &dir, python.as_deref())?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
+    production::goals(&mut report, &root, &dir, python.as_deref(), &exes["transport"])?;
 
     let mut notes = vec![
         "Load: other sessions were building and testing on this 2-core machine during this run (see the load \

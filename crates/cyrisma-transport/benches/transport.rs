@@ -21,7 +21,9 @@
 //!
 //! Arguments (after `cargo bench -p cyrisma-transport --bench transport --`): `--quick` (tiny
 //! sizes, one round), `--rounds N`, `--instances N`, `--python PATH` and `--script PATH` (the
-//! aiohttp peer; skipped when absent), `--json PATH` (where the results go; stdout otherwise).
+//! aiohttp peer; skipped when absent), `--json PATH` (where the results go; stdout otherwise),
+//! `--handshakes N` (only the in-memory client handshake cost, `client_handshake_us`, the median
+//! of `--rounds` runs of N handshakes: goal T4 of `cargo xtask bench` needs it in its own run).
 
 use std::collections::BTreeMap;
 use std::future::{Ready, ready};
@@ -242,10 +244,14 @@ struct Options {
     python: Option<PathBuf>,
     script: Option<PathBuf>,
     json: Option<PathBuf>,
+    /// Only the in-memory client handshake cost, over this many handshakes (goal T4 of
+    /// `xtask/src/bench/production.rs`, which needs it in its own run).
+    handshakes: Option<usize>,
 }
 
 fn options() -> Options {
-    let mut options = Options { quick: false, rounds: 3, instances: 1000, python: None, script: None, json: None };
+    let mut options =
+        Options { quick: false, rounds: 3, instances: 1000, python: None, script: None, json: None, handshakes: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -255,6 +261,7 @@ fn options() -> Options {
             "--python" => options.python = args.next().map(PathBuf::from),
             "--script" => options.script = args.next().map(PathBuf::from),
             "--json" => options.json = args.next().map(PathBuf::from),
+            "--handshakes" => options.handshakes = args.next().and_then(|v| v.parse().ok()),
             _ => {} // `--bench` and anything else cargo passes
         }
     }
@@ -593,6 +600,13 @@ fn main() -> Result<(), BoxError> {
     let mut results = Results::new();
     results.insert("quick".into(), if options.quick { 1.0 } else { 0.0 });
     results.insert("rounds".into(), options.rounds as f64);
+    if let Some(count) = options.handshakes {
+        // The median of `rounds` measurements, each `count` handshakes.
+        let rates = (0..options.rounds).map(|_| client_handshake_rate(count)).collect::<Result<Vec<_>, _>>()?;
+        results.insert("client_handshake_us".into(), 1e6 / median(&rates));
+        results.insert("handshakes".into(), count as f64);
+        return write_results(&options, &results);
+    }
     {
         let (emulator_runtime, emulator) = start_emulator(options.instances, false);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -602,7 +616,11 @@ fn main() -> Result<(), BoxError> {
         drop(emulator_runtime);
     }
     tls_fan_out(&options, &mut results)?;
-    let text = serde_json::to_string_pretty(&results)?;
+    write_results(&options, &results)
+}
+
+fn write_results(options: &Options, results: &Results) -> Result<(), BoxError> {
+    let text = serde_json::to_string_pretty(results)?;
     match &options.json {
         Some(path) => std::fs::write(path, text)?,
         None => writeln!(std::io::stdout(), "{text}")?,
