@@ -138,7 +138,11 @@ impl Verifier {
         self.chains_verified.load(Ordering::Relaxed)
     }
 
-    fn same_chain(remembered: &[Vec<u8>], end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> bool {
+    fn same_chain(
+        remembered: &[Vec<u8>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> bool {
         remembered.len() == intermediates.len() + 1
             && std::iter::once(end_entity).chain(intermediates).zip(remembered).all(|(a, b)| a.as_ref() == b.as_slice())
     }
@@ -311,22 +315,31 @@ mod tests {
         let verifier = verifier_trusting(&ca);
         let now = jan_2026();
         for host in ["cc100001.example.test", "cc100002.example.test", "cc100003.example.test"] {
-            verifier.verify_server_cert(&leaf, &[ca.clone()], &name(host), &[], now).unwrap();
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name(host), &[], now).unwrap();
         }
         assert_eq!(verifier.chains_verified(), 1, "the same chain is verified once");
         // A remembered chain still fails for a name it does not cover.
-        let error = verifier.verify_server_cert(&leaf, &[ca.clone()], &name("cc100001.other.test"), &[], now);
+        let error =
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("cc100001.other.test"), &[], now);
         assert!(error.is_err(), "a name outside the certificate is refused");
-        let error = verifier.verify_server_cert(&leaf, &[ca.clone()], &name("example.test"), &[], now);
+        let error = verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("example.test"), &[], now);
         assert!(error.is_err(), "the wildcard does not cover its parent");
         // Another chain (another leaf) is verified in full.
         let (_, other_leaf) = chain(None);
-        let error = verifier.verify_server_cert(&other_leaf, &[ca.clone()], &name("cc100001.example.test"), &[], now);
+        let error = verifier.verify_server_cert(
+            &other_leaf,
+            std::slice::from_ref(&ca),
+            &name("cc100001.example.test"),
+            &[],
+            now,
+        );
         assert!(error.is_err(), "a leaf another CA signed is refused");
         assert_eq!(verifier.chains_verified(), 2);
         // Past the time a chain is remembered for, it is verified again.
         let later = UnixTime::since_unix_epoch(Duration::from_secs(now.as_secs()) + VERIFIED_CHAIN_TTL * 2);
-        verifier.verify_server_cert(&leaf, &[ca.clone()], &name("cc100004.example.test"), &[], later).unwrap();
+        verifier
+            .verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("cc100004.example.test"), &[], later)
+            .unwrap();
         assert_eq!(verifier.chains_verified(), 3);
     }
 
@@ -337,8 +350,13 @@ mod tests {
         let verifier = verifier_trusting(&ca);
         let now = jan_2026();
         for _ in 0..2 {
-            let error =
-                verifier.verify_server_cert(&untrusted_leaf, &[untrusted_ca.clone()], &name("a.example.test"), &[], now);
+            let error = verifier.verify_server_cert(
+                &untrusted_leaf,
+                std::slice::from_ref(&untrusted_ca),
+                &name("a.example.test"),
+                &[],
+                now,
+            );
             assert!(error.is_err(), "an untrusted chain is refused every time");
         }
         assert_eq!(verifier.chains_verified(), 2);
@@ -348,10 +366,12 @@ mod tests {
         let verifier = verifier_trusting(&ca);
         let just_before = UnixTime::since_unix_epoch(Duration::from_secs(jan_2026().as_secs() - 60));
         for host in ["a.example.test", "b.example.test"] {
-            verifier.verify_server_cert(&leaf, &[ca.clone()], &name(host), &[], just_before).unwrap();
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name(host), &[], just_before).unwrap();
         }
         assert_eq!(verifier.chains_verified(), 2, "a chain expiring within the memory time is not remembered");
         let after = UnixTime::since_unix_epoch(Duration::from_secs(jan_2026().as_secs() + 60));
-        assert!(verifier.verify_server_cert(&leaf, &[ca.clone()], &name("c.example.test"), &[], after).is_err());
+        assert!(
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("c.example.test"), &[], after).is_err()
+        );
     }
 }

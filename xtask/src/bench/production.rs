@@ -461,5 +461,32 @@ pub(super) fn goals(
          processes' CPU together (the H4 row gives the emulator's CPU beside each wall time)."
             .to_owned(),
     );
+    report.notes.push(
+        "What the production rows changed (issue 17; profiles of `cyrisma report` over 960 TLS instances with \
+         `perf record`): the report's two dashboard calls of an instance now go one after the other on the \
+         instance host's one connection (at once, the second call opened a second connection: 1,906 connections \
+         and TLS handshakes for 960 instances, now 961, as aiohttp's 961); the TLS configuration's verifier \
+         checks a certificate chain once and then only the host name for the same chain (every instance host \
+         presents the same wildcard chain; the handshake's own signature is still checked every time); the CLI \
+         runs on a current-thread runtime (scheduler hand-offs in the kernel went from 10.8% of the CLI's samples \
+         to about 4%); mimalloc asks for no transparent huge pages (`no_thp`: the kernel's `clear_page_erms` \
+         zeroing 2 MiB pages for the allocator's fresh arena pages was 12.9% of the samples, 0.1% after; peak RSS \
+         33 → 20 MiB). Whole-process CLI CPU went from about 0.58 s to about 0.22 s for 960 instances. What is \
+         left is mostly the handshake's arithmetic (P-256 signature check, X25519, SHA-384: about half of the \
+         samples), which T4 compares with the in-memory handshake."
+            .to_owned(),
+    );
+    report.notes.push(
+        "P4 and P5 (the last wave's misses): P4's note measures the emulator's own floor in the same rounds, a raw \
+         keep-alive socket sending the same pre-encoded GET without parsing anything; under load, httpx's \
+         pure-Python latency grows faster than the floor and the ratio moves between about 0.1x and 0.4x from \
+         run to run (0.086x and 0.243x in two runs on this branch, 0.413x in the last full run). P5 runs the \
+         emulator inside the measured Python process, on the same runtime threads as the cyrisma client: its \
+         note gives the emulator's CPU per fan-out on those threads (measured in aiohttp's rounds, where \
+         nothing else runs there) beside the cyrisma rounds' CPU on them, so the share of cyrisma's wall time \
+         that is the emulator's own work is a measured figure; P6 is the same comparison with the emulator out \
+         of process, by CPU."
+            .to_owned(),
+    );
     Ok(())
 }
