@@ -483,9 +483,9 @@ pub(super) fn goals(
          run to run (0.086x and 0.243x in two runs on this branch, 0.413x in the last full run). P5 runs the \
          emulator inside the measured Python process, on the same runtime threads as the cyrisma client: its \
          note gives the emulator's CPU per fan-out on those threads (measured in aiohttp's rounds, where \
-         nothing else runs there) beside the cyrisma rounds' CPU on them, so the share of cyrisma's wall time \
-         that is the emulator's own work is a measured figure; P6 is the same comparison with the emulator out \
-         of process, by CPU."
+         nothing else runs there) beside the cyrisma rounds' CPU on them, and the ratio by client CPU with the \
+         emulator's share taken out of both processes: P5's wall-time ratio also measures the emulator and, on \
+         a loaded machine, the scheduler. P6 is the same comparison with the emulator out of process, by CPU."
             .to_owned(),
     );
     Ok(())
