@@ -359,11 +359,13 @@ pub(super) fn goals(
             plain.add(who, run(who, &contenders, &emulator, dir, ticks_per_s)?);
         }
     }
-    let handshake = super::json(&output(
+    let text = output(
         Command::new(transport)
             .args(["--handshakes", &handshakes.to_string(), "--rounds", if quick { "1" } else { "3" }])
             .current_dir(root),
-    )?)?;
+    )?;
+    let handshake: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("the transport bench printed {text}"))?;
     let handshake_us = super::num(&handshake, "client_handshake_us")?;
 
     emulator.admin("POST", "/faults", Some(&format!(r#"{{"kind": "latency", "ms": {LATENCY_MS}}}"#)))?;
