@@ -366,7 +366,9 @@ pub(super) fn goals(
     )?;
     let handshake: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("the transport bench printed {text}"))?;
-    let handshake_us = super::num(&handshake, "client_handshake_us")?;
+    // By CPU time, as the CLI's side is measured: the wall-time figure grows with the machine's
+    // load (preemption), the CPU time does not.
+    let handshake_us = super::num(&handshake, "client_handshake_cpu_us")?;
 
     emulator.admin("POST", "/faults", Some(&format!(r#"{{"kind": "latency", "ms": {LATENCY_MS}}}"#)))?;
     let mut slow = Rounds::default();
@@ -432,7 +434,8 @@ pub(super) fn goals(
     let per_instance_us = cli_cpu / reported * 1e6;
     let detail = format!(
         "{per_instance_us:.0} µs of whole-process CLI CPU per instance ({:.0} ms / {reported:.0}) vs {handshake_us:.0} µs \
-         per in-memory client handshake (rustls, ring, TLS 1.3, ECDSA P-256, median of {handshakes} handshakes)",
+         of client CPU per in-memory handshake (rustls, ring, TLS 1.3, ECDSA P-256, full chain check; median \
+         of rounds of {handshakes})",
         cli_cpu * 1e3
     );
     report.goal("T4", T4, per_instance_us / handshake_us, Cmp::AtMost(2.5), "x", &detail);
