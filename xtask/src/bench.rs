@@ -33,6 +33,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::tidy::workspace_root;
 
 mod dataset;
+mod production;
 mod snapshot;
 mod storage;
 mod tap;
@@ -950,6 +951,9 @@ fn render(report: &Report, machine: &[(String, String)], notes: &[String]) -> St
 
 /// Runs everything and writes the report.
 pub(crate) fn run(quick: bool) -> Result<()> {
+    if let Some(done) = production::only(quick) {
+        return done;
+    }
     let started = Instant::now();
     let root = workspace_root();
     let dir = root.join("target/bench");
@@ -1019,6 +1023,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     snapshot::goals(&mut report, &root, &dir)?;
     tap::goals(&mut report, &root, &dir)?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
+    production::goals(&mut report, &root, &dir, python.as_deref(), &exes["transport"])?;
 
     let mut notes = vec![
         "Load: other sessions were building and testing on this 2-core machine during this run (see the load \

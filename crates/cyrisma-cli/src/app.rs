@@ -22,7 +22,10 @@ pub(crate) fn main() -> ExitCode {
     };
     let ui = Ui::new(cli.global.color, cli.global.quiet, cli.global.no_progress);
     init_logging(cli.global.verbose, cli.global.quiet, ui.color());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: a command's work is one fan-out at most, mostly TLS handshakes and small JSON
+    // answers; a multi-thread runtime handed every wake-up between threads and cost more CPU
+    // for the same run (`docs/benchmarks.md`, H4 and T4).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             let error = anyhow::Error::new(error).context("cannot start the async runtime");

@@ -21,7 +21,10 @@
 //!
 //! Arguments (after `cargo bench -p cyrisma-transport --bench transport --`): `--quick` (tiny
 //! sizes, one round), `--rounds N`, `--instances N`, `--python PATH` and `--script PATH` (the
-//! aiohttp peer; skipped when absent), `--json PATH` (where the results go; stdout otherwise).
+//! aiohttp peer; skipped when absent), `--json PATH` (where the results go; stdout otherwise),
+//! `--handshakes N` (only the in-memory client handshake cost, the median of `--rounds` runs of N
+//! handshakes: `client_handshake_us` by wall time, `client_handshake_cpu_us` by CPU time; goal T4
+//! of `cargo xtask bench` needs it in its own run).
 
 use std::collections::BTreeMap;
 use std::future::{Ready, ready};
@@ -242,10 +245,14 @@ struct Options {
     python: Option<PathBuf>,
     script: Option<PathBuf>,
     json: Option<PathBuf>,
+    /// Only the in-memory client handshake cost, over this many handshakes (goal T4 of
+    /// `xtask/src/bench/production.rs`, which needs it in its own run).
+    handshakes: Option<usize>,
 }
 
 fn options() -> Options {
-    let mut options = Options { quick: false, rounds: 3, instances: 1000, python: None, script: None, json: None };
+    let mut options =
+        Options { quick: false, rounds: 3, instances: 1000, python: None, script: None, json: None, handshakes: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -255,6 +262,7 @@ fn options() -> Options {
             "--python" => options.python = args.next().map(PathBuf::from),
             "--script" => options.script = args.next().map(PathBuf::from),
             "--json" => options.json = args.next().map(PathBuf::from),
+            "--handshakes" => options.handshakes = args.next().and_then(|v| v.parse().ok()),
             _ => {} // `--bench` and anything else cargo passes
         }
     }
@@ -495,6 +503,14 @@ async fn fan_out_report(emulator: &EmulatorHandle, options: &Options, results: &
 /// In-memory rustls full handshakes (TLS 1.3, ring, ECDSA P-256, no resumption): the client's
 /// handshakes per second of its own CPU time.
 fn client_handshake_rate(count: usize) -> Result<f64, BoxError> {
+    Ok(client_handshake_costs(count)?.0)
+}
+
+/// [`client_handshake_rate`], and the client's CPU time per handshake: the thread's CPU time over
+/// the whole loop (client and server), times the client's share of the loop's wall time (its
+/// steps are timed one by one, the server's too), so that preemption by other work on a loaded
+/// machine, which lengthens wall time but costs no CPU, is left out (goal T4).
+fn client_handshake_costs(count: usize) -> Result<(f64, f64), BoxError> {
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
     let name = "cc100001.cyrisma.test";
     let certified = rcgen::generate_simple_self_signed(vec![name.to_owned()])?;
@@ -518,7 +534,9 @@ fn client_handshake_rate(count: usize) -> Result<f64, BoxError> {
     let server_name = ServerName::try_from(name)?;
 
     let mut client_time = Duration::ZERO;
+    let mut server_time = Duration::ZERO;
     let (mut to_server, mut to_client) = (Vec::with_capacity(16 * 1024), Vec::with_capacity(16 * 1024));
+    let cpu_before = thread_cpu();
     for _ in 0..count {
         let start = Instant::now();
         let mut client = rustls::ClientConnection::new(client_config.clone(), server_name.clone())?;
@@ -535,6 +553,7 @@ fn client_handshake_rate(count: usize) -> Result<f64, BoxError> {
                 client.write_tls(&mut to_server)?;
             }
             client_time += start.elapsed();
+            let start = Instant::now();
             let mut reader = to_server.as_slice();
             while !reader.is_empty() {
                 server.read_tls(&mut reader)?;
@@ -544,6 +563,7 @@ fn client_handshake_rate(count: usize) -> Result<f64, BoxError> {
             while server.wants_write() {
                 server.write_tls(&mut to_client)?;
             }
+            server_time += start.elapsed();
             let start = Instant::now();
             let mut reader = to_client.as_slice();
             while !reader.is_empty() {
@@ -554,7 +574,9 @@ fn client_handshake_rate(count: usize) -> Result<f64, BoxError> {
         }
         assert!(!client.is_handshaking() && !server.is_handshaking(), "the handshake completes");
     }
-    Ok(count as f64 / client_time.as_secs_f64())
+    let cpu = (thread_cpu() - cpu_before).as_secs_f64();
+    let client_share = client_time.as_secs_f64() / (client_time + server_time).as_secs_f64();
+    Ok((count as f64 / client_time.as_secs_f64(), cpu * client_share / count as f64))
 }
 
 /// T1 and T3: TLS fan-out with a new connection per instance vs the in-process handshake rate.
@@ -593,6 +615,16 @@ fn main() -> Result<(), BoxError> {
     let mut results = Results::new();
     results.insert("quick".into(), if options.quick { 1.0 } else { 0.0 });
     results.insert("rounds".into(), options.rounds as f64);
+    if let Some(count) = options.handshakes {
+        // The median of `rounds` measurements, each `count` handshakes.
+        let costs = (0..options.rounds).map(|_| client_handshake_costs(count)).collect::<Result<Vec<_>, _>>()?;
+        let rates: Vec<f64> = costs.iter().map(|cost| cost.0).collect();
+        let cpu: Vec<f64> = costs.iter().map(|cost| cost.1).collect();
+        results.insert("client_handshake_us".into(), 1e6 / median(&rates));
+        results.insert("client_handshake_cpu_us".into(), 1e6 * median(&cpu));
+        results.insert("handshakes".into(), count as f64);
+        return write_results(&options, &results);
+    }
     {
         let (emulator_runtime, emulator) = start_emulator(options.instances, false);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -602,7 +634,11 @@ fn main() -> Result<(), BoxError> {
         drop(emulator_runtime);
     }
     tls_fan_out(&options, &mut results)?;
-    let text = serde_json::to_string_pretty(&results)?;
+    write_results(&options, &results)
+}
+
+fn write_results(options: &Options, results: &Results) -> Result<(), BoxError> {
+    let text = serde_json::to_string_pretty(results)?;
     match &options.json {
         Some(path) => std::fs::write(path, text)?,
         None => writeln!(std::io::stdout(), "{text}")?,

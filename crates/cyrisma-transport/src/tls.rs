@@ -4,16 +4,26 @@
 //! Loading the system roots costs a few milliseconds, so it happens once per client and the
 //! `Arc<rustls::ClientConfig>` is shared by every host the client talks to.
 //! [`tls_config_loads`] counts how many configurations this process has built (goal T3).
+//!
+//! Every instance is its own host name, so a fan-out makes one full handshake per instance, and
+//! every instance host presents the same certificate chain: the configuration's [`Verifier`]
+//! verifies a chain once and then, for the same chain (byte for byte), checks only the host
+//! name (see its documentation for what stays checked every time).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use rustls::RootCertStore;
-use rustls_pki_types::CertificateDer;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::server::ParsedCertificate;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::error::ConfigError;
+use crate::locks::lock;
 
 /// Extra certificate authorities to trust, on top of (or instead of) the system's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,15 +79,130 @@ pub(crate) fn client_config(
     if roots.is_empty() && require_roots {
         return Err(ConfigError::NoTrustRoots);
     }
+    let tls_error = |error: &dyn std::fmt::Display| ConfigError::Tls { reason: error.to_string().to_lowercase() };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|error| ConfigError::Tls { reason: error.to_string().to_lowercase() })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(|error| tls_error(&error))?;
+    let mut config = if roots.is_empty() {
+        // A plain-http client (see `require_roots`): it never verifies a certificate.
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|error| tls_error(&error))?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(Verifier::new(webpki))).with_no_client_auth()
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     TLS_CONFIG_LOADS.fetch_add(1, Ordering::Relaxed);
     Ok(Arc::new(config))
+}
+
+/// How long a verified certificate chain is remembered: a chain is remembered only when it is
+/// valid both now and this long from now, so it is valid for the whole time it is remembered.
+const VERIFIED_CHAIN_TTL: Duration = Duration::from_secs(300);
+
+/// At most this many verified chains are remembered (an MSP's instances share one wildcard
+/// certificate; a few more cover the central host and a rotation).
+const VERIFIED_CHAINS: usize = 8;
+
+/// The server certificate verifier: rustls' webpki verifier, plus a memory of the certificate
+/// chains it has verified.
+///
+/// Every instance is its own host name, so a fan-out makes one full TLS handshake per instance
+/// (session resumption is per host and cannot help), and every instance host presents the same
+/// certificate chain (a wildcard certificate). Verifying that chain (parsing it, building the
+/// path to a root, checking each signature) is the same work every time: after it passed once,
+/// an identical chain (byte for byte) only has its host name checked. The handshake's own
+/// signature (the server proving it holds the certificate's key) is checked every time, by
+/// [`ServerCertVerifier::verify_tls13_signature`].
+///
+/// A chain is remembered only if it is also valid [`VERIFIED_CHAIN_TTL`] from now, and for no
+/// longer than that, so a remembered chain is never past its validity. No revocation lists are
+/// configured, so there is nothing else time-dependent to re-check.
+#[derive(Debug)]
+pub(crate) struct Verifier {
+    inner: Arc<WebPkiServerVerifier>,
+    verified: Mutex<Vec<(Vec<Vec<u8>>, UnixTime)>>,
+    chains_verified: AtomicU64,
+}
+
+impl Verifier {
+    fn new(inner: Arc<WebPkiServerVerifier>) -> Self {
+        Self { inner, verified: Mutex::new(Vec::new()), chains_verified: AtomicU64::new(0) }
+    }
+
+    /// How many times a chain was verified in full.
+    #[cfg(test)]
+    fn chains_verified(&self) -> u64 {
+        self.chains_verified.load(Ordering::Relaxed)
+    }
+
+    fn same_chain(
+        remembered: &[Vec<u8>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> bool {
+        remembered.len() == intermediates.len() + 1
+            && std::iter::once(end_entity).chain(intermediates).zip(remembered).all(|(a, b)| a.as_ref() == b.as_slice())
+    }
+
+    fn remembers(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], now: UnixTime) -> bool {
+        let mut verified = lock(&self.verified);
+        verified.retain(|(_, until)| until.as_secs() > now.as_secs());
+        verified.iter().any(|(chain, _)| Self::same_chain(chain, end_entity, intermediates))
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self.remembers(end_entity, intermediates, now) {
+            let parsed = ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
+            return Ok(ServerCertVerified::assertion());
+        }
+        self.chains_verified.fetch_add(1, Ordering::Relaxed);
+        let assertion = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+        let until = UnixTime::since_unix_epoch(Duration::from_secs(now.as_secs()) + VERIFIED_CHAIN_TTL);
+        if self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, until).is_ok() {
+            let chain = std::iter::once(end_entity).chain(intermediates).map(|cert| cert.to_vec()).collect();
+            let mut verified = lock(&self.verified);
+            if verified.len() >= VERIFIED_CHAINS {
+                verified.remove(0);
+            }
+            verified.push((chain, until));
+        }
+        Ok(assertion)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 fn read_pem(source: &CaSource) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
@@ -149,5 +274,104 @@ mod tests {
         file.set_len(MAX_CA_FILE_BYTES + 1).unwrap();
         let error = client_config(false, &[CaSource::Path(big)], true).unwrap_err();
         assert!(error.to_string().contains("larger than 4 MiB"), "{error}");
+    }
+
+    /// A CA and a certificate it signed for `*.example.test`, valid until `not_after` (rcgen's
+    /// default, far in the future, when `None`): (CA, leaf).
+    fn chain(not_after: Option<(i32, u8, u8)>) -> (CertificateDer<'static>, CertificateDer<'static>) {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let mut leaf_params = CertificateParams::new(vec!["*.example.test".to_owned()]).unwrap();
+        if let Some((year, month, day)) = not_after {
+            leaf_params.not_after = rcgen::date_time_ymd(year, month, day);
+        }
+        let leaf = leaf_params.signed_by(&KeyPair::generate().unwrap(), &issuer).unwrap();
+        (ca.der().clone(), leaf.der().clone())
+    }
+
+    fn verifier_trusting(ca: &CertificateDer<'static>) -> Verifier {
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Verifier::new(WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap())
+    }
+
+    fn name(host: &str) -> ServerName<'static> {
+        ServerName::try_from(host.to_owned()).unwrap()
+    }
+
+    /// 2026-01-01T00:00:00Z.
+    fn jan_2026() -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(1_767_225_600))
+    }
+
+    #[test]
+    fn a_verified_chain_is_verified_once_and_every_host_name_is_still_checked() {
+        let (ca, leaf) = chain(None);
+        let verifier = verifier_trusting(&ca);
+        let now = jan_2026();
+        for host in ["cc100001.example.test", "cc100002.example.test", "cc100003.example.test"] {
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name(host), &[], now).unwrap();
+        }
+        assert_eq!(verifier.chains_verified(), 1, "the same chain is verified once");
+        // A remembered chain still fails for a name it does not cover.
+        let error =
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("cc100001.other.test"), &[], now);
+        assert!(error.is_err(), "a name outside the certificate is refused");
+        let error = verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("example.test"), &[], now);
+        assert!(error.is_err(), "the wildcard does not cover its parent");
+        // Another chain (another leaf) is verified in full.
+        let (_, other_leaf) = chain(None);
+        let error = verifier.verify_server_cert(
+            &other_leaf,
+            std::slice::from_ref(&ca),
+            &name("cc100001.example.test"),
+            &[],
+            now,
+        );
+        assert!(error.is_err(), "a leaf another CA signed is refused");
+        assert_eq!(verifier.chains_verified(), 2);
+        // Past the time a chain is remembered for, it is verified again.
+        let later = UnixTime::since_unix_epoch(Duration::from_secs(now.as_secs()) + VERIFIED_CHAIN_TTL * 2);
+        verifier
+            .verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("cc100004.example.test"), &[], later)
+            .unwrap();
+        assert_eq!(verifier.chains_verified(), 3);
+    }
+
+    #[test]
+    fn refused_or_soon_expiring_chains_are_not_remembered() {
+        let (ca, _) = chain(None);
+        let (untrusted_ca, untrusted_leaf) = chain(None);
+        let verifier = verifier_trusting(&ca);
+        let now = jan_2026();
+        for _ in 0..2 {
+            let error = verifier.verify_server_cert(
+                &untrusted_leaf,
+                std::slice::from_ref(&untrusted_ca),
+                &name("a.example.test"),
+                &[],
+                now,
+            );
+            assert!(error.is_err(), "an untrusted chain is refused every time");
+        }
+        assert_eq!(verifier.chains_verified(), 2);
+        // Valid now, but not for the whole time it would be remembered: verified every time, and
+        // refused once expired.
+        let (ca, leaf) = chain(Some((2026, 1, 1)));
+        let verifier = verifier_trusting(&ca);
+        let just_before = UnixTime::since_unix_epoch(Duration::from_secs(jan_2026().as_secs() - 60));
+        for host in ["a.example.test", "b.example.test"] {
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name(host), &[], just_before).unwrap();
+        }
+        assert_eq!(verifier.chains_verified(), 2, "a chain expiring within the memory time is not remembered");
+        let after = UnixTime::since_unix_epoch(Duration::from_secs(jan_2026().as_secs() + 60));
+        assert!(
+            verifier.verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("c.example.test"), &[], after).is_err()
+        );
     }
 }
