@@ -1,0 +1,79 @@
+//! Writing the pages into a directory: the directory is created when missing (a file or a
+//! dangling symlink there is refused), and each page goes to a temporary file in it that is
+//! renamed over the page only when complete (the export writer's rules, `cyrisma_fleet::ExportFile`).
+
+use std::path::{Path, PathBuf};
+
+use cyrisma_fleet::{ExportFile, History};
+
+use crate::{Error, Options, collect, render};
+
+/// What [`write_report`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The portfolio page.
+    pub index: PathBuf,
+    /// How many customer pages.
+    pub customers: usize,
+    /// How many runs the period has.
+    pub runs: usize,
+    /// The customers whose pull failed in the latest run.
+    pub failed: usize,
+}
+
+/// Creates `dir` when missing; refuses anything that is not a directory.
+fn prepare(dir: &Path) -> Result<(), Error> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Error::Target(format!(
+            "`{}` is not a directory: the report writes index.html and one page per customer into a directory",
+            dir.display()
+        ))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(dir).is_ok() {
+                return Err(Error::Target(format!("`{}` is a dangling symlink: fix it or give another directory", dir.display())));
+            }
+            std::fs::create_dir_all(dir).map_err(Error::io_at("cannot create the directory", dir))
+        }
+        Err(error) => Err(Error::io_at("cannot inspect", dir)(error)),
+    }
+}
+
+/// Writes one page through a temporary file.
+fn write_page(dir: &Path, name: &str, html: &str) -> Result<PathBuf, Error> {
+    use std::io::Write as _;
+    let path = dir.join(name);
+    let file = ExportFile::create(&path)?;
+    let mut writer = file.writer()?;
+    writer.write_all(html.as_bytes()).map_err(Error::io_at("cannot write", &path))?;
+    writer.flush().map_err(Error::io_at("cannot write", &path))?;
+    drop(writer);
+    file.commit()?;
+    Ok(path)
+}
+
+/// Writes the portfolio page and every customer's page from the history into `dir`.
+pub fn write_report(history: &History, dir: &Path, options: &Options) -> Result<Written, Error> {
+    let portfolio = collect(history, options)?;
+    write_portfolio(&portfolio, dir)
+}
+
+/// Writes the pages of an already collected portfolio into `dir`: the customers' pages first,
+/// the index last (a reader who sees the new index finds every page it links to).
+pub fn write_portfolio(portfolio: &collect::Portfolio, dir: &Path) -> Result<Written, Error> {
+    prepare(dir)?;
+    for customer in &portfolio.customers {
+        let html = render::customer_page(portfolio, customer)?;
+        write_page(dir, &customer.file, &html)?;
+    }
+    let index = write_page(dir, "index.html", &render::index_page(portfolio)?)?;
+    Ok(Written {
+        dir: dir.to_path_buf(),
+        index,
+        customers: portfolio.customers.len(),
+        runs: portfolio.runs.len(),
+        failed: portfolio.failed.len(),
+    })
+}
