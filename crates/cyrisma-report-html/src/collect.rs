@@ -179,8 +179,8 @@ pub struct Group {
     pub score: Option<f64>,
     /// The assets (names, else addresses, else keys), sorted.
     pub assets: Vec<String>,
-    /// Whether any of them is new or reopened since the previous run.
-    pub is_new: bool,
+    /// `new` or `reopened` when any of them is, since the previous run.
+    pub change: Option<&'static str>,
 }
 
 impl Group {
@@ -196,9 +196,12 @@ impl Group {
         }
     }
 
-    /// The score with one decimal, or empty.
+    /// A vulnerability's score with one decimal, or empty.
     pub fn score_text(&self) -> String {
-        self.score.map(|score| format!("{score:.1}")).unwrap_or_default()
+        match self.score {
+            Some(score) if self.kind == "vulnerability" => format!("{score:.1}"),
+            _ => String::new(),
+        }
     }
 
     /// The first assets, for a list cell.
@@ -454,7 +457,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         seen.extend(dataset.load_run(run)?.findings().map(|(fingerprint, _)| *fingerprint));
     }
     let mut steps: Vec<HashMap<String, Changes>> = Vec::new();
-    let mut new_now: HashSet<Fingerprint> = HashSet::new();
+    let mut new_now: HashMap<Fingerprint, &'static str> = HashMap::new();
     let mut previous: Option<RunData> = None;
     for (index, run) in window.iter().enumerate() {
         let data = dataset.load_run(run)?;
@@ -468,7 +471,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 }
                 step.entry(change.instance_id.to_owned()).or_default().add(change.kind);
                 if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
-                    new_now.insert(change.fingerprint);
+                    new_now.insert(change.fingerprint, change.kind.as_str());
                 }
             }
             steps.push(step);
@@ -502,7 +505,8 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
     }
     let latest_index = window.len() - 1;
-    let new_hex: HashSet<String> = new_now.iter().map(Fingerprint::to_hex).collect();
+    let new_hex: HashMap<String, &'static str> =
+        new_now.iter().map(|(fingerprint, kind)| (fingerprint.to_hex(), *kind)).collect();
 
     let mut customers = Vec::with_capacity(ids.len());
     let mut failed = Vec::new();
@@ -659,7 +663,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
 
 /// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
 /// many assets, then the rule).
-fn group_findings(rows: &[FindingRow], new: &HashSet<String>) -> Vec<Group> {
+fn group_findings(rows: &[FindingRow], changed: &HashMap<String, &'static str>) -> Vec<Group> {
     let mut groups: BTreeMap<(&str, &str), Group> = BTreeMap::new();
     let mut assets: HashMap<(&str, &str), BTreeSet<String>> = HashMap::new();
     for row in rows {
@@ -671,7 +675,7 @@ fn group_findings(rows: &[FindingRow], new: &HashSet<String>) -> Vec<Group> {
             risk: None,
             score: None,
             assets: Vec::new(),
-            is_new: false,
+            change: None,
         });
         if group.title.is_none() {
             group.title = row.title.clone().filter(|title| !title.trim().is_empty());
@@ -684,7 +688,12 @@ fn group_findings(rows: &[FindingRow], new: &HashSet<String>) -> Vec<Group> {
         if let Some(score) = row.score.filter(|score| score.is_finite()) {
             group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
         }
-        group.is_new |= new.contains(&row.fingerprint);
+        if let Some(kind) = changed.get(&row.fingerprint) {
+            // `new` wins over `reopened` when a rule has both on different assets.
+            if group.change != Some("new") {
+                group.change = Some(kind);
+            }
+        }
         let asset = row
             .asset_name
             .clone()

@@ -131,7 +131,7 @@ struct GroupRow {
     assets: Vec<String>,
     more: usize,
     asset_count: usize,
-    is_new: bool,
+    change: Option<&'static str>,
 }
 
 impl GroupRow {
@@ -152,7 +152,7 @@ impl GroupRow {
             assets: group.shown_assets().to_vec(),
             more: group.more_assets(),
             asset_count: group.assets.len(),
-            is_new: group.is_new,
+            change: group.change,
         }
     }
 }
@@ -221,7 +221,7 @@ impl MoverRow {
             file: mover.file.clone(),
             from: GradeCell::of(Some(&mover.from)),
             to: GradeCell::of(Some(&mover.to)),
-            steps: format!("{:+}", mover.steps),
+            steps: format!("{} step{} {}", mover.steps.abs(), if mover.steps.abs() == 1 { "" } else { "s" }, if mover.steps > 0 { "up" } else { "down" }),
         }
     }
 }
