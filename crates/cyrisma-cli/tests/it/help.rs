@@ -61,6 +61,7 @@ help_snapshots! {
     help_assets_list => "help_assets_list" ["assets", "list"];
     help_assets_show => "help_assets_show" ["assets", "show"];
     help_report => "help_report" ["report"];
+    help_report_html => "help_report_html" ["report", "html"];
     help_snapshot => "help_snapshot" ["snapshot"];
     help_diff => "help_diff" ["diff"];
     help_history => "help_history" ["history"];
@@ -81,7 +82,7 @@ help_snapshots! {
 }
 
 /// Every command path of the tree (`[]` is the root), with whether it is a leaf (a command that
-/// runs, not a group), found by walking `--help` output: what a user sees is what is enumerated.
+/// runs, not only a group), found by walking `--help` output: what a user sees is what is enumerated.
 pub(crate) fn command_tree() -> Vec<(Vec<String>, bool)> {
     let mut found = Vec::new();
     let mut pending = vec![Vec::<String>::new()];
@@ -104,7 +105,13 @@ pub(crate) fn command_tree() -> Vec<(Vec<String>, bool)> {
                 children.push(child);
             }
         }
-        found.push((path, children.is_empty()));
+        // A command with subcommands still runs by itself when its usage does not require one
+        // (`cyrisma report` and `cyrisma report html`).
+        let runs_alone = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Usage: "))
+            .is_some_and(|usage| !usage.trim_end().ends_with("<COMMAND>"));
+        found.push((path, children.is_empty() || runs_alone));
         pending.extend(children);
     }
     found.sort();

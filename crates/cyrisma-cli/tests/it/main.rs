@@ -2,6 +2,7 @@
 //! emulator on 127.0.0.1 with a private HOME and config dir.
 
 mod api_json;
+mod chromium;
 mod commands;
 mod config_vars;
 mod credentials;
@@ -14,6 +15,7 @@ mod history;
 mod hostile;
 mod limits;
 mod not_ours;
+mod report_html;
 mod rotation;
 mod rotation_safety;
 mod secrets;
