@@ -29,6 +29,7 @@ pub mod collect;
 mod error;
 pub mod options;
 pub mod render;
+pub mod table;
 pub mod write;
 
 pub use collect::{Customer, Portfolio, collect};
