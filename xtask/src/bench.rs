@@ -32,6 +32,8 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::tidy::workspace_root;
 
+mod report_html;
+
 /// The Python packages of the peers.
 const PY_PACKAGES: &[&str] = &["aiohttp", "orjson", "msgspec", "httpx", "uvloop"];
 
@@ -1001,6 +1003,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
         "not part of this harness yet (T1 covers the handshake-bound case)",
     );
     cli_goals(&mut report, &root, &dir, python.as_deref())?;
+    report_html::goals(&mut report, &root, &dir)?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
 
     let mut notes = vec![

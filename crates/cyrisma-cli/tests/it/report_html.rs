@@ -317,3 +317,56 @@ fn the_browser_check_sees_requests_console_errors_and_policy_violations() {
     let log = browser.open(&strict);
     assert!(log.errors.iter().any(|error| error.contains("Content Security Policy")), "{log:?}");
 }
+
+#[test]
+fn hostile_names_render_as_text_in_chromium() {
+    let env = Env::small();
+    let organization = env
+        .emu
+        .instances()
+        .into_iter()
+        .find(|instance| instance.is_organization())
+        .expect("an organization")
+        .instance_id;
+    let markup = "<img src=x onerror=alert(1)><script>alert(2)</script>\"' onmouseover=\"alert(3)";
+    let long = format!("Long{}", "W".repeat(3000));
+    let rtl = "\u{202e}lanigiro\u{202c} مرحبا שלום";
+    for (name, short) in [(markup, "markup"), (long.as_str(), "long"), (rtl, "rtl")] {
+        let created = env.run(&[
+            "instances",
+            "create",
+            "--type",
+            "standard",
+            "--parent",
+            &organization,
+            "--name",
+            name,
+            "--short-name",
+            short,
+            "--country",
+            "US",
+            "--email",
+            "it@example.com",
+            "--wait",
+        ]);
+        assert_eq!(created.code, 0, "{}", created.transcript());
+    }
+    let dir = env.home.path().join("history");
+    env.run(&["snapshot", "--dir", path(&dir)]).ok();
+    let out = env.home.path().join("report");
+    env.run(&["report", "html", "--dir", path(&dir), "--out", path(&out), "--msp-name", markup]).ok();
+
+    let mut browser = Browser::start();
+    let log = browser.open(&out.join("index.html"));
+    assert!(log.requests.is_empty(), "injected markup fetched: {:?}", log.requests);
+    assert!(log.errors.is_empty(), "{:?}", log.errors);
+    let text = browser.text();
+    assert!(text.contains(markup), "the name shows as text:\n{text}");
+    assert!(text.contains(&format!("Prepared by {markup}")), "{text}");
+    assert!(text.contains(rtl), "{text}");
+    let injected = browser.counts(&["script", "img", "[onerror]", "[onmouseover]"]);
+    assert!(injected.values().all(|count| *count == 0), "{injected:?}");
+    // The long name wraps: the page is no wider than the window.
+    let width = browser.eval("document.documentElement.scrollWidth").as_u64().expect("a width");
+    assert!(width <= 1200, "the page is {width} px wide");
+}
