@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use cyrisma_core::history::{ChangeKind, Fingerprint, diff, grade_rank};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::RunData;
-use cyrisma_dataset::schema::{FindingRow, GradeRow, InstanceRow, OutcomeRow, RunRow, UsageRow};
+use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
+use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
 use crate::{Branding, Error, Options};
@@ -439,16 +440,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         ids.retain(|id| wanted.contains(id));
     }
 
-    // Grades of every run of the period.
-    let mut grades: Vec<HashMap<(String, String), GradeRow>> = Vec::with_capacity(window.len());
+    // Grades of every run of the period: per instance, (current, previous) per area.
+    let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
     for run in window {
-        let rows: Vec<GradeRow> = dataset.rows("grades", run)?;
-        grades.push(
-            rows.into_iter()
-                .filter(|row| ids.contains(&row.instance_id))
-                .map(|row| ((row.instance_id.clone(), row.area.clone()), row))
-                .collect(),
-        );
+        grades.push(read_grades(dataset, run, &ids)?);
     }
 
     // Changes between consecutive runs, per instance.
@@ -491,17 +486,12 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         .collect();
     let needed: BTreeSet<usize> = last_pulled.values().copied().chain([window.len() - 1]).collect();
     let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
-    let mut findings: HashMap<usize, HashMap<String, Vec<FindingRow>>> = HashMap::new();
+    let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
     for &index in &needed {
         let rows: Vec<InstanceRow> = dataset.rows("instances", &window[index])?;
         instances.insert(index, rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
         if last_pulled.values().any(|&pulled| pulled == index) {
-            let rows: Vec<FindingRow> = dataset.rows("findings", &window[index])?;
-            let mut by_instance: HashMap<String, Vec<FindingRow>> = HashMap::new();
-            for row in rows.into_iter().filter(|row| ids.contains(&row.instance_id)) {
-                by_instance.entry(row.instance_id.clone()).or_default().push(row);
-            }
-            findings.insert(index, by_instance);
+            findings.insert(index, read_findings(dataset, &window[index], &ids)?);
         }
     }
     let latest_index = window.len() - 1;
@@ -533,12 +523,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         let areas = AREAS
             .iter()
-            .map(|(area, label)| {
-                let series: Vec<Option<String>> = grades
-                    .iter()
-                    .map(|run| run.get(&(id.clone(), (*area).to_owned())).and_then(|row| row.current_grade.clone()))
-                    .map(|grade| grade.filter(|grade| !grade.trim().is_empty()))
-                    .collect();
+            .enumerate()
+            .map(|(position, (area, label))| {
+                let series: Vec<Option<String>> =
+                    grades.iter().map(|run| run.get(id).and_then(|cells| cells[position].0.clone())).collect();
                 let (current, previous) = match pulled_at {
                     Some(index) => (
                         series[index].clone(),
@@ -552,10 +540,8 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                     ),
                     None => (None, None),
                 };
-                let previous_period = pulled_at
-                    .and_then(|index| grades[index].get(&(id.clone(), (*area).to_owned())))
-                    .and_then(|row| row.previous_grade.clone())
-                    .filter(|grade| !grade.trim().is_empty());
+                let previous_period =
+                    pulled_at.and_then(|index| grades[index].get(id)).and_then(|cells| cells[position].1.clone());
                 AreaGrades {
                     area,
                     label,
@@ -579,7 +565,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             }
             (Some(since), Some(over))
         };
-        let rows: &[FindingRow] =
+        let rows: &[Open] =
             pulled_at.and_then(|index| findings.get(&index)?.get(id)).map_or(&[], |rows| rows.as_slice());
         let groups = group_findings(rows, &new_hex);
         let mut top_cves: Vec<Group> =
@@ -661,31 +647,144 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     })
 }
 
+/// One area's grades in one run: the current and the previous period's (blank is none).
+type Cell = (Option<String>, Option<String>);
+
+/// One open finding of a customer, with what the pages show of it.
+struct Open {
+    kind: String,
+    rule: String,
+    risk: Option<String>,
+    score: Option<f64>,
+    title: Option<String>,
+    /// The asset's name, else its address, else its key.
+    asset: String,
+    fingerprint: String,
+}
+
+fn table_error(table: &'static str, message: impl Into<String>) -> Error {
+    Error::Table { table, message: message.into() }
+}
+
+/// A string column of a batch.
+fn strings<'a>(batch: &'a RecordBatch, table: &'static str, name: &str) -> Result<&'a StringArray, Error> {
+    batch
+        .column_by_name(name)
+        .and_then(|column| column.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| table_error(table, format!("no text column `{name}`")))
+}
+
+/// A cell of a nullable string column, blank as none.
+fn text(array: &StringArray, index: usize) -> Option<&str> {
+    (!array.is_null(index)).then(|| array.value(index)).filter(|value| !value.trim().is_empty())
+}
+
+/// The grades of a run's selected instances, read as Arrow columns (no row objects).
+fn read_grades(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    ids: &BTreeSet<String>,
+) -> Result<HashMap<String, [Cell; 5]>, Error> {
+    const TABLE: &str = "grades";
+    let mut grades: HashMap<String, [Cell; 5]> = HashMap::new();
+    for batch in dataset.batches(TABLE, run, Some(&["instance_id", "area", "current_grade", "previous_grade"]))? {
+        let instances = strings(&batch, TABLE, "instance_id")?;
+        let areas = strings(&batch, TABLE, "area")?;
+        let current = strings(&batch, TABLE, "current_grade")?;
+        let previous = strings(&batch, TABLE, "previous_grade")?;
+        for index in 0..batch.num_rows() {
+            let instance = instances.value(index);
+            let Some(position) = AREAS.iter().position(|(area, _)| *area == areas.value(index)) else { continue };
+            if !ids.contains(instance) {
+                continue;
+            }
+            let cells = grades.entry(instance.to_owned()).or_default();
+            cells[position] =
+                (text(current, index).map(str::to_owned), text(previous, index).map(str::to_owned));
+        }
+    }
+    Ok(grades)
+}
+
+/// The findings of a run per selected instance, read as Arrow columns (no row objects).
+fn read_findings(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    ids: &BTreeSet<String>,
+) -> Result<HashMap<String, Vec<Open>>, Error> {
+    const TABLE: &str = "findings";
+    const COLUMNS: [&str; 10] = [
+        "instance_id",
+        "kind",
+        "rule",
+        "risk_level",
+        "score",
+        "title",
+        "asset_name",
+        "asset_address",
+        "asset_key",
+        "fingerprint",
+    ];
+    let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
+    for batch in dataset.batches(TABLE, run, Some(&COLUMNS))? {
+        let instances = strings(&batch, TABLE, "instance_id")?;
+        let kinds = strings(&batch, TABLE, "kind")?;
+        let rules = strings(&batch, TABLE, "rule")?;
+        let risks = strings(&batch, TABLE, "risk_level")?;
+        let titles = strings(&batch, TABLE, "title")?;
+        let names = strings(&batch, TABLE, "asset_name")?;
+        let addresses = strings(&batch, TABLE, "asset_address")?;
+        let keys = strings(&batch, TABLE, "asset_key")?;
+        let fingerprints = strings(&batch, TABLE, "fingerprint")?;
+        let scores = batch
+            .column_by_name("score")
+            .and_then(|column| column.as_any().downcast_ref::<Float64Array>())
+            .ok_or_else(|| table_error(TABLE, "no number column `score`"))?;
+        for index in 0..batch.num_rows() {
+            let instance = instances.value(index);
+            if !ids.contains(instance) {
+                continue;
+            }
+            let asset = text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| keys.value(index));
+            findings.entry(instance.to_owned()).or_default().push(Open {
+                kind: kinds.value(index).to_owned(),
+                rule: rules.value(index).to_owned(),
+                risk: text(risks, index).map(str::to_owned),
+                score: (!scores.is_null(index)).then(|| scores.value(index)).filter(|score| score.is_finite()),
+                title: text(titles, index).map(str::to_owned),
+                asset: asset.to_owned(),
+                fingerprint: fingerprints.value(index).to_owned(),
+            });
+        }
+    }
+    Ok(findings)
+}
+
 /// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
 /// many assets, then the rule).
-fn group_findings(rows: &[FindingRow], changed: &HashMap<String, &'static str>) -> Vec<Group> {
-    let mut groups: BTreeMap<(&str, &str), Group> = BTreeMap::new();
-    let mut assets: HashMap<(&str, &str), BTreeSet<String>> = HashMap::new();
+fn group_findings(rows: &[Open], changed: &HashMap<String, &'static str>) -> Vec<Group> {
+    let mut groups: BTreeMap<(&str, &str), (Group, BTreeSet<&str>)> = BTreeMap::new();
     for row in rows {
-        let key = (row.kind.as_str(), row.rule.as_str());
-        let group = groups.entry(key).or_insert_with(|| Group {
-            kind: row.kind.clone(),
-            rule: row.rule.clone(),
-            title: None,
-            risk: None,
-            score: None,
-            assets: Vec::new(),
-            change: None,
+        let (group, assets) = groups.entry((row.kind.as_str(), row.rule.as_str())).or_insert_with(|| {
+            let group = Group {
+                kind: row.kind.clone(),
+                rule: row.rule.clone(),
+                title: None,
+                risk: None,
+                score: None,
+                assets: Vec::new(),
+                change: None,
+            };
+            (group, BTreeSet::new())
         });
         if group.title.is_none() {
-            group.title = row.title.clone().filter(|title| !title.trim().is_empty());
+            group.title = row.title.clone();
         }
-        if row.risk_level.is_some()
-            && (group.risk.is_none() || risk_rank(row.risk_level.as_deref()) > risk_rank(group.risk.as_deref()))
+        if row.risk.is_some() && (group.risk.is_none() || risk_rank(row.risk.as_deref()) > risk_rank(group.risk.as_deref()))
         {
-            group.risk = row.risk_level.clone();
+            group.risk = row.risk.clone();
         }
-        if let Some(score) = row.score.filter(|score| score.is_finite()) {
+        if let Some(score) = row.score {
             group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
         }
         if let Some(kind) = changed.get(&row.fingerprint) {
@@ -694,18 +793,12 @@ fn group_findings(rows: &[FindingRow], changed: &HashMap<String, &'static str>) 
                 group.change = Some(kind);
             }
         }
-        let asset = row
-            .asset_name
-            .clone()
-            .filter(|name| !name.trim().is_empty())
-            .or_else(|| row.asset_address.clone().filter(|address| !address.trim().is_empty()))
-            .unwrap_or_else(|| row.asset_key.clone());
-        assets.entry(key).or_default().insert(asset);
+        assets.insert(row.asset.as_str());
     }
     let mut list: Vec<Group> = groups
-        .into_iter()
-        .map(|(key, mut group)| {
-            group.assets = assets.remove(&key).map(|set| set.into_iter().collect()).unwrap_or_default();
+        .into_values()
+        .map(|(mut group, assets)| {
+            group.assets = assets.into_iter().map(str::to_owned).collect();
             group
         })
         .collect();

@@ -12,6 +12,14 @@ pub enum Error {
     /// The dataset could not be read.
     #[error(transparent)]
     Dataset(#[from] cyrisma_dataset::Error),
+    /// A table of the history lacks a column the report needs.
+    #[error("the history's {table} table: {message}")]
+    Table {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The history has no complete run (or none in the period asked for).
     #[error("{0}")]
     NoRuns(String),
