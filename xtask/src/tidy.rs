@@ -40,11 +40,25 @@ const ALLOWED_WORKSPACE_DEPS: &[(&str, &[&str])] = &[
     ("cyrisma-report-html", &["cyrisma-core", "cyrisma-dataset", "cyrisma-fleet"]),
     (
         "cyrisma-cli",
-        &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-report-html", "cyrisma-emulator"],
+        &[
+            "cyrisma-core",
+            "cyrisma-transport",
+            "cyrisma-dataset",
+            "cyrisma-fleet",
+            "cyrisma-report-html",
+            "cyrisma-emulator",
+        ],
     ),
     (
         "cyrisma-python",
-        &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-report-html", "cyrisma-emulator"],
+        &[
+            "cyrisma-core",
+            "cyrisma-transport",
+            "cyrisma-dataset",
+            "cyrisma-fleet",
+            "cyrisma-report-html",
+            "cyrisma-emulator",
+        ],
     ),
     ("xtask", &["cyrisma-core"]),
 ];

@@ -162,8 +162,12 @@ impl History {
             (Some(_), Some(_)) => {
                 return Err(Failure::argument("since", "pass `since` or `period`, not both").into());
             }
-            (Some(date), None) => Period::since(&date).map_err(|error| Failure::argument("since", error.to_string()))?,
-            (None, Some(text)) => Period::last(&text).map_err(|error| Failure::argument("period", error.to_string()))?,
+            (Some(date), None) => {
+                Period::since(&date).map_err(|error| Failure::argument("since", error.to_string()))?
+            }
+            (None, Some(text)) => {
+                Period::last(&text).map_err(|error| Failure::argument("period", error.to_string()))?
+            }
             (None, None) => Period::All,
         };
         let logo = match logo {
@@ -172,16 +176,16 @@ impl History {
         };
         let options =
             Options { instances: instances.unwrap_or_default(), period, branding: Branding { title, msp_name, logo } };
-        let written = py
-            .detach(|| cyrisma_report_html::write_report(&self.inner, &out, &options))
-            .map_err(|error| match error {
+        let written = py.detach(|| cyrisma_report_html::write_report(&self.inner, &out, &options)).map_err(
+            |error| match error {
                 cyrisma_report_html::Error::History(error) => failure(error),
                 cyrisma_report_html::Error::NoRuns(message) => Failure::Argument { argument: None, message },
                 cyrisma_report_html::Error::UnknownInstances(_) => Failure::argument("instances", error.to_string()),
                 cyrisma_report_html::Error::Target(message) => Failure::argument("out", message),
                 cyrisma_report_html::Error::Io { context, source } => Failure::Io { context, source },
                 other => Failure::Partial { message: other.to_string() },
-            })?;
+            },
+        )?;
         Ok(written.index.display().to_string())
     }
 

@@ -51,7 +51,9 @@ const AXIS: [(u8, &str); 5] = [(11, "A"), (8, "B"), (5, "C"), (2, "D"), (0, "F")
 fn marker(out: &mut String, kind: Marker, x: f64, y: f64, colour: &str) {
     let _ = match kind {
         Marker::Circle => write!(out, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{colour}"/>"#),
-        Marker::Square => write!(out, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{colour}"/>"#, x - 3.5, y - 3.5),
+        Marker::Square => {
+            write!(out, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{colour}"/>"#, x - 3.5, y - 3.5)
+        }
         Marker::Diamond => write!(
             out,
             r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="{colour}"/>"#,
@@ -203,11 +205,8 @@ pub fn sparkline(grades: &[Option<String>]) -> String {
         if runs == 1 { width / 2.0 } else { pad + (width - 2.0 * pad) * index as f64 / (runs - 1) as f64 }
     };
     let y = |rank: u8| -> f64 { pad + (height - 2.0 * pad) * (1.0 - f64::from(rank) / 11.0) };
-    let points: Vec<(usize, u8)> = grades
-        .iter()
-        .enumerate()
-        .filter_map(|(index, grade)| Some((index, rank(grade.as_deref()?)?)))
-        .collect();
+    let points: Vec<(usize, u8)> =
+        grades.iter().enumerate().filter_map(|(index, grade)| Some((index, rank(grade.as_deref()?)?))).collect();
     let known: Vec<&str> = grades.iter().map(|grade| grade.as_deref().unwrap_or("none")).collect();
     let mut out = String::new();
     let _ = write!(
@@ -223,8 +222,13 @@ pub fn sparkline(grades: &[Option<String>]) -> String {
         y(5)
     );
     if points.len() > 1 {
-        let coords: Vec<String> = points.iter().map(|(index, rank)| format!("{:.1},{:.1}", x(*index), y(*rank))).collect();
-        let _ = write!(out, r##"<polyline points="{}" fill="none" stroke="#1f3a93" stroke-width="1.5"/>"##, coords.join(" "));
+        let coords: Vec<String> =
+            points.iter().map(|(index, rank)| format!("{:.1},{:.1}", x(*index), y(*rank))).collect();
+        let _ = write!(
+            out,
+            r##"<polyline points="{}" fill="none" stroke="#1f3a93" stroke-width="1.5"/>"##,
+            coords.join(" ")
+        );
     }
     if let Some((index, rank)) = points.last() {
         let _ = write!(out, r##"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="#1f3a93"/>"##, x(*index), y(*rank));

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
 use cyrisma_core::history::{ChangeKind, Fingerprint, diff, grade_rank};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::RunData;
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
@@ -480,7 +480,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let last_pulled: BTreeMap<&String, usize> = ids
         .iter()
         .filter_map(|id| {
-            (0..window.len()).rev().find(|&index| outcomes[index].get(id).is_some_and(|row| row.outcome == "pulled"))
+            (0..window.len())
+                .rev()
+                .find(|&index| outcomes[index].get(id).is_some_and(|row| row.outcome == "pulled"))
                 .map(|index| (id, index))
         })
         .collect();
@@ -530,13 +532,15 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 let (current, previous) = match pulled_at {
                     Some(index) => (
                         series[index].clone(),
-                        (0..index).rev().find_map(|earlier| {
-                            outcomes[earlier]
-                                .get(id)
-                                .filter(|row| row.outcome == "pulled")
-                                .map(|_| series[earlier].clone())
-                        })
-                        .flatten(),
+                        (0..index)
+                            .rev()
+                            .find_map(|earlier| {
+                                outcomes[earlier]
+                                    .get(id)
+                                    .filter(|row| row.outcome == "pulled")
+                                    .map(|_| series[earlier].clone())
+                            })
+                            .flatten(),
                     ),
                     None => (None, None),
                 };
@@ -581,7 +585,8 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         };
         let (ports, ports_total) = of_concern("open_port");
         let (flaws, flaws_total) = of_concern("web_flaw");
-        let fix_first = groups.iter().filter(|group| risk_rank(group.risk.as_deref()) >= 2).take(FIX_FIRST).cloned().collect();
+        let fix_first =
+            groups.iter().filter(|group| risk_rank(group.risk.as_deref()) >= 2).take(FIX_FIRST).cloned().collect();
         customers.push(Customer {
             instance_id: id.clone(),
             name,
@@ -699,8 +704,7 @@ fn read_grades(
                 continue;
             }
             let cells = grades.entry(instance.to_owned()).or_default();
-            cells[position] =
-                (text(current, index).map(str::to_owned), text(previous, index).map(str::to_owned));
+            cells[position] = (text(current, index).map(str::to_owned), text(previous, index).map(str::to_owned));
         }
     }
     Ok(grades)
@@ -780,7 +784,8 @@ fn group_findings(rows: &[Open], changed: &HashMap<String, &'static str>) -> Vec
         if group.title.is_none() {
             group.title = row.title.clone();
         }
-        if row.risk.is_some() && (group.risk.is_none() || risk_rank(row.risk.as_deref()) > risk_rank(group.risk.as_deref()))
+        if row.risk.is_some()
+            && (group.risk.is_none() || risk_rank(row.risk.as_deref()) > risk_rank(group.risk.as_deref()))
         {
             group.risk = row.risk.clone();
         }

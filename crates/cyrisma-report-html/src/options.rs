@@ -107,9 +107,8 @@ impl Logo {
                 bytes.len()
             )));
         }
-        let mime = sniff(&bytes).ok_or_else(|| {
-            Error::Logo("the logo is not a PNG, JPEG, GIF, WebP or SVG image".to_owned())
-        })?;
+        let mime = sniff(&bytes)
+            .ok_or_else(|| Error::Logo("the logo is not a PNG, JPEG, GIF, WebP or SVG image".to_owned()))?;
         Ok(Self { mime, bytes })
     }
 

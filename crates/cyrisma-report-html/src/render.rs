@@ -8,9 +8,9 @@
 
 use askama::Template;
 
+use crate::Error;
 use crate::chart;
 use crate::collect::{AreaGrades, Changes, Customer, Failure, Group, Mover, Portfolio, Usage};
-use crate::Error;
 
 /// The pages' style sheet, with the print rules.
 pub const CSS: &str = include_str!("../templates/report.css");
@@ -112,8 +112,11 @@ struct ChangeRow {
     over: String,
 }
 
+/// How one count is read from the changes.
+type Pick = fn(&Changes) -> u64;
+
 fn change_rows(since: Option<&Changes>, over: Option<&Changes>) -> Vec<ChangeRow> {
-    let rows: [(&'static str, fn(&Changes) -> u64); 4] = [
+    let rows: [(&'static str, Pick); 4] = [
         ("New", |c| c.new),
         ("Fixed", |c| c.fixed),
         ("Reopened", |c| c.reopened),
@@ -221,7 +224,12 @@ impl MoverRow {
             file: mover.file.clone(),
             from: GradeCell::of(Some(&mover.from)),
             to: GradeCell::of(Some(&mover.to)),
-            steps: format!("{} step{} {}", mover.steps.abs(), if mover.steps.abs() == 1 { "" } else { "s" }, if mover.steps > 0 { "up" } else { "down" }),
+            steps: format!(
+                "{} step{} {}",
+                mover.steps.abs(),
+                if mover.steps.abs() == 1 { "" } else { "s" },
+                if mover.steps > 0 { "up" } else { "down" }
+            ),
         }
     }
 }

@@ -290,9 +290,13 @@ fn every_page_declares_the_policy_and_fetches_nothing() {
         pages.push(render::customer_page(&portfolio, customer).unwrap());
     }
     for page in pages {
-        assert!(page.contains(&format!(r#"<meta http-equiv="Content-Security-Policy" content="{}">"#,
-            render::CSP.replace('\'', "&#39;"))) || page.contains(&format!(r#"content="{}""#, render::CSP)),
-            "no CSP meta");
+        assert!(
+            page.contains(&format!(
+                r#"<meta http-equiv="Content-Security-Policy" content="{}">"#,
+                render::CSP.replace('\'', "&#39;")
+            )) || page.contains(&format!(r#"content="{}""#, render::CSP)),
+            "no CSP meta"
+        );
         for needle in ["<script", "http://", "https://", "src=\"//", "@import", "url("] {
             let hits: Vec<&str> = page.matches(needle).collect();
             // The only URLs allowed are the SVG namespace identifiers (never fetched).
@@ -406,11 +410,17 @@ fn a_logo_and_branding_appear_on_every_page() {
     let history = three_runs(dir.path());
     let logo = Logo::from_bytes(b"GIF89a-logo".to_vec()).unwrap();
     let options = Options {
-        branding: Branding { title: Some("Board \"pack\"".into()), msp_name: Some("Contoso <MSP>".into()), logo: Some(logo.clone()) },
+        branding: Branding {
+            title: Some("Board \"pack\"".into()),
+            msp_name: Some("Contoso <MSP>".into()),
+            logo: Some(logo.clone()),
+        },
         ..Options::default()
     };
     let portfolio = collect(&history, &options).unwrap();
-    for page in [render::index_page(&portfolio).unwrap(), render::customer_page(&portfolio, &portfolio.customers[0]).unwrap()] {
+    for page in
+        [render::index_page(&portfolio).unwrap(), render::customer_page(&portfolio, &portfolio.customers[0]).unwrap()]
+    {
         assert!(page.contains(&format!(r#"src="{}""#, logo.data_url())));
         assert!(page.contains("Prepared by <bdi>Contoso &#60;MSP&#62;</bdi>"));
         assert!(page.contains("Board &#34;pack&#34;"));

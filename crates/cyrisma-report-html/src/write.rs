@@ -33,7 +33,10 @@ fn prepare(dir: &Path) -> Result<(), Error> {
         ))),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             if std::fs::symlink_metadata(dir).is_ok() {
-                return Err(Error::Target(format!("`{}` is a dangling symlink: fix it or give another directory", dir.display())));
+                return Err(Error::Target(format!(
+                    "`{}` is a dangling symlink: fix it or give another directory",
+                    dir.display()
+                )));
             }
             std::fs::create_dir_all(dir).map_err(Error::io_at("cannot create the directory", dir))
         }

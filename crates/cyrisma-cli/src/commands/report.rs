@@ -42,7 +42,8 @@ fn html(context: &Context, args: ReportHtmlArgs) -> anyhow::Result<()> {
     .map_err(|error| CliError::usage(error.to_string()))?;
     let logo = match args.logo.clone().or_else(|| context.profile.report_logo.clone()) {
         Some(file) => Some(Logo::read(&file).map_err(|error| {
-            CliError::usage(error.to_string()).with_hint("`--logo` (or `CYRISMA_REPORT_LOGO`, or the profile's `report_logo`) names the image file")
+            CliError::usage(error.to_string())
+                .with_hint("`--logo` (or `CYRISMA_REPORT_LOGO`, or the profile's `report_logo`) names the image file")
         })?),
         None => None,
     };
@@ -56,16 +57,17 @@ fn html(context: &Context, args: ReportHtmlArgs) -> anyhow::Result<()> {
         },
     };
     let history = History::new(Dataset::new(&path));
-    let written = cyrisma_report_html::write_report(&history, &args.out, &options).map_err(|error| match error {
-        cyrisma_report_html::Error::NoRuns(message) => {
-            CliError::usage(message).with_hint("`cyrisma snapshot` adds a run; `cyrisma history runs` lists them").into()
-        }
-        cyrisma_report_html::Error::UnknownInstances(_) => CliError::usage(error.to_string()).into(),
-        cyrisma_report_html::Error::Target(message) => CliError::usage(message).into(),
-        cyrisma_report_html::Error::History(error) => fleet_error(error),
-        other => anyhow::Error::new(other),
-    })
-    .with_context(|| format!("cannot write the report from the history at {}", path.display()))?;
+    let written = cyrisma_report_html::write_report(&history, &args.out, &options)
+        .map_err(|error| match error {
+            cyrisma_report_html::Error::NoRuns(message) => CliError::usage(message)
+                .with_hint("`cyrisma snapshot` adds a run; `cyrisma history runs` lists them")
+                .into(),
+            cyrisma_report_html::Error::UnknownInstances(_) => CliError::usage(error.to_string()).into(),
+            cyrisma_report_html::Error::Target(message) => CliError::usage(message).into(),
+            cyrisma_report_html::Error::History(error) => fleet_error(error),
+            other => anyhow::Error::new(other),
+        })
+        .with_context(|| format!("cannot write the report from the history at {}", path.display()))?;
     context.ui.note(&format!(
         "wrote {} and {} customer page{} ({} snapshot{}) into {}",
         written.index.display(),

@@ -125,8 +125,7 @@ impl Browser {
         };
         let target = browser.call(None, "Target.createTarget", json!({ "url": "about:blank" }));
         let target_id = target["targetId"].as_str().expect("a target id").to_owned();
-        let attached =
-            browser.call(None, "Target.attachToTarget", json!({ "targetId": target_id, "flatten": true }));
+        let attached = browser.call(None, "Target.attachToTarget", json!({ "targetId": target_id, "flatten": true }));
         browser.session = attached["sessionId"].as_str().expect("a session id").to_owned();
         for (method, params) in [
             ("Page.enable", json!({})),

@@ -104,10 +104,8 @@ fn pages_render_in_chromium_with_nothing_fetched_and_the_figures_of_report_and_d
     for row in &live {
         let id = row["instance_id"].as_str().expect("an id");
         let name = row["name"].as_str().expect("a name");
-        let cells = rows
-            .iter()
-            .find(|cells| cells[0].contains(id))
-            .unwrap_or_else(|| panic!("no row for {id} in {rows:?}"));
+        let cells =
+            rows.iter().find(|cells| cells[0].contains(id)).unwrap_or_else(|| panic!("no row for {id} in {rows:?}"));
         assert!(cells[0].starts_with(name), "{cells:?}");
         if id == victim {
             assert!(cells[0].contains("pull failed"), "{cells:?}");
@@ -216,7 +214,10 @@ fn branding_comes_from_flags_then_variables_then_the_profile() {
     };
 
     let from_profile = read(env.run(&["report", "html", "--dir", path(&dir), "--out", path(&out)]));
-    assert!(from_profile.contains("<bdi>Profile title</bdi>") && from_profile.contains("Prepared by <bdi>Profile MSP</bdi>"));
+    assert!(
+        from_profile.contains("<bdi>Profile title</bdi>")
+            && from_profile.contains("Prepared by <bdi>Profile MSP</bdi>")
+    );
     assert!(from_profile.contains(&b64(b"GIF89a-profile-logo")));
 
     let mut command = env.command(&["report", "html", "--dir", path(&dir), "--out", path(&out)]);
@@ -274,7 +275,18 @@ fn report_still_runs_alone_and_errors_are_clear() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
-    let both = env.run(&["report", "html", "--dir", path(&dir), "--out", path(&out), "--since", "2026-01-01", "--period", "3m"]);
+    let both = env.run(&[
+        "report",
+        "html",
+        "--dir",
+        path(&dir),
+        "--out",
+        path(&out),
+        "--since",
+        "2026-01-01",
+        "--period",
+        "3m",
+    ]);
     assert_eq!(both.code, 2, "{}", both.transcript());
 
     // `--out` naming a file: refused, the file untouched.

@@ -281,7 +281,10 @@ const CASES: &[Case] = &[
     Case { network: false, ..case("history findings", &["history", "findings", "--dir", "{history}"]) },
     Case {
         network: false,
-        ..case("report html", &["report", "html", "--dir", "{history}", "--out", "{history}-report", "--msp-name", "Canary MSP"])
+        ..case(
+            "report html",
+            &["report", "html", "--dir", "{history}", "--out", "{history}-report", "--msp-name", "Canary MSP"],
+        )
     },
     case("webhooks list", &["webhooks", "list"]),
     case("webhooks create", &["webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "user.created"]),
