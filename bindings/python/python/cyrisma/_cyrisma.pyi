@@ -1249,7 +1249,7 @@ class History:
         msp_name: str | None = None,
         logo: _Path | None = None,
     ) -> str:
-        """Writes the customer report pages (``index.html`` and one page per customer) into ``out``; returns the path of ``index.html``."""
+        """Writes the customer report pages into ``out``; returns the path of ``index.html``."""
 
 @final
 class _ArrowStream:
