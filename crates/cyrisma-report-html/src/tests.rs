@@ -366,6 +366,18 @@ fn the_output_directory_is_created_and_a_file_there_is_refused() {
         std::fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["cc1.html", "cc2.html", "index.html"]);
+    // A page name taken by a symlink is refused, and what it points to is left alone.
+    #[cfg(unix)]
+    {
+        let elsewhere = dir.path().join("elsewhere.html");
+        std::fs::write(&elsewhere, "theirs").unwrap();
+        std::fs::remove_file(out.join("cc1.html")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("cc1.html")).unwrap();
+        let error = write_report(&history, &out, &Options::default()).unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "theirs");
+        std::fs::remove_file(out.join("cc1.html")).unwrap();
+    }
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let error = write_report(&history, &file, &Options::default()).unwrap_err();
