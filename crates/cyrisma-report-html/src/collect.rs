@@ -453,28 +453,42 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     }
     let mut steps: Vec<HashMap<String, Changes>> = Vec::new();
     let mut new_now: HashMap<Fingerprint, &'static str> = HashMap::new();
-    let mut previous: Option<RunData> = None;
-    for (index, run) in window.iter().enumerate() {
-        let data = dataset.load_run(run)?;
-        if let Some(before) = &previous {
-            let result = diff(before, &data, &seen, false);
-            let mut step: HashMap<String, Changes> = HashMap::new();
-            let last = index + 1 == window.len();
-            for change in &result.changes {
-                if !ids.contains(change.instance_id) {
-                    continue;
-                }
-                step.entry(change.instance_id.to_owned()).or_default().add(change.kind);
-                if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
-                    new_now.insert(change.fingerprint, change.kind.as_str());
+    // The next run loads on another thread while this one compares the two before it.
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<RunData, cyrisma_dataset::Error>>(1);
+        scope.spawn(move || {
+            for run in window {
+                let loaded = dataset.load_run(run);
+                let failed = loaded.is_err();
+                if sender.send(loaded).is_err() || failed {
+                    break;
                 }
             }
-            steps.push(step);
-            seen.extend(before.findings().map(|(fingerprint, _)| *fingerprint));
+        });
+        let mut previous: Option<RunData> = None;
+        for index in 0..window.len() {
+            let data =
+                receiver.recv().map_err(|_| Error::NoRuns("a run of the history could not be read".to_owned()))??;
+            if let Some(before) = &previous {
+                let result = diff(before, &data, &seen, false);
+                let mut step: HashMap<String, Changes> = HashMap::new();
+                let last = index + 1 == window.len();
+                for change in &result.changes {
+                    if !ids.contains(change.instance_id) {
+                        continue;
+                    }
+                    step.entry(change.instance_id.to_owned()).or_default().add(change.kind);
+                    if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
+                        new_now.insert(change.fingerprint, change.kind.as_str());
+                    }
+                }
+                steps.push(step);
+                seen.extend(before.findings().map(|(fingerprint, _)| *fingerprint));
+            }
+            previous = Some(data);
         }
-        previous = Some(data);
-    }
-    drop(previous);
+        Ok(())
+    })?;
 
     // Per customer: the latest run that pulled it.
     let last_pulled: BTreeMap<&String, usize> = ids
