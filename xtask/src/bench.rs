@@ -34,6 +34,7 @@ use crate::tidy::workspace_root;
 
 mod dataset;
 mod production;
+mod report_html;
 mod snapshot;
 mod storage;
 mod tap;
@@ -1022,6 +1023,7 @@ pub(crate) fn run(quick: bool) -> Result<()> {
     storage::goals(&mut report, &root, &dir, python.as_deref())?;
     snapshot::goals(&mut report, &root, &dir)?;
     tap::goals(&mut report, &root, &dir)?;
+    report_html::goals(&mut report, &root, &dir)?;
     python_package_goals(&mut report, &root, &dir, python.as_deref())?;
     production::goals(&mut report, &root, &dir, python.as_deref(), &exes["transport"])?;
 

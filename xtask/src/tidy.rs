@@ -30,20 +30,41 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 
 /// Which workspace crates each workspace crate may depend on (normal and build dependencies).
 /// Dependencies point one way: core ← transport ← fleet ← {cli, python}; the emulator uses only
-/// core.
+/// core; the HTML reports sit on the fleet layer, under the front ends.
 const ALLOWED_WORKSPACE_DEPS: &[(&str, &[&str])] = &[
     ("cyrisma-core", &[]),
     ("cyrisma-transport", &["cyrisma-core"]),
     ("cyrisma-fleet", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset"]),
     ("cyrisma-emulator", &["cyrisma-core"]),
     ("cyrisma-dataset", &["cyrisma-core"]),
-    ("cyrisma-cli", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-emulator"]),
-    ("cyrisma-python", &["cyrisma-core", "cyrisma-transport", "cyrisma-dataset", "cyrisma-fleet", "cyrisma-emulator"]),
+    ("cyrisma-report-html", &["cyrisma-core", "cyrisma-dataset", "cyrisma-fleet"]),
+    (
+        "cyrisma-cli",
+        &[
+            "cyrisma-core",
+            "cyrisma-transport",
+            "cyrisma-dataset",
+            "cyrisma-fleet",
+            "cyrisma-report-html",
+            "cyrisma-emulator",
+        ],
+    ),
+    (
+        "cyrisma-python",
+        &[
+            "cyrisma-core",
+            "cyrisma-transport",
+            "cyrisma-dataset",
+            "cyrisma-fleet",
+            "cyrisma-report-html",
+            "cyrisma-emulator",
+        ],
+    ),
     ("xtask", &["cyrisma-core"]),
 ];
 
-/// Crates that the fleet layer must not reach: it knows no terminal and no Python (front ends
-/// render its progress events and rows).
+/// Crates that the fleet layer and the HTML reports must not reach: they know no terminal and
+/// no Python (front ends render their progress events, rows and errors).
 const FORBIDDEN_IN_FLEET: &[&str] = &["pyo3", "indicatif", "console", "clap", "anyhow"];
 
 /// The workspace root (the parent of `xtask/`).
@@ -262,11 +283,13 @@ pub(crate) fn dependency_rules(root: &Path) -> anyhow::Result<Vec<String>> {
             ));
         }
     }
-    for name in normal_closure(&metadata, "cyrisma-fleet")? {
-        if FORBIDDEN_IN_FLEET.contains(&name.as_str()) {
-            problems.push(format!(
-                "`cyrisma-fleet` reaches `{name}` through normal dependencies: terminals and Python belong to the front ends"
-            ));
+    for layer in ["cyrisma-fleet", "cyrisma-report-html"] {
+        for name in normal_closure(&metadata, layer)? {
+            if FORBIDDEN_IN_FLEET.contains(&name.as_str()) {
+                problems.push(format!(
+                    "`{layer}` reaches `{name}` through normal dependencies: terminals and Python belong to the front ends"
+                ));
+            }
         }
     }
     Ok(problems)

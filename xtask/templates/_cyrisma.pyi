@@ -363,6 +363,8 @@ class ReportEntry:
     @property
     def low(self) -> int | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 
 @final
 class InstanceFailure:
@@ -381,6 +383,8 @@ class InstanceFailure:
     @property
     def request_id(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 
 @final
 class Report:
@@ -394,6 +398,8 @@ class Report:
     def __getitem__(self, index: int, /) -> ReportEntry: ...
     def __iter__(self) -> Iterator[ReportEntry]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 
 @final
 class ExportSummary:
@@ -410,6 +416,8 @@ class ExportSummary:
     @property
     def errors(self) -> list[InstanceFailure]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 
 @final
 class SnapshotResult:
@@ -432,6 +440,8 @@ class SnapshotResult:
     @property
     def errors(self) -> list[InstanceFailure]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 
 @final
 class History:
@@ -453,6 +463,18 @@ class History:
         """Each finding's life: first and last seen, fixed at, times reopened, days open."""
     def instances(self) -> Any:
         """One row per instance: open and fixed findings, fixes, and the mean days to fix."""
+    def report_html(
+        self,
+        out: _Path,
+        *,
+        instances: list[str] | None = None,
+        since: str | None = None,
+        period: str | None = None,
+        title: str | None = None,
+        msp_name: str | None = None,
+        logo: _Path | None = None,
+    ) -> str:
+        """Writes the customer report pages into ``out``; returns the path of ``index.html``."""
 
 @final
 class _ArrowStream:
@@ -491,4 +513,6 @@ class UsageRow:
     @property
     def users(self) -> int | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def _repr_html_(self) -> str:
+        """The object as an HTML table (escaped), for Jupyter."""
 

@@ -1,7 +1,8 @@
 //! `cyrisma.History(dir)`: the snapshot history read through the fleet layer
 //! (`cyrisma_fleet::History`, the same rows as `cyrisma diff` and `cyrisma history`), returned as
 //! `pyarrow.Table`s through the Arrow C stream interface (`__arrow_c_stream__`), so pandas and
-//! Polars work from there; and `client.snapshot()`'s result.
+//! Polars work from there; the customer report pages (`cyrisma_report_html`, as `cyrisma report
+//! html` writes them); and `client.snapshot()`'s result.
 
 use std::path::{Path, PathBuf};
 
@@ -147,6 +148,54 @@ impl History {
     fn instances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (_, rows) = py.detach(|| self.inner.lifecycles()).map_err(failure)?;
         table(py, &rows, INSTANCE_HISTORY_COLUMNS)
+    }
+
+    /// Writes the customer report pages into ``out`` (the same pages as ``cyrisma report
+    /// html``): ``index.html`` and one ``<instance_id>.html`` per customer. Returns the path of
+    /// ``index.html``.
+    #[pyo3(signature = (out, *, instances=None, since=None, period=None, title=None, msp_name=None, logo=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn report_html(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        instances: Option<Vec<String>>,
+        since: Option<String>,
+        period: Option<String>,
+        title: Option<String>,
+        msp_name: Option<String>,
+        logo: Option<PathBuf>,
+    ) -> PyResult<String> {
+        use cyrisma_report_html::{Branding, Logo, Options, Period};
+        let period = match (since, period) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::argument("since", "pass `since` or `period`, not both").into());
+            }
+            (Some(date), None) => {
+                Period::since(&date).map_err(|error| Failure::argument("since", error.to_string()))?
+            }
+            (None, Some(text)) => {
+                Period::last(&text).map_err(|error| Failure::argument("period", error.to_string()))?
+            }
+            (None, None) => Period::All,
+        };
+        let logo = match logo {
+            Some(path) => Some(Logo::read(&path).map_err(|error| Failure::argument("logo", error.to_string()))?),
+            None => None,
+        };
+        let options =
+            Options { instances: instances.unwrap_or_default(), period, branding: Branding { title, msp_name, logo } };
+        let written = py.detach(|| cyrisma_report_html::write_report(&self.inner, &out, &options)).map_err(
+            |error| match error {
+                cyrisma_report_html::Error::History(error) => failure(error),
+                cyrisma_report_html::Error::NoRuns(message) => Failure::Argument { argument: None, message },
+                cyrisma_report_html::Error::UnknownInstances(_) => Failure::argument("instances", error.to_string()),
+                cyrisma_report_html::Error::Target(message) => Failure::argument("out", message),
+                cyrisma_report_html::Error::Io { context, source } => Failure::Io { context, source },
+                other => Failure::Partial { message: other.to_string() },
+            },
+        )?;
+        Ok(written.index.display().to_string())
     }
 
     fn __repr__(&self) -> String {

@@ -270,6 +270,14 @@ macro_rules! numeric_enum_attr {
 /// Declares the Python view class of a Rust value: attribute getters, list views, `to_dict()`
 /// and a `__repr__` of a few identifying fields. With `sequence`, the view is also a read-only
 /// sequence of that list (`len()`, iteration, indexing).
+/// A view's value as an escaped HTML table (its serialized fields, lists as tables of their own).
+pub(crate) fn repr_html<T: serde::Serialize>(title: &str, value: &T) -> PyResult<String> {
+    let value =
+        serde_json::to_value(value).map_err(|error| PyErr::from(Failure::Partial { message: error.to_string() }))?;
+    cyrisma_report_html::table::repr_html(title, &value)
+        .map_err(|error| PyErr::from(Failure::Partial { message: error.to_string() }))
+}
+
 macro_rules! view_class {
     (
         $(#[$meta:meta])*
@@ -350,6 +358,11 @@ macro_rules! view_class {
             /// the wire keys, unknown fields included).
             fn to_dict<'py>(&self, py: ::pyo3::Python<'py>) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
                 $crate::convert::to_python(py, self.node.get())
+            }
+
+            /// The object as an HTML table (escaped), for Jupyter.
+            fn _repr_html_(&self) -> ::pyo3::PyResult<String> {
+                $crate::models::repr_html($pyname, self.node.get())
             }
 
             fn __repr__(&self, py: ::pyo3::Python<'_>) -> ::pyo3::PyResult<String> {

@@ -173,9 +173,11 @@ pub(crate) enum Command {
         before_help = "Examples:\n  cyrisma assets list --instance cc100004\n  cyrisma assets show --instance cc100004 ASSET_ID"
     )]
     Assets(AssetsCommand),
-    /// Current and previous grades of all five areas and vulnerability counts, for every instance
+    /// Current and previous grades of all five areas and vulnerability counts, for every instance;
+    /// `report html` writes offline HTML pages from the history
     #[command(
-        before_help = "Examples:\n  cyrisma report\n  cyrisma report --instance cc100004 --instance cc100005 -o csv"
+        args_conflicts_with_subcommands = true,
+        before_help = "Examples:\n  cyrisma report\n  cyrisma report --instance cc100004 --instance cc100005 -o csv\n  cyrisma report html --out ./report"
     )]
     Report(ReportArgs),
     /// Pull one run of grades, scans and findings from every instance into the history dataset
@@ -639,6 +641,48 @@ pub(crate) struct InstanceFilter {
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) filter: InstanceFilter,
+    #[command(subcommand)]
+    pub(crate) command: Option<ReportCommand>,
+}
+
+/// `cyrisma report ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// Offline HTML pages from the history: index.html (the portfolio) and one page per customer
+    #[command(
+        before_help = "Examples:\n  cyrisma report html --out ./report\n  cyrisma report html --dir ./history --out ./report --period 6m --title \"Q3 review\" --msp-name \"Acme IT\" --logo logo.png"
+    )]
+    Html(ReportHtmlArgs),
+}
+
+/// `cyrisma report html`
+#[derive(Debug, Args)]
+pub(crate) struct ReportHtmlArgs {
+    #[command(flatten)]
+    pub(crate) dir: HistoryDir,
+    /// Directory to write `index.html` and `<instance_id>.html` into (created when missing; each page is written to a
+    /// temporary file and renamed into place)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Only these customers (repeat the flag, or separate with commas); default: every instance the runs of the
+    /// period pulled or tried to
+    #[arg(long = "instance", value_name = "ID", value_delimiter = ',', value_parser = parse_id)]
+    pub(crate) instances: Vec<String>,
+    /// Only the runs from this UTC date on (YYYY-MM-DD); default: every run
+    #[arg(long, value_name = "DATE", conflicts_with = "period")]
+    pub(crate) since: Option<String>,
+    /// Only the runs this far back from the latest one: a number and d, w, m (30 days) or y (90d, 12w, 6m, 1y)
+    #[arg(long, value_name = "PERIOD")]
+    pub(crate) period: Option<String>,
+    /// The pages' title [default: "Security report"]
+    #[arg(long, value_name = "TEXT", env = "CYRISMA_REPORT_TITLE", hide_env_values = true)]
+    pub(crate) title: Option<String>,
+    /// The MSP's name, shown as "Prepared by ..."
+    #[arg(long, value_name = "NAME", env = "CYRISMA_REPORT_MSP_NAME", hide_env_values = true)]
+    pub(crate) msp_name: Option<String>,
+    /// A logo to embed in every page (PNG, JPEG, GIF, WebP or SVG, at most 512 KiB)
+    #[arg(long, value_name = "FILE", env = "CYRISMA_REPORT_LOGO", hide_env_values = true)]
+    pub(crate) logo: Option<PathBuf>,
 }
 
 /// `cyrisma export ...`
@@ -708,8 +752,9 @@ pub(crate) enum ExportFormat {
 /// Where the history dataset lives (`--dir`).
 #[derive(Debug, Args)]
 pub(crate) struct HistoryDir {
-    /// The history dataset's directory; default: the profile's `history_dir`, else the platform's
-    /// data directory (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
+    /// The history dataset's directory, or a bucket (`s3://bucket/prefix`, `az://container/prefix`,
+    /// `gs://bucket/prefix`); default: the profile's `history_dir`, else the platform's data
+    /// directory (`$XDG_DATA_HOME/cyrisma/history`, else `~/.local/share/cyrisma/history`)
     #[arg(long, value_name = "DIR", env = "CYRISMA_HISTORY_DIR", hide_env_values = true)]
     pub(crate) dir: Option<PathBuf>,
 }

@@ -71,6 +71,15 @@ pub(crate) struct Profile {
     /// Where the secret of this profile was stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) secret_store: Option<StoreKind>,
+    /// The title of `report html`'s pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) report_title: Option<String>,
+    /// The MSP's name on `report html`'s pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) report_msp_name: Option<String>,
+    /// The logo file embedded in `report html`'s pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) report_logo: Option<PathBuf>,
 }
 
 /// Finds the config dir: the flag or `CYRISMA_CONFIG_DIR` (already in `explicit`), else the

@@ -24,6 +24,7 @@ pub(crate) const IMPORT_CIRCLE_CRATES: &[&str] = &[
     "crates/cyrisma-emulator",
     "crates/cyrisma-dataset",
     "crates/cyrisma-fleet",
+    "crates/cyrisma-report-html",
     "crates/cyrisma-cli",
     "bindings/python",
     "xtask",

@@ -44,7 +44,7 @@ pub(crate) fn dataset_dir(dir: &HistoryDir, profile: &Profile) -> anyhow::Result
 
 /// The dataset at the location `dir` resolves to; a location that cannot be used (an unknown
 /// scheme, credentials in the URL) is a usage error.
-fn dataset(context: &Context, dir: &HistoryDir) -> anyhow::Result<(PathBuf, Dataset)> {
+pub(crate) fn dataset(context: &Context, dir: &HistoryDir) -> anyhow::Result<(PathBuf, Dataset)> {
     let path = dataset_dir(dir, &context.profile)?;
     let dataset = Dataset::open(&path).map_err(|error| {
         CliError::usage(error.to_string()).with_hint(

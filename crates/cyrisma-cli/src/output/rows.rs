@@ -741,3 +741,14 @@ mod tests {
         assert_eq!(report.table_cells().len(), ReportRow::table_columns().len());
     }
 }
+
+row! {
+    /// What `cyrisma report html` wrote.
+    pub(crate) struct ReportHtmlRow {
+        pub(crate) dir: String,
+        pub(crate) index: String,
+        pub(crate) customers: u64,
+        pub(crate) runs: u64,
+        pub(crate) failed_pulls: u64,
+    }
+}

@@ -15,7 +15,7 @@ fn help(args: &[&str]) -> String {
 }
 
 /// Every command path of the tree (`[]` is the root), with whether it is a leaf (a command that
-/// runs, not a group) and its `--help`, found by walking `--help` output: what a user sees is
+/// runs, not only a group) and its `--help`, found by walking `--help` output: what a user sees is
 /// what is enumerated.
 pub(crate) fn command_tree() -> Vec<(Vec<String>, bool, String)> {
     let mut found = Vec::new();
@@ -39,7 +39,13 @@ pub(crate) fn command_tree() -> Vec<(Vec<String>, bool, String)> {
                 children.push(child);
             }
         }
-        found.push((path, children.is_empty(), text));
+        // A command with subcommands still runs by itself when its usage does not require one
+        // (`cyrisma report` and `cyrisma report html`).
+        let runs_alone = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Usage: "))
+            .is_some_and(|usage| !usage.trim_end().ends_with("<COMMAND>"));
+        found.push((path, children.is_empty() || runs_alone, text));
         pending.extend(children);
     }
     found.sort();

@@ -2,6 +2,7 @@
 //! emulator on 127.0.0.1 with a private HOME and config dir.
 
 mod api_json;
+mod chromium;
 mod commands;
 mod config_vars;
 mod credentials;
@@ -15,6 +16,7 @@ mod hostile;
 mod killed;
 mod limits;
 mod not_ours;
+mod report_html;
 mod rotation;
 mod rotation_safety;
 mod secrets;

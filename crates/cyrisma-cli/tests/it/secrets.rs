@@ -281,6 +281,13 @@ const CASES: &[Case] = &[
     Case { network: false, ..case("diff", &["diff", "--dir", "{history}"]) },
     Case { network: false, ..case("history runs", &["history", "runs", "--dir", "{history}"]) },
     Case { network: false, ..case("history findings", &["history", "findings", "--dir", "{history}"]) },
+    Case {
+        network: false,
+        ..case(
+            "report html",
+            &["report", "html", "--dir", "{history}", "--out", "{history}-report", "--msp-name", "Canary MSP"],
+        )
+    },
     case("webhooks list", &["webhooks", "list"]),
     case("webhooks create", &["webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "user.created"]),
     // The registration created just before.

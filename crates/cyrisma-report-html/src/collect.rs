@@ -1,0 +1,857 @@
+//! Reading the history into the view models the pages are rendered from: the portfolio, and per
+//! customer the grades over the runs, the changes between runs, and the open findings that
+//! matter most. This is the only module that reads files.
+//!
+//! New, fixed and reopened counts follow the history's rules (`cyrisma_core::history::diff`):
+//! each pair of consecutive runs of the period is compared, with every earlier run (also those
+//! before the period) counting as seen for `reopened`. "Since the previous run" is the last pair,
+//! "over the period" the sum of all pairs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
+use cyrisma_core::history::{ChangeKind, Fingerprint, diff, grade_rank};
+use cyrisma_core::types::Grade;
+use cyrisma_dataset::RunData;
+use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
+use cyrisma_fleet::History;
+
+use crate::{Branding, Error, Options};
+
+/// The five areas, in page order: key (as in the dataset) and label.
+pub const AREAS: [(&str, &str); 5] = [
+    ("overall", "Overall"),
+    ("vulnerability", "Vulnerability"),
+    ("data", "Data sensitivity"),
+    ("baseline", "Secure baseline"),
+    ("compliance", "Compliance"),
+];
+
+/// How many CVEs, ports, flaws and "fix these first" items a customer page lists.
+pub const TOP: usize = 10;
+/// How many items "fix these first" lists.
+pub const FIX_FIRST: usize = 5;
+/// How many movers each way the portfolio lists.
+pub const MOVERS: usize = 5;
+
+/// One run of the period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The run's id.
+    pub run_id: String,
+    /// When it started (microseconds since the epoch, UTC).
+    pub started_at: i64,
+    /// Its UTC date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// Which way a grade moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Better than before.
+    Up,
+    /// Worse than before.
+    Down,
+    /// The same.
+    Same,
+    /// No earlier grade to compare with.
+    Unknown,
+}
+
+impl Direction {
+    fn of(before: Option<&str>, after: Option<&str>) -> Self {
+        match (before.and_then(rank), after.and_then(rank)) {
+            (Some(before), Some(after)) if after > before => Self::Up,
+            (Some(before), Some(after)) if after < before => Self::Down,
+            (Some(_), Some(_)) => Self::Same,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// `up`, `down`, `same` or `unknown` (a CSS class).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+            Self::Same => "same",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Words for people (and screen readers).
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Up => "▲ up",
+            Self::Down => "▼ down",
+            Self::Same => "= same",
+            Self::Unknown => "–",
+        }
+    }
+}
+
+/// The rank of a grade letter: 0 for F up to 11 for A (None for anything else).
+pub fn rank(grade: &str) -> Option<u8> {
+    grade_rank(&Grade::from_wire(grade))
+}
+
+/// One area's grades on one customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AreaGrades {
+    /// `overall`, `vulnerability`, ...
+    pub area: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// The grade at each run of the period (None: not pulled, or no grade yet).
+    pub grades: Vec<Option<String>>,
+    /// The grade at the latest run that pulled the customer.
+    pub current: Option<String>,
+    /// The grade at the run before that one.
+    pub previous: Option<String>,
+    /// The previous grading period's grade as CYRISMA reported it at the latest run.
+    pub previous_period: Option<String>,
+    /// From `previous` to `current`.
+    pub direction: Direction,
+}
+
+/// Findings that changed between runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Findings never seen before.
+    pub new: u64,
+    /// Findings gone from a scan that covered their asset.
+    pub fixed: u64,
+    /// Findings back after being gone.
+    pub reopened: u64,
+    /// Findings gone where no complete scan covered their asset (not called fixed).
+    pub not_covered: u64,
+}
+
+impl Changes {
+    fn add(&mut self, kind: ChangeKind) {
+        match kind {
+            ChangeKind::New => self.new += 1,
+            ChangeKind::Fixed => self.fixed += 1,
+            ChangeKind::Reopened => self.reopened += 1,
+            ChangeKind::NotCovered => self.not_covered += 1,
+            _ => {}
+        }
+    }
+
+    fn plus(&mut self, other: &Changes) {
+        self.new += other.new;
+        self.fixed += other.fixed;
+        self.reopened += other.reopened;
+        self.not_covered += other.not_covered;
+    }
+}
+
+/// Vulnerabilities by severity, as the vulnerability dashboard counted them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Severity {
+    /// Critical.
+    pub critical: Option<i64>,
+    /// High.
+    pub high: Option<i64>,
+    /// Medium.
+    pub medium: Option<i64>,
+    /// Low.
+    pub low: Option<i64>,
+}
+
+impl Severity {
+    /// The four levels with their counts, most severe first.
+    pub fn levels(&self) -> [(&'static str, Option<i64>); 4] {
+        [("Critical", self.critical), ("High", self.high), ("Medium", self.medium), ("Low", self.low)]
+    }
+}
+
+/// Open findings of one rule (a CVE, a port, a web flaw) on a customer, with the assets they are on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// `vulnerability`, `open_port` or `web_flaw`.
+    pub kind: String,
+    /// The CVE, port or alert reference (may be empty).
+    pub rule: String,
+    /// A title, when the server sent one.
+    pub title: Option<String>,
+    /// The worst risk level on any asset.
+    pub risk: Option<String>,
+    /// The highest score on any asset.
+    pub score: Option<f64>,
+    /// The assets (names, else addresses, else keys), sorted.
+    pub assets: Vec<String>,
+    /// `new` or `reopened` when any of them is, since the previous run.
+    pub change: Option<&'static str>,
+}
+
+impl Group {
+    /// How the finding is named in a list: the rule with the kind's word.
+    pub fn label(&self) -> String {
+        match (self.kind.as_str(), self.rule.is_empty()) {
+            ("open_port", false) => format!("Open port {}", self.rule),
+            ("open_port", true) => "Open port".to_owned(),
+            ("web_flaw", false) => format!("Web flaw {}", self.rule),
+            ("web_flaw", true) => "Web flaw".to_owned(),
+            (_, false) => self.rule.clone(),
+            (_, true) => "Vulnerability without a CVE".to_owned(),
+        }
+    }
+
+    /// A vulnerability's score with one decimal, or empty.
+    pub fn score_text(&self) -> String {
+        match self.score {
+            Some(score) if self.kind == "vulnerability" => format!("{score:.1}"),
+            _ => String::new(),
+        }
+    }
+
+    /// The first assets, for a list cell.
+    pub fn shown_assets(&self) -> &[String] {
+        &self.assets[..self.assets.len().min(5)]
+    }
+
+    /// How many assets are not shown.
+    pub fn more_assets(&self) -> usize {
+        self.assets.len().saturating_sub(5)
+    }
+}
+
+/// Why the latest pull of a customer failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The instance.
+    pub instance_id: String,
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Its page.
+    pub file: String,
+    /// What went wrong.
+    pub message: String,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<i64>,
+    /// The API's error code.
+    pub error_code: Option<String>,
+    /// The request id of the failed call.
+    pub request_id: Option<String>,
+}
+
+/// One customer's page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Customer {
+    /// The instance id.
+    pub instance_id: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// The file name of its page (`<instance_id>.html`, made safe).
+    pub file: String,
+    /// The five areas' grades.
+    pub areas: Vec<AreaGrades>,
+    /// The vulnerability dashboard's counts.
+    pub severity: Severity,
+    /// Its endpoint count.
+    pub endpoints: Option<i64>,
+    /// Changes since the previous run (None with one run).
+    pub since_previous: Option<Changes>,
+    /// Changes over the period (None with one run).
+    pub over_period: Option<Changes>,
+    /// The worst CVEs, with their assets.
+    pub top_cves: Vec<Group>,
+    /// How many distinct CVEs are open.
+    pub cve_count: usize,
+    /// Open ports of concern (critical or high).
+    pub ports: Vec<Group>,
+    /// How many open ports in all.
+    pub ports_total: usize,
+    /// Web flaws of concern (critical or high).
+    pub flaws: Vec<Group>,
+    /// How many web flaws in all.
+    pub flaws_total: usize,
+    /// The worst open findings.
+    pub fix_first: Vec<Group>,
+    /// Open findings in all.
+    pub open_findings: usize,
+    /// The run the findings are from (the latest that pulled it), when any did.
+    pub data_from: Option<RunInfo>,
+    /// Why the latest run could not pull it.
+    pub failure: Option<Failure>,
+}
+
+impl Customer {
+    /// Its name, else its id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(&self.instance_id)
+    }
+
+    /// Its overall area.
+    pub fn overall(&self) -> &AreaGrades {
+        &self.areas[0]
+    }
+}
+
+/// A customer whose overall grade moved over the period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mover {
+    /// The instance.
+    pub instance_id: String,
+    /// Its name, else its id.
+    pub name: String,
+    /// Its page.
+    pub file: String,
+    /// The overall grade at the first run of the period that had one.
+    pub from: String,
+    /// The overall grade now.
+    pub to: String,
+    /// Grade steps moved (A to B+ is 2).
+    pub steps: i32,
+}
+
+/// Usage at the latest run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Endpoints.
+    pub endpoints: i64,
+    /// Instances.
+    pub instances: i64,
+    /// Standard instances.
+    pub standard: i64,
+    /// Consulting instances.
+    pub consulting: i64,
+    /// Suspended instances.
+    pub suspended: i64,
+    /// Users, when listed.
+    pub users: Option<i64>,
+}
+
+/// Everything the pages show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Portfolio {
+    /// Title, MSP name and logo.
+    pub branding: Branding,
+    /// The runs of the period, oldest first.
+    pub runs: Vec<RunInfo>,
+    /// Complete runs before the period.
+    pub earlier_runs: usize,
+    /// The customers, by name.
+    pub customers: Vec<Customer>,
+    /// The customers whose pull failed in the latest run.
+    pub failed: Vec<Failure>,
+    /// Usage at the latest run (the `total` row).
+    pub usage: Option<Usage>,
+    /// Overall grades up most over the period.
+    pub movers_up: Vec<Mover>,
+    /// Overall grades down most over the period.
+    pub movers_down: Vec<Mover>,
+    /// All customers' changes since the previous run.
+    pub since_previous: Option<Changes>,
+    /// All customers' changes over the period.
+    pub over_period: Option<Changes>,
+}
+
+impl Portfolio {
+    /// The latest run.
+    pub fn latest(&self) -> &RunInfo {
+        // `collect` refuses a period without runs, so there is always a last one.
+        &self.runs[self.runs.len() - 1]
+    }
+
+    /// The first run of the period.
+    pub fn first(&self) -> &RunInfo {
+        &self.runs[0]
+    }
+
+    /// The customer with this id.
+    pub fn customer(&self, instance_id: &str) -> Option<&Customer> {
+        self.customers.iter().find(|customer| customer.instance_id == instance_id)
+    }
+}
+
+/// The file name of an instance's page: the id when it is made of letters, digits, `-` and `_`
+/// (as CYRISMA's ids are), else the id with every other byte written as `_xx` in hex, so that a
+/// hostile id can never name another directory or a hidden file.
+pub fn page_file(instance_id: &str) -> String {
+    let mut name = String::with_capacity(instance_id.len() + 5);
+    for byte in instance_id.bytes().take(120) {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+            name.push(byte as char);
+        } else {
+            name.push_str(&format!("_{byte:02x}"));
+        }
+    }
+    if name.is_empty() || name.eq_ignore_ascii_case("index") {
+        name.insert_str(0, "instance-");
+    }
+    name.push_str(".html");
+    name
+}
+
+/// How bad a risk level is (Critical 4 down to Info and unknown 0).
+pub fn risk_rank(risk: Option<&str>) -> u8 {
+    match risk.map(|risk| risk.trim().to_ascii_lowercase()).as_deref() {
+        Some("critical") => 4,
+        Some("high") => 3,
+        Some("medium") => 2,
+        Some("low") => 1,
+        _ => 0,
+    }
+}
+
+fn run_info(run: &RunRow) -> RunInfo {
+    RunInfo {
+        run_id: run.run_id.clone(),
+        started_at: run.started_at,
+        date: cyrisma_core::civil::date(run.started_at.div_euclid(1_000_000)),
+    }
+}
+
+/// Reads what the pages need from the history.
+pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error> {
+    let dataset = history.dataset();
+    let all_runs = dataset.runs()?;
+    let Some(latest) = all_runs.last() else {
+        return Err(Error::NoRuns(format!(
+            "the history at `{}` has no complete run: take one with `cyrisma snapshot`",
+            dataset.root().display()
+        )));
+    };
+    let first_in = all_runs.iter().position(|run| options.period.contains(run.started_at, latest.started_at));
+    let Some(first_in) = first_in else {
+        return Err(Error::NoRuns(format!(
+            "no run of the history at `{}` is in that period (the latest started on {})",
+            dataset.root().display(),
+            run_info(latest).date
+        )));
+    };
+    let window = &all_runs[first_in..];
+    let runs: Vec<RunInfo> = window.iter().map(run_info).collect();
+
+    // Who was selected in each run, and how it went.
+    let mut outcomes: Vec<HashMap<String, OutcomeRow>> = Vec::with_capacity(window.len());
+    for run in window {
+        let rows: Vec<OutcomeRow> = dataset.rows("outcomes", run)?;
+        outcomes.push(rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
+    }
+    let mut ids: BTreeSet<String> = outcomes.iter().flat_map(|runs| runs.keys().cloned()).collect();
+    if !options.instances.is_empty() {
+        let unknown: Vec<String> = options.instances.iter().filter(|id| !ids.contains(*id)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownInstances(unknown));
+        }
+        let wanted: HashSet<&String> = options.instances.iter().collect();
+        ids.retain(|id| wanted.contains(id));
+    }
+
+    // Grades of every run of the period: per instance, (current, previous) per area.
+    let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
+    for run in window {
+        grades.push(read_grades(dataset, run, &ids)?);
+    }
+
+    // Changes between consecutive runs, per instance.
+    let mut seen: HashSet<Fingerprint> = HashSet::new();
+    for run in &all_runs[..first_in] {
+        seen.extend(dataset.load_run(run)?.findings().map(|(fingerprint, _)| *fingerprint));
+    }
+    let mut steps: Vec<HashMap<String, Changes>> = Vec::new();
+    let mut new_now: HashMap<Fingerprint, &'static str> = HashMap::new();
+    // The next run loads on another thread while this one compares the two before it.
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<RunData, cyrisma_dataset::Error>>(1);
+        scope.spawn(move || {
+            for run in window {
+                let loaded = dataset.load_run(run);
+                let failed = loaded.is_err();
+                if sender.send(loaded).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut previous: Option<RunData> = None;
+        for index in 0..window.len() {
+            let data =
+                receiver.recv().map_err(|_| Error::NoRuns("a run of the history could not be read".to_owned()))??;
+            if let Some(before) = &previous {
+                let result = diff(before, &data, &seen, false);
+                let mut step: HashMap<String, Changes> = HashMap::new();
+                let last = index + 1 == window.len();
+                for change in &result.changes {
+                    if !ids.contains(change.instance_id) {
+                        continue;
+                    }
+                    step.entry(change.instance_id.to_owned()).or_default().add(change.kind);
+                    if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
+                        new_now.insert(change.fingerprint, change.kind.as_str());
+                    }
+                }
+                steps.push(step);
+                seen.extend(before.findings().map(|(fingerprint, _)| *fingerprint));
+            }
+            previous = Some(data);
+        }
+        Ok(())
+    })?;
+
+    // Per customer: the latest run that pulled it.
+    let last_pulled: BTreeMap<&String, usize> = ids
+        .iter()
+        .filter_map(|id| {
+            (0..window.len())
+                .rev()
+                .find(|&index| outcomes[index].get(id).is_some_and(|row| row.outcome == "pulled"))
+                .map(|index| (id, index))
+        })
+        .collect();
+    let needed: BTreeSet<usize> = last_pulled.values().copied().chain([window.len() - 1]).collect();
+    let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
+    let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
+    for &index in &needed {
+        let rows: Vec<InstanceRow> = dataset.rows("instances", &window[index])?;
+        instances.insert(index, rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
+        if last_pulled.values().any(|&pulled| pulled == index) {
+            findings.insert(index, read_findings(dataset, &window[index], &ids)?);
+        }
+    }
+    let latest_index = window.len() - 1;
+    let new_hex: HashMap<String, &'static str> =
+        new_now.iter().map(|(fingerprint, kind)| (fingerprint.to_hex(), *kind)).collect();
+
+    let mut customers = Vec::with_capacity(ids.len());
+    let mut failed = Vec::new();
+    for id in &ids {
+        let pulled_at = last_pulled.get(id).copied();
+        let instance_row = pulled_at
+            .and_then(|index| instances.get(&index)?.get(id))
+            .or_else(|| instances.get(&latest_index)?.get(id));
+        let name = instance_row
+            .and_then(|row| row.name.clone())
+            .or_else(|| outcomes.iter().rev().find_map(|runs| runs.get(id)?.instance_name.clone()));
+        let file = page_file(id);
+        let failure = outcomes[latest_index].get(id).filter(|row| row.outcome == "failed").map(|row| Failure {
+            instance_id: id.clone(),
+            name: name.clone(),
+            file: file.clone(),
+            message: row.message.clone().unwrap_or_else(|| "the pull failed".to_owned()),
+            status: row.status,
+            error_code: row.error_code.clone(),
+            request_id: row.request_id.clone(),
+        });
+        if let Some(failure) = &failure {
+            failed.push(failure.clone());
+        }
+        let areas = AREAS
+            .iter()
+            .enumerate()
+            .map(|(position, (area, label))| {
+                let series: Vec<Option<String>> =
+                    grades.iter().map(|run| run.get(id).and_then(|cells| cells[position].0.clone())).collect();
+                let (current, previous) = match pulled_at {
+                    Some(index) => (
+                        series[index].clone(),
+                        (0..index)
+                            .rev()
+                            .find_map(|earlier| {
+                                outcomes[earlier]
+                                    .get(id)
+                                    .filter(|row| row.outcome == "pulled")
+                                    .map(|_| series[earlier].clone())
+                            })
+                            .flatten(),
+                    ),
+                    None => (None, None),
+                };
+                let previous_period =
+                    pulled_at.and_then(|index| grades[index].get(id)).and_then(|cells| cells[position].1.clone());
+                AreaGrades {
+                    area,
+                    label,
+                    direction: Direction::of(previous.as_deref(), current.as_deref()),
+                    grades: series,
+                    current,
+                    previous,
+                    previous_period,
+                }
+            })
+            .collect();
+        let (since_previous, over_period) = if steps.is_empty() {
+            (None, None)
+        } else {
+            let since = steps.last().and_then(|step| step.get(id)).copied().unwrap_or_default();
+            let mut over = Changes::default();
+            for step in &steps {
+                if let Some(changes) = step.get(id) {
+                    over.plus(changes);
+                }
+            }
+            (Some(since), Some(over))
+        };
+        let rows: &[Open] =
+            pulled_at.and_then(|index| findings.get(&index)?.get(id)).map_or(&[], |rows| rows.as_slice());
+        let groups = group_findings(rows, &new_hex);
+        let mut top_cves: Vec<Group> =
+            groups.iter().filter(|group| group.kind == "vulnerability" && !group.rule.is_empty()).cloned().collect();
+        let cve_count = top_cves.len();
+        top_cves.truncate(TOP);
+        let of_concern = |kind: &str| -> (Vec<Group>, usize) {
+            let all: Vec<&Group> = groups.iter().filter(|group| group.kind == kind).collect();
+            let total = all.len();
+            let concern =
+                all.into_iter().filter(|group| risk_rank(group.risk.as_deref()) >= 3).take(TOP).cloned().collect();
+            (concern, total)
+        };
+        let (ports, ports_total) = of_concern("open_port");
+        let (flaws, flaws_total) = of_concern("web_flaw");
+        let fix_first =
+            groups.iter().filter(|group| risk_rank(group.risk.as_deref()) >= 2).take(FIX_FIRST).cloned().collect();
+        customers.push(Customer {
+            instance_id: id.clone(),
+            name,
+            file,
+            areas,
+            severity: instance_row
+                .map(|row| Severity { critical: row.critical, high: row.high, medium: row.medium, low: row.low })
+                .unwrap_or_default(),
+            endpoints: instance_row.and_then(|row| row.number_of_endpoints),
+            since_previous,
+            over_period,
+            top_cves,
+            cve_count,
+            ports,
+            ports_total,
+            flaws,
+            flaws_total,
+            fix_first,
+            open_findings: rows.len(),
+            data_from: pulled_at.map(|index| runs[index].clone()),
+            failure,
+        });
+    }
+    customers.sort_by(|a, b| {
+        (a.display_name().to_lowercase(), &a.instance_id).cmp(&(b.display_name().to_lowercase(), &b.instance_id))
+    });
+
+    let (movers_up, movers_down) = movers(&customers);
+    let total = |pick: fn(&Customer) -> Option<Changes>| -> Option<Changes> {
+        if steps.is_empty() {
+            return None;
+        }
+        let mut sum = Changes::default();
+        for customer in &customers {
+            if let Some(changes) = pick(customer) {
+                sum.plus(&changes);
+            }
+        }
+        Some(sum)
+    };
+    let since_previous = total(|customer| customer.since_previous);
+    let over_period = total(|customer| customer.over_period);
+    let usage_rows: Vec<UsageRow> = dataset.rows("usage", &window[latest_index])?;
+    let usage = usage_rows.iter().find(|row| row.scope == "total").map(|row| Usage {
+        endpoints: row.endpoints,
+        instances: row.instances,
+        standard: row.standard,
+        consulting: row.consulting,
+        suspended: row.suspended,
+        users: row.users,
+    });
+    Ok(Portfolio {
+        branding: options.branding.clone(),
+        runs,
+        earlier_runs: first_in,
+        customers,
+        failed,
+        usage,
+        movers_up,
+        movers_down,
+        since_previous,
+        over_period,
+    })
+}
+
+/// One area's grades in one run: the current and the previous period's (blank is none).
+type Cell = (Option<String>, Option<String>);
+
+/// One open finding of a customer, with what the pages show of it.
+struct Open {
+    kind: String,
+    rule: String,
+    risk: Option<String>,
+    score: Option<f64>,
+    title: Option<String>,
+    /// The asset's name, else its address, else its key.
+    asset: String,
+    fingerprint: String,
+}
+
+fn table_error(table: &'static str, message: impl Into<String>) -> Error {
+    Error::Table { table, message: message.into() }
+}
+
+/// A string column of a batch.
+fn strings<'a>(batch: &'a RecordBatch, table: &'static str, name: &str) -> Result<&'a StringArray, Error> {
+    batch
+        .column_by_name(name)
+        .and_then(|column| column.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| table_error(table, format!("no text column `{name}`")))
+}
+
+/// A cell of a nullable string column, blank as none.
+fn text(array: &StringArray, index: usize) -> Option<&str> {
+    (!array.is_null(index)).then(|| array.value(index)).filter(|value| !value.trim().is_empty())
+}
+
+/// The grades of a run's selected instances, read as Arrow columns (no row objects).
+fn read_grades(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    ids: &BTreeSet<String>,
+) -> Result<HashMap<String, [Cell; 5]>, Error> {
+    const TABLE: &str = "grades";
+    let mut grades: HashMap<String, [Cell; 5]> = HashMap::new();
+    for batch in dataset.batches(TABLE, run, Some(&["instance_id", "area", "current_grade", "previous_grade"]))? {
+        let instances = strings(&batch, TABLE, "instance_id")?;
+        let areas = strings(&batch, TABLE, "area")?;
+        let current = strings(&batch, TABLE, "current_grade")?;
+        let previous = strings(&batch, TABLE, "previous_grade")?;
+        for index in 0..batch.num_rows() {
+            let instance = instances.value(index);
+            let Some(position) = AREAS.iter().position(|(area, _)| *area == areas.value(index)) else { continue };
+            if !ids.contains(instance) {
+                continue;
+            }
+            let cells = grades.entry(instance.to_owned()).or_default();
+            cells[position] = (text(current, index).map(str::to_owned), text(previous, index).map(str::to_owned));
+        }
+    }
+    Ok(grades)
+}
+
+/// The findings of a run per selected instance, read as Arrow columns (no row objects).
+fn read_findings(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    ids: &BTreeSet<String>,
+) -> Result<HashMap<String, Vec<Open>>, Error> {
+    const TABLE: &str = "findings";
+    const COLUMNS: [&str; 10] = [
+        "instance_id",
+        "kind",
+        "rule",
+        "risk_level",
+        "score",
+        "title",
+        "asset_name",
+        "asset_address",
+        "asset_key",
+        "fingerprint",
+    ];
+    let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
+    for batch in dataset.batches(TABLE, run, Some(&COLUMNS))? {
+        let instances = strings(&batch, TABLE, "instance_id")?;
+        let kinds = strings(&batch, TABLE, "kind")?;
+        let rules = strings(&batch, TABLE, "rule")?;
+        let risks = strings(&batch, TABLE, "risk_level")?;
+        let titles = strings(&batch, TABLE, "title")?;
+        let names = strings(&batch, TABLE, "asset_name")?;
+        let addresses = strings(&batch, TABLE, "asset_address")?;
+        let keys = strings(&batch, TABLE, "asset_key")?;
+        let fingerprints = strings(&batch, TABLE, "fingerprint")?;
+        let scores = batch
+            .column_by_name("score")
+            .and_then(|column| column.as_any().downcast_ref::<Float64Array>())
+            .ok_or_else(|| table_error(TABLE, "no number column `score`"))?;
+        for index in 0..batch.num_rows() {
+            let instance = instances.value(index);
+            if !ids.contains(instance) {
+                continue;
+            }
+            let asset = text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| keys.value(index));
+            findings.entry(instance.to_owned()).or_default().push(Open {
+                kind: kinds.value(index).to_owned(),
+                rule: rules.value(index).to_owned(),
+                risk: text(risks, index).map(str::to_owned),
+                score: (!scores.is_null(index)).then(|| scores.value(index)).filter(|score| score.is_finite()),
+                title: text(titles, index).map(str::to_owned),
+                asset: asset.to_owned(),
+                fingerprint: fingerprints.value(index).to_owned(),
+            });
+        }
+    }
+    Ok(findings)
+}
+
+/// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
+/// many assets, then the rule).
+fn group_findings(rows: &[Open], changed: &HashMap<String, &'static str>) -> Vec<Group> {
+    let mut groups: BTreeMap<(&str, &str), (Group, BTreeSet<&str>)> = BTreeMap::new();
+    for row in rows {
+        let (group, assets) = groups.entry((row.kind.as_str(), row.rule.as_str())).or_insert_with(|| {
+            let group = Group {
+                kind: row.kind.clone(),
+                rule: row.rule.clone(),
+                title: None,
+                risk: None,
+                score: None,
+                assets: Vec::new(),
+                change: None,
+            };
+            (group, BTreeSet::new())
+        });
+        if group.title.is_none() {
+            group.title = row.title.clone();
+        }
+        if row.risk.is_some()
+            && (group.risk.is_none() || risk_rank(row.risk.as_deref()) > risk_rank(group.risk.as_deref()))
+        {
+            group.risk = row.risk.clone();
+        }
+        if let Some(score) = row.score {
+            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
+        }
+        if let Some(kind) = changed.get(&row.fingerprint) {
+            // `new` wins over `reopened` when a rule has both on different assets.
+            if group.change != Some("new") {
+                group.change = Some(kind);
+            }
+        }
+        assets.insert(row.asset.as_str());
+    }
+    let mut list: Vec<Group> = groups
+        .into_values()
+        .map(|(mut group, assets)| {
+            group.assets = assets.into_iter().map(str::to_owned).collect();
+            group
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        risk_rank(b.risk.as_deref())
+            .cmp(&risk_rank(a.risk.as_deref()))
+            .then(b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)))
+            .then(b.assets.len().cmp(&a.assets.len()))
+            .then_with(|| (&a.kind, &a.rule).cmp(&(&b.kind, &b.rule)))
+    });
+    list
+}
+
+/// The customers whose overall grade rose and fell most over the period.
+fn movers(customers: &[Customer]) -> (Vec<Mover>, Vec<Mover>) {
+    let mut moved: Vec<Mover> = customers
+        .iter()
+        .filter_map(|customer| {
+            let overall = customer.overall();
+            let to = overall.current.clone()?;
+            let from = overall.grades.iter().flatten().find(|grade| rank(grade).is_some())?.clone();
+            let steps = i32::from(rank(&to)?) - i32::from(rank(&from)?);
+            (steps != 0).then(|| Mover {
+                instance_id: customer.instance_id.clone(),
+                name: customer.display_name().to_owned(),
+                file: customer.file.clone(),
+                from,
+                to,
+                steps,
+            })
+        })
+        .collect();
+    moved.sort_by(|a, b| b.steps.cmp(&a.steps).then_with(|| a.name.cmp(&b.name)));
+    let up: Vec<Mover> = moved.iter().filter(|mover| mover.steps > 0).take(MOVERS).cloned().collect();
+    let down: Vec<Mover> = moved.iter().rev().filter(|mover| mover.steps < 0).take(MOVERS).cloned().collect();
+    (up, down)
+}
