@@ -172,6 +172,29 @@ def test_cli_diff_and_history_read_the_bucket(bucket_history: dict[str, Any], s3
     assert_no_canary(result.stdout, result.stderr)
 
 
+def test_report_html_reads_the_bucket(bucket_history: dict[str, Any], s3: S3Server, tmp_path: Path) -> None:
+    """`cyrisma report html` and `History.report_html` draw the same pages from a bucket."""
+    location = bucket_history["location"]
+    emulator = bucket_history["emulator"]
+    out = tmp_path / "cli"
+    result = cli(emulator, tmp_path, s3, "report", "html", "--dir", location, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert_no_canary(result.stdout, result.stderr)
+    outcomes = cyrisma.History(location).runs()
+    assert outcomes.num_rows == 2
+    index = cyrisma.History(location).report_html(tmp_path / "py")
+    assert index == str(tmp_path / "py" / "index.html")
+    cli_pages = sorted(path.name for path in out.iterdir())
+    py_pages = sorted(path.name for path in (tmp_path / "py").iterdir())
+    assert cli_pages == py_pages
+    assert "index.html" in cli_pages and len(cli_pages) > 1, cli_pages
+    for name in cli_pages:
+        assert (out / name).read_bytes() == (tmp_path / "py" / name).read_bytes(), name
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "2 snapshots" in text, "the portfolio covers both runs in the bucket"
+    assert_no_canary(text)
+
+
 def bucket_filesystem(s3: S3Server) -> Any:
     import pyarrow.fs as pafs
 

@@ -96,8 +96,11 @@ def source(
                 )
 
         yield pull
+        # dlt's overloads of `transformer` (1.31) match no call whose function is built at run
+        # time, as `_rows(stream)` is: call it untyped.
+        transformer: Any = dlt.transformer
         for stream in KEYS:
-            yield dlt.transformer(
+            yield transformer(
                 _rows(stream),
                 data_from=pull,
                 name=stream,
