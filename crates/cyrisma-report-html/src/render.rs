@@ -140,9 +140,11 @@ struct GroupRow {
 impl GroupRow {
     fn of(group: &Group) -> Self {
         let risk = group.risk.clone().unwrap_or_default();
+        let label = group.label();
+        let title = shown_title(&label, group.title.as_deref().unwrap_or_default());
         Self {
-            label: group.label(),
-            title: group.title.clone().unwrap_or_default(),
+            label,
+            title,
             risk_class: match crate::collect::risk_rank(Some(&risk)) {
                 4 => "risk risk-critical",
                 3 => "risk risk-high",
@@ -157,6 +159,16 @@ impl GroupRow {
             asset_count: group.assets.len(),
             change: group.change,
         }
+    }
+}
+
+/// A finding's title as shown beside its label: scanners often repeat the CVE in front of the
+/// title (`CVE-2020-0796: Microsoft SMBv3 ...`), which the label already shows.
+fn shown_title(label: &str, title: &str) -> String {
+    match title.strip_prefix(label) {
+        Some("") => String::new(),
+        Some(rest) if rest.starts_with(':') => rest[1..].trim_start().to_owned(),
+        _ => title.to_owned(),
     }
 }
 
@@ -351,4 +363,18 @@ pub fn customer_page(portfolio: &Portfolio, customer: &Customer) -> Result<Strin
         flaws_total: customer.flaws_total,
     };
     page.render().map_err(render_error(&customer.file))
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::shown_title;
+
+    #[test]
+    fn a_title_that_repeats_the_label_shows_it_once() {
+        assert_eq!(shown_title("CVE-2020-0796", "CVE-2020-0796: Microsoft SMBv3 RCE"), "Microsoft SMBv3 RCE");
+        assert_eq!(shown_title("CVE-2020-0796", "CVE-2020-0796"), "");
+        assert_eq!(shown_title("CVE-2020-0796", "Apache Log4j2 RCE"), "Apache Log4j2 RCE");
+        // Only a label followed by a colon is a repeat: a longer id is a different title.
+        assert_eq!(shown_title("CVE-2020-079", "CVE-2020-0796: x"), "CVE-2020-0796: x");
+    }
 }
