@@ -3,8 +3,10 @@
 write SRC OUT REPEAT
     E2's reference: reads SRC (the findings Parquet file the dataset's writer wrote) into a
     pyarrow Table (not timed), then times `pyarrow.parquet.write_table` of that table to OUT with
-    the dataset's settings (Snappy, dictionary encoding, statistics, Parquet 1.0 data pages, row
-    groups of up to 1,048,576 rows).
+    the dataset's settings (WRITE_SETTINGS, the `parquet` crate's defaults that the dataset keeps:
+    Snappy, dictionary encoding with 1 MiB dictionary pages, statistics per chunk and per page with
+    the page index (column and offset index), Parquet 1.0 data pages of at most 1 MiB and 20,000
+    rows, batches of 1,024 values, row groups of up to 1,048,576 rows).
 
 diff DIR FROM TO REPEAT
     D1's reference: times one DuckDB query over the Hive-partitioned dataset in DIR that computes
@@ -20,6 +22,21 @@ import json
 import statistics
 import sys
 import time
+
+# The dataset's Parquet settings (crates/cyrisma-dataset/src/write.rs `writer_properties`, on the
+# `parquet` crate's defaults), spelt out for pyarrow so that both sides write equivalent files.
+WRITE_SETTINGS = {
+    "compression": "snappy",
+    "use_dictionary": True,
+    "dictionary_pagesize_limit": 1024 * 1024,
+    "write_statistics": True,
+    "write_page_index": True,
+    "data_page_version": "1.0",
+    "data_page_size": 1024 * 1024,
+    "max_rows_per_page": 20_000,
+    "write_batch_size": 1024,
+    "row_group_size": 1024 * 1024,
+}
 
 QUERY = """
 WITH
@@ -72,15 +89,7 @@ def write(src: str, out: str, repeat: int) -> None:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        pq.write_table(
-            table,
-            out,
-            compression="snappy",
-            use_dictionary=True,
-            write_statistics=True,
-            data_page_version="1.0",
-            row_group_size=1024 * 1024,
-        )
+        pq.write_table(table, out, **WRITE_SETTINGS)
         times.append(time.perf_counter() - start)
     print(json.dumps({"rows": table.num_rows, "times": times, "median": statistics.median(times)}))
 

@@ -73,6 +73,15 @@ macro_rules! table {
             fn arrays(rows: &[Self]) -> Vec<arrow_array::ArrayRef> {
                 vec![$( <$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind), )+]
             }
+
+            fn column(rows: &[Self], name: &str) -> Option<arrow_array::ArrayRef> {
+                match name {
+                    $( stringify!($field) => {
+                        Some(<$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind))
+                    } )+
+                    _ => None,
+                }
+            }
         }
 
         impl crate::decode::Decode for $row {
