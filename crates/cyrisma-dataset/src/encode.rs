@@ -165,7 +165,8 @@ impl<W: Write + Send> ParallelWriter<W> {
     /// machine has cores.
     pub fn try_new(writer: W, schema: SchemaRef, properties: WriterProperties) -> Result<Self, ParquetError> {
         let max_rows = properties.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
-        let (file, factory) = ArrowWriter::try_new(writer, schema.clone(), Some(properties))?.into_serialized_writer()?;
+        let (file, factory) =
+            ArrowWriter::try_new(writer, schema.clone(), Some(properties))?.into_serialized_writer()?;
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(Self { file, factory, schema, max_rows, threads, in_progress: None, buffered: 0 })
     }
@@ -308,7 +309,10 @@ mod tests {
                 score: (index % 3 != 0).then(|| index as f64 / 7.0),
                 title: Some(format!("CVE-2024-{} affects the exposed service", index * 7919 % 40_000)),
                 first_seen: None,
-                fingerprint: format!("{:032x}", (index as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
+                fingerprint: format!(
+                    "{:032x}",
+                    (index as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                ),
             })
             .collect()
     }
