@@ -24,38 +24,83 @@ use parquet::file::writer::SerializedFileWriter;
 /// The time zone of every `timestamp` column.
 pub(crate) const UTC: &str = "+00:00";
 
-/// A value type of a table's field: how a column of them becomes an Arrow array.
-pub trait EncodeValue {
-    /// The array of one column: `get` picks the field out of each row; `kind` is the column's
-    /// documented type (`timestamp` makes a 64-bit integer a UTC timestamp).
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, kind: &str) -> ArrayRef;
+/// A value type of a table's field: how a column of them becomes an Arrow array, either in one
+/// go ([`EncodeValue::array`]) or value by value into a builder, so that a table's columns can
+/// be built together in one pass over its rows.
+pub trait EncodeValue: Sized {
+    /// What collects a column of these values.
+    type Builder;
+
+    /// An empty builder for `rows` values, sized from a sample value (the column's first).
+    fn builder(rows: usize, sample: Option<&Self>) -> Self::Builder;
+
+    /// Appends one value.
+    fn append(builder: &mut Self::Builder, value: &Self);
+
+    /// The column's array; `kind` is the column's documented type (`timestamp` makes a 64-bit
+    /// integer a UTC timestamp).
+    fn finish(builder: Self::Builder, kind: &str) -> ArrayRef;
+
+    /// The array of one column: `get` picks the field out of each row.
+    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, kind: &str) -> ArrayRef {
+        let mut builder = Self::builder(rows.len(), rows.first().map(&get));
+        for row in rows {
+            Self::append(&mut builder, get(row));
+        }
+        Self::finish(builder, kind)
+    }
+}
+
+/// The bytes to reserve for a string column: the sample's length and some slack per row (the
+/// builder grows when the guess is short).
+fn string_capacity(rows: usize, sample: Option<&str>) -> usize {
+    rows.saturating_mul(sample.map_or(16, str::len) + 8)
 }
 
 impl EncodeValue for String {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        let bytes = rows.iter().map(|row| get(row).len()).sum();
-        let mut builder = StringBuilder::with_capacity(rows.len(), bytes);
-        for row in rows {
-            builder.append_value(get(row));
-        }
+    type Builder = StringBuilder;
+
+    fn builder(rows: usize, sample: Option<&Self>) -> StringBuilder {
+        StringBuilder::with_capacity(rows, string_capacity(rows, sample.map(String::as_str)))
+    }
+
+    fn append(builder: &mut StringBuilder, value: &Self) {
+        builder.append_value(value);
+    }
+
+    fn finish(mut builder: StringBuilder, _kind: &str) -> ArrayRef {
         Arc::new(builder.finish())
     }
 }
 
 impl EncodeValue for Option<String> {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        let bytes = rows.iter().map(|row| get(row).as_ref().map_or(0, String::len)).sum();
-        let mut builder = StringBuilder::with_capacity(rows.len(), bytes);
-        for row in rows {
-            builder.append_option(get(row).as_deref());
-        }
+    type Builder = StringBuilder;
+
+    fn builder(rows: usize, sample: Option<&Self>) -> StringBuilder {
+        StringBuilder::with_capacity(rows, string_capacity(rows, sample.and_then(Option::as_deref)))
+    }
+
+    fn append(builder: &mut StringBuilder, value: &Self) {
+        builder.append_option(value.as_deref());
+    }
+
+    fn finish(mut builder: StringBuilder, _kind: &str) -> ArrayRef {
         Arc::new(builder.finish())
     }
 }
 
 impl EncodeValue for i64 {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, kind: &str) -> ArrayRef {
-        let values: Vec<i64> = rows.iter().map(|row| *get(row)).collect();
+    type Builder = Vec<i64>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Vec<i64> {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Vec<i64>, value: &Self) {
+        builder.push(*value);
+    }
+
+    fn finish(values: Vec<i64>, kind: &str) -> ArrayRef {
         if kind == "timestamp" {
             Arc::new(TimestampMicrosecondArray::from(values).with_timezone(UTC))
         } else {
@@ -65,8 +110,17 @@ impl EncodeValue for i64 {
 }
 
 impl EncodeValue for Option<i64> {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, kind: &str) -> ArrayRef {
-        let values: Vec<Option<i64>> = rows.iter().map(|row| *get(row)).collect();
+    type Builder = Vec<Option<i64>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Vec<Option<i64>> {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Vec<Option<i64>>, value: &Self) {
+        builder.push(*value);
+    }
+
+    fn finish(values: Vec<Option<i64>>, kind: &str) -> ArrayRef {
         if kind == "timestamp" {
             Arc::new(TimestampMicrosecondArray::from(values).with_timezone(UTC))
         } else {
@@ -76,38 +130,98 @@ impl EncodeValue for Option<i64> {
 }
 
 impl EncodeValue for i32 {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| *get(row)).collect::<Int32Array>())
+    type Builder = Vec<Option<i32>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(Some(*value));
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(Int32Array::from(values))
     }
 }
 
 impl EncodeValue for Option<i32> {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| *get(row)).collect::<Int32Array>())
+    type Builder = Vec<Option<i32>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(*value);
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(Int32Array::from(values))
     }
 }
 
 impl EncodeValue for f64 {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| *get(row)).collect::<Float64Array>())
+    type Builder = Vec<Option<f64>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(Some(*value));
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(Float64Array::from(values))
     }
 }
 
 impl EncodeValue for Option<f64> {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| *get(row)).collect::<Float64Array>())
+    type Builder = Vec<Option<f64>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(*value);
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(Float64Array::from(values))
     }
 }
 
 impl EncodeValue for bool {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| Some(*get(row))).collect::<BooleanArray>())
+    type Builder = Vec<Option<bool>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(Some(*value));
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(BooleanArray::from(values))
     }
 }
 
 impl EncodeValue for Option<bool> {
-    fn array<R>(rows: &[R], get: impl Fn(&R) -> &Self, _kind: &str) -> ArrayRef {
-        Arc::new(rows.iter().map(|row| *get(row)).collect::<BooleanArray>())
+    type Builder = Vec<Option<bool>>;
+
+    fn builder(rows: usize, _sample: Option<&Self>) -> Self::Builder {
+        Vec::with_capacity(rows)
+    }
+
+    fn append(builder: &mut Self::Builder, value: &Self) {
+        builder.push(*value);
+    }
+
+    fn finish(values: Self::Builder, _kind: &str) -> ArrayRef {
+        Arc::new(BooleanArray::from(values))
     }
 }
 
@@ -119,26 +233,23 @@ pub trait Encode: Sized {
     /// One array per column, in order.
     fn arrays(rows: &[Self]) -> Vec<ArrayRef>;
 
-    /// The array of the column with this name, or `None` when the table has no such column.
-    fn column(rows: &[Self], name: &str) -> Option<ArrayRef>;
-
     /// The rows as one record batch with the table's Arrow schema.
     fn encode(rows: &[Self]) -> Result<RecordBatch, String> {
         RecordBatch::try_new(Self::schema(), Self::arrays(rows)).map_err(|error| error.to_string())
     }
 }
 
-/// The rows of one column built into one Arrow array and encoded at a time by
-/// [`ParallelWriter`] (the dataset writer's batch size, so both write the same pages).
+/// The rows built into Arrow arrays and encoded at a time by [`ParallelWriter`] (the dataset
+/// writer's batch size, so both write the same pages).
 const CHUNK_ROWS: usize = 16_384;
 
 /// Below this many rows a write stays on the caller's thread: starting threads would cost more
 /// than it saves.
 const PARALLEL_MIN_ROWS: usize = 4_096;
 
-/// Writes typed rows of one table to a Parquet file, building and encoding the columns of each
-/// row group in parallel: every thread takes the next column not yet taken, builds its Arrow
-/// array [`CHUNK_ROWS`] rows at a time and encodes it into that column's chunk. Row groups end
+/// Writes typed rows of one table to a Parquet file, encoding the columns of each row group in
+/// parallel: the rows become Arrow arrays [`CHUNK_ROWS`] at a time, and then every thread takes
+/// the next column not yet taken and encodes its array into that column's chunk. Row groups end
 /// at the properties' `max_row_group_row_count`; the chunks are written in column order.
 ///
 /// The file is the one `parquet`'s `ArrowWriter` writes when given the same rows as record
@@ -193,28 +304,33 @@ impl<W: Write + Send> ParallelWriter<W> {
         Ok(())
     }
 
-    /// Encodes rows into the row group in progress, one column per thread at a time.
+    /// Encodes rows into the row group in progress, [`CHUNK_ROWS`] at a time: the chunk's
+    /// arrays are built in one pass over its rows, then its columns are encoded in parallel.
     fn encode<R: Encode + Sync>(&mut self, rows: &[R]) -> Result<(), ParquetError> {
         let writers = match &mut self.in_progress {
             Some(writers) => writers,
             empty => empty.insert(self.factory.create_column_writers(self.file.flushed_row_groups().len())?),
         };
         let fields = self.schema.fields();
-        if writers.len() != fields.len() {
-            return Err(ParquetError::General("nested columns are not supported by the parallel writer".into()));
-        }
-        let threads = if rows.len() < PARALLEL_MIN_ROWS { 1 } else { self.threads };
-        let columns: Vec<_> = fields.iter().zip(writers.iter_mut()).collect();
-        in_parallel(columns, threads, |(field, writer)| {
-            for chunk in rows.chunks(CHUNK_ROWS) {
-                let array = R::column(chunk, field.name())
-                    .ok_or_else(|| ParquetError::General(format!("the rows have no column {}", field.name())))?;
-                for leaf in compute_leaves(field, &array)? {
+        for chunk in rows.chunks(CHUNK_ROWS) {
+            let arrays = R::arrays(chunk);
+            if writers.len() != fields.len() || arrays.len() != fields.len() {
+                return Err(ParquetError::General(format!(
+                    "{} columns and {} arrays for {} fields (nested columns are not supported)",
+                    writers.len(),
+                    arrays.len(),
+                    fields.len()
+                )));
+            }
+            let threads = if chunk.len() < PARALLEL_MIN_ROWS { 1 } else { self.threads };
+            let columns: Vec<_> = fields.iter().zip(&arrays).zip(writers.iter_mut()).collect();
+            in_parallel(columns, threads, |((field, array), writer)| {
+                for leaf in compute_leaves(field, array)? {
                     writer.write(&leaf)?;
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
+        }
         Ok(())
     }
 

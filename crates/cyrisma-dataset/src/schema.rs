@@ -71,16 +71,14 @@ macro_rules! table {
             }
 
             fn arrays(rows: &[Self]) -> Vec<arrow_array::ArrayRef> {
-                vec![$( <$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind), )+]
-            }
-
-            fn column(rows: &[Self], name: &str) -> Option<arrow_array::ArrayRef> {
-                match name {
-                    $( stringify!($field) => {
-                        Some(<$ty as crate::encode::EncodeValue>::array(rows, |row| &row.$field, $kind))
-                    } )+
-                    _ => None,
+                use crate::encode::EncodeValue;
+                // All columns in one pass over the rows: each row's fields are read while in cache.
+                let first = rows.first();
+                $( let mut $field = <$ty as EncodeValue>::builder(rows.len(), first.map(|row| &row.$field)); )+
+                for row in rows {
+                    $( <$ty as EncodeValue>::append(&mut $field, &row.$field); )+
                 }
+                vec![$( <$ty as EncodeValue>::finish($field, $kind), )+]
             }
         }
 
