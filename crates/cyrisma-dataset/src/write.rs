@@ -19,6 +19,11 @@ use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, io_error
 /// The most rows encoded into one record batch.
 pub const BATCH_ROWS: usize = 16_384;
 
+/// The most rows of one row group. A table's file gets its rows group by group: a row group is
+/// written out as soon as it is full, so a writer holds at most one (encoded) row group per table
+/// in memory, however many rows the run has.
+pub const ROW_GROUP_ROWS: usize = 8 * BATCH_ROWS;
+
 /// A row of one of the dataset's tables.
 pub trait TableRow: Serialize + Encode + Decode {
     /// The table's name.
@@ -89,11 +94,12 @@ impl TableWriter {
 }
 
 /// The Parquet settings of every file of the dataset: Snappy compression, the writer's default
-/// dictionary and plain encodings, page statistics, and the schema version in the key-value
-/// metadata.
+/// dictionary and plain encodings, page statistics, row groups of at most [`ROW_GROUP_ROWS`]
+/// rows, and the schema version in the key-value metadata.
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_string())]))
         .build()
 }
@@ -246,4 +252,49 @@ fn fail_point(name: &str) {
 fn armed_fail_point() -> Option<&'static str> {
     static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     ARMED.get_or_init(|| std::env::var("CYRISMA_DATASET_FAILPOINT").ok()).as_deref()
+}
+
+#[cfg(test)]
+mod tests {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+    use crate::schema::CoverageRow;
+
+    fn coverage(run_id: &str, index: usize) -> CoverageRow {
+        CoverageRow {
+            run_id: run_id.to_owned(),
+            instance_id: format!("cc{}", index % 7),
+            scan_class: "internal".into(),
+            scan_id: format!("s{}", index % 3),
+            asset_key: format!("id:{index}"),
+        }
+    }
+
+    #[test]
+    fn full_row_groups_go_to_the_file_before_the_commit() {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let started_at = 1_796_453_002_000_000;
+        let run_id = crate::run_id(started_at, 1);
+        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let total = ROW_GROUP_ROWS + 1_000;
+        let rows: Vec<CoverageRow> = (0..total).map(|index| coverage(&run_id, index)).collect();
+        // In the small writes of a snapshot (one instance at a time).
+        for chunk in rows.chunks(997) {
+            writer.write(chunk).unwrap();
+        }
+        assert_eq!(writer.rows("coverage"), total as u64);
+        let temporary = writer.tables["coverage"].temporary.clone();
+        let streamed = fs::metadata(&temporary).unwrap().len();
+        assert!(streamed > 64 * 1024, "only {streamed} bytes of the first row group are in the file");
+        let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();
+
+        let path = dataset.file("coverage", &run.run_id, started_at);
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.num_rows()).collect();
+        assert_eq!(groups, vec![ROW_GROUP_ROWS as i64, 1_000]);
+        let read: Vec<CoverageRow> = dataset.rows("coverage", &run).unwrap();
+        assert_eq!(read, rows);
+    }
 }

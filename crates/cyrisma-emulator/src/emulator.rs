@@ -154,7 +154,7 @@ impl Emulator {
         for days in advances {
             state.advance(days, true, Instant::now());
         }
-        let generator = Generator { seed: config.seed, assets_per_scan: config.assets_per_scan, anchor };
+        let generator = Generator::new(config.seed, config.assets_per_scan, anchor);
 
         let (certificates, temp_dir, ca_cert_path) = if config.tls {
             let certificates = crate::tls::generate(&domain)?;

@@ -1,16 +1,18 @@
 //! Reporting data generated on request, deterministically from `(seed, instance, scan, asset)`,
 //! and serialized with the core's models.
 //!
-//! Nothing here is stored: a scan detail with 200 assets is rebuilt (in about a millisecond)
-//! each time it is asked for, so the seeded state stays small at 1,000 instances × 10 scans ×
-//! 200 assets. Summaries, dashboards and CVE details are computed from the same generated assets,
+//! Nothing here is stored but each scan's risk counts: a scan detail with 200 assets is rebuilt
+//! (in about a millisecond) each time it is asked for, so the seeded state stays small at 1,000
+//! instances × 10 scans × 200 assets; the counts behind scan lists and dashboards are cached per
+//! scan, so a dashboard does not generate every recent scan again. Summaries, dashboards and CVE details are computed from the same generated assets,
 //! so every figure agrees with the details.
 //!
 //! Shapes: scans and dashboards follow the contract; the asset endpoints mimic the observed key
 //! casing (`assetIp` on the list; `OpenPorts`/`PortNumber` on the IP asset; `port`, `portName`,
 //! `severity` on the authenticated asset), which the core reads liberally.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cyrisma_core::types::{
     Asset, BaselineDashboard, BaselineScan, BaselineScans, BaselineTarget, CountOrList, Cve, Cves, DataDashboard,
@@ -31,13 +33,33 @@ const TYPE_CYCLE: [u8; 4] = [5, 9, 10, 11];
 /// The first scan index of period scans (far above seeded and admin-added ones, so ids differ).
 const PERIOD_SCAN_INDEX: u32 = 100_000;
 
-/// The fixed inputs of the generator.
+/// The fixed inputs of the generator, and a cache of the risk counts of the scans it generated.
 #[derive(Clone, Debug)]
 pub(crate) struct Generator {
     pub(crate) seed: u64,
     pub(crate) assets_per_scan: u32,
     /// Unix seconds that seeded times count back from.
     pub(crate) anchor: i64,
+    counts: Arc<Mutex<HashMap<CountsKey, Counts>>>,
+}
+
+/// The most scans whose counts are cached (about 100 bytes each); past it the cache starts over.
+const CACHED_COUNTS: usize = 200_000;
+
+/// Everything a scan's assets (and so its risk counts) are generated from, besides the
+/// generator's fixed inputs: the counts of a key never change, so the cache never goes stale.
+/// Changes of the state (an advance of the clock, an added scan) give new plans, so new keys.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CountsKey {
+    instance: String,
+    number: u32,
+    seeded_scans: u32,
+    index: u32,
+    code: u8,
+    id: String,
+    started: i64,
+    finished: i64,
+    period: Option<(u32, u32, i64)>,
 }
 
 /// One vulnerability scan, before its assets are generated.
@@ -155,6 +177,10 @@ fn period_bounds(period: &GradingPeriod, secs: i64) -> (i64, i64) {
 }
 
 impl Generator {
+    pub(crate) fn new(seed: u64, assets_per_scan: u32, anchor: i64) -> Self {
+        Generator { seed, assets_per_scan, anchor, counts: Arc::default() }
+    }
+
     fn spacing(count: u32) -> i64 {
         (75 * DAY / i64::from(count.max(1))).clamp(DAY, 30 * DAY)
     }
@@ -470,8 +496,36 @@ impl Generator {
         counts
     }
 
-    fn summary(&self, target: &ReportingTarget, plan: &ScanPlan) -> (VulnerabilityScan, Counts) {
+    /// The risk counts of a scan's findings: generated once, then cached. Every dashboard and
+    /// scan list needs them, and generating a scan's assets is what costs.
+    fn scan_counts(&self, target: &ReportingTarget, plan: &ScanPlan) -> Counts {
+        let key = CountsKey {
+            instance: target.id.clone(),
+            number: target.number,
+            seeded_scans: target.seeded_scans,
+            index: plan.index,
+            code: plan.code,
+            id: plan.id.clone(),
+            started: plan.started,
+            finished: plan.finished,
+            period: plan.period.map(|period| (period.number, period.presence, period.day)),
+        };
+        let cached = self.counts.lock().unwrap_or_else(PoisonError::into_inner).get(&key).copied();
+        if let Some(counts) = cached {
+            return counts;
+        }
+        // Generated without the lock held: other requests go on meanwhile.
         let counts = Self::counts(&self.scan_assets(target, plan));
+        let mut cache = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHED_COUNTS {
+            cache.clear();
+        }
+        cache.insert(key, counts);
+        counts
+    }
+
+    fn summary(&self, target: &ReportingTarget, plan: &ScanPlan) -> (VulnerabilityScan, Counts) {
+        let counts = self.scan_counts(target, plan);
         let kind = scan_type(plan.code);
         let summary = VulnerabilityScan {
             scan_id: plan.id.clone(),
@@ -1054,7 +1108,7 @@ mod tests {
     }
 
     fn generator() -> Generator {
-        Generator { seed: 3, assets_per_scan: 20, anchor: 1_750_032_000 }
+        Generator::new(3, 20, 1_750_032_000)
     }
 
     #[test]
@@ -1088,6 +1142,37 @@ mod tests {
             format!("{again:?}"),
             format!("{:?}", VulnerabilityScans { vulnerability_scans: scans, ..Default::default() })
         );
+    }
+
+    /// What a generator answers, as text: its scan list and its dashboards.
+    fn answers(generator: &Generator, target: &ReportingTarget) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}",
+            generator.vulnerability_scans(target),
+            generator.overall_dashboard(target),
+            generator.vulnerability_dashboard(target)
+        )
+    }
+
+    #[test]
+    fn cached_counts_follow_changes_of_the_state() {
+        let cached = generator();
+        let mut target = target(8);
+        let before = answers(&cached, &target);
+        assert_eq!(answers(&cached, &target), before);
+        // An advance of the clock with churn, then a rescan without, then an added scan: the
+        // generator that cached the earlier answers agrees with a fresh one at every step.
+        target.days_advanced = 30;
+        target.periods.push(Period { number: 1, presence: 1, day: 30 });
+        let advanced = answers(&cached, &target);
+        assert_ne!(advanced, before);
+        assert_eq!(advanced, answers(&generator(), &target));
+        target.days_advanced = 60;
+        target.periods.push(Period { number: 2, presence: 1, day: 60 });
+        assert_eq!(answers(&cached, &target), answers(&generator(), &target));
+        target.extra_scans.push((5, 1_750_032_000 + 61 * DAY));
+        assert_eq!(answers(&cached, &target), answers(&generator(), &target));
+        assert!(cached.counts.lock().unwrap().len() > 8);
     }
 
     #[test]

@@ -122,13 +122,20 @@ fn asset_identity(asset: &Asset) -> AssetIdentity {
     AssetIdentity::of(asset.identifier(), asset.ip_address.as_deref(), url.or(asset.name.as_deref()))
 }
 
-/// Writes the rows of one pulled instance; returns its dashboard counts and how many findings.
-fn write_instance(
-    writer: &mut RunWriter,
-    run_id: &str,
-    instance_id: &str,
-    pulled: &Pulled,
-) -> Result<(Counts, u64), Error> {
+/// Pulled instances that may wait for the writer thread.
+const QUEUED: usize = 8;
+
+/// The writer thread stopped (on an error it returns itself).
+struct WriterStopped;
+
+impl From<WriterStopped> for Error {
+    fn from(_: WriterStopped) -> Self {
+        Error::Target("the snapshot's writer stopped".into())
+    }
+}
+
+/// Writes the rows of one pulled instance; returns how many findings.
+fn write_instance(writer: &mut RunWriter, run_id: &str, instance_id: &str, pulled: &Pulled) -> Result<u64, Error> {
     let run_id = run_id.to_owned();
     writer.write(&grade_rows(&run_id, instance_id, &pulled.overall))?;
 
@@ -155,8 +162,7 @@ fn write_instance(
     }
     writer.write(&coverage)?;
     writer.write(&findings)?;
-    let counts = Counts::of(&pulled.vulnerability, &pulled.data);
-    Ok((counts, findings.len() as u64))
+    Ok(findings.len() as u64)
 }
 
 /// The `grades` rows of an instance's overall dashboard: one per area it reports.
@@ -348,15 +354,39 @@ impl Fleet {
         dataset.remove_orphans(started_at - 86_400_000_000)?;
         let (structure, users) =
             futures_util::future::try_join(self.client().instances().list(), self.client().users().list()).await?;
-        let mut writer = RunWriter::begin(dataset, &run_id, started_at, tool_version)?;
-        let mut findings = 0u64;
+        let writer = RunWriter::begin(dataset, &run_id, started_at, tool_version)?;
+        // The instances' rows are built, encoded and written on a thread of their own, fed through
+        // a bounded queue: the fan-out keeps its requests going meanwhile (on the other core), and
+        // at most `QUEUED` pulled instances wait in memory.
+        let (queue, rows) = std::sync::mpsc::sync_channel::<(String, Pulled)>(QUEUED);
+        let thread_run_id = run_id.clone();
+        let rows_thread = std::thread::Builder::new()
+            .name("cyrisma-snapshot-rows".into())
+            .spawn(move || -> Result<(RunWriter, u64), Error> {
+                let mut writer = writer;
+                let mut findings = 0u64;
+                for (instance_id, pulled) in rows {
+                    findings += write_instance(&mut writer, &thread_run_id, &instance_id, &pulled)?;
+                }
+                Ok((writer, findings))
+            })
+            .map_err(|source| Error::Io { context: "cannot start the snapshot's writer thread".into(), source })?;
         let outcome = self
             .run(selection, pull, progress, |instance_id, _, pulled| {
-                let (counts, written) = write_instance(&mut writer, &run_id, instance_id, &pulled)?;
-                findings += written;
+                let counts = Counts::of(&pulled.vulnerability, &pulled.data);
+                // Fails only when the thread stopped on an error, which is returned below.
+                queue.send((instance_id.to_owned(), pulled)).map_err(|_| WriterStopped)?;
                 Ok(counts)
             })
-            .await?;
+            .await;
+        drop(queue);
+        let written = match rows_thread.join() {
+            Ok(written) => written,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // An error of the writer comes first: it is why the fan-out stopped, if it did.
+        let (mut writer, findings) = written?;
+        let outcome = outcome?;
 
         let mut outcomes: Vec<OutcomeRow> = outcome
             .succeeded
