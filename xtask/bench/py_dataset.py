@@ -35,7 +35,7 @@ WRITE_SETTINGS = {
     "data_page_size": 1024 * 1024,
     "max_rows_per_page": 20_000,
     "write_batch_size": 1024,
-    "row_group_size": 1024 * 1024,
+    "row_group_size": 8 * 16_384,  # ROW_GROUP_ROWS = 8 x BATCH_ROWS in write.rs
 }
 
 QUERY = """
