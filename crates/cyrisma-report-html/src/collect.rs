@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use cyrisma_core::history::{ChangeKind, Fingerprint, FingerprintSet, diff, grade_rank};
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, FingerprintSet, diff, grade_rank};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::RunData;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
@@ -462,9 +462,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // latest run (names and counts of customers it could not pull).
     let needed: BTreeSet<usize> = last_pulled.values().copied().chain([latest_index]).collect();
     let with_findings: BTreeSet<usize> = last_pulled.values().copied().collect();
-    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    // Keyed by our own dataset's short ids, looked up once per row: the history's fast hasher.
+    let wanted: Selected<'_> = ids.iter().map(String::as_str).collect();
     // Each customer's place in `ids`: the changes per run pair are kept by it.
-    let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(at, id)| (id.as_str(), at)).collect();
+    let position: HashMap<&str, usize, FastBuild> = ids.iter().enumerate().map(|(at, id)| (id.as_str(), at)).collect();
 
     // Runs before the period count only as seen (for `reopened`): their fingerprints suffice.
     let mut seen = FingerprintSet::default();
@@ -710,6 +711,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     })
 }
 
+/// The selected customers' ids.
+type Selected<'a> = HashSet<&'a str, FastBuild>;
+
 /// One area's grades in one run: the current and the previous period's (blank is none).
 type Cell = (Option<String>, Option<String>);
 
@@ -746,7 +750,7 @@ fn text(array: &StringArray, index: usize) -> Option<&str> {
 fn read_grades(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    ids: &HashSet<&str>,
+    ids: &Selected<'_>,
 ) -> Result<HashMap<String, [Cell; 5]>, Error> {
     const TABLE: &str = "grades";
     let mut grades: HashMap<String, [Cell; 5]> = HashMap::new();
@@ -775,7 +779,7 @@ fn read_findings(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
     data: &mut RunData,
-    shown: Option<&HashSet<&str>>,
+    shown: Option<&Selected<'_>>,
 ) -> Result<Option<HashMap<String, Vec<Open>>>, Error> {
     const TABLE: &str = "findings";
     const DIFF: [&str; 4] = ["instance_id", "scan_class", "asset_key", "fingerprint"];
@@ -847,7 +851,7 @@ fn read_findings(
 /// What to read of a run besides what the diff needs.
 struct Wanted<'a> {
     /// The selected customers.
-    ids: &'a HashSet<&'a str>,
+    ids: &'a Selected<'a>,
     /// Its `instances` table (names, counts).
     instances: bool,
     /// The findings' details (the pages list them).
