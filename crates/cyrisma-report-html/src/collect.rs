@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use cyrisma_core::history::{ChangeKind, Fingerprint, diff, grade_rank};
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, FingerprintSet, diff, grade_rank};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::RunData;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
@@ -425,9 +425,16 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let runs: Vec<RunInfo> = window.iter().map(run_info).collect();
 
     // Who was selected in each run, and how it went.
+    // The instances each run pulled start what the diff rules need of it.
     let mut outcomes: Vec<HashMap<String, OutcomeRow>> = Vec::with_capacity(window.len());
+    let mut pulled: Vec<Option<RunData>> = Vec::with_capacity(window.len());
     for run in window {
         let rows: Vec<OutcomeRow> = dataset.rows("outcomes", run)?;
+        let mut data = RunData::new();
+        for row in rows.iter().filter(|row| row.outcome == "pulled") {
+            data.pulled(&row.instance_id);
+        }
+        pulled.push(Some(data));
         outcomes.push(rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
     }
     let mut ids: BTreeSet<String> = outcomes.iter().flat_map(|runs| runs.keys().cloned()).collect();
@@ -440,44 +447,106 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         ids.retain(|id| wanted.contains(id));
     }
 
-    // Grades of every run of the period: per instance, (current, previous) per area.
-    let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
-    for run in window {
-        grades.push(read_grades(dataset, run, &ids)?);
+    // Per customer: the latest run that pulled it.
+    let last_pulled: BTreeMap<&String, usize> = ids
+        .iter()
+        .filter_map(|id| {
+            (0..window.len())
+                .rev()
+                .find(|&index| outcomes[index].get(id).is_some_and(|row| row.outcome == "pulled"))
+                .map(|index| (id, index))
+        })
+        .collect();
+    let latest_index = window.len() - 1;
+    // The runs whose instances and findings the pages show: each customer's latest pull, and the
+    // latest run (names and counts of customers it could not pull).
+    let needed: BTreeSet<usize> = last_pulled.values().copied().chain([latest_index]).collect();
+    let with_findings: BTreeSet<usize> = last_pulled.values().copied().collect();
+    // Keyed by our own dataset's short ids, looked up once per row: the history's fast hasher.
+    let wanted: Selected<'_> = ids.iter().map(String::as_str).collect();
+    // Each customer's place in `ids`: the changes per run pair are kept by it.
+    let position: HashMap<&str, usize, FastBuild> = ids.iter().enumerate().map(|(at, id)| (id.as_str(), at)).collect();
+
+    // Runs before the period count only as seen (for `reopened`): their fingerprints suffice.
+    let mut seen = FingerprintSet::default();
+    for run in &all_runs[..first_in] {
+        seen.extend(dataset.fingerprints(run)?);
     }
 
-    // Changes between consecutive runs, per instance.
-    let mut seen: HashSet<Fingerprint> = HashSet::new();
-    for run in &all_runs[..first_in] {
-        seen.extend(dataset.load_run(run)?.findings().map(|(fingerprint, _)| *fingerprint));
-    }
-    let mut steps: Vec<HashMap<String, Changes>> = Vec::new();
+    // Each run of the period is read once (its grades, coverage and findings, with the columns
+    // the pages show only where they are shown), on a few threads; the consecutive runs are
+    // compared in order on this one as they arrive. At most `ahead` runs are loaded but not yet
+    // compared, which bounds the memory.
+    let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
+    let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
+    let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
+    let mut steps: Vec<Vec<Changes>> = Vec::new();
     let mut new_now: HashMap<Fingerprint, &'static str> = HashMap::new();
-    // The next run loads on another thread while this one compares the two before it.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
+    let ahead = workers + 1;
+    let (work, jobs) = std::sync::mpsc::channel::<(usize, RunData)>();
+    let jobs = std::sync::Mutex::new(jobs);
     std::thread::scope(|scope| -> Result<(), Error> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<RunData, cyrisma_dataset::Error>>(1);
-        scope.spawn(move || {
-            for run in window {
-                let loaded = dataset.load_run(run);
-                let failed = loaded.is_err();
-                if sender.send(loaded).is_err() || failed {
-                    break;
+        // Owned here, so that the workers stop when this returns, early or not.
+        let work = work;
+        let (sender, results) = std::sync::mpsc::sync_channel::<(usize, Result<Loaded, Error>)>(ahead);
+        for _ in 0..workers.min(window.len()) {
+            let (jobs, sender, wanted, needed, with_findings) =
+                (&jobs, sender.clone(), &wanted, &needed, &with_findings);
+            scope.spawn(move || {
+                loop {
+                    let job = jobs.lock().ok().and_then(|jobs| jobs.recv().ok());
+                    let Some((index, data)) = job else { break };
+                    let what = Wanted {
+                        ids: wanted,
+                        instances: needed.contains(&index),
+                        findings: with_findings.contains(&index),
+                    };
+                    let loaded = load(dataset, &window[index], data, &what);
+                    let failed = loaded.is_err();
+                    if sender.send((index, loaded)).is_err() || failed {
+                        break;
+                    }
                 }
+            });
+        }
+        drop(sender);
+        let mut queued = 0;
+        let mut queue = |work: &std::sync::mpsc::Sender<(usize, RunData)>, queued: &mut usize| {
+            if let Some(data) = pulled.get_mut(*queued).and_then(Option::take) {
+                // A send fails only when every worker stopped, which the receiving end reports.
+                let _ = work.send((*queued, data));
+                *queued += 1;
             }
-        });
+        };
+        for _ in 0..ahead {
+            queue(&work, &mut queued);
+        }
+        let mut arrived: BTreeMap<usize, Loaded> = BTreeMap::new();
         let mut previous: Option<RunData> = None;
         for index in 0..window.len() {
-            let data =
-                receiver.recv().map_err(|_| Error::NoRuns("a run of the history could not be read".to_owned()))??;
+            while !arrived.contains_key(&index) {
+                let (at, loaded) =
+                    results.recv().map_err(|_| Error::NoRuns("a run of the history could not be read".to_owned()))?;
+                arrived.insert(at, loaded?);
+            }
+            let Some(loaded) = arrived.remove(&index) else { continue };
+            queue(&work, &mut queued);
+            grades.push(loaded.grades);
+            if let Some(rows) = loaded.instances {
+                instances.insert(index, rows);
+            }
+            if let Some(rows) = loaded.findings {
+                findings.insert(index, rows);
+            }
+            let data = loaded.data;
             if let Some(before) = &previous {
                 let result = diff(before, &data, &seen, false);
-                let mut step: HashMap<String, Changes> = HashMap::new();
+                let mut step = vec![Changes::default(); ids.len()];
                 let last = index + 1 == window.len();
                 for change in &result.changes {
-                    if !ids.contains(change.instance_id) {
-                        continue;
-                    }
-                    step.entry(change.instance_id.to_owned()).or_default().add(change.kind);
+                    let Some(&at) = position.get(change.instance_id) else { continue };
+                    step[at].add(change.kind);
                     if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
                         new_now.insert(change.fingerprint, change.kind.as_str());
                     }
@@ -489,34 +558,12 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         Ok(())
     })?;
-
-    // Per customer: the latest run that pulled it.
-    let last_pulled: BTreeMap<&String, usize> = ids
-        .iter()
-        .filter_map(|id| {
-            (0..window.len())
-                .rev()
-                .find(|&index| outcomes[index].get(id).is_some_and(|row| row.outcome == "pulled"))
-                .map(|index| (id, index))
-        })
-        .collect();
-    let needed: BTreeSet<usize> = last_pulled.values().copied().chain([window.len() - 1]).collect();
-    let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
-    let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
-    for &index in &needed {
-        let rows: Vec<InstanceRow> = dataset.rows("instances", &window[index])?;
-        instances.insert(index, rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
-        if last_pulled.values().any(|&pulled| pulled == index) {
-            findings.insert(index, read_findings(dataset, &window[index], &ids)?);
-        }
-    }
-    let latest_index = window.len() - 1;
     let new_hex: HashMap<String, &'static str> =
         new_now.iter().map(|(fingerprint, kind)| (fingerprint.to_hex(), *kind)).collect();
 
     let mut customers = Vec::with_capacity(ids.len());
     let mut failed = Vec::new();
-    for id in &ids {
+    for (at, id) in ids.iter().enumerate() {
         let pulled_at = last_pulled.get(id).copied();
         let instance_row = pulled_at
             .and_then(|index| instances.get(&index)?.get(id))
@@ -574,12 +621,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         let (since_previous, over_period) = if steps.is_empty() {
             (None, None)
         } else {
-            let since = steps.last().and_then(|step| step.get(id)).copied().unwrap_or_default();
+            let since = steps.last().map(|step| step[at]).unwrap_or_default();
             let mut over = Changes::default();
             for step in &steps {
-                if let Some(changes) = step.get(id) {
-                    over.plus(changes);
-                }
+                over.plus(&step[at]);
             }
             (Some(since), Some(over))
         };
@@ -666,6 +711,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     })
 }
 
+/// The selected customers' ids.
+type Selected<'a> = HashSet<&'a str, FastBuild>;
+
 /// One area's grades in one run: the current and the previous period's (blank is none).
 type Cell = (Option<String>, Option<String>);
 
@@ -702,7 +750,7 @@ fn text(array: &StringArray, index: usize) -> Option<&str> {
 fn read_grades(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    ids: &BTreeSet<String>,
+    ids: &Selected<'_>,
 ) -> Result<HashMap<String, [Cell; 5]>, Error> {
     const TABLE: &str = "grades";
     let mut grades: HashMap<String, [Cell; 5]> = HashMap::new();
@@ -724,15 +772,22 @@ fn read_grades(
     Ok(grades)
 }
 
-/// The findings of a run per selected instance, read as Arrow columns (no row objects).
+/// A run's findings into `data` (every row, as `Dataset::load_run` reads them: the row number as
+/// payload), and, when `shown` names the selected customers, their findings with the columns the
+/// pages show, read in the same pass.
 fn read_findings(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    ids: &BTreeSet<String>,
-) -> Result<HashMap<String, Vec<Open>>, Error> {
+    data: &mut RunData,
+    shown: Option<&Selected<'_>>,
+) -> Result<Option<HashMap<String, Vec<Open>>>, Error> {
     const TABLE: &str = "findings";
-    const COLUMNS: [&str; 10] = [
+    const DIFF: [&str; 4] = ["instance_id", "scan_class", "asset_key", "fingerprint"];
+    const SHOWN: [&str; 11] = [
         "instance_id",
+        "scan_class",
+        "asset_key",
+        "fingerprint",
         "kind",
         "rule",
         "risk_level",
@@ -740,20 +795,31 @@ fn read_findings(
         "title",
         "asset_name",
         "asset_address",
-        "asset_key",
-        "fingerprint",
     ];
+    let columns: &[&str] = if shown.is_some() { &SHOWN } else { &DIFF };
+    let batches = dataset.batches(TABLE, run, Some(columns))?;
+    data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
     let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
-    for batch in dataset.batches(TABLE, run, Some(&COLUMNS))? {
-        let instances = strings(&batch, TABLE, "instance_id")?;
-        let kinds = strings(&batch, TABLE, "kind")?;
-        let rules = strings(&batch, TABLE, "rule")?;
-        let risks = strings(&batch, TABLE, "risk_level")?;
-        let titles = strings(&batch, TABLE, "title")?;
-        let names = strings(&batch, TABLE, "asset_name")?;
-        let addresses = strings(&batch, TABLE, "asset_address")?;
-        let keys = strings(&batch, TABLE, "asset_key")?;
-        let fingerprints = strings(&batch, TABLE, "fingerprint")?;
+    let mut row = 0u32;
+    for batch in &batches {
+        let instances = strings(batch, TABLE, "instance_id")?;
+        let classes = strings(batch, TABLE, "scan_class")?;
+        let keys = strings(batch, TABLE, "asset_key")?;
+        let fingerprints = strings(batch, TABLE, "fingerprint")?;
+        for index in 0..batch.num_rows() {
+            let text = fingerprints.value(index);
+            let fingerprint = Fingerprint::from_hex(text)
+                .ok_or_else(|| table_error(TABLE, format!("row {row}: fingerprint {text:?} is not 32 hex digits")))?;
+            data.finding(fingerprint, instances.value(index), classes.value(index), keys.value(index), row);
+            row += 1;
+        }
+        let Some(ids) = shown else { continue };
+        let kinds = strings(batch, TABLE, "kind")?;
+        let rules = strings(batch, TABLE, "rule")?;
+        let risks = strings(batch, TABLE, "risk_level")?;
+        let titles = strings(batch, TABLE, "title")?;
+        let names = strings(batch, TABLE, "asset_name")?;
+        let addresses = strings(batch, TABLE, "asset_address")?;
         let scores = batch
             .column_by_name("score")
             .and_then(|column| column.as_any().downcast_ref::<Float64Array>())
@@ -764,7 +830,11 @@ fn read_findings(
                 continue;
             }
             let asset = text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| keys.value(index));
-            findings.entry(instance.to_owned()).or_default().push(Open {
+            let list = match findings.get_mut(instance) {
+                Some(list) => list,
+                None => findings.entry(instance.to_owned()).or_default(),
+            };
+            list.push(Open {
                 kind: kinds.value(index).to_owned(),
                 rule: rules.value(index).to_owned(),
                 risk: text(risks, index).map(str::to_owned),
@@ -775,7 +845,57 @@ fn read_findings(
             });
         }
     }
-    Ok(findings)
+    Ok(shown.map(|_| findings))
+}
+
+/// What to read of a run besides what the diff needs.
+struct Wanted<'a> {
+    /// The selected customers.
+    ids: &'a Selected<'a>,
+    /// Its `instances` table (names, counts).
+    instances: bool,
+    /// The findings' details (the pages list them).
+    findings: bool,
+}
+
+/// One run of the period, read once.
+struct Loaded {
+    /// The selected customers' grades.
+    grades: HashMap<String, [Cell; 5]>,
+    /// What the diff rules need (as `Dataset::load_run` reads it).
+    data: RunData,
+    /// Its `instances` table by instance, when wanted.
+    instances: Option<HashMap<String, InstanceRow>>,
+    /// The selected customers' open findings, when wanted.
+    findings: Option<HashMap<String, Vec<Open>>>,
+}
+
+/// Reads a run's grades, coverage and findings (and instances when wanted) into `data`, which
+/// holds the instances it pulled: the same run as `Dataset::load_run` reads, with the findings'
+/// shown columns read in the same pass when the pages show this run's findings.
+fn load(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    mut data: RunData,
+    what: &Wanted<'_>,
+) -> Result<Loaded, Error> {
+    let grades = read_grades(dataset, run, what.ids)?;
+    let instances = if what.instances {
+        let rows: Vec<InstanceRow> = dataset.rows("instances", run)?;
+        Some(rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect())
+    } else {
+        None
+    };
+    for batch in dataset.batches("coverage", run, Some(&["instance_id", "scan_class", "asset_key"]))? {
+        let owners = strings(&batch, "coverage", "instance_id")?;
+        let classes = strings(&batch, "coverage", "scan_class")?;
+        let assets = strings(&batch, "coverage", "asset_key")?;
+        for index in 0..batch.num_rows() {
+            data.covered(owners.value(index), classes.value(index), assets.value(index));
+        }
+    }
+    let findings = read_findings(dataset, run, &mut data, what.findings.then_some(what.ids))?;
+    Ok(Loaded { grades, data, instances, findings })
 }
 
 /// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
