@@ -4,8 +4,8 @@
 //! `Request` with a `new(required…)` constructor, and its `Endpoint` impl. Response models shared
 //! by several endpoints live in [`crate::types`].
 //!
-//! [`for_each_endpoint!`](crate::for_each_endpoint) lists every endpoint once; [`ENDPOINTS`],
-//! [`EndpointId`] and the router [`route`] derive from it.
+//! [`for_each_endpoint!`](crate::for_each_endpoint) lists every endpoint once and declares the
+//! modules; [`ENDPOINTS`], [`EndpointId`] and the router [`route`] derive from it.
 
 use std::fmt;
 
@@ -134,7 +134,8 @@ for_each_endpoint!(@grouped [declare_modules]);
 
 macro_rules! declare_endpoints {
     ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
-        /// The metadata of every endpoint of the contract, in the order of the list (from
+        /// The metadata of every endpoint of the contract, in the order of the list (grouped by
+        /// resource, from
         /// [`for_each_endpoint!`](crate::for_each_endpoint)).
         ///
         /// Servers (the emulator) route with it, and tests check that every endpoint is covered.
