@@ -192,7 +192,10 @@ pub(crate) fn orphan_snapshots(root: &Path) -> Vec<String> {
             .split_once(DERIVED_PREFIX)
             .and_then(|(_, rest)| rest.split('"').next())
             .is_some_and(|prefix| !prefix.is_empty() && snapshot.starts_with(prefix));
-        let named = derived || text.contains(&format!("\"{snapshot}\"")) || text.contains(&format!("fn {snapshot}("));
+        let named = derived
+            || derived_from_endpoint_list(root, &path, module_parts, snapshot)
+            || text.contains(&format!("\"{snapshot}\""))
+            || text.contains(&format!("fn {snapshot}("));
         if !named {
             problems.push(format!(
                 "{} is an orphan snapshot: no test named `{snapshot}` in {}",
@@ -214,6 +217,20 @@ pub(crate) fn orphan_snapshots(root: &Path) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Whether a snapshot of the core's tests is one that `tests/it/endpoints.rs` derives from the
+/// endpoint list: `it__<resource>__<endpoint>_request` or `..._responses` of a listed endpoint.
+fn derived_from_endpoint_list(root: &Path, path: &Path, module_parts: &[&str], snapshot: &str) -> bool {
+    let core_snapshots = root.join("crates/cyrisma-core/tests/it/snapshots");
+    let [resource] = module_parts else { return false };
+    path.parent() == Some(core_snapshots.as_path())
+        && cyrisma_core::api::ENDPOINTS.iter().any(|metadata| {
+            metadata.name.split_once('.').is_some_and(|(listed, endpoint)| {
+                listed == *resource
+                    && (snapshot == format!("{endpoint}_request") || snapshot == format!("{endpoint}_responses"))
+            })
+        })
 }
 
 /// No `#[instrument]` records arguments by default: every one says `skip_all`.

@@ -20,6 +20,7 @@ pub(crate) mod rows;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
+use cyrisma_core::wire::ModelSchema;
 use serde::Serialize;
 use unicode_width::UnicodeWidthChar;
 
@@ -284,6 +285,27 @@ impl Output {
         match self.format {
             OutputFormat::Json | OutputFormat::Jsonl => self.document(object),
             OutputFormat::Table | OutputFormat::Csv => self.rows(rows),
+        }
+    }
+
+    /// Writes one object of the API that has no curated row type: for `json` and `jsonl` as
+    /// [`Output::api_one`] does; for a table and CSV, the row that its model declares
+    /// ([`rows::model_row`]: one column per field, named and ordered as in the core's `model!`).
+    pub(crate) fn api_model<T: Serialize>(&self, object: &T, schema: &'static ModelSchema) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Json | OutputFormat::Jsonl => self.document(object),
+            OutputFormat::Table => {
+                let (columns, cells) = rows::model_row(object, schema)?;
+                write_all(&mut io::stdout().lock(), render_vertical(&columns, &cells, self.bold_headers).as_bytes())
+            }
+            OutputFormat::Csv => {
+                let (columns, cells) = rows::model_row(object, schema)?;
+                let mut text = Vec::new();
+                let mut writer = CsvRows::new(&mut text, &columns)?.for_terminal(io::stdout().is_terminal());
+                writer.write(&cells)?;
+                writer.finish()?;
+                write_all(&mut io::stdout().lock(), &text)
+            }
         }
     }
 

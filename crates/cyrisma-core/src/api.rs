@@ -4,31 +4,27 @@
 //! `Request` with a `new(required…)` constructor, and its `Endpoint` impl. Response models shared
 //! by several endpoints live in [`crate::types`].
 //!
-//! [`for_each_endpoint!`](crate::for_each_endpoint) lists every endpoint once; [`ENDPOINTS`],
-//! [`EndpointId`] and the router [`route`] derive from it.
-
-pub mod assets;
-pub mod auth;
-pub mod dashboards;
-pub mod instances;
-pub mod scans;
-pub mod users;
-pub mod webhooks;
+//! [`for_each_endpoint!`](crate::for_each_endpoint) lists every endpoint once and declares the
+//! modules; [`ENDPOINTS`], [`EndpointId`] and the router [`route`] derive from it.
 
 use std::fmt;
 
 use crate::base_url::HostKind;
 use crate::endpoint::Metadata;
 
-/// Calls the macro `$callback` once with every endpoint of the contract, in contract order: the
-/// one list that [`ENDPOINTS`], [`EndpointId`], the router, the emulator's handlers, the CLI's
-/// `api` dispatch, the fuzz harness and the round-trip tests derive from.
+/// Calls the macro `$callback` once with every endpoint of the contract: the one list that the
+/// modules of [`crate::api`], [`ENDPOINTS`], [`EndpointId`], the router, the emulator's handlers,
+/// the CLI's `api` dispatch, the fuzz harness and the core's request and response tests derive
+/// from.
 ///
-/// Each entry is `(resource, endpoint, Id)`: the module path below [`crate::api`]
-/// (`$resource::$endpoint::Request`, `::Response`, `::METADATA`) and the [`EndpointId`] variant.
-/// Adding an endpoint means adding its file and one line here; every consumer then either picks
-/// it up or fails to compile (a handler missing) or fails a test. A test compares this list with
-/// the endpoint files of `src/api/<resource>/`, so neither can be forgotten.
+/// The list is grouped by resource (in contract order within each resource); it declares the
+/// resource modules and their endpoint files (`src/api/<resource>/<endpoint>.rs`), so an
+/// endpoint is its file plus one line here. `$callback` receives one entry per endpoint,
+/// `(resource, endpoint, Id)`: the module path below [`crate::api`] (`$resource::$endpoint::Request`,
+/// `::Response`, `::METADATA`, `::example()`) and the [`EndpointId`] variant. Every consumer then
+/// either picks a new endpoint up or fails to compile (a handler missing) or fails a test. A test
+/// compares this list with the endpoint files of `src/api/<resource>/`, so neither can be
+/// forgotten.
 ///
 /// ```
 /// macro_rules! names {
@@ -43,44 +39,103 @@ use crate::endpoint::Metadata;
 #[macro_export]
 macro_rules! for_each_endpoint {
     ($callback:ident) => {
-        $callback! {
-            (auth, regen_pass, RegenPass),
-            (auth, login, Login),
-            (instances, authenticate_instance, AuthenticateInstance),
-            (instances, authenticate_all_instances, AuthenticateAllInstances),
-            (instances, list_instances, ListInstances),
-            (instances, get_instance, GetInstance),
-            (instances, create_instance, CreateInstance),
-            (users, create_user, CreateUser),
-            (instances, convert_instance, ConvertInstance),
-            (instances, suspend_instance, SuspendInstance),
-            (instances, reactivate_instance, ReactivateInstance),
-            (users, list_users, ListUsers),
-            (users, get_user, GetUser),
-            (users, disable_user, DisableUser),
-            (instances, set_mfa, SetMfa),
-            (scans, list_data_scans, ListDataScans),
-            (scans, list_baseline_scans, ListBaselineScans),
-            (scans, list_vulnerability_scans, ListVulnerabilityScans),
-            (scans, get_vulnerability_scan, GetVulnerabilityScan),
-            (dashboards, get_overall_dashboard, GetOverallDashboard),
-            (dashboards, get_data_dashboard, GetDataDashboard),
-            (dashboards, get_baseline_dashboard, GetBaselineDashboard),
-            (dashboards, get_vulnerability_dashboard, GetVulnerabilityDashboard),
-            (dashboards, list_cves, ListCves),
-            (assets, list_assets, ListAssets),
-            (assets, get_authenticated_asset, GetAuthenticatedAsset),
-            (assets, get_ip_asset, GetIpAsset),
-            (webhooks, list_webhooks, ListWebhooks),
-            (webhooks, create_webhook, CreateWebhook),
-            (webhooks, delete_webhook, DeleteWebhook),
+        $crate::for_each_endpoint! { @grouped [$crate::__flatten_endpoints] $callback }
+    };
+    (@grouped [$($declare:tt)*] $($extra:tt)*) => {
+        $($declare)*! {
+            [$($extra)*]
+            /// Endpoints for partner credentials: logging in and rotating the API secret (central host).
+            auth {
+                regen_pass: RegenPass,
+                login: Login,
+            }
+            /// Endpoints for organizations and instances: structure, provisioning, MFA and instance
+            /// authentication (central host).
+            instances {
+                authenticate_instance: AuthenticateInstance,
+                authenticate_all_instances: AuthenticateAllInstances,
+                list_instances: ListInstances,
+                get_instance: GetInstance,
+                create_instance: CreateInstance,
+                convert_instance: ConvertInstance,
+                suspend_instance: SuspendInstance,
+                reactivate_instance: ReactivateInstance,
+                set_mfa: SetMfa,
+            }
+            /// Endpoints for users under organizations (central host).
+            users {
+                create_user: CreateUser,
+                list_users: ListUsers,
+                get_user: GetUser,
+                disable_user: DisableUser,
+            }
+            /// Endpoints for scan summaries and the vulnerability scan detail (instance hosts).
+            scans {
+                list_data_scans: ListDataScans,
+                list_baseline_scans: ListBaselineScans,
+                list_vulnerability_scans: ListVulnerabilityScans,
+                get_vulnerability_scan: GetVulnerabilityScan,
+            }
+            /// Endpoints for risk dashboards and CVE details (instance hosts).
+            dashboards {
+                get_overall_dashboard: GetOverallDashboard,
+                get_data_dashboard: GetDataDashboard,
+                get_baseline_dashboard: GetBaselineDashboard,
+                get_vulnerability_dashboard: GetVulnerabilityDashboard,
+                list_cves: ListCves,
+            }
+            /// Endpoints for vulnerability assets (instance hosts) \[OBS\].
+            assets {
+                list_assets: ListAssets,
+                get_authenticated_asset: GetAuthenticatedAsset,
+                get_ip_asset: GetIpAsset,
+            }
+            /// Endpoints for webhook registrations (central host). PROVISIONAL: CYRISMA promises
+            /// webhooks but publishes no wire format; this follows the project's provisional contract.
+            webhooks {
+                list_webhooks: ListWebhooks,
+                create_webhook: CreateWebhook,
+                delete_webhook: DeleteWebhook,
+            }
         }
     };
 }
 
+/// Turns the grouped list of [`for_each_endpoint!`](crate::for_each_endpoint) into the flat
+/// `(resource, endpoint, Id)` entries its callback receives. Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __flatten_endpoints {
+    (
+        [$callback:ident]
+        $($(#[$doc:meta])* $resource:ident { $($endpoint:ident: $id:ident),* $(,)? })*
+    ) => {
+        $callback! { $($(($resource, $endpoint, $id),)*)* }
+    };
+}
+
+/// Declares `pub mod <resource> { pub mod <endpoint>; }` for every resource of the list, the
+/// endpoint modules coming from `src/api/<resource>/<endpoint>.rs`.
+macro_rules! declare_modules {
+    (
+        []
+        $($(#[$doc:meta])* $resource:ident { $($endpoint:ident: $id:ident),* $(,)? })*
+    ) => {
+        $(
+            $(#[$doc])*
+            pub mod $resource {
+                $(pub mod $endpoint;)*
+            }
+        )*
+    };
+}
+
+for_each_endpoint!(@grouped [declare_modules]);
+
 macro_rules! declare_endpoints {
     ($(($resource:ident, $endpoint:ident, $id:ident)),* $(,)?) => {
-        /// The metadata of every endpoint of the contract, in contract order (from
+        /// The metadata of every endpoint of the contract, in the order of the list (grouped by
+        /// resource, from
         /// [`for_each_endpoint!`](crate::for_each_endpoint)).
         ///
         /// Servers (the emulator) route with it, and tests check that every endpoint is covered.

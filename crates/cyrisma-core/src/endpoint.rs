@@ -84,7 +84,9 @@ pub enum Evidence {
     Provisional,
 }
 
-/// Declares `pub const METADATA: Metadata` for the endpoint file it appears in.
+/// Declares `pub const METADATA: Metadata` and `pub fn example() -> Request` (an example request,
+/// which the core's request snapshot of the endpoint is built from) for the endpoint file it
+/// appears in.
 macro_rules! metadata {
     (
         name: $name:literal,
@@ -95,7 +97,8 @@ macro_rules! metadata {
         idempotent: $idempotent:literal,
         body: $body:ident,
         evidence: $evidence:ident
-        $(, secret_fields: [$($secret:literal),* $(,)?])?
+        $(, secret_fields: [$($secret:literal),* $(,)?])?,
+        example: $example:expr
         $(,)?
     ) => {
         /// The fixed facts about this endpoint.
@@ -110,6 +113,12 @@ macro_rules! metadata {
             secret_fields: &[$($($secret),*)?],
             evidence: $crate::endpoint::Evidence::$evidence,
         };
+
+        /// An example request of this endpoint: the core's request snapshot of the endpoint is
+        /// built from it (`tests/it/endpoints.rs`).
+        pub fn example() -> Request {
+            $example
+        }
     };
 }
 

@@ -22,38 +22,42 @@ use crate::wire::{EnumSchema, ModelSchema};
 
 /// Every wire model of this module, in the order the Python classes are declared: the input of
 /// `cargo xtask codegen` (a model added here gets a Python class).
-pub const MODELS: &[&ModelSchema] = &[
-    &Instance::SCHEMA,
-    &CreatedInstance::SCHEMA,
-    &ConvertedInstance::SCHEMA,
-    &InstanceStatusChange::SCHEMA,
-    &MfaChange::SCHEMA,
-    &InstanceLogin::SCHEMA,
-    &User::SCHEMA,
-    &VulnerabilityScan::SCHEMA,
-    &VulnerabilityScans::SCHEMA,
-    &ScanDetail::SCHEMA,
-    &Asset::SCHEMA,
-    &Vulnerability::SCHEMA,
-    &OpenPort::SCHEMA,
-    &Flaw::SCHEMA,
-    &FlawInstance::SCHEMA,
-    &DataScan::SCHEMA,
-    &DataScans::SCHEMA,
-    &BaselineScan::SCHEMA,
-    &BaselineScans::SCHEMA,
-    &BaselineTarget::SCHEMA,
-    &OverallDashboard::SCHEMA,
-    &DataDashboard::SCHEMA,
-    &BaselineDashboard::SCHEMA,
-    &VulnerabilityDashboard::SCHEMA,
-    &Cve::SCHEMA,
-    &Cves::SCHEMA,
-    &Webhook::SCHEMA,
-    &DeletedWebhook::SCHEMA,
-    &WebhookEvent::SCHEMA,
-    &ErrorBody::SCHEMA,
-];
+///
+/// Joined from the `MODELS` list at the end of each area's file (instance, user, reporting,
+/// webhook, error body, in this order), so a new model is listed in the file that declares it. A
+/// test fails when a `model!` of an area is missing from its list, and `tests/it/models.rs` fails
+/// when a model that a response can hold is missing.
+pub const MODELS: &[&ModelSchema] = &join::<{ count(AREAS) }>(AREAS);
+
+/// The areas' model lists, in Python class order.
+const AREAS: &[&[&ModelSchema]] =
+    &[instance::MODELS, user::MODELS, reporting::MODELS, webhook::MODELS, error_body::MODELS];
+
+/// How many models the areas declare.
+const fn count(areas: &[&[&ModelSchema]]) -> usize {
+    let (mut total, mut area) = (0, 0);
+    while area < areas.len() {
+        total += areas[area].len();
+        area += 1;
+    }
+    total
+}
+
+/// The areas' lists one after the other (`N` is [`count`] of them).
+const fn join<const N: usize>(areas: &[&[&'static ModelSchema]]) -> [&'static ModelSchema; N] {
+    let mut joined = [&ErrorBody::SCHEMA; N];
+    let (mut area, mut at) = (0, 0);
+    while area < areas.len() {
+        let mut index = 0;
+        while index < areas[area].len() {
+            joined[at] = areas[area][index];
+            at += 1;
+            index += 1;
+        }
+        area += 1;
+    }
+    joined
+}
 
 /// Every wire enum of this module (see [`MODELS`]).
 pub const ENUMS: &[&EnumSchema] = &[
@@ -86,6 +90,26 @@ mod tests {
         assert!(MfaType::SCHEMA.is_numeric() && ScanType::SCHEMA.is_numeric());
         assert!(!Grade::SCHEMA.is_numeric() && !InstanceStatus::SCHEMA.is_numeric());
         assert_eq!(InstanceStatus::SCHEMA.values.len(), InstanceStatus::KNOWN.len());
+    }
+
+    /// Every `model!` of `src/types/<area>.rs` is in its area's list (so in [`MODELS`] and in
+    /// Python), whether or not a response reaches it.
+    #[test]
+    fn every_declared_model_is_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/types");
+        let mut declared = Vec::new();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for block in text.split("model! {").skip(1) {
+                let after = block.split_once("pub struct ").expect("a model! declares a struct").1;
+                let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                declared.push(name);
+            }
+        }
+        declared.sort_unstable();
+        let mut listed: Vec<String> = MODELS.iter().map(|schema| schema.name.to_owned()).collect();
+        listed.sort_unstable();
+        assert_eq!(declared, listed, "a `model!` of src/types/ is missing from its file's `MODELS` (or listed twice)");
     }
 
     #[test]

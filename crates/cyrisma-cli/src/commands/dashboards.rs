@@ -4,7 +4,9 @@ use anyhow::Context as _;
 
 use crate::args::DashboardsCommand;
 use crate::commands::Context;
-use crate::output::rows::{AreaRow, BaselineDashboardRow, CveRow, DataDashboardRow, VulnerabilityDashboardRow};
+use cyrisma_core::types::{DataDashboard, VulnerabilityDashboard};
+
+use crate::output::rows::{AreaRow, BaselineDashboardRow, CveRow};
 
 /// Runs a `dashboards` command.
 pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow::Result<()> {
@@ -41,7 +43,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .dashboard_data()
                 .await
                 .with_context(|| format!("cannot get the data dashboard of `{}`", args.instance))?;
-            context.out.api_one(&dashboard, &DataDashboardRow::from_core(&dashboard))
+            context.out.api_model(&dashboard, &DataDashboard::SCHEMA)
         }
         DashboardsCommand::Baseline(args) => {
             let dashboard = client
@@ -57,7 +59,7 @@ pub(crate) async fn run(context: &Context, command: DashboardsCommand) -> anyhow
                 .dashboard_vulnerability()
                 .await
                 .with_context(|| format!("cannot get the vulnerability dashboard of `{}`", args.instance))?;
-            context.out.api_one(&dashboard, &VulnerabilityDashboardRow::from_core(&dashboard))
+            context.out.api_model(&dashboard, &VulnerabilityDashboard::SCHEMA)
         }
         DashboardsCommand::Cves(args) => {
             let cves = client

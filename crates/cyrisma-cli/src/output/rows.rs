@@ -2,14 +2,19 @@
 //! core's wire models.
 //!
 //! These are the shapes of `--output json|jsonl|csv` and the table columns. They are declared
-//! here, field by field, and never derived from core types, so that a change of the wire format
-//! cannot silently change what scripts read (see ARCHITECTURE, serialization rule). Column names
-//! are stable: add new ones at the end.
+//! here, field by field, and never derived from the wire format, so that a change of the wire
+//! format cannot silently change what scripts read (see ARCHITECTURE, serialization rule). Column
+//! names are stable: add new ones at the end.
+//!
+//! A command whose table needs nothing but the model's own fields has no row type: its columns are
+//! the fields its core `model!` declares ([`model_row`]: the Rust field names, in declaration
+//! order, not the wire keys), which change only with the SDK's own API.
 
 use cyrisma_core::types::{
-    Asset, BaselineDashboard, BaselineScan, Cve, DataDashboard, DataScan, Grade, Instance, MfaType, RiskLevel, User,
-    VulnerabilityDashboard, VulnerabilityScan, Webhook,
+    Asset, BaselineDashboard, BaselineScan, Cve, DataScan, Grade, Instance, MfaType, RiskLevel, User,
+    VulnerabilityScan, Webhook,
 };
+use cyrisma_core::wire::ModelSchema;
 use serde::Serialize;
 
 use crate::output::{Cell, Row, row};
@@ -30,6 +35,34 @@ pub(crate) fn mfa_label(mfa: &MfaType) -> String {
         MfaType::Authenticator => "authenticator".to_owned(),
         other => other.as_str().to_owned(),
     }
+}
+
+/// The columns and cells of a model without a row type: one per declared field, the value of the
+/// field's wire key in the model's JSON (an absent field, `null` and an empty text are empty; a
+/// list or an object is its compact JSON).
+pub(crate) fn model_row<T: Serialize>(
+    object: &T,
+    schema: &'static ModelSchema,
+) -> anyhow::Result<(Vec<&'static str>, Vec<Cell>)> {
+    let value = serde_json::to_value(object)?;
+    let cells = schema
+        .fields
+        .iter()
+        .map(|field| match value.get(field.wire) {
+            None | Some(serde_json::Value::Null) => Cell::Empty,
+            Some(serde_json::Value::Bool(flag)) => Cell::Bool(*flag),
+            Some(serde_json::Value::String(text)) if text.is_empty() => Cell::Empty,
+            Some(serde_json::Value::String(text)) => Cell::Text(text.clone()),
+            Some(serde_json::Value::Number(number)) => match (number.as_u64(), number.as_f64()) {
+                (Some(whole), _) => Cell::Int(whole),
+                (None, Some(_)) if number.is_i64() => Cell::Text(number.to_string()),
+                (None, Some(fraction)) => Cell::Float(fraction),
+                (None, None) => Cell::Text(number.to_string()),
+            },
+            Some(other) => Cell::Text(other.to_string()),
+        })
+        .collect();
+    Ok((schema.fields.iter().map(|field| field.name).collect(), cells))
 }
 
 // ----- instances -----
@@ -368,28 +401,6 @@ row! {
 }
 
 row! {
-    /// The data dashboard.
-    pub(crate) struct DataDashboardRow {
-        pub(crate) current_grade: Option<String>,
-        pub(crate) previous_grade: Option<String>,
-        pub(crate) grading_period: Option<String>,
-        pub(crate) sensitive_files: Option<u64>,
-    }
-}
-
-impl DataDashboardRow {
-    /// From the dashboard.
-    pub(crate) fn from_core(dashboard: &DataDashboard) -> Self {
-        Self {
-            current_grade: grade(dashboard.current_grade.as_ref()),
-            previous_grade: grade(dashboard.previous_grade.as_ref()),
-            grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
-            sensitive_files: dashboard.sensitive_files,
-        }
-    }
-}
-
-row! {
     /// The secure-baseline dashboard; targets as `name=grade` pairs.
     pub(crate) struct BaselineDashboardRow {
         pub(crate) current_grade: Option<String>,
@@ -418,34 +429,6 @@ impl BaselineDashboardRow {
             previous_grade: grade(dashboard.previous_grade.as_ref()),
             grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
             targets: (!targets.is_empty()).then(|| targets.join(", ")),
-        }
-    }
-}
-
-row! {
-    /// The vulnerability dashboard.
-    pub(crate) struct VulnerabilityDashboardRow {
-        pub(crate) current_grade: Option<String>,
-        pub(crate) previous_grade: Option<String>,
-        pub(crate) grading_period: Option<String>,
-        pub(crate) critical: Option<u64>,
-        pub(crate) high: Option<u64>,
-        pub(crate) medium: Option<u64>,
-        pub(crate) low: Option<u64>,
-    }
-}
-
-impl VulnerabilityDashboardRow {
-    /// From the dashboard.
-    pub(crate) fn from_core(dashboard: &VulnerabilityDashboard) -> Self {
-        Self {
-            current_grade: grade(dashboard.current_grade.as_ref()),
-            previous_grade: grade(dashboard.previous_grade.as_ref()),
-            grading_period: dashboard.grading_period.as_ref().map(|period| period.as_str().to_owned()),
-            critical: dashboard.critical,
-            high: dashboard.high,
-            medium: dashboard.medium,
-            low: dashboard.low,
         }
     }
 }
@@ -727,6 +710,34 @@ row! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A model without a row type gets one column per declared field (its Rust name, in order)
+    /// and each cell from the field's wire key: absent and empty values are empty cells.
+    #[test]
+    fn a_model_row_has_the_declared_fields_as_columns() {
+        use cyrisma_core::types::{GradingPeriod, VulnerabilityDashboard};
+        let dashboard = VulnerabilityDashboard {
+            current_grade: Some(Grade::from_wire("B+")),
+            previous_grade: Some(Grade::from_wire("")),
+            grading_period: Some(GradingPeriod::Quarterly),
+            critical: Some(3),
+            low: Some(0),
+            ..Default::default()
+        };
+        let (columns, cells) = model_row(&dashboard, &VulnerabilityDashboard::SCHEMA).unwrap();
+        assert_eq!(columns, ["current_grade", "previous_grade", "grading_period", "critical", "high", "medium", "low"]);
+        let text = |text: &str| Cell::Text(text.to_owned());
+        assert_eq!(
+            cells,
+            [text("B+"), Cell::Empty, text("quarterly"), Cell::Int(3), Cell::Empty, Cell::Empty, Cell::Int(0)]
+        );
+        let cve = Cve { cve: "CVE-2021-44228".into(), score: Some(10.0), ..Default::default() };
+        let (columns, cells) = model_row(&cve, &Cve::SCHEMA).unwrap();
+        assert_eq!(columns.len(), Cve::SCHEMA.fields.len());
+        assert_eq!(cells[0], text("CVE-2021-44228"));
+        let score = columns.iter().position(|column| *column == "score").unwrap();
+        assert_eq!(cells[score], Cell::Float(10.0));
+    }
 
     /// Rendered rows put each cell under its column: as many cells as columns, for the rows the
     /// fleet layer produces.

@@ -41,3 +41,7 @@ model! {
         pub field: Option<String> => "field",
     }
 }
+
+/// The models of this file, in the order of their Python classes: every `model!` above is listed
+/// here (`types::tests` fails otherwise), and [`crate::types::MODELS`] joins the files' lists.
+pub(super) const MODELS: &[&crate::wire::ModelSchema] = &[&ErrorBody::SCHEMA];

@@ -135,3 +135,14 @@ fn instance_ref(value: &serde_json::Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// The models of this file, in the order of their Python classes: every `model!` above is listed
+/// here (`types::tests` fails otherwise), and [`crate::types::MODELS`] joins the files' lists.
+pub(super) const MODELS: &[&crate::wire::ModelSchema] = &[
+    &Instance::SCHEMA,
+    &CreatedInstance::SCHEMA,
+    &ConvertedInstance::SCHEMA,
+    &InstanceStatusChange::SCHEMA,
+    &MfaChange::SCHEMA,
+    &InstanceLogin::SCHEMA,
+];

@@ -673,6 +673,30 @@ impl Cves {
     }
 }
 
+/// The models of this file, in the order of their Python classes: every `model!` above is listed
+/// here (`types::tests` fails otherwise), and [`crate::types::MODELS`] joins the files' lists.
+pub(super) const MODELS: &[&crate::wire::ModelSchema] = &[
+    &VulnerabilityScan::SCHEMA,
+    &VulnerabilityScans::SCHEMA,
+    &ScanDetail::SCHEMA,
+    &Asset::SCHEMA,
+    &Vulnerability::SCHEMA,
+    &OpenPort::SCHEMA,
+    &Flaw::SCHEMA,
+    &FlawInstance::SCHEMA,
+    &DataScan::SCHEMA,
+    &DataScans::SCHEMA,
+    &BaselineScan::SCHEMA,
+    &BaselineScans::SCHEMA,
+    &BaselineTarget::SCHEMA,
+    &OverallDashboard::SCHEMA,
+    &DataDashboard::SCHEMA,
+    &BaselineDashboard::SCHEMA,
+    &VulnerabilityDashboard::SCHEMA,
+    &Cve::SCHEMA,
+    &Cves::SCHEMA,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

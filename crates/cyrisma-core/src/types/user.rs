@@ -27,3 +27,7 @@ impl User {
         self.enabled.is_none_or(TextBool::get)
     }
 }
+
+/// The models of this file, in the order of their Python classes: every `model!` above is listed
+/// here (`types::tests` fails otherwise), and [`crate::types::MODELS`] joins the files' lists.
+pub(super) const MODELS: &[&crate::wire::ModelSchema] = &[&User::SCHEMA];

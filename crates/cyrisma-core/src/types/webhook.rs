@@ -153,6 +153,11 @@ impl<'de> Visitor<'de> for EventsVisitor {
     }
 }
 
+/// The models of this file, in the order of their Python classes: every `model!` above is listed
+/// here (`types::tests` fails otherwise), and [`crate::types::MODELS`] joins the files' lists.
+pub(super) const MODELS: &[&crate::wire::ModelSchema] =
+    &[&Webhook::SCHEMA, &DeletedWebhook::SCHEMA, &WebhookEvent::SCHEMA];
+
 #[cfg(test)]
 mod tests {
     use super::*;

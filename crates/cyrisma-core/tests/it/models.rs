@@ -74,7 +74,7 @@ fn every_model_a_response_can_hold_is_listed() {
             } else {
                 assert!(
                     NOT_MODELS.contains(&name) || ENUMS.iter().any(|schema| schema.name == name),
-                    "{endpoint} answers with `{name}`, which is not in `types::MODELS` (nor `ENUMS`)"
+                    "{endpoint} answers with `{name}`, which is not in `types::MODELS` (the `MODELS` list of its file in src/types/) nor `ENUMS`"
                 );
             }
         }
@@ -98,7 +98,7 @@ fn every_model_a_response_can_hold_is_listed() {
                 } else {
                     assert!(
                         NOT_MODELS.contains(&name) || ENUMS.iter().any(|schema| schema.name == name),
-                        "`{name}` (reached by {path}) is not in `types::MODELS` (nor `ENUMS`)"
+                        "`{name}` (reached by {path}) is not in `types::MODELS` (the `MODELS` list of its file in src/types/) nor `ENUMS`"
                     );
                 }
             }

@@ -7,34 +7,12 @@ use cyrisma_core::endpoint::{AuthKind, Endpoint, HostKind};
 use cyrisma_core::types::{CountOrList, Grade, RiskLevel, ScanDetail, ScanType};
 use cyrisma_core::{BaseUrl, RequestError};
 
-use crate::{check_request, check_responses};
-
 fn central() -> BaseUrl {
     BaseUrl::central("https://api.cyrisma.com/app").unwrap()
 }
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-#[test]
-fn list_vulnerability_scans_request() {
-    check_request!("list_vulnerability_scans_request", list_vulnerability_scans::Request::new());
-}
-
-#[test]
-fn list_vulnerability_scans_responses() {
-    check_responses!(list_vulnerability_scans::Request, "scans/list_vulnerability_scans/*");
-}
-
-#[test]
-fn get_vulnerability_scan_request() {
-    check_request!("get_vulnerability_scan_request", get_vulnerability_scan::Request::new("48213"));
-}
-
-#[test]
-fn get_vulnerability_scan_responses() {
-    check_responses!(get_vulnerability_scan::Request, "scans/get_vulnerability_scan/*");
 }
 
 #[test]
@@ -45,26 +23,6 @@ fn get_vulnerability_scan_refuses_ids_that_change_the_path() {
         let error = get_vulnerability_scan::Request::new(bad).to_http_request(&base, Some(&"t".into())).unwrap_err();
         assert!(matches!(error, RequestError::InvalidPathParameter { param: "scanId", .. }), "{bad:?}: {error}");
     }
-}
-
-#[test]
-fn list_data_scans_request() {
-    check_request!("list_data_scans_request", list_data_scans::Request::new());
-}
-
-#[test]
-fn list_data_scans_responses() {
-    check_responses!(list_data_scans::Request, "scans/list_data_scans/*");
-}
-
-#[test]
-fn list_baseline_scans_request() {
-    check_request!("list_baseline_scans_request", list_baseline_scans::Request::new());
-}
-
-#[test]
-fn list_baseline_scans_responses() {
-    check_responses!(list_baseline_scans::Request, "scans/list_baseline_scans/*");
 }
 
 #[test]

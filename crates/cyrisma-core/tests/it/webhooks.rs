@@ -7,7 +7,7 @@ use cyrisma_core::api::webhooks::{create_webhook, delete_webhook, list_webhooks}
 use cyrisma_core::endpoint::Endpoint;
 use cyrisma_core::types::{Webhook, WebhookEventType};
 
-use crate::{check_request, check_responses, render_response};
+use crate::render_response;
 
 /// The signing secret the create fixtures carry; it must never appear in a snapshot.
 const CANARY_SECRET: &str = "whsec_CANARYsecret0123456789";
@@ -24,25 +24,6 @@ fn webhook_endpoints_are_provisional() {
     let idempotent =
         [list_webhooks::METADATA, create_webhook::METADATA, delete_webhook::METADATA].map(|m| m.idempotent);
     assert_eq!(idempotent, [true, false, true]);
-}
-
-#[test]
-fn list_webhooks_request() {
-    check_request!("list_webhooks_request", list_webhooks::Request::new());
-}
-
-#[test]
-fn list_webhooks_responses() {
-    check_responses!(list_webhooks::Request, "webhooks/list_webhooks/*");
-}
-
-#[test]
-fn create_webhook_request() {
-    let request = create_webhook::Request::new(
-        "https://hooks.fabrikam.example/cyrisma?tenant=a&b=c%20d",
-        [WebhookEventType::InstanceProvisioned, WebhookEventType::ScanCompleted, WebhookEventType::InstanceProvisioned],
-    );
-    check_request!("create_webhook_request", request);
 }
 
 #[test]
@@ -77,11 +58,6 @@ fn create_webhook_refuses_bad_input() {
 }
 
 #[test]
-fn create_webhook_responses() {
-    check_responses!(create_webhook::Request, "webhooks/create_webhook/*");
-}
-
-#[test]
 fn create_webhook_secret_is_read_but_never_shown() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/webhooks/create_webhook");
     for name in ["200-created.json", "200-array-events.json"] {
@@ -104,19 +80,9 @@ fn webhook_events_round_trip_as_an_array() {
 }
 
 #[test]
-fn delete_webhook_request() {
-    check_request!("delete_webhook_request", delete_webhook::Request::new("wh_05"));
-}
-
-#[test]
 fn delete_webhook_refuses_ids_that_change_the_path() {
     for bad in ["", "a/b", "..", " "] {
         let error = delete_webhook::Request::new(bad).to_http_request(&central(), Some(&"t".into())).unwrap_err();
         assert!(matches!(error, RequestError::InvalidPathParameter { param: "webhookId", .. }), "{bad:?}: {error}");
     }
-}
-
-#[test]
-fn delete_webhook_responses() {
-    check_responses!(delete_webhook::Request, "webhooks/delete_webhook/*");
 }

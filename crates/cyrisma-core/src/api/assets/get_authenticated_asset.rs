@@ -20,6 +20,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Obs,
+    example: Request::new("A-7731"),
 }
 
 /// Fetches one internal authenticated asset by id.

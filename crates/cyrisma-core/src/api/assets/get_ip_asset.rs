@@ -20,6 +20,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Obs,
+    example: Request::new("2001:db8::10"),
 }
 
 /// Fetches one external IP asset by address.

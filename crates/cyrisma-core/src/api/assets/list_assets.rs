@@ -19,6 +19,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Obs,
+    example: Request::new(AssetType::Internal),
 }
 
 /// Lists the internal or external assets of an instance.

@@ -19,6 +19,7 @@ metadata! {
     body: Form,
     evidence: Doc,
     secret_fields: ["password", "refresh_token"],
+    example: Request::password("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new("example-api-secret")),
 }
 
 /// How to log in.

@@ -23,6 +23,7 @@ metadata! {
     body: Form,
     evidence: Assumed,
     secret_fields: ["password"],
+    example: Request::new("407cc078-46c7-11ed-8e42-000d3a3ba598", ApiSecret::new("example-api-secret")),
 }
 
 /// The regen-pass request: the API key and the current secret.

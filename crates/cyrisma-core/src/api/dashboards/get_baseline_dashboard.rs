@@ -17,6 +17,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new(),
 }
 
 /// Fetches the secure baseline dashboard of an instance.

@@ -17,6 +17,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new(),
 }
 
 /// Fetches the data (sensitive data) dashboard of an instance.

@@ -17,6 +17,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Doc,
+    example: Request::new(),
 }
 
 /// Fetches the overall risk dashboard of an instance.

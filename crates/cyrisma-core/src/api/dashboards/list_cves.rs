@@ -18,6 +18,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new(),
 }
 
 /// Lists the CVEs of an instance, or the details of one CVE.

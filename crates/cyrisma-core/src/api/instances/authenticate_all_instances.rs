@@ -24,6 +24,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Doc,
+    example: Request::new(),
 }
 
 /// Authenticates every instance of the partner for reporting with the current access token.

@@ -23,6 +23,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Doc,
+    example: Request::new("cc123456"),
 }
 
 /// Authenticates one instance for reporting with the current access token.

@@ -22,6 +22,7 @@ metadata! {
     idempotent: false,
     body: Form,
     evidence: Doc,
+    example: Request::new("cc777777"),
 }
 
 /// Converts a consulting instance into a managed one.

@@ -18,6 +18,20 @@ metadata! {
     idempotent: false,
     body: Form,
     evidence: Doc,
+    example: {
+        let mut request = Request::new(
+            InstanceType::Mssp,
+            false,
+            "partner01",
+            "Fabrikam Security & Co",
+            "fabrikam",
+            "US",
+            "ops@fabrikam.example",
+        );
+        request.mfa_type = Some(MfaType::Authenticator);
+        request.city = Some("Austin".into());
+        request
+    },
 }
 
 /// Creates an organization or an instance under `parent_instance_id`.

@@ -16,6 +16,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Doc,
+    example: Request::new("cc123456"),
 }
 
 /// Looks up one instance by id.

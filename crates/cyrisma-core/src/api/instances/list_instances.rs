@@ -15,6 +15,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Doc,
+    example: Request::new(),
 }
 
 /// Lists every organization and instance of the partner.

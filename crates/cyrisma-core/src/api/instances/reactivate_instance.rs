@@ -20,6 +20,7 @@ metadata! {
     idempotent: true,
     body: Form,
     evidence: Assumed,
+    example: Request::new("cc123456"),
 }
 
 /// Reactivates a suspended instance.

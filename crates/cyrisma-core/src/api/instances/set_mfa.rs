@@ -22,6 +22,7 @@ metadata! {
     idempotent: true,
     body: Form,
     evidence: Assumed,
+    example: Request::new("org1001", MfaType::Authenticator),
 }
 
 /// Sets the MFA method of an organization.

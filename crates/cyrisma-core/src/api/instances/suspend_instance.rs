@@ -21,6 +21,7 @@ metadata! {
     idempotent: true,
     body: Form,
     evidence: Assumed,
+    example: Request::new("cc123456"),
 }
 
 /// Suspends an instance.

@@ -16,6 +16,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new(),
 }
 
 /// Lists the secure baseline scans of an instance.

@@ -16,6 +16,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new(),
 }
 
 /// Lists the data scans of an instance.

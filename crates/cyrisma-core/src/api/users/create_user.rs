@@ -23,6 +23,7 @@ metadata! {
     idempotent: false,
     body: Form,
     evidence: Doc,
+    example: Request::new("org1001", "frank+it@northwind.example", "Frank", "Meyer-Ørsted"),
 }
 
 /// Creates a user under an organization.

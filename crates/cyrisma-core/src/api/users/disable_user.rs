@@ -21,6 +21,7 @@ metadata! {
     idempotent: true,
     body: Form,
     evidence: Assumed,
+    example: Request::new("alice@northwind.example"),
 }
 
 /// Disables a user.

@@ -19,6 +19,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Assumed,
+    example: Request::new("u-1001"),
 }
 
 /// Looks up one user by id or username.

@@ -20,6 +20,10 @@ metadata! {
     idempotent: false,
     body: Form,
     evidence: Provisional,
+    example: Request::new(
+        "https://hooks.fabrikam.example/cyrisma?tenant=a&b=c%20d",
+        [WebhookEventType::InstanceProvisioned, WebhookEventType::ScanCompleted, WebhookEventType::InstanceProvisioned],
+    ),
 }
 
 /// Registers `url` to receive deliveries of `events`.

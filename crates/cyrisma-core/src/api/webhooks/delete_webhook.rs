@@ -18,6 +18,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Provisional,
+    example: Request::new("wh_05"),
 }
 
 /// Deletes one webhook registration.

@@ -20,6 +20,7 @@ metadata! {
     idempotent: true,
     body: None,
     evidence: Provisional,
+    example: Request::new(),
 }
 
 /// Lists every webhook registration of the partner.
