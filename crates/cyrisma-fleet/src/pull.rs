@@ -623,7 +623,11 @@ mod tests {
 
     /// The rows as `cyrisma snapshot` makes them, one per fingerprint: the newer scan's row in
     /// the place of the first one seen.
-    fn snapshot_rows(run_id: &str, instance_id: &str, fetched: &[(String, VulnerabilityScan, Option<ScanDetail>)]) -> Vec<FindingRow> {
+    fn snapshot_rows(
+        run_id: &str,
+        instance_id: &str,
+        fetched: &[(String, VulnerabilityScan, Option<ScanDetail>)],
+    ) -> Vec<FindingRow> {
         let mut rows: Vec<FindingRow> = Vec::new();
         for (_, scan, detail) in fetched {
             let Some(detail) = detail else { continue };

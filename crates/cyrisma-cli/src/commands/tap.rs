@@ -270,7 +270,11 @@ impl<W: Write> Messages<W> {
     fn pulled(&mut self, pulled: &PulledInstance<'_>) -> std::io::Result<()> {
         self.batch(&pulled.batch)?;
         self.line.clear();
-        pulled.findings.encode_json(b"{\"type\":\"RECORD\",\"stream\":\"findings\",\"record\":", b"}\n", &mut self.line);
+        pulled.findings.encode_json(
+            b"{\"type\":\"RECORD\",\"stream\":\"findings\",\"record\":",
+            b"}\n",
+            &mut self.line,
+        );
         self.out.write_all(&self.line)?;
         // An instance with many findings grew the buffer: give the memory back.
         if self.line.capacity() > LINE_CAPACITY {
