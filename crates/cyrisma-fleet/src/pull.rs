@@ -25,12 +25,14 @@
 //! Memory is bounded by one instance's scan details at a time per concurrent instance: each
 //! instance's rows go to the caller's sink as the instance completes.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use cyrisma_core::history::ScanClass;
+use cyrisma_core::export::{self, AssetFinding};
+use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, FingerprintMap, ScanClass};
 use cyrisma_core::types::{
-    BaselineScans, DataDashboard, DataScans, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard,
+    Asset, BaselineScans, DataDashboard, DataScans, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard,
     VulnerabilityScan,
 };
 use cyrisma_dataset::schema::{Column, FINDINGS, FindingRow, GRADES, GradeRow, INSTANCES, InstanceRow, SCANS, ScanRow};
@@ -265,7 +267,7 @@ fn rows(
     listed: Option<&Instance>,
     old: Option<&InstanceBookmark>,
     streams: Streams,
-    fetched: Fetched,
+    fetched: &Fetched,
 ) -> PullBatch {
     let mut bookmark = old.cloned().unwrap_or_default();
     let mut advance = |key: &str, mark: ScanMark| {
@@ -284,27 +286,12 @@ fn rows(
     };
 
     let mut scans = Vec::new();
-    let mut findings: Vec<FindingRow> = Vec::new();
-    let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
     for (key, scan, detail) in &fetched.vulnerability {
         if let Some(mark) = mark_of(&scan.scan_id, scan.scan_finished.as_deref()) {
             advance(key, mark);
         }
         if streams.scans {
             scans.push(snapshot::vulnerability_scan_row(pull_id, instance_id, scan, detail.is_some(), detail.as_ref()));
-        }
-        if let Some(detail) = detail {
-            let mut rows = Vec::new();
-            snapshot::scan_findings(pull_id, instance_id, scan, detail, &mut rows, None);
-            for row in rows {
-                match by_fingerprint.get(&row.fingerprint) {
-                    Some(&at) => findings[at] = row,
-                    None => {
-                        by_fingerprint.insert(row.fingerprint.clone(), findings.len());
-                        findings.push(row);
-                    }
-                }
-            }
         }
     }
     let mut others: Vec<(ScanMark, ScanRow)> = Vec::new();
@@ -330,7 +317,199 @@ fn rows(
     if !streams.advances() {
         bookmark = old.cloned().unwrap_or_default();
     }
-    PullBatch { instance_id: instance_id.to_owned(), instance, grades, scans, findings, bookmark }
+    PullBatch { instance_id: instance_id.to_owned(), instance, grades, scans, findings: Vec::new(), bookmark }
+}
+
+/// The asset identity findings are fingerprinted with (as `cyrisma snapshot` takes it).
+fn asset_identity(asset: &Asset) -> AssetIdentity {
+    let url = asset.flaws.iter().find_map(|flaw| flaw.target.as_deref());
+    AssetIdentity::of(asset.identifier(), asset.ip_address.as_deref(), url.or(asset.name.as_deref()))
+}
+
+/// `value` as compact JSON at the end of `out`, as `serde_json` writes it inside a row.
+fn json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing strings, optional strings and numbers into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// One scan whose findings a pull collects, and its class.
+struct PulledScan<'a> {
+    scan: &'a VulnerabilityScan,
+    class: ScanClass,
+}
+
+/// One asset of a collected scan, and its identity as stored (`asset_key`).
+struct PulledAsset<'a> {
+    scan: usize,
+    asset: &'a Asset,
+    key: String,
+}
+
+/// One finding of an asset, with what the row adds: its rule and fingerprint.
+struct PulledFinding<'a> {
+    asset: usize,
+    finding: AssetFinding<'a>,
+    kind: FindingKind,
+    rule: String,
+    fingerprint: Fingerprint,
+}
+
+/// The `findings` rows of one pulled instance, borrowed from its parsed scan details: one per
+/// fingerprint (when two scans share one, the newer scan's row, in the place of the first).
+/// [`to_rows`](Self::to_rows) makes the owned rows; [`encode_json`](Self::encode_json) encodes
+/// them as JSON without making them.
+pub struct PulledFindings<'a> {
+    pull_id: &'a str,
+    instance_id: &'a str,
+    scans: Vec<PulledScan<'a>>,
+    assets: Vec<PulledAsset<'a>>,
+    rows: Vec<PulledFinding<'a>>,
+}
+
+impl<'a> PulledFindings<'a> {
+    /// The findings of the collected scans (those with a detail), in order.
+    fn of(
+        pull_id: &'a str,
+        instance_id: &'a str,
+        vulnerability: &'a [(String, VulnerabilityScan, Option<ScanDetail>)],
+    ) -> Self {
+        let mut findings = Self { pull_id, instance_id, scans: Vec::new(), assets: Vec::new(), rows: Vec::new() };
+        let mut at: FingerprintMap<usize> = FingerprintMap::default();
+        for (_, scan, detail) in vulnerability {
+            let Some(detail) = detail else { continue };
+            let scan_index = findings.scans.len();
+            let mut class = ScanClass::of(scan.scan_type.as_ref());
+            for asset in &detail.assets {
+                let mut identity = asset_identity(asset);
+                let asset_index = findings.assets.len();
+                findings.assets.push(PulledAsset { scan: scan_index, asset, key: identity.key() });
+                for finding in export::asset_findings(asset) {
+                    let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
+                    let rule = kind.rule(finding.finding);
+                    // The identity and class are lent to the input and taken back: no copies.
+                    let input = FingerprintInput {
+                        instance_id,
+                        asset: std::mem::replace(&mut identity, AssetIdentity::Unknown),
+                        scan_class: std::mem::replace(&mut class, ScanClass::from_name("")),
+                        kind,
+                        rule: &rule,
+                    };
+                    let fingerprint = Fingerprint::of(&input);
+                    (identity, class) = (input.asset, input.scan_class);
+                    let row = PulledFinding { asset: asset_index, finding, kind, rule, fingerprint };
+                    match at.entry(fingerprint) {
+                        Entry::Occupied(entry) => findings.rows[*entry.get()] = row,
+                        Entry::Vacant(entry) => {
+                            entry.insert(findings.rows.len());
+                            findings.rows.push(row);
+                        }
+                    }
+                }
+            }
+            findings.scans.push(PulledScan { scan, class });
+        }
+        findings
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The owned rows.
+    pub fn to_rows(&self) -> Vec<FindingRow> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let asset = &self.assets[row.asset];
+                let scan = &self.scans[asset.scan];
+                FindingRow {
+                    run_id: self.pull_id.to_owned(),
+                    instance_id: self.instance_id.to_owned(),
+                    scan_id: scan.scan.scan_id.clone(),
+                    scan_class: scan.class.as_str().to_owned(),
+                    asset_key: asset.key.clone(),
+                    asset_id: asset.asset.identifier().map(str::to_owned),
+                    asset_name: asset.asset.name.clone(),
+                    asset_address: asset.asset.ip_address.clone(),
+                    kind: row.kind.as_str().to_owned(),
+                    rule: row.rule.clone(),
+                    risk_level: row.finding.risk_level.map(str::to_owned),
+                    score: row.finding.score,
+                    title: row.finding.title.map(str::to_owned),
+                    first_seen: row.finding.first_seen.map(str::to_owned),
+                    fingerprint: row.fingerprint.to_hex(),
+                }
+            })
+            .collect()
+    }
+
+    /// Encodes every row at the end of `out` as `before`, the row as compact JSON (the bytes
+    /// `serde_json` writes for its [`FindingRow`]), then `after`. The columns an asset's rows
+    /// share are encoded once per asset.
+    pub fn encode_json(&self, before: &[u8], after: &[u8], out: &mut Vec<u8>) {
+        // Each asset's leading columns, back to back; `ends[i]` is where asset i's end.
+        let mut heads = Vec::with_capacity(self.assets.len() * 160);
+        let mut ends = Vec::with_capacity(self.assets.len());
+        for asset in &self.assets {
+            let scan = &self.scans[asset.scan];
+            heads.extend_from_slice(b"{\"run_id\":");
+            json(self.pull_id, &mut heads);
+            heads.extend_from_slice(b",\"instance_id\":");
+            json(self.instance_id, &mut heads);
+            heads.extend_from_slice(b",\"scan_id\":");
+            json(&scan.scan.scan_id, &mut heads);
+            heads.extend_from_slice(b",\"scan_class\":");
+            json(scan.class.as_str(), &mut heads);
+            heads.extend_from_slice(b",\"asset_key\":");
+            json(&asset.key, &mut heads);
+            heads.extend_from_slice(b",\"asset_id\":");
+            json(&asset.asset.identifier(), &mut heads);
+            heads.extend_from_slice(b",\"asset_name\":");
+            json(&asset.asset.name.as_deref(), &mut heads);
+            heads.extend_from_slice(b",\"asset_address\":");
+            json(&asset.asset.ip_address.as_deref(), &mut heads);
+            heads.extend_from_slice(b",\"kind\":");
+            ends.push(heads.len());
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for row in &self.rows {
+            let start = if row.asset == 0 { 0 } else { ends[row.asset - 1] };
+            out.extend_from_slice(before);
+            out.extend_from_slice(&heads[start..ends[row.asset]]);
+            json(row.kind.as_str(), out);
+            out.extend_from_slice(b",\"rule\":");
+            json(&row.rule, out);
+            out.extend_from_slice(b",\"risk_level\":");
+            json(&row.finding.risk_level, out);
+            out.extend_from_slice(b",\"score\":");
+            json(&row.finding.score, out);
+            out.extend_from_slice(b",\"title\":");
+            json(&row.finding.title, out);
+            out.extend_from_slice(b",\"first_seen\":");
+            json(&row.finding.first_seen, out);
+            out.extend_from_slice(b",\"fingerprint\":\"");
+            for byte in row.fingerprint.as_bytes() {
+                out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);
+            }
+            out.extend_from_slice(b"\"}");
+            out.extend_from_slice(after);
+        }
+    }
+}
+
+/// One pulled instance as [`Fleet::pull_borrowed`] hands it to its sink: the batch
+/// without its findings, and the findings borrowed from the scan details.
+pub struct PulledInstance<'a> {
+    /// The instance's rows but findings (`batch.findings` is empty), and its bookmark.
+    pub batch: PullBatch,
+    /// Its findings.
+    pub findings: PulledFindings<'a>,
 }
 
 impl Fleet {
@@ -344,6 +523,24 @@ impl Fleet {
         streams: Streams,
         progress: impl FnMut(Progress),
         mut sink: impl FnMut(PullBatch) -> Result<(), Error>,
+    ) -> Result<Pull, Error> {
+        self.pull_borrowed(selection, bookmarks, streams, progress, |pulled| {
+            let PulledInstance { mut batch, findings } = pulled;
+            batch.findings = findings.to_rows();
+            sink(batch)
+        })
+        .await
+    }
+
+    /// [`pull`](Self::pull), with each instance's findings borrowed from its scan details rather
+    /// than made into owned rows: for a sink that encodes them straight away (the Singer tap).
+    pub async fn pull_borrowed(
+        &self,
+        selection: &Selection,
+        bookmarks: &Bookmarks,
+        streams: Streams,
+        progress: impl FnMut(Progress),
+        mut sink: impl FnMut(PulledInstance<'_>) -> Result<(), Error>,
     ) -> Result<Pull, Error> {
         let pull_id = cyrisma_dataset::run_id(snapshot::now_micros(), fastrand::u32(..));
         let structure: HashMap<String, Instance> = if streams.instances {
@@ -370,15 +567,121 @@ impl Fleet {
                 progress,
                 |instance_id, _, fetched| {
                     let old = bookmarks.get(instance_id);
-                    let batch = rows(&pull_id, instance_id, structure.get(instance_id), old, streams, fetched);
-                    findings += batch.findings.len() as u64;
+                    let batch = rows(&pull_id, instance_id, structure.get(instance_id), old, streams, &fetched);
+                    let found = PulledFindings::of(&pull_id, instance_id, &fetched.vulnerability);
+                    findings += found.len() as u64;
                     if streams.advances() {
                         next.0.insert(instance_id.to_owned(), batch.bookmark.clone());
                     }
-                    sink(batch)
+                    sink(PulledInstance { batch, findings: found })
                 },
             )
             .await?;
         Ok(Pull { pull_id, bookmarks: next, pulled: outcome.succeeded.len(), failures: outcome.failures, findings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(id: &str, kind: &str, finished: &str) -> VulnerabilityScan {
+        serde_json::from_value(serde_json::json!({"scanId": id, "scanType": kind, "scanFinished": finished})).unwrap()
+    }
+
+    /// Two scans of one class sharing findings (a CVE in other case, a port with leading zeros),
+    /// a web scan whose assets are known by URL or by nothing, a scan without a detail, and text
+    /// that needs escaping.
+    fn fetched() -> Vec<(String, VulnerabilityScan, Option<ScanDetail>)> {
+        let older: ScanDetail = serde_json::from_value(serde_json::json!({"assets": [
+            {"assetId": "a1", "name": "pc \"one\"", "ipAddress": "10.0.0.1", "vulnerabilities": [
+                {"cve": "cve-2024-1", "title": "old title", "score": 5.5, "riskLevel": "High", "firstSeen": "2026-01-01"},
+                {"cve": "CVE-2024-2", "title": "tab\there\u{1b}", "score": 7.0}
+            ], "openPorts": [{"portNumber": "0443", "portDescription": "https"}]},
+            {"ipAddress": "::ffff:10.0.0.9", "vulnerabilities": [{"cve": "CVE-2024-3"}]}
+        ]}))
+        .unwrap();
+        let newer: ScanDetail = serde_json::from_value(serde_json::json!({"assets": [
+            {"assetId": "a1", "name": "pc \"one\"", "ipAddress": "10.0.0.1", "vulnerabilities": [
+                {"cve": "CVE-2024-1", "title": "new title é", "score": 6.0}
+            ], "openPorts": [{"portNumber": "443", "portDescription": "https", "riskLevel": "Low"}]},
+            {"id": "a2", "vulnerabilities": [{"cve": "CVE-2024-4", "score": 1e-7}]}
+        ]}))
+        .unwrap();
+        let web: ScanDetail = serde_json::from_value(serde_json::json!({"assets": [
+            {"name": "site", "flaws": [{"alertRef": "10020-1", "alertName": "header", "target": "HTTPS://Example.COM:443/a?b"}]},
+            {"flaws": [{"alertId": "7"}]}
+        ]}))
+        .unwrap();
+        vec![
+            ("vulnerability/external_ip".into(), scan("s1", "3", "2026-01-01T00:00:00Z"), Some(older)),
+            ("vulnerability/external_ip".into(), scan("s2", "3", "2026-02-01T00:00:00Z"), Some(newer)),
+            ("vulnerability/internal_authenticated".into(), scan("s3", "1", "2026-02-02T00:00:00Z"), None),
+            ("vulnerability/external_web_application".into(), scan("s4", "4", "2026-02-03T00:00:00Z"), Some(web)),
+        ]
+    }
+
+    /// The rows as `cyrisma snapshot` makes them, one per fingerprint: the newer scan's row in
+    /// the place of the first one seen.
+    fn snapshot_rows(
+        run_id: &str,
+        instance_id: &str,
+        fetched: &[(String, VulnerabilityScan, Option<ScanDetail>)],
+    ) -> Vec<FindingRow> {
+        let mut rows: Vec<FindingRow> = Vec::new();
+        for (_, scan, detail) in fetched {
+            let Some(detail) = detail else { continue };
+            let mut scan_rows = Vec::new();
+            snapshot::scan_findings(run_id, instance_id, scan, detail, &mut scan_rows, None);
+            for row in scan_rows {
+                match rows.iter().position(|seen| seen.fingerprint == row.fingerprint) {
+                    Some(at) => rows[at] = row,
+                    None => rows.push(row),
+                }
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn the_findings_are_the_snapshot_rows_one_per_fingerprint_the_newest_in_the_first_place() {
+        let fetched = fetched();
+        let found = PulledFindings::of("r1", "cc1", &fetched);
+        let expected = snapshot_rows("r1", "cc1", &fetched);
+        assert_eq!(found.to_rows(), expected);
+        assert_eq!(found.len(), expected.len());
+        // 9 findings in the details, two of them seen again in the newer scan.
+        assert_eq!(found.len(), 7);
+        let cve1 = expected.iter().find(|row| row.rule == "CVE-2024-1").unwrap();
+        assert_eq!((cve1.scan_id.as_str(), cve1.title.as_deref()), ("s2", Some("new title é")));
+        assert_eq!(expected[0].rule, "CVE-2024-1", "in the place of the first one seen");
+    }
+
+    #[test]
+    fn the_encoded_findings_are_what_serde_json_writes_for_the_rows() {
+        let fetched = fetched();
+        let found = PulledFindings::of("r\"1", "cc1", &fetched);
+        let mut encoded = b"start\n".to_vec();
+        found.encode_json(b"{\"record\":", b"}\n", &mut encoded);
+        let mut expected = b"start\n".to_vec();
+        for row in found.to_rows() {
+            expected.extend_from_slice(b"{\"record\":");
+            expected.extend_from_slice(&serde_json::to_vec(&row).unwrap());
+            expected.extend_from_slice(b"}\n");
+        }
+        assert_eq!(String::from_utf8(encoded).unwrap(), String::from_utf8(expected).unwrap());
+    }
+
+    #[test]
+    fn no_details_no_findings() {
+        let mut fetched = fetched();
+        for (_, _, detail) in &mut fetched {
+            *detail = None;
+        }
+        let found = PulledFindings::of("r1", "cc1", &fetched);
+        assert!(found.is_empty());
+        let mut encoded = Vec::new();
+        found.encode_json(b"[", b"]", &mut encoded);
+        assert!(encoded.is_empty());
     }
 }

@@ -97,15 +97,17 @@ pub(super) fn goals(report: &mut Report, root: &Path, dir: &Path) -> Result<()> 
 
 #[cfg(test)]
 mod tests {
-    /// The row in `--quick` mode alone (`cargo test -p xtask tap_row -- --ignored`): what
-    /// `cargo xtask bench --quick` runs for it, without the other rows.
+    /// The row alone (`cargo test -p xtask tap_row -- --ignored --nocapture`): in `--quick` mode,
+    /// what `cargo xtask bench --quick` runs for it, without the other rows; with
+    /// `CYRISMA_BENCH_TAP_FULL=1`, at the full size of `cargo xtask bench` (release build).
     #[test]
     #[ignore = "builds the CLI and runs it; run by hand"]
     fn tap_row_runs_in_quick_mode() {
         let root = crate::tidy::workspace_root();
         let dir = root.join("target/bench");
         std::fs::create_dir_all(&dir).unwrap();
-        let mut report = super::Report { quick: true, rows: vec![], notes: vec![] };
+        let quick = std::env::var_os("CYRISMA_BENCH_TAP_FULL").is_none_or(|full| full != "1");
+        let mut report = super::Report { quick, rows: vec![], notes: vec![] };
         super::goals(&mut report, &root, &dir).unwrap();
         let row = &report.rows[0];
         eprintln!("{} | {} | {} | {}", row.id, row.what, row.measured, row.result);

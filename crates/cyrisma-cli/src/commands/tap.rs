@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use cyrisma_dataset::schema::Column;
-use cyrisma_fleet::pull::STREAM_TABLES;
+use cyrisma_fleet::pull::{PulledInstance, STREAM_TABLES};
 use cyrisma_fleet::{Bookmarks, Fleet, PullBatch, Selection, Streams};
 use cyrisma_transport::{Layer, Origin, Setting};
 use serde::Serialize;
@@ -216,7 +216,10 @@ fn read_state(path: &Path) -> anyhow::Result<Bookmarks> {
     })
 }
 
-/// Singer messages on a writer, one per line; each RECORD is encoded into one reused buffer and
+/// The reused buffer's usual capacity.
+const LINE_CAPACITY: usize = 1 << 20;
+
+/// Singer messages on a writer, one per line; RECORDs are encoded into one reused buffer and
 /// written at once (the writer may be a terminal filter behind a `dyn Write`).
 struct Messages<W: Write> {
     out: W,
@@ -261,6 +264,24 @@ impl<W: Write> Messages<W> {
         }
         Ok(())
     }
+
+    /// A pulled instance: its batch, then its findings' RECORDs, encoded straight from the scan
+    /// details into the reused buffer and written at once.
+    fn pulled(&mut self, pulled: &PulledInstance<'_>) -> std::io::Result<()> {
+        self.batch(&pulled.batch)?;
+        self.line.clear();
+        pulled.findings.encode_json(
+            b"{\"type\":\"RECORD\",\"stream\":\"findings\",\"record\":",
+            b"}\n",
+            &mut self.line,
+        );
+        self.out.write_all(&self.line)?;
+        // An instance with many findings grew the buffer: give the memory back.
+        if self.line.capacity() > LINE_CAPACITY {
+            self.line = Vec::with_capacity(LINE_CAPACITY);
+        }
+        Ok(())
+    }
 }
 
 /// Runs `tap`.
@@ -272,7 +293,7 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, stdout))
     };
-    let mut messages = Messages { out: sink, line: Vec::with_capacity(1024) };
+    let mut messages = Messages { out: sink, line: Vec::with_capacity(LINE_CAPACITY) };
     if args.discover {
         let text = serde_json::to_string_pretty(&catalog())?;
         messages.out.write_all(text.as_bytes())?;
@@ -307,11 +328,11 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
     let mut running = bookmarks.clone();
     let mut done = 0usize;
     let pull = fleet
-        .pull(&selection, &bookmarks, streams, context.ui.fleet_progress("tap"), |batch| {
+        .pull_borrowed(&selection, &bookmarks, streams, context.ui.fleet_progress("tap"), |pulled| {
             let io = |source| cyrisma_fleet::Error::Io { context: "cannot write the singer messages".into(), source };
-            messages.batch(&batch).map_err(io)?;
+            messages.pulled(&pulled).map_err(io)?;
             if streams.advances() {
-                running.0.insert(batch.instance_id, batch.bookmark);
+                running.0.insert(pulled.batch.instance_id, pulled.batch.bookmark);
             }
             done += 1;
             if done.is_multiple_of(STATE_EVERY) {
