@@ -99,11 +99,17 @@ pub(crate) fn printable(value: &str) -> String {
 /// run instead on one timer thread that waits for the earliest deadline (a futex wait with a
 /// timeout, the kernel's high-resolution timers) and wakes each delayed answer's task.
 pub(crate) async fn delay(duration: std::time::Duration) {
-    let at = std::time::Instant::now() + duration;
+    // A deadline past what `Instant` holds (an absurd fault) sleeps on tokio's timer, which caps it.
+    let Some(at) = std::time::Instant::now().checked_add(duration) else {
+        return tokio::time::sleep(duration).await;
+    };
     let (wake, woken) = tokio::sync::oneshot::channel();
-    timer::add(at, wake);
-    // The timer thread never drops a sender before its deadline.
-    let _ = woken.await;
+    if timer::add(at, wake) {
+        // The timer thread never drops a sender before its deadline.
+        let _ = woken.await;
+    } else {
+        tokio::time::sleep_until(at.into()).await;
+    }
 }
 
 mod timer {
@@ -111,7 +117,7 @@ mod timer {
 
     use std::cmp::Ordering;
     use std::collections::BinaryHeap;
-    use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+    use std::sync::{Condvar, Mutex, PoisonError};
     use std::time::Instant;
 
     use tokio::sync::oneshot;
@@ -149,21 +155,28 @@ mod timer {
         changed: Condvar,
     }
 
-    fn timer() -> &'static Timer {
-        static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-        TIMER.get_or_init(|| {
-            let timer: &'static Timer = Box::leak(Box::default());
-            let spawned = std::thread::Builder::new().name("emulator-latency".to_owned()).spawn(move || run(timer));
-            if let Err(error) = spawned {
-                // Without the thread nothing would ever wake: fail loudly at the first delay.
-                panic!("cannot start the emulator's latency timer thread: {error}");
-            }
-            timer
-        })
+    /// This process's timer, started on first use (and again in a forked child, where the
+    /// parent's thread does not exist).
+    fn timer() -> Option<&'static Timer> {
+        static TIMER: Mutex<Option<(u32, &'static Timer)>> = Mutex::new(None);
+        let pid = std::process::id();
+        let mut slot = TIMER.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((owner, timer)) = *slot
+            && owner == pid
+        {
+            return Some(timer);
+        }
+        let timer: &'static Timer = Box::leak(Box::default());
+        let spawned = std::thread::Builder::new().name("emulator-latency".to_owned()).spawn(move || run(timer));
+        // Without the thread (no resources for one), the delays fall back to tokio's timer.
+        spawned.ok()?;
+        *slot = Some((pid, timer));
+        Some(timer)
     }
 
-    pub(super) fn add(at: Instant, wake: oneshot::Sender<()>) {
-        let timer = timer();
+    /// Wakes `wake` at `at`; `false` when there is no timer thread.
+    pub(super) fn add(at: Instant, wake: oneshot::Sender<()>) -> bool {
+        let Some(timer) = timer() else { return false };
         let mut due = timer.due.lock().unwrap_or_else(PoisonError::into_inner);
         due.1 += 1;
         let seq = due.1;
@@ -173,6 +186,7 @@ mod timer {
         if earliest {
             timer.changed.notify_one();
         }
+        true
     }
 
     fn run(timer: &Timer) {
@@ -189,6 +203,26 @@ mod timer {
                 Some(wait) => timer.changed.wait_timeout(due, wait).unwrap_or_else(PoisonError::into_inner).0,
                 None => timer.changed.wait(due).unwrap_or_else(PoisonError::into_inner),
             };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_delay_never_ends_before_its_duration() {
+        let started = Instant::now();
+        let after = |ms: u64| async move {
+            super::delay(Duration::from_millis(ms)).await;
+            (ms, started.elapsed())
+        };
+        // Added out of order: the timer thread's heap must wake each at its own deadline.
+        let (a, b, c, d) = tokio::join!(after(30), after(5), after(20), after(1));
+        let ends = [a, b, c, d];
+        for (ms, elapsed) in ends {
+            assert!(elapsed >= Duration::from_millis(ms), "a {ms} ms delay ended after {elapsed:?}");
         }
     }
 }
