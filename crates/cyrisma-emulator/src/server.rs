@@ -302,7 +302,7 @@ async fn handle(
                 // A long latency stands for a hanging server; shutdown does not wait for it.
                 let mut shutdown = shared.shutdown.clone();
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(latency)) => {}
+                    () = crate::failure::delay(Duration::from_millis(latency)) => {}
                     _ = shutdown.changed() => return Err(Abort),
                 }
             }

@@ -282,9 +282,20 @@ impl Inner {
     }
 
     /// Drops the pool and the gate of an instance host nobody is using now (see
-    /// [`Hosts::release`]).
+    /// [`Hosts::release`]), and a connection prepared for it that no request took.
     pub(crate) fn release_host(&self, base: &BaseUrl) {
+        if let Some(uri) = origin_uri(base) {
+            self.sender.hosts.connector().discard_prepared(&uri);
+        }
         self.sender.hosts.release(&host_key(base), self.now());
+    }
+
+    /// Sets up a connection to an instance host ahead of its first request (see
+    /// [`Connector::prepare`](crate::connect::Connector::prepare)).
+    pub(crate) async fn prepare_host(&self, base: &BaseUrl) {
+        if let Some(uri) = origin_uri(base) {
+            self.sender.hosts.connector().prepare(uri).await;
+        }
     }
 
     /// Sends a call and parses its answer, under the total timeout.
@@ -517,4 +528,11 @@ impl Inner {
         }
         Err(Error::new(ErrorKind::InstanceNotFound { instance_id: instance_id.to_owned() }))
     }
+}
+
+/// `scheme://host:port/` of a base URL, as hyper hands it to the connector.
+fn origin_uri(base: &BaseUrl) -> Option<http::Uri> {
+    let host = base.host();
+    let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
+    format!("{}://{host}:{}/", base.scheme(), base.port_or_default()).parse().ok()
 }

@@ -5,17 +5,23 @@
 //! The connector counts the connections alive (diagnostics and tests: pooled connections of
 //! instance hosts must not pile up with the number of instances).
 //!
+//! A fan-out sets up the connections of its next instances ahead of their first request
+//! ([`Connector::prepare`]): the handshake then runs while the instances in progress wait for
+//! their answers, and the first request to that origin takes the prepared connection instead of
+//! connecting (see `fan_out.rs`).
+//!
 //! Every check here runs before a single byte of the request is written: a connector error is a
 //! failure "before send", which the retry policy may retry even for calls that are not idempotent
 //! (except the ones retrying cannot fix: plain http to a non-loopback address, TLS failures).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,8 +31,10 @@ use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use crate::locks::lock;
 use crate::proxy::Proxy;
 use crate::resolve::ResolveOverrides;
 
@@ -44,7 +52,13 @@ struct Shared {
     opened: AtomicU64,
     /// Connections alive now (opened and not yet dropped).
     live: Arc<AtomicU64>,
+    /// Connections set up ahead of their first request, by origin, with when they were made.
+    prepared: Mutex<HashMap<String, (Stream, Instant)>>,
 }
+
+/// A prepared connection older than this is not used (the server may have closed it meanwhile);
+/// a fan-out uses its prepared connections within about one instance's time.
+const PREPARED_MAX_AGE: Duration = Duration::from_secs(5);
 
 impl Connector {
     pub(crate) fn new(
@@ -61,6 +75,7 @@ impl Connector {
                 connect_timeout,
                 opened: AtomicU64::new(0),
                 live: Arc::new(AtomicU64::new(0)),
+                prepared: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -73,6 +88,33 @@ impl Connector {
     /// How many connections are alive now, pooled or in use (diagnostics and tests).
     pub(crate) fn connections_alive(&self) -> u64 {
         self.shared.live.load(Ordering::Relaxed)
+    }
+
+    /// Sets up a connection to `uri`'s origin ahead of its first request: the next connection
+    /// hyper asks for to that origin is this one. Nothing happens when one is already prepared;
+    /// a failure is dropped (the request then connects by itself and reports its own error).
+    pub(crate) async fn prepare(&self, uri: Uri) {
+        let key = origin_key(&uri);
+        if lock(&self.shared.prepared).contains_key(&key) {
+            return;
+        }
+        match self.shared.connect(uri).await {
+            Ok(io) => {
+                self.shared.live.fetch_add(1, Ordering::Relaxed);
+                let stream = Stream { io, live: self.shared.live.clone() };
+                let mut prepared = lock(&self.shared.prepared);
+                // Connections nobody took (a fan-out dropped before its items ran) end here.
+                prepared.retain(|_, (_, made)| made.elapsed() < PREPARED_MAX_AGE);
+                prepared.entry(key).or_insert((stream, Instant::now()));
+            }
+            Err(error) => tracing::debug!(error = %error, "connecting ahead failed; the first request connects again"),
+        }
+    }
+
+    /// Drops the prepared connection to `uri`'s origin, if it was not used.
+    pub(crate) fn discard_prepared(&self, uri: &Uri) {
+        let unused = lock(&self.shared.prepared).remove(&origin_key(uri));
+        drop(unused);
     }
 
     /// Where a connection to `host:port` would go, and whether every address is loopback; used
@@ -93,7 +135,13 @@ impl tower_service::Service<Uri> for Connector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let shared = self.shared.clone();
+        let prepared = lock(&shared.prepared).remove(&origin_key(&uri));
         Box::pin(async move {
+            if let Some((stream, made)) = prepared
+                && made.elapsed() < PREPARED_MAX_AGE
+            {
+                return Ok(TokioIo::new(stream));
+            }
             let io = shared.connect(uri).await?;
             shared.live.fetch_add(1, Ordering::Relaxed);
             Ok(TokioIo::new(Stream { io, live: shared.live.clone() }))
@@ -177,6 +225,13 @@ impl Shared {
             Some(Box::new(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to")))),
         ))
     }
+}
+
+/// `scheme://host:port` of a URI, the port made explicit: the key of a prepared connection.
+fn origin_key(uri: &Uri) -> String {
+    let https = uri.scheme_str() == Some("https");
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    format!("{}://{}:{port}", uri.scheme_str().unwrap_or_default(), uri.host().unwrap_or_default().to_ascii_lowercase())
 }
 
 pub(crate) async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {

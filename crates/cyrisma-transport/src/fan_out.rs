@@ -140,28 +140,52 @@ impl Client {
                 (instance.instance_id.clone(), instance.name.clone(), client)
             })
             .collect();
-        if let Some(first) = entries.iter().find(|(_, _, client)| client.is_ok()) {
-            // One all-instances authentication up front; each operation re-checks by itself, so
-            // a failure here is only logged.
-            let scope = InstanceScope { id: &first.0, group: Some(&group) };
-            if let Err(error) = self.inner.authenticate_instances(scope).await {
-                tracing::debug!(error = %error, "up-front instance authentication failed; each instance will try again");
+        let concurrency = concurrency.max(1);
+        // `concurrency` instances make their calls at once; the next `ahead` ones set up their
+        // connection (TCP and TLS) meanwhile, without a permit, so that a permit freed by a
+        // finished instance goes to one that can send at once: a handshake no longer holds a
+        // slot in which no call is in flight (`docs/benchmarks.md`, H5).
+        let ahead = concurrency.div_ceil(4);
+        let authenticate = async {
+            if let Some(first) = entries.iter().find(|(_, _, client)| client.is_ok()) {
+                // One all-instances authentication up front; each operation re-checks by itself,
+                // so a failure here is only logged.
+                let scope = InstanceScope { id: &first.0, group: Some(&group) };
+                if let Err(error) = self.inner.authenticate_instances(scope).await {
+                    tracing::debug!(error = %error, "up-front instance authentication failed; each instance will try again");
+                }
             }
-        }
+        };
+        // The first instances' connections are set up while the authentication is in flight.
+        let first_bases: Vec<_> = entries
+            .iter()
+            .filter_map(|(_, _, client)| client.as_ref().ok()?.known_base())
+            .take(concurrency + ahead)
+            .collect();
+        let prepare = futures_util::future::join_all(first_bases.iter().map(|base| self.inner.prepare_host(base)));
+        futures_util::future::join(authenticate, prepare).await;
         let len = entries.len();
         let operation = Arc::new(operation);
         let owner = self.clone();
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
         let inner = stream::iter(entries)
             .map(move |(instance_id, name, client)| {
                 let operation = operation.clone();
                 let owner = owner.clone();
+                let permits = permits.clone();
                 async move {
                     let result = match client {
                         Ok(client) => {
                             // When the instance's work is done (or abandoned with the stream), its
                             // host's pooled connections would only sit idle (with their read
                             // buffers) until the pool's timeout: release them.
-                            let _release = ReleaseHost { owner: owner.clone(), base: client.known_base() };
+                            let base = client.known_base();
+                            let _release = ReleaseHost { owner: owner.clone(), base: base.clone() };
+                            if let Some(base) = &base {
+                                owner.inner.prepare_host(base).await;
+                            }
+                            // The semaphore is never closed.
+                            let _permit = permits.acquire_owned().await.ok();
                             operation(client).await
                         }
                         Err(error) => Err(error),
@@ -169,7 +193,7 @@ impl Client {
                     FanOutItem { instance_id, name, result }
                 }
             })
-            .buffer_unordered(concurrency.max(1))
+            .buffer_unordered(concurrency + ahead)
             .boxed();
         Ok(FanOut { inner, len })
     }

@@ -127,3 +127,37 @@ async fn suspended_instances_fail_alone_when_included() {
     }
     assert!(results.iter().any(|item| item.instance_id == victim && item.result.is_err()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_set_up_ahead_are_used_and_requests_stay_within_the_concurrency() {
+    let emulator = support::emulator(EmulatorConfig::default().with_size(1, 40, 1, 1)).await;
+    let client = support::client(&emulator);
+    // Slow answers, so that the instances waiting for a permit have set up their connections.
+    emulator.add_fault(Fault::latency(15).on("dashboards.get_overall_dashboard"));
+    emulator.add_fault(Fault::latency(15).on("dashboards.get_vulnerability_dashboard"));
+    let expected = support::reportable_ids(&emulator).len();
+    emulator.reset_in_flight_max();
+    let opened_before = client.connections_opened();
+    let mut results = client
+        .fan_out(is_reportable, 4, |instance| async move {
+            instance.dashboard_overall().await?;
+            instance.dashboard_vulnerability().await
+        })
+        .await
+        .unwrap();
+    let mut reached = 0;
+    while let Some(item) = results.next().await {
+        item.result.unwrap_or_else(|error| panic!("{}: {error}", item.instance_id));
+        reached += 1;
+    }
+    assert_eq!(reached, expected);
+    // At most `concurrency` instances make calls at once, one call each (the central calls are
+    // done before the first instance starts).
+    let in_flight = emulator.in_flight();
+    assert!(in_flight.max <= 4, "{} requests in flight at once with a concurrency of 4", in_flight.max);
+    // One connection per instance host (the one set up ahead, which its first call took), plus
+    // the central host's: a prepared connection that went unused would make it two per host.
+    let opened = client.connections_opened() - opened_before;
+    assert!(opened <= reached as u64 + 2, "{opened} connections for {reached} instances");
+    assert!(opened >= reached as u64, "{opened} connections for {reached} instances");
+}
