@@ -198,6 +198,12 @@ impl Client {
         self.inner.sender.hosts.connector().connections_opened()
     }
 
+    /// How many of those were set up ahead of their first request by a fan-out and then taken by
+    /// it (diagnostics and tests).
+    pub fn connections_prepared_taken(&self) -> u64 {
+        self.inner.sender.hosts.connector().connections_prepared_taken()
+    }
+
     /// How many of this client's connections are alive now, pooled or in use (diagnostics and
     /// tests). A fan-out drops each instance host's pool when that instance's item completes, so
     /// this does not grow with the number of instances.

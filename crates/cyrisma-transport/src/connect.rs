@@ -50,6 +50,8 @@ struct Shared {
     proxy: Option<Proxy>,
     connect_timeout: Duration,
     opened: AtomicU64,
+    /// Connections set up ahead that a request then took.
+    prepared_taken: AtomicU64,
     /// Connections alive now (opened and not yet dropped).
     live: Arc<AtomicU64>,
     /// Connections set up ahead of their first request, by origin, with when they were made.
@@ -74,6 +76,7 @@ impl Connector {
                 proxy,
                 connect_timeout,
                 opened: AtomicU64::new(0),
+                prepared_taken: AtomicU64::new(0),
                 live: Arc::new(AtomicU64::new(0)),
                 prepared: Mutex::new(HashMap::new()),
             }),
@@ -83,6 +86,11 @@ impl Connector {
     /// How many TCP connections this connector has opened (to targets or proxies).
     pub(crate) fn connections_opened(&self) -> u64 {
         self.shared.opened.load(Ordering::Relaxed)
+    }
+
+    /// How many connections set up ahead (`prepare`) a request then took (diagnostics and tests).
+    pub(crate) fn connections_prepared_taken(&self) -> u64 {
+        self.shared.prepared_taken.load(Ordering::Relaxed)
     }
 
     /// How many connections are alive now, pooled or in use (diagnostics and tests).
@@ -140,6 +148,7 @@ impl tower_service::Service<Uri> for Connector {
             if let Some((stream, made)) = prepared
                 && made.elapsed() < PREPARED_MAX_AGE
             {
+                shared.prepared_taken.fetch_add(1, Ordering::Relaxed);
                 return Ok(TokioIo::new(stream));
             }
             let io = shared.connect(uri).await?;

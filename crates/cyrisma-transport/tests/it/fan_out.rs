@@ -138,6 +138,7 @@ async fn connections_set_up_ahead_are_used_and_requests_stay_within_the_concurre
     let expected = support::reportable_ids(&emulator).len();
     emulator.reset_in_flight_max();
     let opened_before = client.connections_opened();
+    let taken_before = client.connections_prepared_taken();
     let mut results = client
         .fan_out(is_reportable, 4, |instance| async move {
             instance.dashboard_overall().await?;
@@ -155,9 +156,12 @@ async fn connections_set_up_ahead_are_used_and_requests_stay_within_the_concurre
     // done before the first instance starts).
     let in_flight = emulator.in_flight();
     assert!(in_flight.max <= 4, "{} requests in flight at once with a concurrency of 4", in_flight.max);
-    // One connection per instance host (the one set up ahead, which its first call took), plus
-    // the central host's: a prepared connection that went unused would make it two per host.
+    // Every instance's first call went over the connection set up ahead for its host. (More
+    // connections than hosts can still be opened: hyper's pool opens a second one when a call
+    // starts before the previous answer's connection is back in the pool, which happens under
+    // load, so the count of opened connections is only bounded from below.)
+    let taken = client.connections_prepared_taken() - taken_before;
+    assert_eq!(taken, reached as u64, "{taken} prepared connections taken for {reached} instances");
     let opened = client.connections_opened() - opened_before;
-    assert!(opened <= reached as u64 + 2, "{opened} connections for {reached} instances");
     assert!(opened >= reached as u64, "{opened} connections for {reached} instances");
 }
