@@ -55,6 +55,12 @@ impl Symbols {
     }
 }
 
+/// A name interned by one run (an instance id, scan class or asset key), from [`Run::symbol`]:
+/// readers that see the same name on many rows intern it once and record the rows by symbol.
+/// A symbol means something only to the run that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Symbol(u32);
+
 /// A finding of a run: where it is, and the caller's payload.
 #[derive(Clone, Debug)]
 pub struct Located<T> {
@@ -105,6 +111,33 @@ impl<T> Run<T> {
     /// (findings or not).
     pub fn covered(&mut self, instance_id: &str, scan_class: &str, asset_key: &str) {
         self.place(instance_id, scan_class, asset_key);
+    }
+
+    /// Interns a name for [`Run::covered_at`] and [`Run::finding_at`] (the same name, the same
+    /// symbol).
+    pub fn symbol(&mut self, name: &str) -> Symbol {
+        Symbol(self.symbols.intern(name))
+    }
+
+    /// [`Run::covered`] by symbols of this run.
+    pub fn covered_at(&mut self, instance: Symbol, class: Symbol, asset: Symbol) {
+        self.place_at((instance.0, class.0, asset.0));
+    }
+
+    /// [`Run::finding`] by symbols of this run.
+    pub fn finding_at(&mut self, fingerprint: Fingerprint, instance: Symbol, class: Symbol, asset: Symbol, payload: T) {
+        let (instance, class, asset) = self.place_at((instance.0, class.0, asset.0));
+        self.findings.entry(fingerprint).or_insert(Located { instance, class, asset, payload });
+    }
+
+    /// Records a place's coverage, unless it is the place recorded just before.
+    fn place_at(&mut self, place: (u32, u32, u32)) -> (u32, u32, u32) {
+        if self.last != Some(place) {
+            let (instance, class, asset) = place;
+            self.coverage.entry((instance, class)).or_default().insert(asset);
+            self.last = Some(place);
+        }
+        place
     }
 
     /// Interns a place and records its coverage, unless it is the place recorded just before.
