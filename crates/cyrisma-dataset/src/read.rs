@@ -13,7 +13,8 @@ use arrow_schema::{DataType, Field, Schema};
 use cyrisma_core::history::{Fingerprint, Run, Symbol};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy,
+    RowSelector,
 };
 use parquet::file::reader::ChunkReader;
 
@@ -150,7 +151,11 @@ fn rows_of<T: ChunkReader + 'static>(
     if total > at {
         selectors.push(RowSelector::skip(total - at));
     }
+    // Skip the rows not asked for rather than decode every row and filter them out afterwards
+    // (what the reader picks by default for selections as scattered as a diff's changed rows,
+    // which makes it copy every string of every row: about twice the time for 1 row in 10).
     let reader = builder
+        .with_row_selection_policy(RowSelectionPolicy::Selectors)
         .with_row_selection(RowSelection::from(selectors))
         .with_batch_size(65_536)
         .build()
