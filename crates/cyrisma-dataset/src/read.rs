@@ -258,6 +258,20 @@ impl Dataset {
         self.read_file(&path, columns)
     }
 
+    /// [`Dataset::batches`] with the string columns named in `dictionary` read as
+    /// `Dictionary(Int32, Utf8)` arrays (a column stored dictionary-encoded is then not expanded
+    /// row by row; see [`symbols`]).
+    pub fn batches_as(
+        &self,
+        table: &str,
+        run: &RunRow,
+        columns: Option<&[&str]>,
+        dictionary: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
+        let path = self.file(table, &run.run_id, run.started_at);
+        self.read_file_as(&path, columns, dictionary)
+    }
+
     /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
     pub fn rows<R: Decode>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
@@ -394,9 +408,11 @@ impl Dataset {
     }
 }
 
-/// The symbols in `run` of a string column of a batch, one per row, into `out`: a dictionary
-/// column interns each of its values once, a plain one each row (a null reads as "").
-fn symbols(run: &mut RunData, batch: &RecordBatch, name: &str, path: &Path, out: &mut Vec<Symbol>) -> Result<()> {
+/// The symbols in `run` of the string column `name` of a batch (read from the file `path`), one
+/// per row, into `out`: a dictionary column (see [`Dataset::batches_as`]) interns each of its
+/// values once, a plain one each row (a null reads as ""). With [`Run::finding_at`], this
+/// records a run's findings without interning a name per row.
+pub fn symbols<T>(run: &mut Run<T>, batch: &RecordBatch, name: &str, path: &Path, out: &mut Vec<Symbol>) -> Result<()> {
     out.clear();
     let array = column(batch, name, path)?;
     if let Some(dictionary) = array.as_dictionary_opt::<Int32Type>() {
