@@ -16,7 +16,9 @@ pub mod fingerprint;
 pub mod hash;
 pub mod lifecycle;
 
-pub use diff::{Change, ChangeKind, Diff, GradeChange, Located, Run, TruncatedScan, diff, grade_changes, grade_rank};
+pub use diff::{
+    Change, ChangeKind, Diff, GradeChange, Located, Run, Symbol, TruncatedScan, diff, grade_changes, grade_rank,
+};
 pub use fingerprint::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
 pub use hash::{FastBuild, FingerprintMap, FingerprintSet};
 pub use lifecycle::{FindingLifecycle, Lifecycle, TimeToFix};

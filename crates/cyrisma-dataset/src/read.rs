@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch, StringArray};
-use cyrisma_core::history::{Fingerprint, Run};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema};
+use cyrisma_core::history::{Fingerprint, Run, Symbol};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy,
+    RowSelector,
+};
 use parquet::file::reader::ChunkReader;
 
 use crate::decode::Decode;
@@ -40,15 +46,51 @@ fn table_files(dataset: &Dataset, table: &str) -> Result<Vec<PathBuf>> {
 /// Reads the batches of one local Parquet file, only the named columns when `columns` is given.
 pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(io_error("cannot open", path))?;
-    batches_of(file, path, columns)
+    batches_of(file, path, columns, &[])
+}
+
+/// A reader of one Parquet file whose string columns named in `dictionary` come as dictionary
+/// arrays (`Dictionary(Int32, Utf8)`): pages stored dictionary-encoded are then not expanded row
+/// by row, and a reader can work per distinct value rather than per row.
+fn builder_of<T: ChunkReader + 'static>(
+    contents: T,
+    path: &Path,
+    dictionary: &[&str],
+) -> Result<ParquetRecordBatchReaderBuilder<T>> {
+    let metadata =
+        ArrowReaderMetadata::load(&contents, ArrowReaderOptions::new()).map_err(|error| parquet_error(path)(&error))?;
+    let wanted = |field: &Field| dictionary.contains(&field.name().as_str()) && *field.data_type() == DataType::Utf8;
+    if !metadata.schema().fields().iter().any(|field| wanted(field)) {
+        return Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(contents, metadata));
+    }
+    let fields: Vec<Field> = metadata
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| {
+            let field = field.as_ref().clone();
+            if wanted(&field) {
+                let kind = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                field.with_data_type(kind)
+            } else {
+                field
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new_with_metadata(fields, metadata.schema().metadata().clone()));
+    let metadata =
+        ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
+            .map_err(|error| parquet_error(path)(&error))?;
+    Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(contents, metadata))
 }
 
 fn batches_of<T: ChunkReader + 'static>(
     contents: T,
     path: &Path,
     columns: Option<&[&str]>,
+    dictionary: &[&str],
 ) -> Result<Vec<RecordBatch>> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(contents).map_err(|error| parquet_error(path)(&error))?;
+    let builder = builder_of(contents, path, dictionary)?;
     let builder = match columns {
         Some(columns) => {
             let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
@@ -65,7 +107,7 @@ fn batches_of<T: ChunkReader + 'static>(
 /// end is an error.
 pub fn read_rows(path: &Path, rows: &[u32], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(io_error("cannot open", path))?;
-    rows_of(file, path, rows, columns)
+    rows_of(file, path, rows, columns, &[])
 }
 
 fn rows_of<T: ChunkReader + 'static>(
@@ -73,8 +115,9 @@ fn rows_of<T: ChunkReader + 'static>(
     path: &Path,
     rows: &[u32],
     columns: Option<&[&str]>,
+    dictionary: &[&str],
 ) -> Result<Vec<RecordBatch>> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(contents).map_err(|error| parquet_error(path)(&error))?;
+    let builder = builder_of(contents, path, dictionary)?;
     let builder = match columns {
         Some(columns) => {
             let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
@@ -108,7 +151,11 @@ fn rows_of<T: ChunkReader + 'static>(
     if total > at {
         selectors.push(RowSelector::skip(total - at));
     }
+    // Skip the rows not asked for rather than decode every row and filter them out afterwards
+    // (what the reader picks by default for selections as scattered as a diff's changed rows,
+    // which makes it copy every string of every row: about twice the time for 1 row in 10).
     let reader = builder
+        .with_row_selection_policy(RowSelectionPolicy::Selectors)
         .with_row_selection(RowSelection::from(selectors))
         .with_batch_size(65_536)
         .build()
@@ -119,17 +166,28 @@ fn rows_of<T: ChunkReader + 'static>(
 impl Dataset {
     /// Reads the batches of one of the dataset's files, wherever it is stored.
     fn read_file(&self, path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+        self.read_file_as(path, columns, &[])
+    }
+
+    /// [`Dataset::read_file`] with the string columns named in `dictionary` as dictionary arrays.
+    fn read_file_as(&self, path: &Path, columns: Option<&[&str]>, dictionary: &[&str]) -> Result<Vec<RecordBatch>> {
         match self.store.open(self.root(), path)? {
-            Contents::File(file) => batches_of(file, path, columns),
-            Contents::Bytes(bytes) => batches_of(bytes, path, columns),
+            Contents::File(file) => batches_of(file, path, columns, dictionary),
+            Contents::Bytes(bytes) => batches_of(bytes, path, columns, dictionary),
         }
     }
 
     /// Reads chosen rows of one of the dataset's files, wherever it is stored (see [`read_rows`]).
-    fn read_file_rows(&self, path: &Path, rows: &[u32], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    fn read_file_rows(
+        &self,
+        path: &Path,
+        rows: &[u32],
+        columns: Option<&[&str]>,
+        dictionary: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
         match self.store.open(self.root(), path)? {
-            Contents::File(file) => rows_of(file, path, rows, columns),
-            Contents::Bytes(bytes) => rows_of(bytes, path, rows, columns),
+            Contents::File(file) => rows_of(file, path, rows, columns, dictionary),
+            Contents::Bytes(bytes) => rows_of(bytes, path, rows, columns, dictionary),
         }
     }
 }
@@ -200,6 +258,20 @@ impl Dataset {
         self.read_file(&path, columns)
     }
 
+    /// [`Dataset::batches`] with the string columns named in `dictionary` read as
+    /// `Dictionary(Int32, Utf8)` arrays (a column stored dictionary-encoded is then not expanded
+    /// row by row; see [`symbols`]).
+    pub fn batches_as(
+        &self,
+        table: &str,
+        run: &RunRow,
+        columns: Option<&[&str]>,
+        dictionary: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
+        let path = self.file(table, &run.run_id, run.started_at);
+        self.read_file_as(&path, columns, dictionary)
+    }
+
     /// One table of a run as rows (any table but `runs`, whose times are read by [`Dataset::runs`]).
     pub fn rows<R: Decode>(&self, table: &str, run: &RunRow) -> Result<Vec<R>> {
         let path = self.file(table, &run.run_id, run.started_at);
@@ -224,7 +296,7 @@ impl Dataset {
         wanted.sort_unstable();
         wanted.dedup();
         let mut decoded: Vec<Option<R>> = Vec::with_capacity(wanted.len());
-        for batch in self.read_file_rows(&path, &wanted, columns)? {
+        for batch in self.read_file_rows(&path, &wanted, columns, &[])? {
             decoded.extend(R::decode(&batch).map_err(|error| parquet_error(&path)(&error))?.into_iter().map(Some));
         }
         if decoded.len() != wanted.len() {
@@ -271,27 +343,32 @@ impl Dataset {
                 }
             }
         }
+        // The place columns come as dictionaries: each distinct value of a batch is interned once,
+        // and the rows are recorded by symbol.
+        let places = ["instance_id", "scan_class", "asset_key"];
+        let (mut instances, mut classes, mut assets) = (Vec::new(), Vec::new(), Vec::new());
         let path = self.file("coverage", &run.run_id, run.started_at);
-        for batch in self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key"]))? {
-            let instances = strings(&batch, "instance_id", &path)?;
-            let classes = strings(&batch, "scan_class", &path)?;
-            let assets = strings(&batch, "asset_key", &path)?;
-            for index in 0..batch.num_rows() {
-                data.covered(instances.value(index), classes.value(index), assets.value(index));
+        for batch in self.read_file_as(&path, Some(&places), &places)? {
+            symbols(&mut data, &batch, "instance_id", &path, &mut instances)?;
+            symbols(&mut data, &batch, "scan_class", &path, &mut classes)?;
+            symbols(&mut data, &batch, "asset_key", &path, &mut assets)?;
+            for ((instance, class), asset) in instances.iter().zip(&classes).zip(&assets) {
+                data.covered_at(*instance, *class, *asset);
             }
         }
         let path = self.file("findings", &run.run_id, run.started_at);
         let mut row = 0u32;
-        let batches = self.read_file(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]))?;
+        let batches =
+            self.read_file_as(&path, Some(&["instance_id", "scan_class", "asset_key", "fingerprint"]), &places)?;
         data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
         for batch in batches {
-            let instances = strings(&batch, "instance_id", &path)?;
-            let classes = strings(&batch, "scan_class", &path)?;
-            let assets = strings(&batch, "asset_key", &path)?;
+            symbols(&mut data, &batch, "instance_id", &path, &mut instances)?;
+            symbols(&mut data, &batch, "scan_class", &path, &mut classes)?;
+            symbols(&mut data, &batch, "asset_key", &path, &mut assets)?;
             let fingerprints = strings(&batch, "fingerprint", &path)?;
-            for index in 0..batch.num_rows() {
+            for (index, ((instance, class), asset)) in instances.iter().zip(&classes).zip(&assets).enumerate() {
                 let fingerprint = fingerprint(fingerprints.value(index), row as usize, &path)?;
-                data.finding(fingerprint, instances.value(index), classes.value(index), assets.value(index), row);
+                data.finding_at(fingerprint, *instance, *class, *asset, row);
                 row += 1;
             }
         }
@@ -329,6 +406,38 @@ impl Dataset {
         }
         Ok(removed)
     }
+}
+
+/// The symbols in `run` of the string column `name` of a batch (read from the file `path`), one
+/// per row, into `out`: a dictionary column (see [`Dataset::batches_as`]) interns each of its
+/// values once, a plain one each row (a null reads as ""). With [`Run::finding_at`], this
+/// records a run's findings without interning a name per row.
+pub fn symbols<T>(run: &mut Run<T>, batch: &RecordBatch, name: &str, path: &Path, out: &mut Vec<Symbol>) -> Result<()> {
+    out.clear();
+    let array = column(batch, name, path)?;
+    if let Some(dictionary) = array.as_dictionary_opt::<Int32Type>() {
+        let values = dictionary.values().as_string_opt::<i32>().ok_or_else(|| Error::Parquet {
+            path: path.to_owned(),
+            message: format!("column {name} is not a string column"),
+        })?;
+        let mut interned: Vec<Option<Symbol>> = vec![None; values.len()];
+        let empty = run.symbol("");
+        out.reserve(dictionary.len());
+        for (index, key) in dictionary.keys().values().iter().enumerate() {
+            let key = usize::try_from(*key).unwrap_or(usize::MAX);
+            let symbol = match interned.get_mut(key) {
+                _ if dictionary.is_null(index) => empty,
+                Some(Some(symbol)) => *symbol,
+                Some(slot) => *slot.insert(run.symbol(values.value(key))),
+                None => empty,
+            };
+            out.push(symbol);
+        }
+        return Ok(());
+    }
+    let values = strings(batch, name, path)?;
+    out.extend((0..values.len()).map(|index| run.symbol(if values.is_null(index) { "" } else { values.value(index) })));
+    Ok(())
 }
 
 /// A fingerprint read from row `row` of a `findings` file.

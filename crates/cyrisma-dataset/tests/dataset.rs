@@ -117,6 +117,19 @@ fn chosen_rows_come_back_in_the_order_asked() {
     // The fingerprints, from their one column, in row order.
     let read: Vec<String> = dataset.fingerprints(&run).unwrap().iter().map(|fp| fp.to_hex()).collect();
     assert_eq!(read, fingerprints);
+    // Place columns as dictionaries, and their symbols: the same names as the rows'.
+    let batches = dataset.batches_as("findings", &run, Some(&["asset_key", "rule"]), &["asset_key"]).unwrap();
+    let mut data = cyrisma_dataset::RunData::new();
+    let (mut names, mut symbols) = (Vec::new(), Vec::new());
+    for batch in &batches {
+        assert!(matches!(batch.column_by_name("asset_key").unwrap().data_type(), DataType::Dictionary(..)));
+        assert_eq!(batch.column_by_name("rule").unwrap().data_type(), &DataType::Utf8);
+        cyrisma_dataset::read::symbols(&mut data, batch, "asset_key", Path::new("findings"), &mut symbols).unwrap();
+        let rule = data.symbol("CVE-0");
+        let asset = data.symbol("id:a");
+        names.extend(symbols.iter().map(|symbol| (*symbol == asset, *symbol == rule)));
+    }
+    assert_eq!(names, vec![(true, false); 40]);
 }
 
 #[test]

@@ -262,6 +262,26 @@ columns!(INSTANCE_HISTORY_COLUMNS: instance_id = "string" false, open = "int64" 
 columns!(GRADE_HISTORY_COLUMNS: run_id = "string" false, started_at = "string" false, instance_id = "string" false,
     area = "string" false, current_grade = "string" true, previous_grade = "string" true);
 
+/// Of `earlier`'s fingerprints (sorted), the ones in `to` and not in `from`: all the diff asks
+/// about (whether a finding that appeared was seen before), found by merging the three sorted
+/// lists rather than hashing every earlier fingerprint.
+fn seen_before(from: &RunData, to: &RunData, earlier: &[Fingerprint]) -> FingerprintSet {
+    let mut before = from.findings().map(|(fingerprint, _)| fingerprint).peekable();
+    let mut at = 0;
+    let mut seen = FingerprintSet::default();
+    for (fingerprint, _) in to.findings() {
+        while before.next_if(|other| *other < fingerprint).is_some() {}
+        if before.peek() == Some(&fingerprint) {
+            continue;
+        }
+        at += earlier.get(at..).map_or(0, |rest| rest.partition_point(|other| other < fingerprint));
+        if earlier.get(at) == Some(fingerprint) {
+            seen.insert(*fingerprint);
+        }
+    }
+    seen
+}
+
 /// The history dataset, read.
 #[derive(Clone, Debug)]
 pub struct History {
@@ -340,9 +360,10 @@ impl History {
             .collect())
     }
 
-    /// Loads `from` and `to` for the diff rules, and the fingerprints of the runs before `from`,
-    /// on two threads taking the next file to read as they finish one (the machine this runs on
-    /// may have only two cores; the two big runs go first).
+    /// Loads `from` and `to` for the diff rules, and of the fingerprints of the runs before `from`
+    /// those the diff asks about (in `to`, not in `from`), on two threads taking the next file to
+    /// read as they finish one (the machine this runs on may have only two cores; the two big
+    /// runs go first).
     fn load_pair(
         &self,
         from: &RunRow,
@@ -364,7 +385,9 @@ impl History {
                 let loaded = if *whole {
                     Loaded::Run(self.dataset.load_run(run)?)
                 } else {
-                    Loaded::Fingerprints(self.dataset.fingerprints(run)?)
+                    let mut fingerprints = self.dataset.fingerprints(run)?;
+                    fingerprints.sort_unstable();
+                    Loaded::Fingerprints(fingerprints)
                 };
                 done.push((index, loaded));
             }
@@ -375,15 +398,23 @@ impl History {
             mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
             Ok::<_, Error>(mine)
         })?;
-        let mut seen = FingerprintSet::default();
+        let mut earlier: Vec<Vec<Fingerprint>> = Vec::new();
         let (mut from_data, mut to_data) = (RunData::new(), RunData::new());
         for (index, loaded) in loaded {
             match (index, loaded) {
                 (0, Loaded::Run(data)) => to_data = data,
                 (_, Loaded::Run(data)) => from_data = data,
-                (_, Loaded::Fingerprints(fingerprints)) => seen.extend(fingerprints),
+                (_, Loaded::Fingerprints(fingerprints)) => earlier.push(fingerprints),
             }
         }
+        let earlier = if earlier.len() == 1 {
+            earlier.pop().unwrap_or_default()
+        } else {
+            let mut all = earlier.concat();
+            all.sort_unstable();
+            all
+        };
+        let seen = seen_before(&from_data, &to_data, &earlier);
         Ok((from_data, to_data, seen))
     }
 
@@ -524,5 +555,36 @@ impl History {
             }
         }
         Ok((findings, per_instance.into_values().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint(n: u32) -> Fingerprint {
+        Fingerprint::from_hex(&format!("{:032x}", u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15))).expect("hex")
+    }
+
+    fn run(numbers: impl IntoIterator<Item = u32>) -> RunData {
+        let mut run = RunData::new();
+        for (row, n) in numbers.into_iter().enumerate() {
+            run.finding(fingerprint(n), "instance", "external_ip", "id:asset", row as u32);
+        }
+        run
+    }
+
+    #[test]
+    fn seen_before_keeps_the_earlier_fingerprints_that_appeared_in_to() {
+        let (from, to) = (run((0..300).filter(|n| n % 3 != 0)), run((0..300).filter(|n| n % 2 == 0)));
+        let mut earlier: Vec<Fingerprint> = (0..300).filter(|n| n % 5 == 0).chain(400..410).map(fingerprint).collect();
+        earlier.sort_unstable();
+        let ours = seen_before(&from, &to, &earlier);
+        // Written out: in `to`, not in `from`, in an earlier run.
+        let expected: FingerprintSet =
+            (0..300).filter(|n| n % 2 == 0 && n % 3 == 0 && n % 5 == 0).map(fingerprint).collect();
+        assert_eq!(ours, expected);
+        assert!(!expected.is_empty());
+        assert!(seen_before(&from, &to, &[]).is_empty());
     }
 }

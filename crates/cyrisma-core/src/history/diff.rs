@@ -19,9 +19,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasher;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::history::fingerprint::Fingerprint;
-use crate::history::hash::{FastBuild, FingerprintMap};
+use crate::history::hash::FastBuild;
 use crate::types::Grade;
 
 /// The fewest assets an earlier scan must have covered for a later, much smaller one to count as
@@ -55,6 +56,12 @@ impl Symbols {
     }
 }
 
+/// A name interned by one run (an instance id, scan class or asset key), from [`Run::symbol`]:
+/// readers that see the same name on many rows intern it once and record the rows by symbol.
+/// A symbol means something only to the run that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Symbol(u32);
+
 /// A finding of a run: where it is, and the caller's payload.
 #[derive(Clone, Debug)]
 pub struct Located<T> {
@@ -65,13 +72,23 @@ pub struct Located<T> {
     pub payload: T,
 }
 
+/// A finding as recorded: its fingerprint and where it is.
+type Entry<T> = (Fingerprint, Located<T>);
+
 /// What one run knows, built with [`Run::pulled`], [`Run::covered`] and [`Run::finding`].
-#[derive(Clone, Debug)]
+///
+/// The findings are kept as a vector sorted by fingerprint, sorted once when first asked for:
+/// recording a million findings is then a push each rather than a hash-table insert that misses
+/// the cache, and [`diff`] merges two runs' sorted findings in one pass.
+#[derive(Debug)]
 pub struct Run<T> {
     symbols: Symbols,
     pulled: HashSet<u32, FastBuild>,
     coverage: HashMap<(u32, u32), HashSet<u32, FastBuild>, FastBuild>,
-    findings: FingerprintMap<Located<T>>,
+    /// Findings recorded since the last sort, in the order recorded.
+    pending: Mutex<Vec<Entry<T>>>,
+    /// The findings by fingerprint, one per fingerprint (the first recorded), once sorted.
+    sorted: OnceLock<Vec<Entry<T>>>,
     /// The symbols of the latest place recorded: rows come grouped by instance, scan and asset,
     /// so most rows repeat it and skip interning and the coverage insert.
     last: Option<(u32, u32, u32)>,
@@ -83,8 +100,22 @@ impl<T> Default for Run<T> {
             symbols: Symbols::default(),
             pulled: HashSet::default(),
             coverage: HashMap::default(),
-            findings: FingerprintMap::default(),
+            pending: Mutex::default(),
+            sorted: OnceLock::new(),
             last: None,
+        }
+    }
+}
+
+impl<T: Clone> Clone for Run<T> {
+    fn clone(&self) -> Self {
+        Self {
+            symbols: self.symbols.clone(),
+            pulled: self.pulled.clone(),
+            coverage: self.coverage.clone(),
+            pending: Mutex::new(self.pending.lock().unwrap_or_else(PoisonError::into_inner).clone()),
+            sorted: self.sorted.clone(),
+            last: self.last,
         }
     }
 }
@@ -107,6 +138,56 @@ impl<T> Run<T> {
         self.place(instance_id, scan_class, asset_key);
     }
 
+    /// Interns a name for [`Run::covered_at`] and [`Run::finding_at`] (the same name, the same
+    /// symbol).
+    pub fn symbol(&mut self, name: &str) -> Symbol {
+        Symbol(self.symbols.intern(name))
+    }
+
+    /// [`Run::covered`] by symbols of this run.
+    pub fn covered_at(&mut self, instance: Symbol, class: Symbol, asset: Symbol) {
+        self.place_at((instance.0, class.0, asset.0));
+    }
+
+    /// [`Run::finding`] by symbols of this run.
+    pub fn finding_at(&mut self, fingerprint: Fingerprint, instance: Symbol, class: Symbol, asset: Symbol, payload: T) {
+        let (instance, class, asset) = self.place_at((instance.0, class.0, asset.0));
+        self.recording().push((fingerprint, Located { instance, class, asset, payload }));
+    }
+
+    /// The findings recorded so far, for recording more: once sorted, they go back to being
+    /// recorded (ahead of the new ones, which keeps the first payload of a repeated fingerprint).
+    fn recording(&mut self) -> &mut Vec<Entry<T>> {
+        let pending = self.pending.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mut sorted) = self.sorted.take() {
+            sorted.append(pending);
+            *pending = sorted;
+        }
+        pending
+    }
+
+    /// The findings sorted by fingerprint, one per fingerprint (sorted on first use).
+    fn sorted(&self) -> &[Entry<T>] {
+        self.sorted.get_or_init(|| {
+            let mut findings = std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+            // A stable sort keeps a repeated fingerprint's records in the order recorded, and
+            // `dedup` keeps the first.
+            findings.sort_by_key(|(fingerprint, _)| *fingerprint);
+            findings.dedup_by_key(|(fingerprint, _)| *fingerprint);
+            findings
+        })
+    }
+
+    /// Records a place's coverage, unless it is the place recorded just before.
+    fn place_at(&mut self, place: (u32, u32, u32)) -> (u32, u32, u32) {
+        if self.last != Some(place) {
+            let (instance, class, asset) = place;
+            self.coverage.entry((instance, class)).or_default().insert(asset);
+            self.last = Some(place);
+        }
+        place
+    }
+
     /// Interns a place and records its coverage, unless it is the place recorded just before.
     fn place(&mut self, instance_id: &str, scan_class: &str, asset_key: &str) -> (u32, u32, u32) {
         if let Some((instance, class, asset)) = self.last
@@ -125,7 +206,7 @@ impl<T> Run<T> {
 
     /// Makes room for `additional` more findings.
     pub fn reserve(&mut self, additional: usize) {
-        self.findings.reserve(additional);
+        self.recording().reserve(additional);
     }
 
     /// Records a finding (which also means its scan covered its asset). A fingerprint recorded
@@ -139,27 +220,27 @@ impl<T> Run<T> {
         payload: T,
     ) {
         let (instance, class, asset) = self.place(instance_id, scan_class, asset_key);
-        self.findings.entry(fingerprint).or_insert(Located { instance, class, asset, payload });
+        self.recording().push((fingerprint, Located { instance, class, asset, payload }));
     }
 
     /// How many distinct findings the run has.
     pub fn len(&self) -> usize {
-        self.findings.len()
+        self.sorted().len()
     }
 
     /// Whether the run has no findings.
     pub fn is_empty(&self) -> bool {
-        self.findings.is_empty()
+        self.sorted().is_empty()
     }
 
     /// Whether the run has this finding.
     pub fn contains(&self, fingerprint: &Fingerprint) -> bool {
-        self.findings.contains_key(fingerprint)
+        self.sorted().binary_search_by(|(other, _)| other.cmp(fingerprint)).is_ok()
     }
 
-    /// The run's findings.
+    /// The run's findings, by fingerprint.
     pub fn findings(&self) -> impl Iterator<Item = (&Fingerprint, &Located<T>)> {
-        self.findings.iter()
+        self.sorted().iter().map(|(fingerprint, located)| (fingerprint, located))
     }
 
     /// The instance id of a finding of this run.
@@ -299,25 +380,13 @@ pub fn diff<'a, T, S: BuildHasher>(
     let to_rank: Vec<u32> = to.symbols.names.iter().map(|name| rank(name)).collect();
 
     let mut keyed: Vec<(u32, ChangeKind, Fingerprint, Change<'a, T>)> = Vec::new();
-    for (fingerprint, located) in &to.findings {
-        let kind = if from.contains(fingerprint) {
-            if !include_unchanged {
-                continue;
-            }
-            ChangeKind::Unchanged
-        } else if seen_before.contains(fingerprint) {
-            ChangeKind::Reopened
-        } else {
-            ChangeKind::New
-        };
+    let appeared = |fingerprint: &Fingerprint, located: &'a Located<T>| {
+        let kind = if seen_before.contains(fingerprint) { ChangeKind::Reopened } else { ChangeKind::New };
         let change =
             Change { kind, fingerprint: *fingerprint, instance_id: to.instance_of(located), payload: &located.payload };
-        keyed.push((to_rank[located.instance as usize], kind, *fingerprint, change));
-    }
-    for (fingerprint, located) in &from.findings {
-        if to.contains(fingerprint) {
-            continue;
-        }
+        (to_rank[located.instance as usize], kind, *fingerprint, change)
+    };
+    let gone = |fingerprint: &Fingerprint, located: &'a Located<T>| {
         let place = (translate(located.instance), translate(located.class), translate(located.asset));
         let fixed = match place {
             (Some(instance), Some(class), Some(asset)) => {
@@ -334,7 +403,44 @@ pub fn diff<'a, T, S: BuildHasher>(
             instance_id: from.instance_of(located),
             payload: &located.payload,
         };
-        keyed.push((from_rank[located.instance as usize], kind, *fingerprint, change));
+        (from_rank[located.instance as usize], kind, *fingerprint, change)
+    };
+    // Both runs' findings are sorted by fingerprint: one merge pass finds what is in one, the
+    // other or both.
+    let (mut before, mut after) = (from.sorted().iter().peekable(), to.sorted().iter().peekable());
+    loop {
+        let order = match (before.peek(), after.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((old, _)), Some((new, _))) => old.cmp(new),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                if let Some((fingerprint, located)) = before.next() {
+                    keyed.push(gone(fingerprint, located));
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                if let Some((fingerprint, located)) = after.next() {
+                    keyed.push(appeared(fingerprint, located));
+                }
+            }
+            std::cmp::Ordering::Equal => {
+                before.next();
+                if let Some((fingerprint, located)) = after.next()
+                    && include_unchanged
+                {
+                    let change = Change {
+                        kind: ChangeKind::Unchanged,
+                        fingerprint: *fingerprint,
+                        instance_id: to.instance_of(located),
+                        payload: &located.payload,
+                    };
+                    keyed.push((to_rank[located.instance as usize], ChangeKind::Unchanged, *fingerprint, change));
+                }
+            }
+        }
     }
     // Keys are unique (a fingerprint is in `to`, or only in `from`), so an unstable sort is exact.
     keyed.sort_unstable_by_key(|a| (a.0, a.1, a.2));

@@ -387,6 +387,48 @@ fn to_run(generated: &[Pulled]) -> Run<u32> {
     run
 }
 
+/// The same run as [`to_run`], recorded by symbols ([`Run::symbol`], `covered_at`, `finding_at`)
+/// the way the dataset reader records it, with a query after each instance (the findings are
+/// sorted on a query and must take later records after it).
+fn to_run_by_symbols(generated: &[Pulled]) -> Run<u32> {
+    let mut run = Run::new();
+    let mut row = 0;
+    for (instance, covered, places) in generated {
+        run.pulled(instance);
+        for (i, c, a) in covered {
+            let place = (run.symbol(i), run.symbol(c), run.symbol(a));
+            run.covered_at(place.0, place.1, place.2);
+        }
+        for place in places {
+            let class = ["external_ip", "internal_authenticated"][place.1 as usize % 2];
+            let asset = format!("id:asset-{}", place.2);
+            let fingerprint = fp(instance, &asset, class, FindingKind::Vulnerability, &format!("CVE-{}", place.3));
+            let (i, c, a) = (run.symbol(instance), run.symbol(class), run.symbol(&asset));
+            run.finding_at(fingerprint, i, c, a, row);
+            row += 1;
+        }
+        let _ = run.len();
+    }
+    run
+}
+
+#[test]
+fn a_fingerprint_recorded_twice_keeps_its_first_payload_even_across_queries() {
+    let one = fp("i", "id:a", "external_ip", FindingKind::Vulnerability, "CVE-1");
+    let two = fp("i", "id:a", "external_ip", FindingKind::Vulnerability, "CVE-2");
+    let mut run = Run::new();
+    run.finding(one, "i", "external_ip", "id:a", 0u32);
+    run.finding(two, "i", "external_ip", "id:a", 1);
+    run.finding(one, "i", "external_ip", "id:a", 2);
+    assert_eq!(run.len(), 2);
+    assert!(run.contains(&one) && run.contains(&two));
+    run.finding(two, "i", "external_ip", "id:a", 3);
+    run.finding(one, "i", "external_ip", "id:a", 4);
+    let payloads: BTreeMap<Fingerprint, u32> = run.findings().map(|(f, located)| (*f, located.payload)).collect();
+    assert_eq!(payloads, BTreeMap::from([(one, 0), (two, 1)]));
+    assert_eq!(run.len(), 2);
+}
+
 fn arbitrary_run() -> impl Strategy<Value = Vec<Generated>> {
     prop::collection::vec(
         (
@@ -422,6 +464,17 @@ proptest! {
         let ours_truncated: Vec<(String, String)> =
             result.truncated.iter().map(|scan| (scan.instance_id.clone(), scan.scan_class.clone())).collect();
         prop_assert_eq!(ours_truncated, truncated);
+        // Runs recorded by symbols give the same diff, payloads included.
+        let (from_symbols, to_symbols) = (to_run_by_symbols(&from), to_run_by_symbols(&to));
+        let by_symbols = diff(&from_symbols, &to_symbols, &seen, all);
+        let key = |change: &cyrisma_core::history::Change<'_, u32>| {
+            (change.instance_id.to_owned(), change.kind, change.fingerprint, *change.payload)
+        };
+        prop_assert_eq!(
+            by_symbols.changes.iter().map(key).collect::<Vec<_>>(),
+            result.changes.iter().map(key).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(&by_symbols.truncated, &result.truncated);
         // Payloads point at the row of the run the change takes its columns from.
         for change in &result.changes {
             let run = if matches!(change.kind, ChangeKind::Fixed | ChangeKind::NotCovered) { &from_run } else { &to_run_ };
