@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, FingerprintSet, diff, grade_rank};
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, FingerprintSet, Symbol, diff, grade_rank};
 use cyrisma_core::types::Grade;
 use cyrisma_dataset::RunData;
+use cyrisma_dataset::read::symbols;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
@@ -796,8 +797,26 @@ fn read_findings(
         "asset_name",
         "asset_address",
     ];
-    let columns: &[&str] = if shown.is_some() { &SHOWN } else { &DIFF };
-    let batches = dataset.batches(TABLE, run, Some(columns))?;
+    let Some(ids) = shown else {
+        // Only what the diff needs: the place columns as dictionaries, recorded by symbol.
+        let path = dataset.file(TABLE, &run.run_id, run.started_at);
+        let batches = dataset.batches_as(TABLE, run, Some(&DIFF), &PLACES)?;
+        data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
+        let mut places = Places::default();
+        let mut row = 0u32;
+        for batch in &batches {
+            places.read(data, batch, &path)?;
+            let fingerprints = strings(batch, TABLE, "fingerprint")?;
+            let located = places.instances.iter().zip(&places.classes).zip(&places.assets);
+            for (index, ((instance, class), asset)) in located.enumerate() {
+                let fingerprint = parse_fingerprint(fingerprints.value(index), row)?;
+                data.finding_at(fingerprint, *instance, *class, *asset, row);
+                row += 1;
+            }
+        }
+        return Ok(None);
+    };
+    let batches = dataset.batches(TABLE, run, Some(&SHOWN))?;
     data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
     let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
     let mut row = 0u32;
@@ -807,13 +826,10 @@ fn read_findings(
         let keys = strings(batch, TABLE, "asset_key")?;
         let fingerprints = strings(batch, TABLE, "fingerprint")?;
         for index in 0..batch.num_rows() {
-            let text = fingerprints.value(index);
-            let fingerprint = Fingerprint::from_hex(text)
-                .ok_or_else(|| table_error(TABLE, format!("row {row}: fingerprint {text:?} is not 32 hex digits")))?;
+            let fingerprint = parse_fingerprint(fingerprints.value(index), row)?;
             data.finding(fingerprint, instances.value(index), classes.value(index), keys.value(index), row);
             row += 1;
         }
-        let Some(ids) = shown else { continue };
         let kinds = strings(batch, TABLE, "kind")?;
         let rules = strings(batch, TABLE, "rule")?;
         let risks = strings(batch, TABLE, "risk_level")?;
@@ -845,7 +861,33 @@ fn read_findings(
             });
         }
     }
-    Ok(shown.map(|_| findings))
+    Ok(Some(findings))
+}
+
+/// A finding's fingerprint from its hex text, or an error naming the row.
+fn parse_fingerprint(text: &str, row: u32) -> Result<Fingerprint, Error> {
+    Fingerprint::from_hex(text)
+        .ok_or_else(|| table_error("findings", format!("row {row}: fingerprint {text:?} is not 32 hex digits")))
+}
+
+/// The columns that place a finding or a coverage row: read as dictionaries.
+const PLACES: [&str; 3] = ["instance_id", "scan_class", "asset_key"];
+
+/// One batch's place columns as symbols of the run being read (buffers reused across batches).
+#[derive(Default)]
+struct Places {
+    instances: Vec<Symbol>,
+    classes: Vec<Symbol>,
+    assets: Vec<Symbol>,
+}
+
+impl Places {
+    fn read(&mut self, data: &mut RunData, batch: &RecordBatch, path: &std::path::Path) -> Result<(), Error> {
+        symbols(data, batch, "instance_id", path, &mut self.instances)?;
+        symbols(data, batch, "scan_class", path, &mut self.classes)?;
+        symbols(data, batch, "asset_key", path, &mut self.assets)?;
+        Ok(())
+    }
 }
 
 /// What to read of a run besides what the diff needs.
@@ -886,12 +928,14 @@ fn load(
     } else {
         None
     };
-    for batch in dataset.batches("coverage", run, Some(&["instance_id", "scan_class", "asset_key"]))? {
-        let owners = strings(&batch, "coverage", "instance_id")?;
-        let classes = strings(&batch, "coverage", "scan_class")?;
-        let assets = strings(&batch, "coverage", "asset_key")?;
-        for index in 0..batch.num_rows() {
-            data.covered(owners.value(index), classes.value(index), assets.value(index));
+    // The place columns come as dictionaries: each distinct value of a batch is interned once and
+    // the rows are recorded by symbol (as `Dataset::load_run` does).
+    let path = dataset.file("coverage", &run.run_id, run.started_at);
+    let mut places = Places::default();
+    for batch in dataset.batches_as("coverage", run, Some(&PLACES), &PLACES)? {
+        places.read(&mut data, &batch, &path)?;
+        for ((instance, class), asset) in places.instances.iter().zip(&places.classes).zip(&places.assets) {
+            data.covered_at(*instance, *class, *asset);
         }
     }
     let findings = read_findings(dataset, run, &mut data, what.findings.then_some(what.ids))?;
