@@ -21,7 +21,8 @@ use cyrisma_dataset::write::RunCounts;
 use cyrisma_dataset::{Dataset, RunWriter};
 use cyrisma_transport::InstanceClient;
 
-use crate::{Error, Fleet, InstanceFailure, Progress, Selection};
+use crate::history::timestamp;
+use crate::{Error, Fleet, InstanceFailure, Progress, RunSummary, Selection};
 
 /// The grade areas as the dataset names them, by the overall dashboard's keys.
 const AREAS: &[(&str, &str)] =
@@ -36,6 +37,29 @@ pub struct Snapshot {
     pub failures: Vec<InstanceFailure>,
     /// Findings written.
     pub findings: u64,
+}
+
+impl Snapshot {
+    /// The run's line of `cyrisma history runs`, from what the snapshot wrote: the same row as
+    /// [`History::runs`](crate::History::runs) reads back for it, without reading the run's
+    /// files again (counting the findings there means reading their fingerprints, which made a
+    /// snapshot's peak memory grow with its number of findings).
+    pub fn summary(&self) -> RunSummary {
+        let run = &self.run;
+        let mut failed: Vec<&str> = self.failures.iter().map(|failure| failure.instance_id.as_str()).collect();
+        failed.sort_unstable();
+        RunSummary {
+            run_id: run.run_id.clone(),
+            started_at: timestamp(run.started_at),
+            finished_at: timestamp(run.finished_at),
+            instances_pulled: run.instances_pulled,
+            instances_failed: run.instances_failed,
+            instances_skipped: run.instances_skipped,
+            findings: self.findings,
+            failed_instances: failed.join(","),
+            tool_version: run.tool_version.clone(),
+        }
+    }
 }
 
 /// Everything pulled from one instance.

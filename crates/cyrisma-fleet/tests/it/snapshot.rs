@@ -26,6 +26,10 @@ async fn a_snapshot_writes_one_complete_run_and_records_failures() {
     assert_eq!(snapshot.failures[0].instance_id, victim);
     let runs = dataset.runs().expect("runs");
     assert_eq!(runs, vec![snapshot.run.clone()]);
+    // The summary the CLI prints, built from what was written, is the row `history runs` reads back.
+    let read_back = cyrisma_fleet::History::new(dataset.clone()).runs().expect("the runs' summaries");
+    assert_eq!(read_back, vec![snapshot.summary()]);
+    assert_eq!(read_back[0].failed_instances, victim);
     let run = &runs[0];
     assert_eq!((run.instances_pulled, run.instances_failed), (ids.len() as i64 - 1, 1));
     let structure = emulator.instances();
