@@ -314,12 +314,8 @@ impl History {
             failed.sort_unstable();
             // No column: the batches carry only their row counts (decoding the fingerprints just
             // to count them read 35 MiB per 1,000-instance run).
-            let findings = self
-                .dataset
-                .batches("findings", &run, Some(&[]))?
-                .iter()
-                .map(|batch| batch.num_rows() as u64)
-                .sum();
+            let findings =
+                self.dataset.batches("findings", &run, Some(&[]))?.iter().map(|batch| batch.num_rows() as u64).sum();
             summaries.push(RunSummary {
                 run_id: run.run_id.clone(),
                 started_at: timestamp(run.started_at),
