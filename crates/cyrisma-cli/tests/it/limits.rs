@@ -92,9 +92,11 @@ fn create_args() -> Vec<&'static str> {
 fn a_change_cut_by_the_total_timeout_exits_6_not_5() {
     use cyrisma_emulator::Fault;
     let env = Env::small();
-    env.emu.add_fault(Fault::latency(20_000).on("instances.create_instance"));
+    env.emu.add_fault(Fault::latency(60_000).on("instances.create_instance"));
     let mut args = create_args();
-    args.extend(["--timeout", "3"]);
+    // Long enough that a loaded machine still sends the create (after the login) before the cut:
+    // a cut during the login is a plain timeout (exit 5), which is not what this test is about.
+    args.extend(["--timeout", "8"]);
     let run = env.run(&args);
     assert_eq!(run.code, 6, "{}", run.transcript());
     assert!(run.stderr.contains("may have reached the api"), "{}", run.transcript());
