@@ -1,0 +1,338 @@
+//! New, fixed and reopened counts between consecutive runs, by the history's rules
+//! (`cyrisma_core::history::diff`) but built for counting every customer at once: each run is
+//! compacted once (on the reading threads) into its findings sorted by fingerprint as 128-bit
+//! integers, with places as small integers, and a pair of runs is then one merge pass that only
+//! counts. Nothing of a change is kept but its count, except the fingerprints that appeared
+//! (which later pairs need for `reopened`, and the pages for their `new` and `reopened` marks).
+//!
+//! The rules are the core's: a finding only in the later run is `reopened` when any run before the
+//! earlier one had it, else `new`; a finding only in the earlier run is `fixed` when the later run
+//! pulled its instance, a complete scan of the same class covered its asset and that scan does not
+//! look truncated (fewer than half the assets of the earlier scan of that class, which covered at
+//! least [`TRUNCATION_MIN_ASSETS`]), else `not_covered`. A fingerprint recorded twice in a run
+//! counts once, at its first row. A test compares the counts with the core's diff.
+
+use std::collections::{HashMap, HashSet};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, RecordBatch, StringArray};
+use cyrisma_core::history::diff::TRUNCATION_MIN_ASSETS;
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint};
+
+use crate::Error;
+
+/// A fingerprint as an integer: its 16 bytes big-endian, so integers sort as the bytes do.
+pub(crate) type Key = u128;
+
+/// The key of a fingerprint.
+pub(crate) fn key(fingerprint: &Fingerprint) -> Key {
+    u128::from_be_bytes(*fingerprint.as_bytes())
+}
+
+/// The instance index of a name no outcome row has (its changes are counted for no customer).
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Every instance named by an outcome of the period, numbered, shared by the reading threads.
+pub(crate) type Instances<'a> = HashMap<&'a str, u32, FastBuild>;
+
+/// Names of one run (scan classes or asset keys), numbered in the order first seen.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, FastBuild>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |name| name)
+    }
+}
+
+/// One finding of a run: its key, its row (the first of a repeated key wins) and its place.
+#[derive(Clone, Copy)]
+struct Entry {
+    key: Key,
+    row: u32,
+    instance: u32,
+    class: u32,
+    asset: u32,
+}
+
+/// One run, compacted for counting changes.
+#[derive(Default)]
+pub(crate) struct Compact {
+    /// By instance index: whether the run pulled it.
+    pulled: Vec<bool>,
+    classes: Names,
+    assets: Names,
+    /// Every place a complete scan covered (coverage rows and findings' places).
+    coverage: HashSet<(u32, u32, u32), FastBuild>,
+    /// Distinct assets per instance and class.
+    counts: HashMap<(u32, u32), usize, FastBuild>,
+    /// Findings sorted by key, one per key.
+    findings: Vec<Entry>,
+    /// The place of the latest row recorded (rows come grouped by place).
+    last: Option<(u32, u32, u32)>,
+}
+
+/// The symbols of one batch's place column, one per row, into `out`: a dictionary column's values
+/// are looked up once each, a plain one's each row (a null reads as "").
+fn place_column(
+    batch: &RecordBatch,
+    table: &'static str,
+    name: &str,
+    out: &mut Vec<u32>,
+    mut lookup: impl FnMut(&str) -> u32,
+) -> Result<(), Error> {
+    out.clear();
+    let array = batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Table { table, message: format!("no column `{name}`") })?;
+    if let Some(dictionary) = array.as_dictionary_opt::<Int32Type>() {
+        let values = dictionary
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
+        let mut mapped: Vec<Option<u32>> = vec![None; values.len()];
+        let empty = lookup("");
+        out.reserve(dictionary.len());
+        for (index, key) in dictionary.keys().values().iter().enumerate() {
+            let key = usize::try_from(*key).unwrap_or(usize::MAX);
+            let symbol = match mapped.get_mut(key) {
+                _ if dictionary.is_null(index) => empty,
+                Some(Some(symbol)) => *symbol,
+                Some(slot) => *slot.insert(lookup(values.value(key))),
+                None => empty,
+            };
+            out.push(symbol);
+        }
+        return Ok(());
+    }
+    let values = array
+        .as_string_opt::<i32>()
+        .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
+    out.extend((0..values.len()).map(|index| lookup(if values.is_null(index) { "" } else { values.value(index) })));
+    Ok(())
+}
+
+/// One batch's place columns (buffers reused across batches).
+#[derive(Default)]
+pub(crate) struct Places {
+    instances: Vec<u32>,
+    classes: Vec<u32>,
+    assets: Vec<u32>,
+}
+
+impl Places {
+    /// The rows' instance numbers ([`NONE`] for an instance no outcome names).
+    pub(crate) fn instances(&self) -> &[u32] {
+        &self.instances
+    }
+
+    /// The rows' asset symbols (see [`Compact::asset_name`]).
+    pub(crate) fn assets(&self) -> &[u32] {
+        &self.assets
+    }
+}
+
+impl Compact {
+    /// The asset key of an asset symbol of this run.
+    pub(crate) fn asset_name(&self, asset: u32) -> &str {
+        self.assets.name(asset)
+    }
+
+    /// An empty run that pulled the instances at these indices, of `count` instances in all.
+    pub(crate) fn new(count: usize, pulled: impl IntoIterator<Item = u32>) -> Self {
+        let mut run = Self { pulled: vec![false; count], ..Self::default() };
+        for index in pulled {
+            if let Some(slot) = run.pulled.get_mut(index as usize) {
+                *slot = true;
+            }
+        }
+        run
+    }
+
+    /// Reads the place columns of a batch of `table` (`instance_id`, `scan_class`, `asset_key`).
+    pub(crate) fn places(
+        &mut self,
+        batch: &RecordBatch,
+        table: &'static str,
+        instances: &Instances<'_>,
+        out: &mut Places,
+    ) -> Result<(), Error> {
+        place_column(batch, table, "instance_id", &mut out.instances, |name| {
+            instances.get(name).copied().unwrap_or(NONE)
+        })?;
+        place_column(batch, table, "scan_class", &mut out.classes, |name| self.classes.intern(name))?;
+        place_column(batch, table, "asset_key", &mut out.assets, |name| self.assets.intern(name))?;
+        Ok(())
+    }
+
+    /// Records a place a complete scan covered.
+    fn cover(&mut self, place: (u32, u32, u32)) {
+        if self.last != Some(place) {
+            if self.coverage.insert(place) {
+                *self.counts.entry((place.0, place.1)).or_default() += 1;
+            }
+            self.last = Some(place);
+        }
+    }
+
+    /// Records the coverage rows of a batch whose places `places` read.
+    pub(crate) fn covered(&mut self, places: &Places) {
+        for ((instance, class), asset) in places.instances.iter().zip(&places.classes).zip(&places.assets) {
+            self.cover((*instance, *class, *asset));
+        }
+    }
+
+    /// Records the findings of a batch whose places `places` read, from its `fingerprint`
+    /// column, the first at row `row` of the file.
+    pub(crate) fn found(&mut self, batch: &RecordBatch, places: &Places, row: u32) -> Result<(), Error> {
+        let fingerprints: &StringArray = batch
+            .column_by_name("fingerprint")
+            .and_then(|column| column.as_string_opt::<i32>())
+            .ok_or_else(|| Error::Table { table: "findings", message: "no text column `fingerprint`".to_owned() })?;
+        self.findings.reserve(batch.num_rows());
+        let located = places.instances.iter().zip(&places.classes).zip(&places.assets);
+        for (index, ((instance, class), asset)) in located.enumerate() {
+            let at = row + index as u32;
+            let text = fingerprints.value(index);
+            let fingerprint = Fingerprint::from_hex(text).ok_or_else(|| Error::Table {
+                table: "findings",
+                message: format!("row {at}: fingerprint {text:?} is not 32 hex digits"),
+            })?;
+            self.cover((*instance, *class, *asset));
+            self.findings.push(Entry { key: key(&fingerprint), row: at, instance: *instance, class: *class, asset: *asset });
+        }
+        Ok(())
+    }
+
+    /// Sorts the findings by key, keeping the first row of a repeated key: done once, after the
+    /// last batch.
+    pub(crate) fn finish(&mut self) {
+        self.findings.sort_unstable_by_key(|entry| (entry.key, entry.row));
+        self.findings.dedup_by_key(|entry| entry.key);
+    }
+
+    /// Whether the run has this key.
+    fn has(&self, key: Key) -> bool {
+        self.findings.binary_search_by_key(&key, |entry| entry.key).is_ok()
+    }
+
+/// What the runs before a pair's earlier run held, for `reopened`: the fingerprints of the runs
+/// before the period, the first run of the period, and what appeared in each run after it (every
+/// finding of a run is in the run before it or appeared in it, so these make up every earlier run).
+#[derive(Default)]
+pub(crate) struct Seen {
+    before: HashSet<Key, FastBuild>,
+    appeared: HashSet<Key, FastBuild>,
+}
+
+impl Seen {
+    /// Starts with the fingerprints of the runs before the period.
+    pub(crate) fn new(before: HashSet<Key, FastBuild>) -> Self {
+        Self { before, appeared: HashSet::default() }
+    }
+
+    fn contains(&self, first: Option<&Compact>, key: Key) -> bool {
+        self.before.contains(&key) || self.appeared.contains(&key) || first.is_some_and(|run| run.has(key))
+    }
+}
+
+/// Counts one pair of consecutive runs: `count(instance, kind, key)` is called once per change
+/// (not for `unchanged`); returns the keys that appeared in `to` (`new` or `reopened`).
+///
+/// `first` is the period's first run when it is before `from` (else None), and `seen` holds what
+/// appeared in the runs after `first` and before `from`; the caller adds what appeared in `from`
+/// once this pair is counted.
+pub(crate) fn count_pair(
+    from: &Compact,
+    to: &Compact,
+    first: Option<&Compact>,
+    seen: &Seen,
+    mut count: impl FnMut(u32, ChangeKind, Key),
+) -> Vec<Key> {
+    // `from`'s classes in `to` (None: `to` has no scan of that class).
+    let classes: Vec<Option<u32>> = from.classes.names.iter().map(|name| to.classes.get(name)).collect();
+    let pulled = |instance: u32| to.pulled.get(instance as usize).copied().unwrap_or(false);
+    let mut truncated: HashSet<(u32, u32), FastBuild> = HashSet::default();
+    for (&(instance, class), &before) in &from.counts {
+        if instance == NONE || !pulled(instance) {
+            continue;
+        }
+        let now = classes
+            .get(class as usize)
+            .copied()
+            .flatten()
+            .and_then(|class| to.counts.get(&(instance, class)))
+            .copied()
+            .unwrap_or(0);
+        if now > 0 && before >= TRUNCATION_MIN_ASSETS && now * 2 < before {
+            truncated.insert((instance, class));
+        }
+    }
+    let fixed = |entry: &Entry| -> bool {
+        if entry.instance == NONE || !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
+            return false;
+        }
+        let Some(class) = classes.get(entry.class as usize).copied().flatten() else { return false };
+        let Some(asset) = to.assets.get(from.assets.name(entry.asset)) else { return false };
+        to.coverage.contains(&(entry.instance, class, asset))
+    };
+    let mut appeared = Vec::new();
+    let (mut before, mut after) = (from.findings.iter().peekable(), to.findings.iter().peekable());
+    loop {
+        let order = match (before.peek(), after.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(old), Some(new)) => old.key.cmp(&new.key),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                if let Some(entry) = before.next()
+                    && entry.instance != NONE
+                {
+                    let kind = if fixed(entry) { ChangeKind::Fixed } else { ChangeKind::NotCovered };
+                    count(entry.instance, kind, entry.key);
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                if let Some(entry) = after.next() {
+                    let kind = if seen.contains(first, entry.key) { ChangeKind::Reopened } else { ChangeKind::New };
+                    appeared.push(entry.key);
+                    if entry.instance != NONE {
+                        count(entry.instance, kind, entry.key);
+                    }
+                }
+            }
+            std::cmp::Ordering::Equal => {
+                before.next();
+                after.next();
+            }
+        }
+    }
+    appeared
+}
+
+impl Seen {
+    /// Adds what appeared in a run (once the pair after it is counted).
+    pub(crate) fn add(&mut self, appeared: Vec<Key>) {
+        self.appeared.extend(appeared);
+    }
+}
