@@ -233,6 +233,7 @@ impl Compact {
     fn has(&self, key: Key) -> bool {
         self.findings.binary_search_by_key(&key, |entry| entry.key).is_ok()
     }
+}
 
 /// What the runs before a pair's earlier run held, for `reopened`: the fingerprints of the runs
 /// before the period, the first run of the period, and what appeared in each run after it (every
