@@ -2,8 +2,8 @@
 //! (`cyrisma_core::history::diff`) but built for counting every customer at once: each run is
 //! compacted once (on the reading threads) into its findings sorted by fingerprint as 128-bit
 //! integers, with places as small integers, and a pair of runs is then one merge pass that only
-//! counts. Nothing of a change is kept but its count, except the fingerprints that appeared
-//! (which later pairs need for `reopened`, and the pages for their `new` and `reopened` marks).
+//! counts: the caller keeps what it needs of each change (counts per customer, and the
+//! fingerprints new or reopened in the latest run, which the pages mark).
 //!
 //! The rules are the core's: a finding only in the later run is `reopened` when any run before the
 //! earlier one had it, else `new`; a finding only in the earlier run is `fixed` when the later run
@@ -13,10 +13,11 @@
 //! counts once, at its first row. A test compares the counts with the core's diff.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use cyrisma_core::history::diff::TRUNCATION_MIN_ASSETS;
 use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint};
 
@@ -90,13 +91,23 @@ pub(crate) struct Compact {
     last: Option<(u32, u32, u32)>,
 }
 
+/// A dictionary seen in an earlier batch and its values' symbols: the batches of one row group
+/// share their dictionary, which is then looked up once. Holding the values keeps their address
+/// from being reused by another dictionary.
+#[derive(Default)]
+struct Cached {
+    values: Option<ArrayRef>,
+    mapped: Vec<Option<u32>>,
+}
+
 /// The symbols of one batch's place column, one per row, into `out`: a dictionary column's values
-/// are looked up once each, a plain one's each row (a null reads as "").
+/// are looked up once each (once per row group), a plain one's each row (a null reads as "").
 fn place_column(
     batch: &RecordBatch,
     table: &'static str,
     name: &str,
     out: &mut Vec<u32>,
+    cached: &mut Cached,
     mut lookup: impl FnMut(&str) -> u32,
 ) -> Result<(), Error> {
     out.clear();
@@ -108,7 +119,12 @@ fn place_column(
             .values()
             .as_string_opt::<i32>()
             .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
-        let mut mapped: Vec<Option<u32>> = vec![None; values.len()];
+        if !cached.values.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, dictionary.values())) {
+            cached.values = Some(Arc::clone(dictionary.values()));
+            cached.mapped.clear();
+            cached.mapped.resize(values.len(), None);
+        }
+        let mapped = &mut cached.mapped;
         let empty = lookup("");
         out.reserve(dictionary.len());
         for (index, key) in dictionary.keys().values().iter().enumerate() {
@@ -130,12 +146,13 @@ fn place_column(
     Ok(())
 }
 
-/// One batch's place columns (buffers reused across batches).
+/// One batch's place columns (buffers and dictionaries reused across batches); one per table read.
 #[derive(Default)]
 pub(crate) struct Places {
     instances: Vec<u32>,
     classes: Vec<u32>,
     assets: Vec<u32>,
+    cached: [Cached; 3],
 }
 
 impl Places {
@@ -175,11 +192,12 @@ impl Compact {
         instances: &Instances<'_>,
         out: &mut Places,
     ) -> Result<(), Error> {
-        place_column(batch, table, "instance_id", &mut out.instances, |name| {
+        let [instance_ids, classes, assets] = &mut out.cached;
+        place_column(batch, table, "instance_id", &mut out.instances, instance_ids, |name| {
             instances.get(name).copied().unwrap_or(NONE)
         })?;
-        place_column(batch, table, "scan_class", &mut out.classes, |name| self.classes.intern(name))?;
-        place_column(batch, table, "asset_key", &mut out.assets, |name| self.assets.intern(name))?;
+        place_column(batch, table, "scan_class", &mut out.classes, classes, |name| self.classes.intern(name))?;
+        place_column(batch, table, "asset_key", &mut out.assets, assets, |name| self.assets.intern(name))?;
         Ok(())
     }
 
@@ -222,52 +240,66 @@ impl Compact {
         Ok(())
     }
 
+    /// The keys of its findings, sorted (once [`Compact::finish`]ed).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.findings.iter().map(|entry| entry.key)
+    }
+
     /// Sorts the findings by key, keeping the first row of a repeated key: done once, after the
     /// last batch.
     pub(crate) fn finish(&mut self) {
         self.findings.sort_unstable_by_key(|entry| (entry.key, entry.row));
         self.findings.dedup_by_key(|entry| entry.key);
     }
-
-    /// Whether the run has this key.
-    fn has(&self, key: Key) -> bool {
-        self.findings.binary_search_by_key(&key, |entry| entry.key).is_ok()
-    }
 }
 
-/// What the runs before a pair's earlier run held, for `reopened`: the fingerprints of the runs
-/// before the period, the first run of the period, and what appeared in each run after it (every
-/// finding of a run is in the run before it or appeared in it, so these make up every earlier run).
+/// The keys of every run before a pair's earlier run, for `reopened`, sorted: looked up by a
+/// cursor that moves forward through a pair's merge, and grown by one merge per run.
 #[derive(Default)]
 pub(crate) struct Seen {
-    before: HashSet<Key, FastBuild>,
-    appeared: HashSet<Key, FastBuild>,
+    keys: Vec<Key>,
 }
 
 impl Seen {
     /// Starts with the fingerprints of the runs before the period.
-    pub(crate) fn new(before: HashSet<Key, FastBuild>) -> Self {
-        Self { before, appeared: HashSet::default() }
+    pub(crate) fn new(mut before: Vec<Key>) -> Self {
+        before.sort_unstable();
+        before.dedup();
+        Self { keys: before }
     }
 
-    fn contains(&self, first: Option<&Compact>, key: Key) -> bool {
-        self.before.contains(&key) || self.appeared.contains(&key) || first.is_some_and(|run| run.has(key))
+    /// Adds sorted keys (a run's, or what appeared in it).
+    pub(crate) fn add(&mut self, added: impl IntoIterator<Item = Key>) {
+        let old = std::mem::take(&mut self.keys);
+        let mut added = added.into_iter().peekable();
+        let mut keys = Vec::with_capacity(old.len() + added.size_hint().0);
+        let mut old = old.into_iter().peekable();
+        loop {
+            let next = match (old.peek(), added.peek()) {
+                (None, None) => break,
+                (Some(_), None) => old.next(),
+                (None, Some(_)) => added.next(),
+                (Some(a), Some(b)) if a < b => old.next(),
+                (Some(a), Some(b)) if a > b => added.next(),
+                _ => {
+                    added.next();
+                    old.next()
+                }
+            };
+            if let Some(key) = next
+                && keys.last() != Some(&key)
+            {
+                keys.push(key);
+            }
+        }
+        self.keys = keys;
     }
 }
 
 /// Counts one pair of consecutive runs: `count(instance, kind, key)` is called once per change
-/// (not for `unchanged`); returns the keys that appeared in `to` (`new` or `reopened`).
-///
-/// `first` is the period's first run when it is before `from` (else None), and `seen` holds what
-/// appeared in the runs after `first` and before `from`; the caller adds what appeared in `from`
-/// once this pair is counted.
-pub(crate) fn count_pair(
-    from: &Compact,
-    to: &Compact,
-    first: Option<&Compact>,
-    seen: &Seen,
-    mut count: impl FnMut(u32, ChangeKind, Key),
-) -> Vec<Key> {
+/// (not for `unchanged`) of a known instance. `seen` holds the keys of every run before `from`
+/// (the caller adds `from`'s once this pair is counted).
+pub(crate) fn count_pair(from: &Compact, to: &Compact, seen: &Seen, mut count: impl FnMut(u32, ChangeKind, Key)) {
     // `from`'s classes in `to` (None: `to` has no scan of that class).
     let classes: Vec<Option<u32>> = from.classes.names.iter().map(|name| to.classes.get(name)).collect();
     let pulled = |instance: u32| to.pulled.get(instance as usize).copied().unwrap_or(false);
@@ -287,53 +319,56 @@ pub(crate) fn count_pair(
             truncated.insert((instance, class));
         }
     }
-    let fixed = |entry: &Entry| -> bool {
-        if entry.instance == NONE || !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
+    // `from`'s assets in `to`, looked up when first needed (UNKNOWN: not yet; NONE: not in `to`).
+    const UNKNOWN: u32 = u32::MAX - 1;
+    let mut assets: Vec<u32> = vec![UNKNOWN; from.assets.names.len()];
+    let mut fixed = |entry: &Entry| -> bool {
+        if !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
             return false;
         }
         let Some(class) = classes.get(entry.class as usize).copied().flatten() else { return false };
-        let Some(asset) = to.assets.get(from.assets.name(entry.asset)) else { return false };
-        to.coverage.contains(&(entry.instance, class, asset))
+        let Some(slot) = assets.get_mut(entry.asset as usize) else { return false };
+        if *slot == UNKNOWN {
+            *slot = to.assets.get(from.assets.name(entry.asset)).unwrap_or(NONE);
+        }
+        *slot != NONE && to.coverage.contains(&(entry.instance, class, *slot))
     };
-    let mut appeared = Vec::new();
-    let (mut before, mut after) = (from.findings.iter().peekable(), to.findings.iter().peekable());
-    loop {
-        let order = match (before.peek(), after.peek()) {
-            (None, None) => break,
+    let (old, new, seen) = (&from.findings, &to.findings, &seen.keys);
+    let (mut at_old, mut at_new, mut at_seen) = (0, 0, 0);
+    while at_old < old.len() || at_new < new.len() {
+        let order = match (old.get(at_old), new.get(at_new)) {
+            (Some(a), Some(b)) => a.key.cmp(&b.key),
             (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(old), Some(new)) => old.key.cmp(&new.key),
+            _ => std::cmp::Ordering::Greater,
         };
         match order {
             std::cmp::Ordering::Less => {
-                if let Some(entry) = before.next()
-                    && entry.instance != NONE
-                {
+                let entry = &old[at_old];
+                at_old += 1;
+                if entry.instance != NONE {
                     let kind = if fixed(entry) { ChangeKind::Fixed } else { ChangeKind::NotCovered };
                     count(entry.instance, kind, entry.key);
                 }
             }
             std::cmp::Ordering::Greater => {
-                if let Some(entry) = after.next() {
-                    let kind = if seen.contains(first, entry.key) { ChangeKind::Reopened } else { ChangeKind::New };
-                    appeared.push(entry.key);
-                    if entry.instance != NONE {
-                        count(entry.instance, kind, entry.key);
-                    }
+                let entry = &new[at_new];
+                at_new += 1;
+                // Keys arrive in order: the cursor into `seen` only moves forward.
+                while seen.get(at_seen).is_some_and(|key| *key < entry.key) {
+                    at_seen += 1;
+                }
+                let reopened = seen.get(at_seen) == Some(&entry.key);
+                if entry.instance != NONE {
+                    count(entry.instance, if reopened { ChangeKind::Reopened } else { ChangeKind::New }, entry.key);
                 }
             }
             std::cmp::Ordering::Equal => {
-                before.next();
-                after.next();
+                at_old += 1;
+                at_new += 1;
             }
         }
     }
-    appeared
 }
 
-impl Seen {
-    /// Adds what appeared in a run (once the pair after it is counted).
-    pub(crate) fn add(&mut self, appeared: Vec<Key>) {
-        self.appeared.extend(appeared);
-    }
-}
+#[cfg(test)]
+mod tests;

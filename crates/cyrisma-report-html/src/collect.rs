@@ -474,7 +474,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let wanted = Wanted { ids: &all_ids, numbers: &numbers, selected: &selected, instances: false, findings: false };
 
     // Runs before the period count only as seen (for `reopened`): their fingerprints suffice.
-    let mut before = HashSet::<Key, FastBuild>::default();
+    let mut before = Vec::new();
     for run in &all_runs[..first_in] {
         before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
     }
@@ -531,10 +531,6 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         let mut arrived: BTreeMap<usize, Loaded> = BTreeMap::new();
         let mut previous: Option<Compact> = None;
-        // The period's first run, once a pair's earlier run comes after it (for `reopened`), and
-        // what appeared in the earlier run of the pair just counted.
-        let mut first: Option<Compact> = None;
-        let mut appeared_before: Vec<Key> = Vec::new();
         for index in 0..window.len() {
             while !arrived.contains_key(&index) {
                 let (at, loaded) =
@@ -554,7 +550,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             if let Some(before) = previous.take() {
                 let mut step = vec![Changes::default(); ids.len()];
                 let last = index + 1 == window.len();
-                let appeared = changes::count_pair(&before, &data, first.as_ref(), &seen, |instance, kind, key| {
+                changes::count_pair(&before, &data, &seen, |instance, kind, key| {
                     let Some(at) = selected.get(instance as usize).copied().flatten() else { return };
                     step[at].add(kind);
                     if last && matches!(kind, ChangeKind::New | ChangeKind::Reopened) {
@@ -562,11 +558,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                     }
                 });
                 steps.push(step);
-                // Runs before the next pair's earlier run: the first run, and what appeared after it.
-                seen.add(std::mem::replace(&mut appeared_before, appeared));
-                if first.is_none() {
-                    first = Some(before);
-                }
+                seen.add(before.keys());
             }
             previous = Some(data);
         }
