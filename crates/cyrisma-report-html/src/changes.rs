@@ -31,6 +31,38 @@ pub(crate) fn key(fingerprint: &Fingerprint) -> Key {
     u128::from_be_bytes(*fingerprint.as_bytes())
 }
 
+/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one.
+const HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        let value = digit as u8;
+        if digit < 10 {
+            table[b'0' as usize + digit] = value;
+        } else {
+            table[b'a' as usize + digit - 10] = value;
+            table[b'A' as usize + digit - 10] = value;
+        }
+        digit += 1;
+    }
+    table
+};
+
+/// The key of a fingerprint's 32 hex digits (either case), straight from the text: the same as
+/// [`key`] of `Fingerprint::from_hex`.
+pub(crate) fn parse_key(text: &[u8]) -> Option<Key> {
+    if text.len() != 32 {
+        return None;
+    }
+    let (mut key, mut invalid) = (0u128, 0u8);
+    for digit in text {
+        let value = HEX[usize::from(*digit)];
+        invalid |= value;
+        key = (key << 4) | u128::from(value & 0x0f);
+    }
+    (invalid & 0xf0 == 0).then_some(key)
+}
+
 /// The instance index of a name no outcome row has (its changes are counted for no customer).
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -146,6 +178,14 @@ fn place_column(
     Ok(())
 }
 
+/// The `fingerprint` column of a batch.
+pub(crate) fn fingerprints(batch: &RecordBatch) -> Result<&StringArray, Error> {
+    batch
+        .column_by_name("fingerprint")
+        .and_then(|column| column.as_string_opt::<i32>())
+        .ok_or_else(|| Error::Table { table: "findings", message: "no text column `fingerprint`".to_owned() })
+}
+
 /// One batch's place columns (buffers and dictionaries reused across batches); one per table read.
 #[derive(Default)]
 pub(crate) struct Places {
@@ -221,21 +261,18 @@ impl Compact {
     /// Records the findings of a batch whose places `places` read, from its `fingerprint`
     /// column, the first at row `row` of the file.
     pub(crate) fn found(&mut self, batch: &RecordBatch, places: &Places, row: u32) -> Result<(), Error> {
-        let fingerprints: &StringArray = batch
-            .column_by_name("fingerprint")
-            .and_then(|column| column.as_string_opt::<i32>())
-            .ok_or_else(|| Error::Table { table: "findings", message: "no text column `fingerprint`".to_owned() })?;
+        let fingerprints = fingerprints(batch)?;
         self.findings.reserve(batch.num_rows());
         let located = places.instances.iter().zip(&places.classes).zip(&places.assets);
         for (index, ((instance, class), asset)) in located.enumerate() {
             let at = row + index as u32;
             let text = fingerprints.value(index);
-            let fingerprint = Fingerprint::from_hex(text).ok_or_else(|| Error::Table {
+            let key = parse_key(text.as_bytes()).ok_or_else(|| Error::Table {
                 table: "findings",
                 message: format!("row {at}: fingerprint {text:?} is not 32 hex digits"),
             })?;
             self.cover((*instance, *class, *asset));
-            self.findings.push(Entry { key: key(&fingerprint), row: at, instance: *instance, class: *class, asset: *asset });
+            self.findings.push(Entry { key, row: at, instance: *instance, class: *class, asset: *asset });
         }
         Ok(())
     }
@@ -248,8 +285,31 @@ impl Compact {
     /// Sorts the findings by key, keeping the first row of a repeated key: done once, after the
     /// last batch.
     pub(crate) fn finish(&mut self) {
-        self.findings.sort_unstable_by_key(|entry| (entry.key, entry.row));
-        self.findings.dedup_by_key(|entry| entry.key);
+        // Keys are uniform hash bits: spread into buckets by their top bits (a few rows each),
+        // then each bucket sorted, which is a few times faster than one sort of the whole run.
+        // About 4 to 8 rows a bucket.
+        let bits = usize::BITS - self.findings.len().max(1).leading_zeros();
+        let shift = 128 - bits.saturating_sub(3).clamp(1, 20);
+        let bucket = |entry: &Entry| (entry.key >> shift) as usize;
+        let mut starts = vec![0usize; (1 << (128 - shift)) + 1];
+        for entry in &self.findings {
+            starts[bucket(entry) + 1] += 1;
+        }
+        for index in 1..starts.len() {
+            starts[index] += starts[index - 1];
+        }
+        let mut sorted = vec![Entry { key: 0, row: 0, instance: 0, class: 0, asset: 0 }; self.findings.len()];
+        let mut next = starts.clone();
+        for entry in &self.findings {
+            let slot = &mut next[bucket(entry)];
+            sorted[*slot] = *entry;
+            *slot += 1;
+        }
+        for range in starts.windows(2) {
+            sorted[range[0]..range[1]].sort_unstable_by_key(|entry| (entry.key, entry.row));
+        }
+        sorted.dedup_by_key(|entry| entry.key);
+        self.findings = sorted;
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
 use cyrisma_core::history::{ChangeKind, FastBuild, grade_rank};
 use cyrisma_core::types::Grade;
+use cyrisma_dataset::scan::Scan;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
@@ -799,7 +800,9 @@ fn read_findings(
         "asset_address",
     ];
     let columns: &[&str] = if what.findings { &SHOWN } else { &DIFF };
-    let batches = dataset.batches_as(TABLE, run, Some(columns), &PLACES)?;
+    // One batch per row group, the places as dictionaries.
+    let how = Scan { columns: Some(columns), dictionary: &PLACES };
+    let batches = dataset.scan(TABLE, run, &how)?;
     let mut places = Places::default();
     let mut row = 0u32;
     let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
@@ -810,7 +813,7 @@ fn read_findings(
         if !what.findings {
             continue;
         }
-        let fingerprints = strings(batch, TABLE, "fingerprint")?;
+        let fingerprints = changes::fingerprints(batch)?;
         let kinds = strings(batch, TABLE, "kind")?;
         let rules = strings(batch, TABLE, "rule")?;
         let risks = strings(batch, TABLE, "risk_level")?;
@@ -829,9 +832,8 @@ fn read_findings(
             let asset = text(names, index)
                 .or_else(|| text(addresses, index))
                 .unwrap_or_else(|| data.asset_name(places.assets()[index]));
-            let fingerprint = cyrisma_core::history::Fingerprint::from_hex(fingerprints.value(index))
-                .map(|fingerprint| changes::key(&fingerprint))
-                .unwrap_or_default();
+            // `found` refused the batch if a fingerprint were not hex.
+            let fingerprint = changes::parse_key(fingerprints.value(index).as_bytes()).unwrap_or_default();
             let list = match findings.get_mut(instance.as_str()) {
                 Some(list) => list,
                 None => findings.entry(instance.clone()).or_default(),
@@ -893,7 +895,8 @@ fn load(dataset: &cyrisma_dataset::Dataset, run: &RunRow, mut data: Compact, wha
     };
     // The place columns come as dictionaries: each distinct value of a batch is looked up once.
     let mut places = Places::default();
-    for batch in dataset.batches_as("coverage", run, Some(&PLACES), &PLACES)? {
+    let how = Scan { columns: Some(&PLACES), dictionary: &PLACES };
+    for batch in dataset.scan("coverage", run, &how)? {
         data.places(&batch, "coverage", what.numbers, &mut places)?;
         data.covered(&places);
     }

@@ -230,3 +230,20 @@ fn a_bad_fingerprint_is_an_error_naming_its_row() {
     let error = run.found(&bad, &places, 7).expect_err("a bad fingerprint");
     assert!(error.to_string().contains("row 7"), "{error}");
 }
+
+#[test]
+fn keys_parse_as_fingerprints_do() {
+    let mut random = Random(7);
+    for _ in 0..1_000 {
+        let hex: String = (0..32).map(|_| b"0123456789abcdefABCDEF"[random.below(22) as usize] as char).collect();
+        let fingerprint = Fingerprint::from_hex(&hex).expect("hex");
+        assert_eq!(parse_key(hex.as_bytes()), Some(key(&fingerprint)), "{hex}");
+    }
+    for bad in ["", "0", &"0".repeat(31), &"0".repeat(33), &format!("{}g", "0".repeat(31)), &format!("{}é", "0".repeat(30))] {
+        assert_eq!(Fingerprint::from_hex(bad), None);
+        assert_eq!(parse_key(bad.as_bytes()), None, "{bad:?}");
+    }
+    // Keys order as fingerprints do.
+    let (low, high) = (Fingerprint::from_hex(&"0f".repeat(16)).expect("hex"), Fingerprint::from_hex(&"f0".repeat(16)).expect("hex"));
+    assert_eq!(low.cmp(&high), key(&low).cmp(&key(&high)));
+}
