@@ -143,9 +143,8 @@ fn place_column(
     mut lookup: impl FnMut(&str) -> u32,
 ) -> Result<(), Error> {
     out.clear();
-    let array = batch
-        .column_by_name(name)
-        .ok_or_else(|| Error::Table { table, message: format!("no column `{name}`") })?;
+    let array =
+        batch.column_by_name(name).ok_or_else(|| Error::Table { table, message: format!("no column `{name}`") })?;
     if let Some(dictionary) = array.as_dictionary_opt::<Int32Type>() {
         let values = dictionary
             .values()
@@ -249,6 +248,11 @@ impl Compact {
             }
             self.last = Some(place);
         }
+    }
+
+    /// Makes room for `rows` more findings.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.findings.reserve_exact(rows);
     }
 
     /// Records the coverage rows of a batch whose places `places` read.

@@ -440,7 +440,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let mut pulled: Vec<Option<Compact>> = outcomes
         .iter()
         .map(|rows| {
-            let numbers = rows.values().filter(|row| row.outcome == "pulled").filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
+            let numbers = rows
+                .values()
+                .filter(|row| row.outcome == "pulled")
+                .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
             Some(Compact::new(all_ids.len(), numbers))
         })
         .collect();
@@ -803,6 +806,7 @@ fn read_findings(
     // One batch per row group, the places as dictionaries.
     let how = Scan { columns: Some(columns), dictionary: &PLACES };
     let batches = dataset.scan(TABLE, run, &how)?;
+    data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
     let mut places = Places::default();
     let mut row = 0u32;
     let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
@@ -885,7 +889,12 @@ struct Loaded {
 /// Reads a run's grades, coverage and findings (and instances when wanted) into `data`, which
 /// holds the instances it pulled, with the findings' shown columns read in the same pass when the
 /// pages show this run's findings.
-fn load(dataset: &cyrisma_dataset::Dataset, run: &RunRow, mut data: Compact, what: &Wanted<'_>) -> Result<Loaded, Error> {
+fn load(
+    dataset: &cyrisma_dataset::Dataset,
+    run: &RunRow,
+    mut data: Compact,
+    what: &Wanted<'_>,
+) -> Result<Loaded, Error> {
     let grades = read_grades(dataset, run, what.numbers, what.selected)?;
     let instances = if what.instances {
         let rows: Vec<InstanceRow> = dataset.rows("instances", run)?;

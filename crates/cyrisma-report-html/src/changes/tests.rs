@@ -219,11 +219,20 @@ fn a_bad_fingerprint_is_an_error_naming_its_row() {
     let numbers: Instances<'_> = [("i-a", 0)].into_iter().collect();
     let mut run = Compact::new(1, [0]);
     let mut places = Places::default();
-    let rows = vec![("i-a".to_owned(), "c".to_owned(), "a".to_owned(), Some(Fingerprint::from_hex(&"0".repeat(32)).expect("hex")))];
+    let rows = vec![(
+        "i-a".to_owned(),
+        "c".to_owned(),
+        "a".to_owned(),
+        Some(Fingerprint::from_hex(&"0".repeat(32)).expect("hex")),
+    )];
     let good = batch(&rows, false);
     let schema = good.schema();
-    let mut columns: Vec<(&str, ArrayRef)> =
-        schema.fields().iter().zip(good.columns()).map(|(field, column)| (field.name().as_str(), column.clone())).collect();
+    let mut columns: Vec<(&str, ArrayRef)> = schema
+        .fields()
+        .iter()
+        .zip(good.columns())
+        .map(|(field, column)| (field.name().as_str(), column.clone()))
+        .collect();
     columns[3].1 = Arc::new(StringArray::from(vec!["not hex"]));
     let bad = RecordBatch::try_from_iter(columns).expect("batch");
     run.places(&bad, "findings", &numbers, &mut places).expect("places");
@@ -239,11 +248,14 @@ fn keys_parse_as_fingerprints_do() {
         let fingerprint = Fingerprint::from_hex(&hex).expect("hex");
         assert_eq!(parse_key(hex.as_bytes()), Some(key(&fingerprint)), "{hex}");
     }
-    for bad in ["", "0", &"0".repeat(31), &"0".repeat(33), &format!("{}g", "0".repeat(31)), &format!("{}é", "0".repeat(30))] {
+    for bad in
+        ["", "0", &"0".repeat(31), &"0".repeat(33), &format!("{}g", "0".repeat(31)), &format!("{}é", "0".repeat(30))]
+    {
         assert_eq!(Fingerprint::from_hex(bad), None);
         assert_eq!(parse_key(bad.as_bytes()), None, "{bad:?}");
     }
     // Keys order as fingerprints do.
-    let (low, high) = (Fingerprint::from_hex(&"0f".repeat(16)).expect("hex"), Fingerprint::from_hex(&"f0".repeat(16)).expect("hex"));
+    let (low, high) =
+        (Fingerprint::from_hex(&"0f".repeat(16)).expect("hex"), Fingerprint::from_hex(&"f0".repeat(16)).expect("hex"));
     assert_eq!(low.cmp(&high), key(&low).cmp(&key(&high)));
 }
