@@ -30,6 +30,7 @@
 pub mod decode;
 pub mod encode;
 pub mod read;
+pub mod scan;
 pub mod schema;
 mod store;
 pub mod write;

@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, FingerprintSet, Symbol, diff, grade_rank};
+use cyrisma_core::history::{ChangeKind, FastBuild, grade_rank};
 use cyrisma_core::types::Grade;
-use cyrisma_dataset::RunData;
-use cyrisma_dataset::read::symbols;
+use cyrisma_dataset::scan::Scan;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
+use crate::changes::{self, Compact, Instances, Key, NONE, Places, Seen};
 use crate::{Branding, Error, Options};
 
 /// The five areas, in page order: key (as in the dataset) and label.
@@ -428,17 +428,25 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // Who was selected in each run, and how it went.
     // The instances each run pulled start what the diff rules need of it.
     let mut outcomes: Vec<HashMap<String, OutcomeRow>> = Vec::with_capacity(window.len());
-    let mut pulled: Vec<Option<RunData>> = Vec::with_capacity(window.len());
     for run in window {
         let rows: Vec<OutcomeRow> = dataset.rows("outcomes", run)?;
-        let mut data = RunData::new();
-        for row in rows.iter().filter(|row| row.outcome == "pulled") {
-            data.pulled(&row.instance_id);
-        }
-        pulled.push(Some(data));
         outcomes.push(rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect());
     }
     let mut ids: BTreeSet<String> = outcomes.iter().flat_map(|runs| runs.keys().cloned()).collect();
+    // Every instance of the period by number (also those not selected: the rules need them).
+    let all_ids: Vec<String> = ids.iter().cloned().collect();
+    let numbers: Instances<'_> =
+        all_ids.iter().enumerate().map(|(at, id)| (id.as_str(), u32::try_from(at).unwrap_or(NONE))).collect();
+    let mut pulled: Vec<Option<Compact>> = outcomes
+        .iter()
+        .map(|rows| {
+            let numbers = rows
+                .values()
+                .filter(|row| row.outcome == "pulled")
+                .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
+            Some(Compact::new(all_ids.len(), numbers))
+        })
+        .collect();
     if !options.instances.is_empty() {
         let unknown: Vec<String> = options.instances.iter().filter(|id| !ids.contains(*id)).cloned().collect();
         if !unknown.is_empty() {
@@ -463,16 +471,18 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // latest run (names and counts of customers it could not pull).
     let needed: BTreeSet<usize> = last_pulled.values().copied().chain([latest_index]).collect();
     let with_findings: BTreeSet<usize> = last_pulled.values().copied().collect();
-    // Keyed by our own dataset's short ids, looked up once per row: the history's fast hasher.
-    let wanted: Selected<'_> = ids.iter().map(String::as_str).collect();
-    // Each customer's place in `ids`: the changes per run pair are kept by it.
+    // Each instance's customer: its place in `ids` (the changes per run pair are kept by it), by
+    // instance number.
     let position: HashMap<&str, usize, FastBuild> = ids.iter().enumerate().map(|(at, id)| (id.as_str(), at)).collect();
+    let selected: Vec<Option<usize>> = all_ids.iter().map(|id| position.get(id.as_str()).copied()).collect();
+    let wanted = Wanted { ids: &all_ids, numbers: &numbers, selected: &selected, instances: false, findings: false };
 
     // Runs before the period count only as seen (for `reopened`): their fingerprints suffice.
-    let mut seen = FingerprintSet::default();
+    let mut before = Vec::new();
     for run in &all_runs[..first_in] {
-        seen.extend(dataset.fingerprints(run)?);
+        before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
     }
+    let mut seen = Seen::new(before);
 
     // Each run of the period is read once (its grades, coverage and findings, with the columns
     // the pages show only where they are shown), on a few threads; the consecutive runs are
@@ -482,10 +492,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
     let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
     let mut steps: Vec<Vec<Changes>> = Vec::new();
-    let mut new_now: HashMap<Fingerprint, &'static str> = HashMap::new();
+    let mut new_now: HashMap<Key, &'static str, FastBuild> = HashMap::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
     let ahead = workers + 1;
-    let (work, jobs) = std::sync::mpsc::channel::<(usize, RunData)>();
+    let (work, jobs) = std::sync::mpsc::channel::<(usize, Compact)>();
     let jobs = std::sync::Mutex::new(jobs);
     std::thread::scope(|scope| -> Result<(), Error> {
         // Owned here, so that the workers stop when this returns, early or not.
@@ -499,9 +509,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                     let job = jobs.lock().ok().and_then(|jobs| jobs.recv().ok());
                     let Some((index, data)) = job else { break };
                     let what = Wanted {
-                        ids: wanted,
                         instances: needed.contains(&index),
                         findings: with_findings.contains(&index),
+                        ..*wanted
                     };
                     let loaded = load(dataset, &window[index], data, &what);
                     let failed = loaded.is_err();
@@ -513,7 +523,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         drop(sender);
         let mut queued = 0;
-        let mut queue = |work: &std::sync::mpsc::Sender<(usize, RunData)>, queued: &mut usize| {
+        let mut queue = |work: &std::sync::mpsc::Sender<(usize, Compact)>, queued: &mut usize| {
             if let Some(data) = pulled.get_mut(*queued).and_then(Option::take) {
                 // A send fails only when every worker stopped, which the receiving end reports.
                 let _ = work.send((*queued, data));
@@ -524,7 +534,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             queue(&work, &mut queued);
         }
         let mut arrived: BTreeMap<usize, Loaded> = BTreeMap::new();
-        let mut previous: Option<RunData> = None;
+        let mut previous: Option<Compact> = None;
         for index in 0..window.len() {
             while !arrived.contains_key(&index) {
                 let (at, loaded) =
@@ -541,26 +551,23 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 findings.insert(index, rows);
             }
             let data = loaded.data;
-            if let Some(before) = &previous {
-                let result = diff(before, &data, &seen, false);
+            if let Some(before) = previous.take() {
                 let mut step = vec![Changes::default(); ids.len()];
                 let last = index + 1 == window.len();
-                for change in &result.changes {
-                    let Some(&at) = position.get(change.instance_id) else { continue };
-                    step[at].add(change.kind);
-                    if last && matches!(change.kind, ChangeKind::New | ChangeKind::Reopened) {
-                        new_now.insert(change.fingerprint, change.kind.as_str());
+                changes::count_pair(&before, &data, &seen, |instance, kind, key| {
+                    let Some(at) = selected.get(instance as usize).copied().flatten() else { return };
+                    step[at].add(kind);
+                    if last && matches!(kind, ChangeKind::New | ChangeKind::Reopened) {
+                        new_now.insert(key, kind.as_str());
                     }
-                }
+                });
                 steps.push(step);
-                seen.extend(before.findings().map(|(fingerprint, _)| *fingerprint));
+                seen.add(before.keys());
             }
             previous = Some(data);
         }
         Ok(())
     })?;
-    let new_hex: HashMap<String, &'static str> =
-        new_now.iter().map(|(fingerprint, kind)| (fingerprint.to_hex(), *kind)).collect();
 
     let mut customers = Vec::with_capacity(ids.len());
     let mut failed = Vec::new();
@@ -631,7 +638,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         };
         let rows: &[Open] =
             pulled_at.and_then(|index| findings.get(&index)?.get(id)).map_or(&[], |rows| rows.as_slice());
-        let groups = group_findings(rows, &new_hex);
+        let groups = group_findings(rows, &new_now);
         let mut top_cves: Vec<Group> =
             groups.iter().filter(|group| group.kind == "vulnerability" && !group.rule.is_empty()).cloned().collect();
         let cve_count = top_cves.len();
@@ -712,9 +719,6 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     })
 }
 
-/// The selected customers' ids.
-type Selected<'a> = HashSet<&'a str, FastBuild>;
-
 /// One area's grades in one run: the current and the previous period's (blank is none).
 type Cell = (Option<String>, Option<String>);
 
@@ -727,7 +731,7 @@ struct Open {
     title: Option<String>,
     /// The asset's name, else its address, else its key.
     asset: String,
-    fingerprint: String,
+    fingerprint: Key,
 }
 
 fn table_error(table: &'static str, message: impl Into<String>) -> Error {
@@ -751,7 +755,8 @@ fn text(array: &StringArray, index: usize) -> Option<&str> {
 fn read_grades(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    ids: &Selected<'_>,
+    ids: &Instances<'_>,
+    selected: &[Option<usize>],
 ) -> Result<HashMap<String, [Cell; 5]>, Error> {
     const TABLE: &str = "grades";
     let mut grades: HashMap<String, [Cell; 5]> = HashMap::new();
@@ -763,7 +768,7 @@ fn read_grades(
         for index in 0..batch.num_rows() {
             let instance = instances.value(index);
             let Some(position) = AREAS.iter().position(|(area, _)| *area == areas.value(index)) else { continue };
-            if !ids.contains(instance) {
+            if ids.get(instance).and_then(|number| selected.get(*number as usize)?.as_ref()).is_none() {
                 continue;
             }
             let cells = grades.entry(instance.to_owned()).or_default();
@@ -773,14 +778,14 @@ fn read_grades(
     Ok(grades)
 }
 
-/// A run's findings into `data` (every row, as `Dataset::load_run` reads them: the row number as
-/// payload), and, when `shown` names the selected customers, their findings with the columns the
-/// pages show, read in the same pass.
+/// A run's findings into `data` (every row, with the place columns as dictionaries), and, when
+/// `shown`, the selected customers' findings with the columns the pages show, read in the same
+/// pass.
 fn read_findings(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    data: &mut RunData,
-    shown: Option<&Selected<'_>>,
+    data: &mut Compact,
+    what: &Wanted<'_>,
 ) -> Result<Option<HashMap<String, Vec<Open>>>, Error> {
     const TABLE: &str = "findings";
     const DIFF: [&str; 4] = ["instance_id", "scan_class", "asset_key", "fingerprint"];
@@ -797,39 +802,22 @@ fn read_findings(
         "asset_name",
         "asset_address",
     ];
-    let Some(ids) = shown else {
-        // Only what the diff needs: the place columns as dictionaries, recorded by symbol.
-        let path = dataset.file(TABLE, &run.run_id, run.started_at);
-        let batches = dataset.batches_as(TABLE, run, Some(&DIFF), &PLACES)?;
-        data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
-        let mut places = Places::default();
-        let mut row = 0u32;
-        for batch in &batches {
-            places.read(data, batch, &path)?;
-            let fingerprints = strings(batch, TABLE, "fingerprint")?;
-            let located = places.instances.iter().zip(&places.classes).zip(&places.assets);
-            for (index, ((instance, class), asset)) in located.enumerate() {
-                let fingerprint = parse_fingerprint(fingerprints.value(index), row)?;
-                data.finding_at(fingerprint, *instance, *class, *asset, row);
-                row += 1;
-            }
-        }
-        return Ok(None);
-    };
-    let batches = dataset.batches(TABLE, run, Some(&SHOWN))?;
+    let columns: &[&str] = if what.findings { &SHOWN } else { &DIFF };
+    // One batch per row group, the places as dictionaries.
+    let how = Scan { columns: Some(columns), dictionary: &PLACES };
+    let batches = dataset.scan(TABLE, run, &how)?;
     data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
-    let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
+    let mut places = Places::default();
     let mut row = 0u32;
+    let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
     for batch in &batches {
-        let instances = strings(batch, TABLE, "instance_id")?;
-        let classes = strings(batch, TABLE, "scan_class")?;
-        let keys = strings(batch, TABLE, "asset_key")?;
-        let fingerprints = strings(batch, TABLE, "fingerprint")?;
-        for index in 0..batch.num_rows() {
-            let fingerprint = parse_fingerprint(fingerprints.value(index), row)?;
-            data.finding(fingerprint, instances.value(index), classes.value(index), keys.value(index), row);
-            row += 1;
+        data.places(batch, TABLE, what.numbers, &mut places)?;
+        data.found(batch, &places, row)?;
+        row += u32::try_from(batch.num_rows()).unwrap_or(u32::MAX);
+        if !what.findings {
+            continue;
         }
+        let fingerprints = changes::fingerprints(batch)?;
         let kinds = strings(batch, TABLE, "kind")?;
         let rules = strings(batch, TABLE, "rule")?;
         let risks = strings(batch, TABLE, "risk_level")?;
@@ -840,15 +828,19 @@ fn read_findings(
             .column_by_name("score")
             .and_then(|column| column.as_any().downcast_ref::<Float64Array>())
             .ok_or_else(|| table_error(TABLE, "no number column `score`"))?;
-        for index in 0..batch.num_rows() {
-            let instance = instances.value(index);
-            if !ids.contains(instance) {
+        for (index, number) in places.instances().iter().enumerate() {
+            if what.selected.get(*number as usize).copied().flatten().is_none() {
                 continue;
             }
-            let asset = text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| keys.value(index));
-            let list = match findings.get_mut(instance) {
+            let Some(instance) = what.ids.get(*number as usize) else { continue };
+            let asset = text(names, index)
+                .or_else(|| text(addresses, index))
+                .unwrap_or_else(|| data.asset_name(places.assets()[index]));
+            // `found` refused the batch if a fingerprint were not hex.
+            let fingerprint = changes::parse_key(fingerprints.value(index).as_bytes()).unwrap_or_default();
+            let list = match findings.get_mut(instance.as_str()) {
                 Some(list) => list,
-                None => findings.entry(instance.to_owned()).or_default(),
+                None => findings.entry(instance.clone()).or_default(),
             };
             list.push(Open {
                 kind: kinds.value(index).to_owned(),
@@ -857,43 +849,25 @@ fn read_findings(
                 score: (!scores.is_null(index)).then(|| scores.value(index)).filter(|score| score.is_finite()),
                 title: text(titles, index).map(str::to_owned),
                 asset: asset.to_owned(),
-                fingerprint: fingerprints.value(index).to_owned(),
+                fingerprint,
             });
         }
     }
-    Ok(Some(findings))
-}
-
-/// A finding's fingerprint from its hex text, or an error naming the row.
-fn parse_fingerprint(text: &str, row: u32) -> Result<Fingerprint, Error> {
-    Fingerprint::from_hex(text)
-        .ok_or_else(|| table_error("findings", format!("row {row}: fingerprint {text:?} is not 32 hex digits")))
+    Ok(what.findings.then_some(findings))
 }
 
 /// The columns that place a finding or a coverage row: read as dictionaries.
 const PLACES: [&str; 3] = ["instance_id", "scan_class", "asset_key"];
 
-/// One batch's place columns as symbols of the run being read (buffers reused across batches).
-#[derive(Default)]
-struct Places {
-    instances: Vec<Symbol>,
-    classes: Vec<Symbol>,
-    assets: Vec<Symbol>,
-}
-
-impl Places {
-    fn read(&mut self, data: &mut RunData, batch: &RecordBatch, path: &std::path::Path) -> Result<(), Error> {
-        symbols(data, batch, "instance_id", path, &mut self.instances)?;
-        symbols(data, batch, "scan_class", path, &mut self.classes)?;
-        symbols(data, batch, "asset_key", path, &mut self.assets)?;
-        Ok(())
-    }
-}
-
 /// What to read of a run besides what the diff needs.
+#[derive(Clone, Copy)]
 struct Wanted<'a> {
-    /// The selected customers.
-    ids: &'a Selected<'a>,
+    /// Every instance of the period, by number.
+    ids: &'a [String],
+    /// The numbers of the instances.
+    numbers: &'a Instances<'a>,
+    /// By instance number: its customer's place, when selected.
+    selected: &'a [Option<usize>],
     /// Its `instances` table (names, counts).
     instances: bool,
     /// The findings' details (the pages list them).
@@ -904,8 +878,8 @@ struct Wanted<'a> {
 struct Loaded {
     /// The selected customers' grades.
     grades: HashMap<String, [Cell; 5]>,
-    /// What the diff rules need (as `Dataset::load_run` reads it).
-    data: RunData,
+    /// What the change counts need.
+    data: Compact,
     /// Its `instances` table by instance, when wanted.
     instances: Option<HashMap<String, InstanceRow>>,
     /// The selected customers' open findings, when wanted.
@@ -913,38 +887,36 @@ struct Loaded {
 }
 
 /// Reads a run's grades, coverage and findings (and instances when wanted) into `data`, which
-/// holds the instances it pulled: the same run as `Dataset::load_run` reads, with the findings'
-/// shown columns read in the same pass when the pages show this run's findings.
+/// holds the instances it pulled, with the findings' shown columns read in the same pass when the
+/// pages show this run's findings.
 fn load(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    mut data: RunData,
+    mut data: Compact,
     what: &Wanted<'_>,
 ) -> Result<Loaded, Error> {
-    let grades = read_grades(dataset, run, what.ids)?;
+    let grades = read_grades(dataset, run, what.numbers, what.selected)?;
     let instances = if what.instances {
         let rows: Vec<InstanceRow> = dataset.rows("instances", run)?;
         Some(rows.into_iter().map(|row| (row.instance_id.clone(), row)).collect())
     } else {
         None
     };
-    // The place columns come as dictionaries: each distinct value of a batch is interned once and
-    // the rows are recorded by symbol (as `Dataset::load_run` does).
-    let path = dataset.file("coverage", &run.run_id, run.started_at);
+    // The place columns come as dictionaries: each distinct value of a batch is looked up once.
     let mut places = Places::default();
-    for batch in dataset.batches_as("coverage", run, Some(&PLACES), &PLACES)? {
-        places.read(&mut data, &batch, &path)?;
-        for ((instance, class), asset) in places.instances.iter().zip(&places.classes).zip(&places.assets) {
-            data.covered_at(*instance, *class, *asset);
-        }
+    let how = Scan { columns: Some(&PLACES), dictionary: &PLACES };
+    for batch in dataset.scan("coverage", run, &how)? {
+        data.places(&batch, "coverage", what.numbers, &mut places)?;
+        data.covered(&places);
     }
-    let findings = read_findings(dataset, run, &mut data, what.findings.then_some(what.ids))?;
+    let findings = read_findings(dataset, run, &mut data, what)?;
+    data.finish();
     Ok(Loaded { grades, data, instances, findings })
 }
 
 /// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
 /// many assets, then the rule).
-fn group_findings(rows: &[Open], changed: &HashMap<String, &'static str>) -> Vec<Group> {
+fn group_findings(rows: &[Open], changed: &HashMap<Key, &'static str, FastBuild>) -> Vec<Group> {
     let mut groups: BTreeMap<(&str, &str), (Group, BTreeSet<&str>)> = BTreeMap::new();
     for row in rows {
         let (group, assets) = groups.entry((row.kind.as_str(), row.rule.as_str())).or_insert_with(|| {

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod changes;
 pub mod chart;
 pub mod collect;
 mod error;

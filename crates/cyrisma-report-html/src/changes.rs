@@ -1,0 +1,438 @@
+//! New, fixed and reopened counts between consecutive runs, by the history's rules
+//! (`cyrisma_core::history::diff`) but built for counting every customer at once: each run is
+//! compacted once (on the reading threads) into its findings sorted by fingerprint as 128-bit
+//! integers, with places as small integers, and a pair of runs is then one merge pass that only
+//! counts: the caller keeps what it needs of each change (counts per customer, and the
+//! fingerprints new or reopened in the latest run, which the pages mark).
+//!
+//! The rules are the core's: a finding only in the later run is `reopened` when any run before the
+//! earlier one had it, else `new`; a finding only in the earlier run is `fixed` when the later run
+//! pulled its instance, a complete scan of the same class covered its asset and that scan does not
+//! look truncated (fewer than half the assets of the earlier scan of that class, which covered at
+//! least [`TRUNCATION_MIN_ASSETS`]), else `not_covered`. A fingerprint recorded twice in a run
+//! counts once, at its first row. A test compares the counts with the core's diff.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use cyrisma_core::history::diff::TRUNCATION_MIN_ASSETS;
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint};
+
+use crate::Error;
+
+/// A fingerprint as an integer: its 16 bytes big-endian, so integers sort as the bytes do.
+pub(crate) type Key = u128;
+
+/// The key of a fingerprint.
+pub(crate) fn key(fingerprint: &Fingerprint) -> Key {
+    u128::from_be_bytes(*fingerprint.as_bytes())
+}
+
+/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one.
+const HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        let value = digit as u8;
+        if digit < 10 {
+            table[b'0' as usize + digit] = value;
+        } else {
+            table[b'a' as usize + digit - 10] = value;
+            table[b'A' as usize + digit - 10] = value;
+        }
+        digit += 1;
+    }
+    table
+};
+
+/// The key of a fingerprint's 32 hex digits (either case), straight from the text: the same as
+/// [`key`] of `Fingerprint::from_hex`.
+pub(crate) fn parse_key(text: &[u8]) -> Option<Key> {
+    if text.len() != 32 {
+        return None;
+    }
+    let (mut key, mut invalid) = (0u128, 0u8);
+    for digit in text {
+        let value = HEX[usize::from(*digit)];
+        invalid |= value;
+        key = (key << 4) | u128::from(value & 0x0f);
+    }
+    (invalid & 0xf0 == 0).then_some(key)
+}
+
+/// The instance index of a name no outcome row has (its changes are counted for no customer).
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Every instance named by an outcome of the period, numbered, shared by the reading threads.
+pub(crate) type Instances<'a> = HashMap<&'a str, u32, FastBuild>;
+
+/// Names of one run (scan classes or asset keys), numbered in the order first seen.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, FastBuild>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |name| name)
+    }
+}
+
+/// One finding of a run: its key, its row (the first of a repeated key wins) and its place.
+#[derive(Clone, Copy)]
+struct Entry {
+    key: Key,
+    row: u32,
+    instance: u32,
+    class: u32,
+    asset: u32,
+}
+
+/// One run, compacted for counting changes.
+#[derive(Default)]
+pub(crate) struct Compact {
+    /// By instance index: whether the run pulled it.
+    pulled: Vec<bool>,
+    classes: Names,
+    assets: Names,
+    /// Every place a complete scan covered (coverage rows and findings' places).
+    coverage: HashSet<(u32, u32, u32), FastBuild>,
+    /// Distinct assets per instance and class.
+    counts: HashMap<(u32, u32), usize, FastBuild>,
+    /// Findings sorted by key, one per key.
+    findings: Vec<Entry>,
+    /// The place of the latest row recorded (rows come grouped by place).
+    last: Option<(u32, u32, u32)>,
+}
+
+/// A dictionary seen in an earlier batch and its values' symbols: the batches of one row group
+/// share their dictionary, which is then looked up once. Holding the values keeps their address
+/// from being reused by another dictionary.
+#[derive(Default)]
+struct Cached {
+    values: Option<ArrayRef>,
+    mapped: Vec<Option<u32>>,
+}
+
+/// The symbols of one batch's place column, one per row, into `out`: a dictionary column's values
+/// are looked up once each (once per row group), a plain one's each row (a null reads as "").
+fn place_column(
+    batch: &RecordBatch,
+    table: &'static str,
+    name: &str,
+    out: &mut Vec<u32>,
+    cached: &mut Cached,
+    mut lookup: impl FnMut(&str) -> u32,
+) -> Result<(), Error> {
+    out.clear();
+    let array =
+        batch.column_by_name(name).ok_or_else(|| Error::Table { table, message: format!("no column `{name}`") })?;
+    if let Some(dictionary) = array.as_dictionary_opt::<Int32Type>() {
+        let values = dictionary
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
+        if !cached.values.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, dictionary.values())) {
+            cached.values = Some(Arc::clone(dictionary.values()));
+            cached.mapped.clear();
+            cached.mapped.resize(values.len(), None);
+        }
+        let mapped = &mut cached.mapped;
+        let empty = lookup("");
+        out.reserve(dictionary.len());
+        for (index, key) in dictionary.keys().values().iter().enumerate() {
+            let key = usize::try_from(*key).unwrap_or(usize::MAX);
+            let symbol = match mapped.get_mut(key) {
+                _ if dictionary.is_null(index) => empty,
+                Some(Some(symbol)) => *symbol,
+                Some(slot) => *slot.insert(lookup(values.value(key))),
+                None => empty,
+            };
+            out.push(symbol);
+        }
+        return Ok(());
+    }
+    let values = array
+        .as_string_opt::<i32>()
+        .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
+    out.extend((0..values.len()).map(|index| lookup(if values.is_null(index) { "" } else { values.value(index) })));
+    Ok(())
+}
+
+/// The `fingerprint` column of a batch.
+pub(crate) fn fingerprints(batch: &RecordBatch) -> Result<&StringArray, Error> {
+    batch
+        .column_by_name("fingerprint")
+        .and_then(|column| column.as_string_opt::<i32>())
+        .ok_or_else(|| Error::Table { table: "findings", message: "no text column `fingerprint`".to_owned() })
+}
+
+/// One batch's place columns (buffers and dictionaries reused across batches); one per table read.
+#[derive(Default)]
+pub(crate) struct Places {
+    instances: Vec<u32>,
+    classes: Vec<u32>,
+    assets: Vec<u32>,
+    cached: [Cached; 3],
+}
+
+impl Places {
+    /// The rows' instance numbers ([`NONE`] for an instance no outcome names).
+    pub(crate) fn instances(&self) -> &[u32] {
+        &self.instances
+    }
+
+    /// The rows' asset symbols (see [`Compact::asset_name`]).
+    pub(crate) fn assets(&self) -> &[u32] {
+        &self.assets
+    }
+}
+
+impl Compact {
+    /// The asset key of an asset symbol of this run.
+    pub(crate) fn asset_name(&self, asset: u32) -> &str {
+        self.assets.name(asset)
+    }
+
+    /// An empty run that pulled the instances at these indices, of `count` instances in all.
+    pub(crate) fn new(count: usize, pulled: impl IntoIterator<Item = u32>) -> Self {
+        let mut run = Self { pulled: vec![false; count], ..Self::default() };
+        for index in pulled {
+            if let Some(slot) = run.pulled.get_mut(index as usize) {
+                *slot = true;
+            }
+        }
+        run
+    }
+
+    /// Reads the place columns of a batch of `table` (`instance_id`, `scan_class`, `asset_key`).
+    pub(crate) fn places(
+        &mut self,
+        batch: &RecordBatch,
+        table: &'static str,
+        instances: &Instances<'_>,
+        out: &mut Places,
+    ) -> Result<(), Error> {
+        let [instance_ids, classes, assets] = &mut out.cached;
+        place_column(batch, table, "instance_id", &mut out.instances, instance_ids, |name| {
+            instances.get(name).copied().unwrap_or(NONE)
+        })?;
+        place_column(batch, table, "scan_class", &mut out.classes, classes, |name| self.classes.intern(name))?;
+        place_column(batch, table, "asset_key", &mut out.assets, assets, |name| self.assets.intern(name))?;
+        Ok(())
+    }
+
+    /// Records a place a complete scan covered.
+    fn cover(&mut self, place: (u32, u32, u32)) {
+        if self.last != Some(place) {
+            if self.coverage.insert(place) {
+                *self.counts.entry((place.0, place.1)).or_default() += 1;
+            }
+            self.last = Some(place);
+        }
+    }
+
+    /// Makes room for `rows` more findings.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.findings.reserve_exact(rows);
+    }
+
+    /// Records the coverage rows of a batch whose places `places` read.
+    pub(crate) fn covered(&mut self, places: &Places) {
+        for ((instance, class), asset) in places.instances.iter().zip(&places.classes).zip(&places.assets) {
+            self.cover((*instance, *class, *asset));
+        }
+    }
+
+    /// Records the findings of a batch whose places `places` read, from its `fingerprint`
+    /// column, the first at row `row` of the file.
+    pub(crate) fn found(&mut self, batch: &RecordBatch, places: &Places, row: u32) -> Result<(), Error> {
+        let fingerprints = fingerprints(batch)?;
+        self.findings.reserve(batch.num_rows());
+        let located = places.instances.iter().zip(&places.classes).zip(&places.assets);
+        for (index, ((instance, class), asset)) in located.enumerate() {
+            let at = row + index as u32;
+            let text = fingerprints.value(index);
+            let key = parse_key(text.as_bytes()).ok_or_else(|| Error::Table {
+                table: "findings",
+                message: format!("row {at}: fingerprint {text:?} is not 32 hex digits"),
+            })?;
+            self.cover((*instance, *class, *asset));
+            self.findings.push(Entry { key, row: at, instance: *instance, class: *class, asset: *asset });
+        }
+        Ok(())
+    }
+
+    /// The keys of its findings, sorted (once [`Compact::finish`]ed).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.findings.iter().map(|entry| entry.key)
+    }
+
+    /// Sorts the findings by key, keeping the first row of a repeated key: done once, after the
+    /// last batch.
+    pub(crate) fn finish(&mut self) {
+        // Keys are uniform hash bits: spread into buckets by their top bits (a few rows each),
+        // then each bucket sorted, which is a few times faster than one sort of the whole run.
+        // About 4 to 8 rows a bucket.
+        let bits = usize::BITS - self.findings.len().max(1).leading_zeros();
+        let shift = 128 - bits.saturating_sub(3).clamp(1, 20);
+        let bucket = |entry: &Entry| (entry.key >> shift) as usize;
+        let mut starts = vec![0usize; (1 << (128 - shift)) + 1];
+        for entry in &self.findings {
+            starts[bucket(entry) + 1] += 1;
+        }
+        for index in 1..starts.len() {
+            starts[index] += starts[index - 1];
+        }
+        let mut sorted = vec![Entry { key: 0, row: 0, instance: 0, class: 0, asset: 0 }; self.findings.len()];
+        let mut next = starts.clone();
+        for entry in &self.findings {
+            let slot = &mut next[bucket(entry)];
+            sorted[*slot] = *entry;
+            *slot += 1;
+        }
+        for range in starts.windows(2) {
+            sorted[range[0]..range[1]].sort_unstable_by_key(|entry| (entry.key, entry.row));
+        }
+        sorted.dedup_by_key(|entry| entry.key);
+        self.findings = sorted;
+    }
+}
+
+/// The keys of every run before a pair's earlier run, for `reopened`, sorted: looked up by a
+/// cursor that moves forward through a pair's merge, and grown by one merge per run.
+#[derive(Default)]
+pub(crate) struct Seen {
+    keys: Vec<Key>,
+}
+
+impl Seen {
+    /// Starts with the fingerprints of the runs before the period.
+    pub(crate) fn new(mut before: Vec<Key>) -> Self {
+        before.sort_unstable();
+        before.dedup();
+        Self { keys: before }
+    }
+
+    /// Adds sorted keys (a run's, or what appeared in it).
+    pub(crate) fn add(&mut self, added: impl IntoIterator<Item = Key>) {
+        let old = std::mem::take(&mut self.keys);
+        let mut added = added.into_iter().peekable();
+        let mut keys = Vec::with_capacity(old.len() + added.size_hint().0);
+        let mut old = old.into_iter().peekable();
+        loop {
+            let next = match (old.peek(), added.peek()) {
+                (None, None) => break,
+                (Some(_), None) => old.next(),
+                (None, Some(_)) => added.next(),
+                (Some(a), Some(b)) if a < b => old.next(),
+                (Some(a), Some(b)) if a > b => added.next(),
+                _ => {
+                    added.next();
+                    old.next()
+                }
+            };
+            if let Some(key) = next
+                && keys.last() != Some(&key)
+            {
+                keys.push(key);
+            }
+        }
+        self.keys = keys;
+    }
+}
+
+/// Counts one pair of consecutive runs: `count(instance, kind, key)` is called once per change
+/// (not for `unchanged`) of a known instance. `seen` holds the keys of every run before `from`
+/// (the caller adds `from`'s once this pair is counted).
+pub(crate) fn count_pair(from: &Compact, to: &Compact, seen: &Seen, mut count: impl FnMut(u32, ChangeKind, Key)) {
+    // `from`'s classes in `to` (None: `to` has no scan of that class).
+    let classes: Vec<Option<u32>> = from.classes.names.iter().map(|name| to.classes.get(name)).collect();
+    let pulled = |instance: u32| to.pulled.get(instance as usize).copied().unwrap_or(false);
+    let mut truncated: HashSet<(u32, u32), FastBuild> = HashSet::default();
+    for (&(instance, class), &before) in &from.counts {
+        if instance == NONE || !pulled(instance) {
+            continue;
+        }
+        let now = classes
+            .get(class as usize)
+            .copied()
+            .flatten()
+            .and_then(|class| to.counts.get(&(instance, class)))
+            .copied()
+            .unwrap_or(0);
+        if now > 0 && before >= TRUNCATION_MIN_ASSETS && now * 2 < before {
+            truncated.insert((instance, class));
+        }
+    }
+    // `from`'s assets in `to`, looked up when first needed (UNKNOWN: not yet; NONE: not in `to`).
+    const UNKNOWN: u32 = u32::MAX - 1;
+    let mut assets: Vec<u32> = vec![UNKNOWN; from.assets.names.len()];
+    let mut fixed = |entry: &Entry| -> bool {
+        if !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
+            return false;
+        }
+        let Some(class) = classes.get(entry.class as usize).copied().flatten() else { return false };
+        let Some(slot) = assets.get_mut(entry.asset as usize) else { return false };
+        if *slot == UNKNOWN {
+            *slot = to.assets.get(from.assets.name(entry.asset)).unwrap_or(NONE);
+        }
+        *slot != NONE && to.coverage.contains(&(entry.instance, class, *slot))
+    };
+    let (old, new, seen) = (&from.findings, &to.findings, &seen.keys);
+    let (mut at_old, mut at_new, mut at_seen) = (0, 0, 0);
+    while at_old < old.len() || at_new < new.len() {
+        let order = match (old.get(at_old), new.get(at_new)) {
+            (Some(a), Some(b)) => a.key.cmp(&b.key),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let entry = &old[at_old];
+                at_old += 1;
+                if entry.instance != NONE {
+                    let kind = if fixed(entry) { ChangeKind::Fixed } else { ChangeKind::NotCovered };
+                    count(entry.instance, kind, entry.key);
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                let entry = &new[at_new];
+                at_new += 1;
+                // Keys arrive in order: the cursor into `seen` only moves forward.
+                while seen.get(at_seen).is_some_and(|key| *key < entry.key) {
+                    at_seen += 1;
+                }
+                let reopened = seen.get(at_seen) == Some(&entry.key);
+                if entry.instance != NONE {
+                    count(entry.instance, if reopened { ChangeKind::Reopened } else { ChangeKind::New }, entry.key);
+                }
+            }
+            std::cmp::Ordering::Equal => {
+                at_old += 1;
+                at_new += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
