@@ -275,12 +275,6 @@ impl<W: Write + Send> std::fmt::Debug for ParallelWriter<W> {
     }
 }
 
-/// One piece of work of a chunk: encode a column's array, or build the next chunk's arrays.
-enum Job<'a, R> {
-    Encode(&'a arrow_schema::FieldRef, ArrayRef, &'a mut ArrowColumnWriter),
-    Build(&'a [R]),
-}
-
 impl<W: Write + Send> ParallelWriter<W> {
     /// A writer of `schema`'s rows to `writer` with these properties, on as many threads as the
     /// machine has cores.
@@ -408,24 +402,18 @@ impl<W: Write + Send> ParallelWriter<W> {
         }
         let rows = arrays.first().map_or(0, |array| array.len()) + upcoming.map_or(0, <[R]>::len);
         let threads = if rows < PARALLEL_MIN_ROWS { 1 } else { self.threads };
-        // The build first: it is the longest job, so it starts while the others share the rest.
-        let jobs: Vec<Job<'_, R>> = upcoming
-            .map(Job::Build)
-            .into_iter()
-            .chain(fields.iter().zip(arrays).zip(writers.iter_mut()).map(|((field, array), writer)| {
-                Job::Encode(field, array.clone(), writer)
-            }))
-            .collect();
-        let done = in_parallel(jobs, threads, |job| match job {
-            Job::Build(rows) => Ok(Some(R::arrays(rows))),
-            Job::Encode(field, array, writer) => {
-                for leaf in compute_leaves(field, &array)? {
-                    writer.write(&leaf)?;
-                }
-                Ok(None)
+        let jobs: Vec<_> = fields.iter().zip(arrays).zip(writers.iter_mut()).collect();
+        let encode = |((field, array), writer): ((&arrow_schema::FieldRef, &ArrayRef), &mut ArrowColumnWriter)| {
+            for leaf in compute_leaves(field, array)? {
+                writer.write(&leaf)?;
             }
-        })?;
-        Ok(done.into_iter().flatten().next())
+            Ok(())
+        };
+        // The caller builds the next chunk's arrays (the longest job) before it takes columns
+        // too: on a busy machine it then waits at most for the helpers' last column.
+        let mut built = None;
+        in_parallel_after(jobs, threads, encode, || built = upcoming.map(R::arrays))?;
+        Ok(built)
     }
 
     /// Writes the rows buffered so far as a row group (nothing when there are none).
@@ -463,9 +451,20 @@ fn in_parallel<T: Send, U: Send>(
     threads: usize,
     work: impl Fn(T) -> Result<U, ParquetError> + Sync,
 ) -> Result<Vec<U>, ParquetError> {
+    in_parallel_after(items, threads, work, || {})
+}
+
+/// [`in_parallel`], the caller's thread running `first` before it takes items.
+fn in_parallel_after<T: Send, U: Send>(
+    items: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> Result<U, ParquetError> + Sync,
+    first: impl FnOnce(),
+) -> Result<Vec<U>, ParquetError> {
     let count = items.len();
     let threads = threads.min(count);
     if threads <= 1 {
+        first();
         return items.into_iter().map(work).collect();
     }
     let queue = Mutex::new(items.into_iter().enumerate());
@@ -480,6 +479,7 @@ fn in_parallel<T: Send, U: Send>(
     };
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(run)).collect();
+        first();
         run();
         for helper in helpers {
             if let Err(panic) = helper.join() {
