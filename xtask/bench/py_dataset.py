@@ -1,12 +1,14 @@
 """The Python peers of the history dataset's benchmarks (`xtask/src/bench/dataset.rs`).
 
-write SRC OUT REPEAT
+write SRC OUT REPEAT [ROW_GROUP_ROWS]
     E2's reference: reads SRC (the findings Parquet file the dataset's writer wrote) into a
     pyarrow Table (not timed), then times `pyarrow.parquet.write_table` of that table to OUT with
     the dataset's settings (WRITE_SETTINGS, the `parquet` crate's defaults that the dataset keeps:
     Snappy, dictionary encoding with 1 MiB dictionary pages, statistics per chunk and per page with
     the page index (column and offset index), Parquet 1.0 data pages of at most 1 MiB and 20,000
-    rows, batches of 1,024 values, row groups of up to 1,048,576 rows).
+    rows, batches of 1,024 values, row groups of 131,072 rows). The dataset also ends a row group at
+    2 MiB encoded, which pyarrow cannot do: ROW_GROUP_ROWS, when given, is the row count of the
+    dataset writer's row groups instead (the bench passes their mean).
 
 diff DIR FROM TO REPEAT
     D1's reference: times one DuckDB query over the Hive-partitioned dataset in DIR that computes
@@ -82,14 +84,17 @@ ORDER BY instance_id,
 """
 
 
-def write(src: str, out: str, repeat: int) -> None:
+def write(src: str, out: str, repeat: int, row_group_rows: int | None = None) -> None:
     import pyarrow.parquet as pq
 
     table = pq.read_table(src)
+    settings = dict(WRITE_SETTINGS)
+    if row_group_rows:
+        settings["row_group_size"] = row_group_rows
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        pq.write_table(table, out, **WRITE_SETTINGS)
+        pq.write_table(table, out, **settings)
         times.append(time.perf_counter() - start)
     print(json.dumps({"rows": table.num_rows, "times": times, "median": statistics.median(times)}))
 
@@ -126,7 +131,7 @@ def diff(directory: str, from_run: str, to_run: str, repeat: int) -> None:
 def main() -> None:
     mode = sys.argv[1]
     if mode == "write":
-        write(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        write(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else None)
     elif mode == "diff":
         diff(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:

@@ -241,25 +241,29 @@ pub trait Encode: Sized {
 
 /// The rows built into Arrow arrays and encoded at a time by [`ParallelWriter`] (the dataset
 /// writer's batch size, so both write the same pages).
-const CHUNK_ROWS: usize = 16_384;
+pub const CHUNK_ROWS: usize = 16_384;
 
 /// Below this many rows a write stays on the caller's thread: starting threads would cost more
 /// than it saves.
 const PARALLEL_MIN_ROWS: usize = 4_096;
 
 /// Writes typed rows of one table to a Parquet file, encoding the columns of each row group in
-/// parallel: the rows become Arrow arrays [`CHUNK_ROWS`] at a time, and then every thread takes
-/// the next column not yet taken and encodes its array into that column's chunk. Row groups end
-/// at the properties' `max_row_group_row_count`; the chunks are written in column order.
+/// parallel: the rows become Arrow arrays [`CHUNK_ROWS`] at a time, and every thread takes the
+/// next column not yet taken and encodes its array into that column's chunk, while one of them
+/// builds the next chunk's arrays. Row groups end where `ArrowWriter` ends them: at the
+/// properties' `max_row_group_row_count` rows, or when the row group's estimated encoded size
+/// reaches `max_row_group_bytes` (a batch that would overshoot is split by the average row size
+/// so far); the chunks are written in column order.
 ///
 /// The file is the one `parquet`'s `ArrowWriter` writes when given the same rows as record
-/// batches of [`CHUNK_ROWS`] rows (the same pages, statistics, page index and Arrow schema
-/// metadata); only the work is spread over threads.
+/// batches of [`CHUNK_ROWS`] rows (the same row groups, pages, statistics, page index and Arrow
+/// schema metadata); only the work is spread over threads.
 pub struct ParallelWriter<W: Write + Send> {
     file: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
-    max_rows: usize,
+    max_rows: Option<usize>,
+    max_bytes: Option<usize>,
     threads: usize,
     in_progress: Option<Vec<ArrowColumnWriter>>,
     buffered: usize,
@@ -275,11 +279,12 @@ impl<W: Write + Send> ParallelWriter<W> {
     /// A writer of `schema`'s rows to `writer` with these properties, on as many threads as the
     /// machine has cores.
     pub fn try_new(writer: W, schema: SchemaRef, properties: WriterProperties) -> Result<Self, ParquetError> {
-        let max_rows = properties.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
+        let max_rows = properties.max_row_group_row_count();
+        let max_bytes = properties.max_row_group_bytes();
         let (file, factory) =
             ArrowWriter::try_new(writer, schema.clone(), Some(properties))?.into_serialized_writer()?;
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Ok(Self { file, factory, schema, max_rows, threads, in_progress: None, buffered: 0 })
+        Ok(Self { file, factory, schema, max_rows, max_bytes, threads, in_progress: None, buffered: 0 })
     }
 
     /// Uses at most this many threads (at least one: the caller's).
@@ -288,50 +293,127 @@ impl<W: Write + Send> ParallelWriter<W> {
         self
     }
 
+    /// The rows of the row group in progress (not yet in the file).
+    pub fn in_progress_rows(&self) -> usize {
+        self.buffered
+    }
+
+    /// The estimated encoded size of the row group in progress (what `max_row_group_bytes`
+    /// bounds; `ArrowWriter::in_progress_size`).
+    pub fn in_progress_size(&self) -> usize {
+        self.in_progress.iter().flatten().map(ArrowColumnWriter::get_estimated_total_bytes).sum()
+    }
+
+    /// The memory the row group in progress holds (`ArrowWriter::memory_size`).
+    pub fn memory_size(&self) -> usize {
+        self.in_progress.iter().flatten().map(ArrowColumnWriter::memory_size).sum()
+    }
+
     /// Appends rows; a row group is written each time one fills up.
     pub fn write<R: Encode + Sync>(&mut self, rows: &[R]) -> Result<(), ParquetError> {
-        let mut rest = rows;
-        while !rest.is_empty() {
-            let room = self.max_rows.saturating_sub(self.buffered).max(1);
-            let (now, later) = rest.split_at(room.min(rest.len()));
-            self.encode(now)?;
-            self.buffered += now.len();
-            if self.buffered >= self.max_rows {
-                self.flush()?;
-            }
-            rest = later;
+        let mut chunks = rows.chunks(CHUNK_ROWS);
+        let mut next = chunks.next().map(R::arrays);
+        while let Some(arrays) = next.take() {
+            let rows = arrays.first().map_or(0, |array| array.len());
+            next = self.write_chunk(arrays, rows, chunks.next())?;
         }
         Ok(())
     }
 
-    /// Encodes rows into the row group in progress, [`CHUNK_ROWS`] at a time: the chunk's
-    /// arrays are built in one pass over its rows, then its columns are encoded in parallel.
-    fn encode<R: Encode + Sync>(&mut self, rows: &[R]) -> Result<(), ParquetError> {
-        let writers = match &mut self.in_progress {
-            Some(writers) => writers,
-            empty => empty.insert(self.factory.create_column_writers(self.file.flushed_row_groups().len())?),
-        };
-        let fields = self.schema.fields();
-        for chunk in rows.chunks(CHUNK_ROWS) {
-            let arrays = R::arrays(chunk);
-            if writers.len() != fields.len() || arrays.len() != fields.len() {
-                return Err(ParquetError::General(format!(
-                    "{} columns and {} arrays for {} fields (nested columns are not supported)",
-                    writers.len(),
-                    arrays.len(),
-                    fields.len()
-                )));
+    /// Writes one chunk's arrays as `ArrowWriter::write` writes a record batch: split where a
+    /// row group ends, each piece encoded into the row group in progress. `upcoming` (the next
+    /// chunk's rows) is built into arrays alongside the first piece's encoding and returned.
+    fn write_chunk<R: Encode + Sync>(
+        &mut self,
+        mut arrays: Vec<ArrayRef>,
+        mut rows: usize,
+        mut upcoming: Option<&[R]>,
+    ) -> Result<Option<Vec<ArrayRef>>, ParquetError> {
+        let mut built = None;
+        loop {
+            if self.in_progress.is_none() {
+                self.in_progress = Some(self.factory.create_column_writers(self.file.flushed_row_groups().len())?);
             }
-            let threads = if chunk.len() < PARALLEL_MIN_ROWS { 1 } else { self.threads };
-            let columns: Vec<_> = fields.iter().zip(&arrays).zip(writers.iter_mut()).collect();
-            in_parallel(columns, threads, |((field, array), writer)| {
-                for leaf in compute_leaves(field, array)? {
-                    writer.write(&leaf)?;
+            let buffered = self.buffered;
+            let mut split_at = match self.max_rows {
+                Some(max_rows) if buffered + rows > max_rows => Some(max_rows - buffered),
+                _ => None,
+            };
+            let candidate_rows = split_at.unwrap_or(rows);
+            if let Some(max_bytes) = self.max_bytes
+                && buffered > 0
+            {
+                let current_bytes = self.in_progress_size();
+                if current_bytes >= max_bytes {
+                    self.flush()?;
+                    continue;
                 }
-                Ok(())
-            })?;
+                let average_row_bytes = current_bytes / buffered;
+                if let Some(rows_that_fit) = (max_bytes - current_bytes).checked_div(average_row_bytes)
+                    && candidate_rows > rows_that_fit
+                {
+                    if rows_that_fit == 0 {
+                        self.flush()?;
+                        continue;
+                    }
+                    split_at = Some(rows_that_fit);
+                }
+            }
+            let rest = split_at.map(|now| {
+                let rest = arrays.iter().map(|array| array.slice(now, rows - now)).collect::<Vec<_>>();
+                arrays = arrays.iter().map(|array| array.slice(0, now)).collect();
+                (rest, rows - now)
+            });
+            let piece = split_at.unwrap_or(rows);
+            if let Some(next) = self.encode(&arrays, upcoming.take())? {
+                built = Some(next);
+            }
+            self.buffered += piece;
+            let full = self.max_rows.is_some_and(|max_rows| self.buffered >= max_rows)
+                || self.max_bytes.is_some_and(|max_bytes| self.in_progress_size() >= max_bytes);
+            if full {
+                self.flush()?;
+            }
+            match rest {
+                Some((rest, rest_rows)) => (arrays, rows) = (rest, rest_rows),
+                None => return Ok(built),
+            }
         }
-        Ok(())
+    }
+
+    /// Encodes one piece's arrays into the row group in progress, the columns in parallel, and
+    /// builds `upcoming`'s arrays on one of the threads meanwhile.
+    fn encode<R: Encode + Sync>(
+        &mut self,
+        arrays: &[ArrayRef],
+        upcoming: Option<&[R]>,
+    ) -> Result<Option<Vec<ArrayRef>>, ParquetError> {
+        let fields = self.schema.fields();
+        let Some(writers) = &mut self.in_progress else {
+            return Err(ParquetError::General("no row group in progress".into()));
+        };
+        if writers.len() != fields.len() || arrays.len() != fields.len() {
+            return Err(ParquetError::General(format!(
+                "{} columns and {} arrays for {} fields (nested columns are not supported)",
+                writers.len(),
+                arrays.len(),
+                fields.len()
+            )));
+        }
+        let rows = arrays.first().map_or(0, |array| array.len()) + upcoming.map_or(0, <[R]>::len);
+        let threads = if rows < PARALLEL_MIN_ROWS { 1 } else { self.threads };
+        let jobs: Vec<_> = fields.iter().zip(arrays).zip(writers.iter_mut()).collect();
+        let encode = |((field, array), writer): ((&arrow_schema::FieldRef, &ArrayRef), &mut ArrowColumnWriter)| {
+            for leaf in compute_leaves(field, array)? {
+                writer.write(&leaf)?;
+            }
+            Ok(())
+        };
+        // The caller builds the next chunk's arrays (the longest job) before it takes columns
+        // too: on a busy machine it then waits at most for the helpers' last column.
+        let mut built = None;
+        in_parallel_after(jobs, threads, encode, || built = upcoming.map(R::arrays))?;
+        Ok(built)
     }
 
     /// Writes the rows buffered so far as a row group (nothing when there are none).
@@ -369,9 +451,20 @@ fn in_parallel<T: Send, U: Send>(
     threads: usize,
     work: impl Fn(T) -> Result<U, ParquetError> + Sync,
 ) -> Result<Vec<U>, ParquetError> {
+    in_parallel_after(items, threads, work, || {})
+}
+
+/// [`in_parallel`], the caller's thread running `first` before it takes items.
+fn in_parallel_after<T: Send, U: Send>(
+    items: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> Result<U, ParquetError> + Sync,
+    first: impl FnOnce(),
+) -> Result<Vec<U>, ParquetError> {
     let count = items.len();
     let threads = threads.min(count);
     if threads <= 1 {
+        first();
         return items.into_iter().map(work).collect();
     }
     let queue = Mutex::new(items.into_iter().enumerate());
@@ -386,6 +479,7 @@ fn in_parallel<T: Send, U: Send>(
     };
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(run)).collect();
+        first();
         run();
         for helper in helpers {
             if let Err(panic) = helper.join() {

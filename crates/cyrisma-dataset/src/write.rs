@@ -3,29 +3,36 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
+use std::io::Write;
 use std::path::PathBuf;
 
-use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 
 use crate::decode::Decode;
-use crate::encode::Encode;
+use crate::encode::{Encode, ParallelWriter};
 use crate::schema::{self, Column, RunRow};
 use crate::{Dataset, Error, Result, SCHEMA_VERSION, SCHEMA_VERSION_KEY, io_error};
 
-/// The most rows encoded into one record batch.
-pub const BATCH_ROWS: usize = 16_384;
+/// The most rows encoded into one record batch (the [`ParallelWriter`]'s chunk).
+pub const BATCH_ROWS: usize = crate::encode::CHUNK_ROWS;
 
 /// The most rows of one row group. A table's file gets its rows group by group: a row group is
 /// written out as soon as it is full, so a writer holds at most one (encoded) row group per table
 /// in memory, however many rows the run has.
 pub const ROW_GROUP_ROWS: usize = 8 * BATCH_ROWS;
 
+/// The most estimated encoded bytes of one row group (what `max_row_group_bytes` bounds). With
+/// [`ROW_GROUP_ROWS`] this bounds what a table's writer holds in memory, whatever its rows'
+/// width: a row group in progress holds its encoded pages plus dictionaries and unencoded
+/// dictionary keys, about 2-3 times its encoded size.
+pub const ROW_GROUP_BYTES: usize = 2 << 20;
+
 /// A row of one of the dataset's tables.
-pub trait TableRow: Serialize + Encode + Decode {
+pub trait TableRow: Serialize + Encode + Decode + Sync {
     /// The table's name.
     const TABLE: &'static str;
 }
@@ -50,7 +57,7 @@ table_rows! {
 struct TableWriter {
     temporary: PathBuf,
     path: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ParallelWriter<File>,
     rows: u64,
 }
 
@@ -60,11 +67,8 @@ impl TableWriter {
         // In the partition under a hidden name, or a local spool file for an object store.
         let temporary = dataset.store.staging(&path, table)?;
         let file = File::create(&temporary).map_err(io_error("cannot create", &temporary))?;
-        let schema = schema::arrow_schema(columns);
-        let parquet_error =
-            |error: &dyn std::fmt::Display| Error::Parquet { path: temporary.clone(), message: error.to_string() };
-        let writer =
-            ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|error| parquet_error(&error))?;
+        let writer = table_writer(file, columns)
+            .map_err(|error| Error::Parquet { path: temporary.clone(), message: error.to_string() })?;
         Ok(Self { temporary, path, writer, rows: 0 })
     }
 
@@ -72,12 +76,9 @@ impl TableWriter {
         Error::Parquet { path: self.temporary.clone(), message: error.to_string() }
     }
 
-    fn push<R: Encode>(&mut self, rows: &[R]) -> Result<()> {
-        for chunk in rows.chunks(BATCH_ROWS) {
-            let batch = R::encode(chunk).map_err(|error| self.error(&error))?;
-            self.writer.write(&batch).map_err(|error| self.error(&error))?;
-            self.rows += chunk.len() as u64;
-        }
+    fn push<R: Encode + Sync>(&mut self, rows: &[R]) -> Result<()> {
+        self.writer.write(rows).map_err(|error| self.error(&error))?;
+        self.rows += rows.len() as u64;
         Ok(())
     }
 
@@ -95,13 +96,25 @@ impl TableWriter {
 
 /// The Parquet settings of every file of the dataset: Snappy compression, the writer's default
 /// dictionary and plain encodings, page statistics, row groups of at most [`ROW_GROUP_ROWS`]
-/// rows, and the schema version in the key-value metadata.
+/// rows and [`ROW_GROUP_BYTES`] estimated encoded bytes, and the schema version in the
+/// key-value metadata.
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
         .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_string())]))
         .build()
+}
+
+/// The writer of one table's Parquet file, as a run writes each of its tables: the table's
+/// Arrow schema, [`writer_properties`], columns encoded on every core. The file is the one
+/// `ArrowWriter` writes from the same rows in record batches of [`BATCH_ROWS`].
+pub fn table_writer<W: Write + Send>(
+    out: W,
+    columns: &[Column],
+) -> std::result::Result<ParallelWriter<W>, ParquetError> {
+    ParallelWriter::try_new(out, schema::arrow_schema(columns), writer_properties())
 }
 
 /// The counts of a run's `runs` row.
@@ -259,7 +272,7 @@ mod tests {
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
     use super::*;
-    use crate::schema::CoverageRow;
+    use crate::schema::{CoverageRow, FindingRow};
 
     fn coverage(run_id: &str, index: usize) -> CoverageRow {
         CoverageRow {
@@ -294,7 +307,66 @@ mod tests {
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.num_rows()).collect();
         assert_eq!(groups, vec![ROW_GROUP_ROWS as i64, 1_000]);
+        // The very file `ArrowWriter` writes from the same writes with the same properties.
+        let mut arrow = parquet::arrow::ArrowWriter::try_new(
+            Vec::new(),
+            schema::arrow_schema(schema::COVERAGE),
+            Some(writer_properties()),
+        )
+        .unwrap();
+        for chunk in rows.chunks(997) {
+            arrow.write(&CoverageRow::encode(chunk).unwrap()).unwrap();
+        }
+        assert!(arrow.into_inner().unwrap() == fs::read(&path).unwrap(), "the file differs from ArrowWriter's");
         let read: Vec<CoverageRow> = dataset.rows("coverage", &run).unwrap();
         assert_eq!(read, rows);
+    }
+
+    /// Findings with long unique titles: wide rows, so the byte cap ends row groups long before
+    /// the row cap does.
+    fn wide_finding(run_id: &str, index: usize) -> FindingRow {
+        FindingRow {
+            run_id: run_id.to_owned(),
+            instance_id: format!("instance-{}", index / 500),
+            scan_id: format!("scan-{}", index / 100),
+            scan_class: "internal_authenticated".into(),
+            asset_key: format!("ip:10.1.{}.{}", index / 250 % 250, index % 250),
+            asset_id: None,
+            asset_name: None,
+            asset_address: Some(format!("10.1.{}.{}", index / 250 % 250, index % 250)),
+            kind: "vulnerability".into(),
+            rule: format!("CVE-2025-{index}"),
+            risk_level: Some("High".into()),
+            score: Some(7.5),
+            title: Some(format!("{index:08}: {}", "a long description of the finding ".repeat(6))),
+            first_seen: None,
+            fingerprint: format!("{:032x}", (index as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
+        }
+    }
+
+    #[test]
+    fn a_table_writer_holds_a_bounded_row_group_however_wide_its_rows() {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let started_at = 1_796_453_002_000_000;
+        let run_id = crate::run_id(started_at, 2);
+        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let total = 60_000;
+        let rows: Vec<FindingRow> = (0..total).map(|index| wide_finding(&run_id, index)).collect();
+        let mut largest = 0;
+        for chunk in rows.chunks(700) {
+            writer.write(chunk).unwrap();
+            largest = largest.max(writer.tables["findings"].writer.memory_size());
+        }
+        // Pages, dictionaries and unencoded dictionary keys: a few times the encoded cap at most.
+        assert!(largest < 4 * ROW_GROUP_BYTES, "a findings row group held {largest} bytes");
+        let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();
+        let path = dataset.file("findings", &run.run_id, started_at);
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.num_rows()).collect();
+        assert!(groups.len() > 1, "the byte cap did not end a row group: {groups:?}");
+        assert_eq!(groups.iter().sum::<i64>(), total as i64);
+        let read: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
+        assert!(read == rows, "the findings read back differ");
     }
 }

@@ -5,9 +5,11 @@
 //!   the dataset's own writer (real fingerprints, several hundred instances when big enough, and
 //!   churn that makes findings new, reopened, fixed and not covered; see [`Synthetic`]);
 //! - `write OUT FINDINGS REPEAT`: times writing one run's findings, typed rows already in memory,
-//!   as a Parquet file the way the dataset writes them (typed rows → Arrow batches → Parquet,
-//!   Snappy), and, for comparison, the same file with the columns encoded on every core by
-//!   `ParallelWriter` (checked to be the same bytes) and the JSON path the dataset used before;
+//!   as a Parquet file with the writer the dataset writes each table with
+//!   (`cyrisma_dataset::write::table_writer`: typed rows → Arrow arrays → Parquet, Snappy, the
+//!   columns encoded on every core), and, for comparison, the same file written by `parquet`'s
+//!   one-thread `ArrowWriter` (checked to be the same bytes) and the JSON path the dataset used
+//!   before;
 //! - `diff DIR REPEAT`: times `History::diff` of the last two runs (the whole report: rows of the
 //!   changed findings, grade changes, truncation warnings) and prints its counts per change;
 //! - `phases DIR`: for working on the diff, the CPU time of each reading step alone.
@@ -22,9 +24,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
-use cyrisma_dataset::encode::{Encode, ParallelWriter};
+use cyrisma_dataset::encode::Encode;
 use cyrisma_dataset::schema::{self, CoverageRow, FindingRow, GradeRow, OutcomeRow};
-use cyrisma_dataset::write::{BATCH_ROWS, RunCounts, writer_properties};
+use cyrisma_dataset::write::{BATCH_ROWS, RunCounts, table_writer, writer_properties};
 use cyrisma_dataset::{Dataset, RunWriter};
 use cyrisma_fleet::History;
 use parquet::arrow::ArrowWriter;
@@ -242,22 +244,23 @@ fn json_list(values: &[f64]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// Writes rows as the dataset's writer does (`cyrisma_dataset::write`): batches of at most
-/// `BATCH_ROWS` typed rows encoded to Arrow, then `ArrowWriter` with the dataset's properties.
-/// Returns the file's size.
-fn write_typed(rows: &[FindingRow], out: &Path) -> Result<u64, Box<dyn std::error::Error>> {
+/// Writes rows as a run writes its tables: `cyrisma_dataset::write::table_writer` (typed rows
+/// to Arrow arrays `BATCH_ROWS` at a time, the columns encoded on every core, the dataset's
+/// properties), minus the run's fsync and rename. Returns the file's size.
+fn write_dataset(rows: &[FindingRow], out: &Path) -> Result<u64, Box<dyn std::error::Error>> {
+    let mut writer = table_writer(File::create(out)?, schema::FINDINGS)?;
+    writer.write(rows)?;
+    Ok(writer.into_inner()?.metadata()?.len())
+}
+
+/// The same file written by `parquet`'s one-thread `ArrowWriter` from record batches of
+/// `BATCH_ROWS` typed rows.
+fn write_arrow_writer(rows: &[FindingRow], out: &Path) -> Result<u64, Box<dyn std::error::Error>> {
     let mut writer =
         ArrowWriter::try_new(File::create(out)?, schema::arrow_schema(schema::FINDINGS), Some(writer_properties()))?;
     for chunk in rows.chunks(BATCH_ROWS) {
         writer.write(&FindingRow::encode(chunk)?)?;
     }
-    Ok(writer.into_inner()?.metadata()?.len())
-}
-
-/// The same file with the columns encoded on every core ([`ParallelWriter`]).
-fn write_parallel(rows: &[FindingRow], out: &Path) -> Result<u64, Box<dyn std::error::Error>> {
-    let mut writer = ParallelWriter::try_new(File::create(out)?, FindingRow::schema(), writer_properties())?;
-    writer.write(rows)?;
     Ok(writer.into_inner()?.metadata()?.len())
 }
 
@@ -297,34 +300,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let synthetic = Synthetic::new(findings);
             let rows = synthetic.findings(0, "r20261205T064322.000000Z-00001000");
             let json_out = out.with_extension("json-path.parquet");
-            let parallel_out = out.with_extension("parallel.parquet");
-            let (mut typed, mut parallel, mut json) = (Vec::new(), Vec::new(), Vec::new());
+            let arrow_out = out.with_extension("arrow-writer.parquet");
+            let (mut dataset, mut arrow, mut json) = (Vec::new(), Vec::new(), Vec::new());
             let mut bytes = 0;
             for _ in 0..repeat {
                 let start = Instant::now();
-                bytes = write_typed(&rows, &out)?;
-                typed.push(start.elapsed().as_secs_f64());
+                bytes = write_dataset(&rows, &out)?;
+                dataset.push(start.elapsed().as_secs_f64());
                 let start = Instant::now();
-                write_parallel(&rows, &parallel_out)?;
-                parallel.push(start.elapsed().as_secs_f64());
+                write_arrow_writer(&rows, &arrow_out)?;
+                arrow.push(start.elapsed().as_secs_f64());
                 let start = Instant::now();
                 write_json_path(&rows, &json_out)?;
                 json.push(start.elapsed().as_secs_f64());
             }
-            // The parallel writer must write the very file the dataset's writer does.
-            if std::fs::read(&out)? != std::fs::read(&parallel_out)? {
-                return Err("the parallel and the one-thread writer wrote different files".into());
+            // The dataset's writer must write the very file the one-thread `ArrowWriter` does.
+            if std::fs::read(&out)? != std::fs::read(&arrow_out)? {
+                return Err("the dataset's writer and ArrowWriter wrote different files".into());
             }
+            let groups = parquet::file::reader::FileReader::metadata(
+                &parquet::file::reader::SerializedFileReader::new(File::open(&out)?)?,
+            )
+            .num_row_groups();
             let _ = std::fs::remove_file(&json_out);
-            let _ = std::fs::remove_file(&parallel_out);
+            let _ = std::fs::remove_file(&arrow_out);
             emit(&format!(
-                "{{\"rows\":{},\"bytes\":{bytes},\"typed\":{},\"parallel\":{},\"json_path\":{},\"typed_median\":{:.6},\"parallel_median\":{:.6},\"json_path_median\":{:.6}}}",
+                "{{\"rows\":{},\"bytes\":{bytes},\"row_groups\":{groups},\"dataset\":{},\"arrow_writer\":{},\"json_path\":{},\"dataset_median\":{:.6},\"arrow_writer_median\":{:.6},\"json_path_median\":{:.6}}}",
                 rows.len(),
-                json_list(&typed),
-                json_list(&parallel),
+                json_list(&dataset),
+                json_list(&arrow),
                 json_list(&json),
-                median(&mut typed.clone()),
-                median(&mut parallel.clone()),
+                median(&mut dataset.clone()),
+                median(&mut arrow.clone()),
                 median(&mut json.clone())
             ))?;
         }

@@ -29,9 +29,17 @@ fn findings(count: usize) -> Vec<FindingRow> {
 
 /// The file `ArrowWriter` writes from the rows in record batches of `CHUNK_ROWS`.
 fn sequential(rows: &[FindingRow], properties: WriterProperties) -> Vec<u8> {
+    sequential_in(rows, properties, 1)
+}
+
+/// The file `ArrowWriter` writes from the rows given in `writes` parts (as [`parallel`] splits
+/// them), each part in record batches of `CHUNK_ROWS`.
+fn sequential_in(rows: &[FindingRow], properties: WriterProperties, writes: usize) -> Vec<u8> {
     let mut writer = ArrowWriter::try_new(Vec::new(), FindingRow::schema(), Some(properties)).unwrap();
-    for chunk in rows.chunks(CHUNK_ROWS) {
-        writer.write(&FindingRow::encode(chunk).unwrap()).unwrap();
+    for part in rows.chunks(rows.len().div_ceil(writes).max(1)) {
+        for chunk in part.chunks(CHUNK_ROWS) {
+            writer.write(&FindingRow::encode(chunk).unwrap()).unwrap();
+        }
     }
     writer.into_inner().unwrap()
 }
@@ -45,8 +53,18 @@ fn parallel(rows: &[FindingRow], properties: WriterProperties, threads: usize, w
     writer.into_inner().unwrap()
 }
 
+/// Row groups ended by their row count only.
 fn with_row_groups(rows: usize) -> WriterProperties {
-    writer_properties().into_builder().set_max_row_group_row_count(Some(rows)).build()
+    writer_properties().into_builder().set_max_row_group_row_count(Some(rows)).set_max_row_group_bytes(None).build()
+}
+
+fn with_row_group_bytes(bytes: usize) -> WriterProperties {
+    writer_properties().into_builder().set_max_row_group_bytes(Some(bytes)).build()
+}
+
+fn row_groups(bytes: Vec<u8>) -> Vec<i64> {
+    let reader = parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(bytes)).unwrap();
+    parquet::file::reader::FileReader::metadata(&reader).row_groups().iter().map(|group| group.num_rows()).collect()
 }
 
 #[test]
@@ -58,6 +76,9 @@ fn the_parallel_writer_writes_the_same_bytes_as_arrow_writer() {
         (3_000, writer_properties()),
         (70_000, writer_properties()),
         (70_000, with_row_groups(2 * CHUNK_ROWS)),
+        // Row groups ended by their estimated encoded size, mid-batch.
+        (70_000, with_row_group_bytes(300_000)),
+        (70_000, with_row_groups(20_000).into_builder().set_max_row_group_bytes(Some(900_000)).build()),
     ] {
         let rows = findings(count);
         let expected = sequential(&rows, properties.clone());
@@ -89,4 +110,39 @@ fn the_parallel_writer_splits_row_groups_and_reads_back() {
         })
         .collect();
     assert!(read == rows, "the rows read back differ from the rows written");
+}
+
+#[test]
+fn row_groups_end_at_the_byte_cap_as_arrow_writer_ends_them() {
+    let rows = findings(60_000);
+    let properties = with_row_group_bytes(400_000);
+    // In small writes (a snapshot writes an instance at a time) and in one.
+    for writes in [1, 7, 61] {
+        let expected = sequential_in(&rows, properties.clone(), writes);
+        let groups = row_groups(expected.clone());
+        assert!(groups.len() > 2, "the byte cap did not end row groups: {groups:?}");
+        assert!(groups.iter().sum::<i64>() == 60_000, "rows lost: {groups:?}");
+        for threads in [1, 2] {
+            assert!(
+                parallel(&rows, properties.clone(), threads, writes) == expected,
+                "{writes} writes on {threads} threads differ from ArrowWriter's file"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_byte_cap_bounds_the_row_group_in_progress() {
+    let rows = findings(60_000);
+    let cap = 400_000;
+    let mut writer = ParallelWriter::try_new(Vec::new(), FindingRow::schema(), with_row_group_bytes(cap)).unwrap();
+    let mut largest = 0;
+    for part in rows.chunks(1_000) {
+        writer.write(part).unwrap();
+        largest = largest.max(writer.in_progress_size());
+        assert!(writer.in_progress_rows() < 60_000);
+    }
+    assert!(largest > cap / 2, "the row group in progress never came near the cap: {largest} bytes");
+    assert!(largest < cap + cap / 2, "the row group in progress grew to {largest} bytes, the cap is {cap}");
+    assert!(writer.memory_size() >= writer.in_progress_size());
 }
