@@ -137,6 +137,7 @@ impl Client {
         let listed = listed?;
         let chosen: Vec<&Instance> = listed.iter().filter(|instance| filter(instance)).collect();
         let group: Arc<[String]> = chosen.iter().map(|instance| instance.instance_id.clone()).collect();
+        let sent_ahead = ahead.is_some();
         if let Some(ahead) = ahead {
             self.inner.record_instances_ahead(ahead, &group);
         }
@@ -163,14 +164,21 @@ impl Client {
                 }
             }
         };
-        // The first instances' connections are set up while the authentication is in flight.
-        let first_bases: Vec<_> = entries
-            .iter()
-            .filter_map(|(_, _, client)| client.as_ref().ok()?.known_base())
-            .take(concurrency + ahead)
-            .collect();
-        let prepare = futures_util::future::join_all(first_bases.iter().map(|base| self.inner.prepare_host(base)));
-        futures_util::future::join(authenticate, prepare).await;
+        if sent_ahead {
+            // Nothing to wait for (the group's instances are authenticated already): each of the
+            // first instances sets up its own connection and starts at once, instead of all
+            // waiting for the slowest handshake of the first `concurrency + ahead`.
+            authenticate.await;
+        } else {
+            // The first instances' connections are set up while the authentication is in flight.
+            let first_bases: Vec<_> = entries
+                .iter()
+                .filter_map(|(_, _, client)| client.as_ref().ok()?.known_base())
+                .take(concurrency + ahead)
+                .collect();
+            let prepare = futures_util::future::join_all(first_bases.iter().map(|base| self.inner.prepare_host(base)));
+            futures_util::future::join(authenticate, prepare).await;
+        }
         let len = entries.len();
         let operation = Arc::new(operation);
         let owner = self.clone();
