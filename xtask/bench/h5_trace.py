@@ -7,7 +7,7 @@ times with `-vv` (the transport's debug events: every attempt's end time and dur
 connection set up ahead), and prints per round: wall, the floor (calls / 64 x 20 ms), mean calls
 in flight over the fan-out, time with fewer than 64 in flight (split into ramp-up, middle and
 tail), the time before the first instance call (start-up, login, structure, instance auth), and
-the calls' own durations (the emulator's delay plus the round trip, under load). `calls_before` gives each call before the
+the CLI's and the emulator's CPU time, the calls' own durations (the emulator's delay plus the round trip, under load). `calls_before` gives each call before the
 fan-out as (endpoint, start, end) in ms from the spawn.
 Not part of the bench run; a diagnostic for issue 17.
 """
@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,13 @@ def admin(authority, ca, method, path, body=None):
 
 def calls(authority, ca):
     return sum(v for v in admin(authority, ca, "GET", "/counters")["counters"].values())
+
+
+def cpu_of(pid):
+    """User + system CPU seconds of process `pid` so far (every thread)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stamp(text):
@@ -139,16 +147,21 @@ def main():
             for verbose in (False, True):
                 before = calls(authority, ca)
                 args = [cli, "-vv", "report", "-o", "json"] if verbose else [cli, "report", "-o", "json"]
+                children, emulator_cpu = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_of(emulator.pid)
                 spawned = time.time()
                 started = time.perf_counter()
                 done = subprocess.run(args, env=base, capture_output=True, text=True)
                 wall = time.perf_counter() - started
                 ended = time.time()
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cli_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+                emulator_cpu = cpu_of(emulator.pid) - emulator_cpu
                 assert done.returncode == 0, done.stderr[-2000:]
                 made = calls(authority, ca) - before
                 floor = made / CONCURRENCY * LATENCY_MS / 1e3
                 row = {"verbose": verbose, "wall_ms": wall * 1e3, "calls": made, "floor_ms": floor * 1e3,
-                       "over_floor": wall / floor}
+                       "over_floor": wall / floor, "cli_cpu_ms": cli_cpu * 1e3, "emulator_cpu_ms": emulator_cpu * 1e3,
+                       "load": os.getloadavg()[0]}
                 if verbose:
                     row.update(analyse(done.stderr, spawned, ended))
                 results.append(row)
