@@ -525,7 +525,10 @@ pub(super) fn goals(
          that run); P5's the Python side's CPU (the event loop, one future and one result object per report: \
          the fan-out runs in Rust, so there is no per-instance Python work to batch), the wall time the runtime \
          threads need for the work of cyrisma's rounds (client and in-process emulator together) and the ratio \
-         that caps, and the cap from the emulator's part alone for a client that cost nothing. P6 is the same \
+         that caps, the cap from the emulator's part alone for a client that cost nothing, and the time the \
+         process's threads waited for a core (schedstat's run-queue wait: in three runs at a load average of 8, \
+         101-113 ms per cyrisma round, longer than its 84-97 ms wall, against 152-294 ms per aiohttp round; \
+         P5 then gave 4.09x, 2.16x and 3.04x, P4 0.246x, 0.224x and 0.230x). P6 is the same \
          comparison with the emulator out of process, by CPU."
             .to_owned(),
     );
