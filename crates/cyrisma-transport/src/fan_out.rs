@@ -2,7 +2,8 @@
 //! instance's result as it completes.
 //!
 //! The structure is listed once, the chosen instances are authenticated for reporting with the
-//! all-instances form once (and again once per new token, as the session asks), and every
+//! all-instances form once (sent with the listing by a client that has not authenticated
+//! instances yet, and again once per new token, as the session asks), and every
 //! instance's operation runs on an [`InstanceClient`] that shares the client's pools, session and
 //! concurrency limits. One instance failing never stops the others: its item carries the error.
 
