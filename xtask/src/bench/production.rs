@@ -502,7 +502,8 @@ pub(super) fn goals(
          delay over 20 ms = 703 ms), which leaves the goal about 20 ms. Measured at a load average of 1.7 \
          (15 runs each, alternated): 1.233x before the listing and the authentication went out at once, \
          1.213x after (1.192-1.231x; 60 ms to the first instance call, 61.8 calls in flight on average, calls \
-         of 20.4-22.8 ms from the tenth to the ninetieth percentile, a 24 ms tail, 9 ms to exit). During the fan-out 60-62 calls are in flight on average (of 64; the rest is the tail while the \
+         of 20.4-22.8 ms from the tenth to the ninetieth percentile, a 24 ms tail, 9 ms to exit). During the fan-out 60-62 calls \
+         are in flight on average (of 64; the rest is the tail while the \
          last instances finish, about 40 ms, and the moments between an instance's two calls). Under load the \
          calls take longer (median 22-29 ms with the load average at 5-8 from other processes): a run needs \
          0.21-0.27 s of the CLI's CPU and 0.17-0.27 s of the emulator's on the two shared cores, and without \
