@@ -42,6 +42,8 @@ pub(crate) struct AuthState {
     pending: Mutex<BTreeSet<String>>,
     last_failure: Mutex<Option<SharedFailure>>,
     logins: AtomicU64,
+    /// Instance logins answered so far (any form, any token).
+    instance_logins: AtomicU64,
 }
 
 /// What waiters learn about a failed login they waited on.
@@ -60,6 +62,7 @@ impl AuthState {
             pending: Mutex::new(BTreeSet::new()),
             last_failure: Mutex::new(None),
             logins: AtomicU64::new(0),
+            instance_logins: AtomicU64::new(0),
         }
     }
 
@@ -119,6 +122,7 @@ impl AuthState {
         asked: &[String],
         single: Option<&str>,
     ) {
+        self.instance_logins.fetch_add(1, Ordering::Relaxed);
         let mut succeeded = login.succeeded_ids();
         let failed = login.failed_ids();
         if let Some(id) = single
@@ -133,6 +137,11 @@ impl AuthState {
         session.handle_instances_authenticated(generation, succeeded.iter().map(String::as_str));
         session.handle_instances_refused(generation, failed.iter().map(String::as_str));
         session.handle_instances_refused(generation, unlisted.into_iter().map(String::as_str));
+    }
+
+    /// Whether an instance login was ever answered for this client (with any token).
+    pub(crate) fn instances_ever_authenticated(&self) -> bool {
+        self.instance_logins.load(Ordering::Relaxed) > 0
     }
 
     /// Asks the session for a token at `now`, with a receiver that wakes up when a login is

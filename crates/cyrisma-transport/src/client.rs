@@ -26,7 +26,7 @@ use cyrisma_core::call::Call;
 use cyrisma_core::endpoint::AuthKind;
 use cyrisma_core::host::{HostPolicy, InstanceHost};
 use cyrisma_core::retry::RetryPolicy;
-use cyrisma_core::session::{CurrentToken, LoginAttempt, LoginProgress, Timestamp, TokenPoll};
+use cyrisma_core::session::{CurrentToken, Generation, LoginAttempt, LoginProgress, Timestamp, TokenPoll};
 use cyrisma_core::types::{Instance, InstanceLogin};
 use cyrisma_core::{ApiSecret, BaseUrl, Endpoint};
 use http::HeaderValue;
@@ -478,6 +478,35 @@ impl Inner {
         };
         self.auth.finish_instance_auth(scope.id, &asked);
         result
+    }
+
+    /// The all-instances form sent before a fan-out knows its instances (while its structure
+    /// listing is in flight), so that the two central calls overlap instead of following each
+    /// other: its answer, to [`record_instances_ahead`](Self::record_instances_ahead) once the
+    /// fan-out's group is known. Only for a client that never authenticated instances (after
+    /// that, the marks of the current token usually cover the group: no call is needed); `None`
+    /// on any failure, and the fan-out's own authentication then asks as before.
+    pub(crate) async fn authenticate_all_ahead(&self) -> Option<(Generation, InstanceLogin)> {
+        if self.auth.instances_ever_authenticated() {
+            return None;
+        }
+        let request = authenticate_all_instances::Request::new();
+        let ready = move || self.central_token();
+        let exchange = match self.drive(self.central_target(), &request, &self.config.retry, ready).await {
+            Ok(exchange) => exchange,
+            Err(error) => {
+                tracing::debug!(error = %error, "the all-instances form sent ahead failed");
+                return None;
+            }
+        };
+        let generation = exchange.generation?;
+        authenticate_all_instances::Request::parse_response(&exchange.response).ok().map(|login| (generation, login))
+    }
+
+    /// Records the answer of [`authenticate_all_ahead`](Self::authenticate_all_ahead) for the
+    /// fan-out's `group`, as if it had been asked about them.
+    pub(crate) fn record_instances_ahead(&self, (generation, login): (Generation, InstanceLogin), group: &[String]) {
+        self.auth.record_instance_login(generation, &login, group, None);
     }
 
     /// Sends an instance login (with a central token, through the send driver) and records its

@@ -106,8 +106,10 @@ impl Connector {
         if lock(&self.shared.prepared).contains_key(&key) {
             return;
         }
+        let started = Instant::now();
         match self.shared.connect(uri).await {
             Ok(io) => {
+                tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, "connected ahead");
                 self.shared.live.fetch_add(1, Ordering::Relaxed);
                 let stream = Stream { io, live: self.shared.live.clone() };
                 let mut prepared = lock(&self.shared.prepared);

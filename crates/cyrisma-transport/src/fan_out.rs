@@ -2,7 +2,8 @@
 //! instance's result as it completes.
 //!
 //! The structure is listed once, the chosen instances are authenticated for reporting with the
-//! all-instances form once (and again once per new token, as the session asks), and every
+//! all-instances form once (sent with the listing by a client that has not authenticated
+//! instances yet, and again once per new token, as the session asks), and every
 //! instance's operation runs on an [`InstanceClient`] that shares the client's pools, session and
 //! concurrency limits. One instance failing never stops the others: its item carries the error.
 
@@ -130,9 +131,17 @@ impl Client {
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
-        let listed = self.inner.structure(true).await?;
+        // The structure listing and the all-instances authentication both need only the access
+        // token: sent at once, they cost one round trip instead of two (`docs/benchmarks.md`, H5).
+        let (listed, ahead) =
+            futures_util::future::join(self.inner.structure(true), self.inner.authenticate_all_ahead()).await;
+        let listed = listed?;
         let chosen: Vec<&Instance> = listed.iter().filter(|instance| filter(instance)).collect();
         let group: Arc<[String]> = chosen.iter().map(|instance| instance.instance_id.clone()).collect();
+        let sent_ahead = ahead.is_some();
+        if let Some(ahead) = ahead {
+            self.inner.record_instances_ahead(ahead, &group);
+        }
         let entries: Vec<(String, Option<String>, Result<InstanceClient, Error>)> = chosen
             .iter()
             .map(|instance| {
@@ -156,14 +165,21 @@ impl Client {
                 }
             }
         };
-        // The first instances' connections are set up while the authentication is in flight.
-        let first_bases: Vec<_> = entries
-            .iter()
-            .filter_map(|(_, _, client)| client.as_ref().ok()?.known_base())
-            .take(concurrency + ahead)
-            .collect();
-        let prepare = futures_util::future::join_all(first_bases.iter().map(|base| self.inner.prepare_host(base)));
-        futures_util::future::join(authenticate, prepare).await;
+        if sent_ahead {
+            // Nothing to wait for (the group's instances are authenticated already): each of the
+            // first instances sets up its own connection and starts at once, instead of all
+            // waiting for the slowest handshake of the first `concurrency + ahead`.
+            authenticate.await;
+        } else {
+            // The first instances' connections are set up while the authentication is in flight.
+            let first_bases: Vec<_> = entries
+                .iter()
+                .filter_map(|(_, _, client)| client.as_ref().ok()?.known_base())
+                .take(concurrency + ahead)
+                .collect();
+            let prepare = futures_util::future::join_all(first_bases.iter().map(|base| self.inner.prepare_host(base)));
+            futures_util::future::join(authenticate, prepare).await;
+        }
         let len = entries.len();
         let operation = Arc::new(operation);
         let owner = self.clone();

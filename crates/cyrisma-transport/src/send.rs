@@ -240,10 +240,15 @@ impl Sender {
         }
         .instrument(span.clone());
         let outcome = tokio::time::timeout(self.attempt_timeout, work).await.unwrap_or(Attempt::Timeout);
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let elapsed = started.elapsed();
+        let elapsed_ms = elapsed.as_millis() as u64;
         span.record("elapsed_ms", elapsed_ms);
         span.in_scope(|| match &outcome {
-            Attempt::Response(response) => tracing::debug!(status = response.status().as_u16(), elapsed_ms, "answered"),
+            // Microseconds too: `xtask/bench/h5_trace.py` rebuilds the calls' timeline from these.
+            Attempt::Response(response) => {
+                let elapsed_us = elapsed.as_micros() as u64;
+                tracing::debug!(status = response.status().as_u16(), elapsed_ms, elapsed_us, "answered")
+            }
             Attempt::Connect { kind, .. } => tracing::debug!(?kind, elapsed_ms, "no connection"),
             Attempt::Transport(error) => tracing::debug!(error = %error, elapsed_ms, "connection failed"),
             Attempt::Timeout => tracing::debug!(elapsed_ms, "per-attempt timeout"),

@@ -18,7 +18,10 @@
 //!   client CPU.
 //!
 //! `CYRISMA_BENCH_ONLY=production cargo xtask bench [--quick]` runs only these rows and writes
-//! `target/bench/production[-quick].md` (never `docs/benchmarks.md`).
+//! `target/bench/production[-quick].md` (never `docs/benchmarks.md`). H5 alone, with its
+//! timeline (calls in flight, the calls before the fan-out, the calls' own durations, both
+//! processes' CPU): `python3 xtask/bench/h5_trace.py DIR` with the release `cyrisma` and
+//! `cyrisma-emulator` in `DIR`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -486,18 +489,30 @@ pub(super) fn goals(
     );
     report.notes.push(
         "H5 (wall time over the latency floor): the floor counts the calls the emulator served divided by 64 in \
-         flight, times 20 ms, so it leaves out what no client can overlap: the three calls before the fan-out \
-         (login, structure, instance authentication: 60 ms in a row, about 0.1x of a 1,000-instance floor), and \
-         an idle tail while the last instances finish (at most one instance's two calls). Two causes were fixed \
-         (issue 17): the emulator's latency fault added 21.8-22.1 ms instead of 20 (tokio's timer rounds a sleep \
-         up to its 1 ms ticks and a busy runtime wakes late; measured with sequential keep-alive calls), and now \
-         runs its delays on a timer thread (20.9 ms at the least); and an instance's TLS handshake ran inside its \
-         fan-out slot, with no call in flight: the fan-out now sets up the next instances' connections (a quarter \
-         of the concurrency ahead) while the instances in progress wait for their answers, and the first ones \
-         while the instance authentication is in flight, with no more connections in all (961 for 960 \
-         instances) and never more than 64 calls in flight. On a loaded machine the processes' CPU on the shared \
-         cores, not the latency, bounds the wall time (the row's detail gives the wall without the latency over \
-         the same floor)."
+         flight, times 20 ms (1,923 calls for 960 instances: 601 ms). What it leaves out, measured with \
+         `xtask/bench/h5_trace.py` (the transport's debug events give every call's start and end): the calls \
+         before the fan-out, which no client can overlap with it: the login, then the structure listing and the \
+         all-instances authentication (now sent at once: they followed each other, 3 round trips then, 2 now; \
+         the traced time from the spawn to the first instance call went from a median of 103 ms to 70 ms, \
+         including start-up, about 5-8 ms, and the first instances' handshakes, about 18 ms); the emulator's \
+         delay (a call's fastest tenth takes 20.5-21 ms with the round trip); the exit (8-13 ms). 960 instances \
+         are exactly 15 waves of 64 with two calls each, so the waves themselves cost nothing over the floor. \
+         On a quiet machine that adds up to about 1.17x before any wait for a core (601 ms + login 21 + \
+         listing and authentication 23 + start-up 6 + first handshakes 18 + exit 10 + 30 waves × 0.8 ms of \
+         delay over 20 ms = 703 ms), which leaves the goal about 20 ms. Measured at a load average of 1.7 \
+         (15 runs each, alternated): 1.233x before the listing and the authentication went out at once, \
+         1.213x after (1.192-1.231x; 60 ms to the first instance call, 61.8 calls in flight on average, calls \
+         of 20.4-22.8 ms from the tenth to the ninetieth percentile, a 24 ms tail, 9 ms to exit). During the fan-out 60-62 calls \
+         are in flight on average (of 64; the rest is the tail while the \
+         last instances finish, about 40 ms, and the moments between an instance's two calls). Under load the \
+         calls take longer (median 22-29 ms with the load average at 5-8 from other processes): a run needs \
+         0.21-0.27 s of the CLI's CPU and 0.17-0.27 s of the emulator's on the two shared cores, and without \
+         any added latency its wall was already 1.2-1.35x this floor at a load of 7, so such a run measures the \
+         machine, not the latency (the row's detail gives the wall without the latency over the same floor). \
+         Earlier causes, fixed: the emulator's latency fault added 21.8-22.1 ms (tokio's 1 ms timer; now a \
+         timer thread), and an instance's TLS handshake held a fan-out slot with no call in flight (the next \
+         instances' connections are now set up ahead, a quarter of the concurrency, never more than 64 calls \
+         in flight)."
             .to_owned(),
     );
     report.notes.push(
@@ -514,7 +529,10 @@ pub(super) fn goals(
          that run); P5's the Python side's CPU (the event loop, one future and one result object per report: \
          the fan-out runs in Rust, so there is no per-instance Python work to batch), the wall time the runtime \
          threads need for the work of cyrisma's rounds (client and in-process emulator together) and the ratio \
-         that caps, and the cap from the emulator's part alone for a client that cost nothing. P6 is the same \
+         that caps, the cap from the emulator's part alone for a client that cost nothing, and the time the \
+         process's threads waited for a core (schedstat's run-queue wait: in three runs at a load average of 8, \
+         101-113 ms per cyrisma round, longer than its 84-97 ms wall, against 152-294 ms per aiohttp round; \
+         P5 then gave 4.09x, 2.16x and 3.04x, P4 0.246x, 0.224x and 0.230x). P6 is the same \
          comparison with the emulator out of process, by CPU."
             .to_owned(),
     );

@@ -165,3 +165,39 @@ async fn connections_set_up_ahead_are_used_and_requests_stay_within_the_concurre
     let opened = client.connections_opened() - opened_before;
     assert!(opened >= reached as u64, "{opened} connections for {reached} instances");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_structure_listing_and_the_instance_authentication_overlap() {
+    let emulator = support::emulator(EmulatorConfig::default().with_size(1, 6, 1, 1)).await;
+    let client = support::client(&emulator);
+    client.users().list().await.unwrap();
+    // Slow central answers: the two calls overlap only if the second is sent before the first
+    // is answered.
+    emulator.add_fault(Fault::latency(300).on("instances.list_instances"));
+    emulator.add_fault(Fault::latency(300).on("instances.authenticate_all_instances"));
+    emulator.reset_counters();
+    emulator.reset_in_flight_max();
+    let expected = support::reportable_ids(&emulator).len();
+    let run = || async {
+        let results: Vec<_> = client
+            .fan_out(is_reportable, 1, |instance| async move { instance.dashboard_overall().await })
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(results.len(), expected);
+        for item in results {
+            item.result.unwrap_or_else(|error| panic!("{}: {error}", item.instance_id));
+        }
+    };
+    run().await;
+    let in_flight = emulator.in_flight();
+    assert_eq!(in_flight.max_per_host, 2, "the listing and the authentication at once: {in_flight:?}");
+    assert_eq!(emulator.count("instances.authenticate_all_instances"), 1);
+    assert_eq!(emulator.count("instances.authenticate_instance"), 0);
+    // A second fan-out with the same token: the instances are authenticated already, nothing
+    // is sent ahead.
+    run().await;
+    assert_eq!(emulator.count("instances.authenticate_all_instances"), 1);
+    assert_eq!(emulator.count("instances.list_instances"), 2);
+}
