@@ -17,7 +17,7 @@ use cyrisma_core::types::{
 };
 use cyrisma_core::usage::usage_rows;
 use cyrisma_dataset::schema::{CoverageRow, FindingRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
-use cyrisma_dataset::write::RunCounts;
+use cyrisma_dataset::write::{RunCounts, TableRow};
 use cyrisma_dataset::{Dataset, RunWriter};
 use cyrisma_transport::InstanceClient;
 
@@ -116,28 +116,39 @@ pub(crate) fn completed(scan: &VulnerabilityScan) -> bool {
 }
 
 async fn pull(instance: InstanceClient) -> Result<Pulled, cyrisma_transport::Error> {
-    use futures_util::future::try_join3;
-    let ((overall, vulnerability, data), (vulnerability_scans, data_scans, baseline_scans)) =
-        futures_util::future::try_join(
-            try_join3(instance.dashboard_overall(), instance.dashboard_vulnerability(), instance.dashboard_data()),
-            try_join3(instance.vulnerability_scans(), instance.data_scans(), instance.baseline_scans()),
-        )
-        .await?;
-    let latest = export::latest_per_type(
-        vulnerability_scans.vulnerability_scans.iter().filter(|scan| completed(scan)).cloned().collect(),
-    );
-    let details =
-        futures_util::future::try_join_all(latest.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
-            .await?;
-    Ok(Pulled {
-        overall,
-        vulnerability,
-        data,
-        vulnerability_scans,
-        data_scans,
-        baseline_scans,
-        details: latest.into_iter().zip(details).collect(),
-    })
+    use futures_util::future::{try_join, try_join3};
+    // The findings' calls are the long chain (the scan list, then the details): they go first,
+    // and each detail is asked for as soon as the list is in, while the dashboards and the other
+    // scan lists are still on their way (not after them).
+    let findings = async {
+        let vulnerability_scans = instance.vulnerability_scans().await?;
+        let latest = export::latest_per_type(
+            vulnerability_scans.vulnerability_scans.iter().filter(|scan| completed(scan)).cloned().collect(),
+        );
+        let details =
+            futures_util::future::try_join_all(latest.iter().map(|scan| instance.vulnerability_scan(&scan.scan_id)))
+                .await?;
+        Ok((vulnerability_scans, latest.into_iter().zip(details).collect()))
+    };
+    let ((vulnerability_scans, details), (overall, vulnerability, data), (data_scans, baseline_scans)) = try_join3(
+        findings,
+        try_join3(instance.dashboard_overall(), instance.dashboard_vulnerability(), instance.dashboard_data()),
+        try_join(instance.data_scans(), instance.baseline_scans()),
+    )
+    .await?;
+    Ok(Pulled { overall, vulnerability, data, vulnerability_scans, data_scans, baseline_scans, details })
+}
+
+/// A fingerprint's 32 lower-case hex digits (what [`Fingerprint::to_hex`] gives, without going
+/// through a `char` iterator: one of these per finding).
+fn hex(fingerprint: &Fingerprint) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(32);
+    for byte in fingerprint.as_bytes() {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// The identity of an asset of a scan detail (web application flaws fall back to their target).
@@ -158,35 +169,62 @@ impl From<WriterStopped> for Error {
     }
 }
 
-/// Writes the rows of one pulled instance; returns how many findings.
-fn write_instance(writer: &mut RunWriter, run_id: &str, instance_id: &str, pulled: &Pulled) -> Result<u64, Error> {
-    let run_id = run_id.to_owned();
-    writer.write(&grade_rows(&run_id, instance_id, &pulled.overall))?;
+/// Rows of a small table held back before they go to the run's file: one write per table and
+/// instance (a handful of grades and scans) costs per column and per call, so the grades, scans
+/// and coverage rows of several instances are written together, at most this many at a time.
+/// An instance's findings (hundreds of rows) are written as it comes: held back, they would
+/// only add to the peak memory.
+const WRITE_ROWS: usize = 4096;
 
-    let collected: Vec<&str> = pulled.details.iter().map(|(scan, _)| scan.scan_id.as_str()).collect();
-    let mut scans = Vec::new();
-    for scan in &pulled.vulnerability_scans.vulnerability_scans {
-        let detail = pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id).map(|(_, detail)| detail);
-        scans.push(vulnerability_scan_row(
-            &run_id,
-            instance_id,
-            scan,
-            collected.contains(&scan.scan_id.as_str()),
-            detail,
-        ));
-    }
-    scans.extend(pulled.data_scans.data_scans.iter().map(|scan| data_scan_row(&run_id, instance_id, scan)));
-    scans.extend(pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(&run_id, instance_id, scan)));
-    writer.write(&scans)?;
+/// The rows of pulled instances not written yet, table by table (each in the order the
+/// instances completed).
+#[derive(Default)]
+struct Pending {
+    grades: Vec<GradeRow>,
+    scans: Vec<ScanRow>,
+    coverage: Vec<CoverageRow>,
+    findings: Vec<FindingRow>,
+}
 
-    let mut findings = Vec::new();
-    let mut coverage = Vec::new();
-    for (scan, detail) in &pulled.details {
-        scan_findings(&run_id, instance_id, scan, detail, &mut findings, Some(&mut coverage));
+/// Writes `rows` when there are [`WRITE_ROWS`] of them, or any at all when `all`.
+fn write_pending<R: TableRow>(writer: &mut RunWriter, rows: &mut Vec<R>, all: bool) -> Result<(), Error> {
+    if rows.len() >= WRITE_ROWS || (all && !rows.is_empty()) {
+        writer.write(rows)?;
+        rows.clear();
     }
-    writer.write(&coverage)?;
-    writer.write(&findings)?;
-    Ok(findings.len() as u64)
+    Ok(())
+}
+
+impl Pending {
+    /// Adds the rows of one pulled instance; returns how many findings.
+    fn add(&mut self, run_id: &str, instance_id: &str, pulled: &Pulled) -> u64 {
+        self.grades.extend(grade_rows(run_id, instance_id, &pulled.overall));
+
+        for scan in &pulled.vulnerability_scans.vulnerability_scans {
+            let detail =
+                pulled.details.iter().find(|(chosen, _)| chosen.scan_id == scan.scan_id).map(|(_, detail)| detail);
+            self.scans.push(vulnerability_scan_row(run_id, instance_id, scan, detail.is_some(), detail));
+        }
+        self.scans.extend(pulled.data_scans.data_scans.iter().map(|scan| data_scan_row(run_id, instance_id, scan)));
+        self.scans.extend(
+            pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(run_id, instance_id, scan)),
+        );
+
+        let before = self.findings.len();
+        for (scan, detail) in &pulled.details {
+            scan_findings(run_id, instance_id, scan, detail, &mut self.findings, Some(&mut self.coverage));
+        }
+        (self.findings.len() - before) as u64
+    }
+
+    /// Writes the findings, and the tables that have [`WRITE_ROWS`] rows waiting (every waiting
+    /// row when `all`).
+    fn write(&mut self, writer: &mut RunWriter, all: bool) -> Result<(), Error> {
+        write_pending(writer, &mut self.grades, all)?;
+        write_pending(writer, &mut self.scans, all)?;
+        write_pending(writer, &mut self.coverage, all)?;
+        write_pending(writer, &mut self.findings, true)
+    }
 }
 
 /// The `grades` rows of an instance's overall dashboard: one per area it reports.
@@ -279,9 +317,9 @@ pub(crate) fn scan_findings(
     findings: &mut Vec<FindingRow>,
     mut coverage: Option<&mut Vec<CoverageRow>>,
 ) {
-    let class = ScanClass::of(scan.scan_type.as_ref());
+    let mut class = ScanClass::of(scan.scan_type.as_ref());
     for asset in &detail.assets {
-        let identity = asset_identity(asset);
+        let mut identity = asset_identity(asset);
         let asset_key = identity.key();
         if let Some(coverage) = coverage.as_deref_mut() {
             coverage.push(CoverageRow {
@@ -295,13 +333,16 @@ pub(crate) fn scan_findings(
         for row in export::asset_findings(asset) {
             let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
             let rule = kind.rule(row.finding);
-            let fingerprint = Fingerprint::of(&FingerprintInput {
+            // The identity and class are lent to the input and taken back: no copies per finding.
+            let input = FingerprintInput {
                 instance_id,
-                asset: identity.clone(),
-                scan_class: class.clone(),
+                asset: std::mem::replace(&mut identity, AssetIdentity::Unknown),
+                scan_class: std::mem::replace(&mut class, ScanClass::from_name("")),
                 kind,
                 rule: &rule,
-            });
+            };
+            let fingerprint = Fingerprint::of(&input);
+            (identity, class) = (input.asset, input.scan_class);
             findings.push(FindingRow {
                 run_id: run_id.to_owned(),
                 instance_id: instance_id.to_owned(),
@@ -317,7 +358,7 @@ pub(crate) fn scan_findings(
                 score: row.score,
                 title: row.title.map(str::to_owned),
                 first_seen: row.first_seen.map(str::to_owned),
-                fingerprint: fingerprint.to_hex(),
+                fingerprint: hex(&fingerprint),
             });
         }
     }
@@ -376,8 +417,6 @@ impl Fleet {
         let run_id = cyrisma_dataset::run_id(started_at, fastrand::u32(..));
         // Files of crashed runs older than a day are no longer being written by anyone.
         dataset.remove_orphans(started_at - 86_400_000_000)?;
-        let (structure, users) =
-            futures_util::future::try_join(self.client().instances().list(), self.client().users().list()).await?;
         let writer = RunWriter::begin(dataset, &run_id, started_at, tool_version)?;
         // The instances' rows are built, encoded and written on a thread of their own, fed through
         // a bounded queue: the fan-out keeps its requests going meanwhile (on the other core), and
@@ -388,22 +427,35 @@ impl Fleet {
             .name("cyrisma-snapshot-rows".into())
             .spawn(move || -> Result<(RunWriter, u64), Error> {
                 let mut writer = writer;
+                let mut pending = Pending::default();
                 let mut findings = 0u64;
                 for (instance_id, pulled) in rows {
-                    findings += write_instance(&mut writer, &thread_run_id, &instance_id, &pulled)?;
+                    findings += pending.add(&thread_run_id, &instance_id, &pulled);
+                    drop(pulled);
+                    pending.write(&mut writer, false)?;
                 }
+                pending.write(&mut writer, true)?;
                 Ok((writer, findings))
             })
             .map_err(|source| Error::Io { context: "cannot start the snapshot's writer thread".into(), source })?;
-        let outcome = self
-            .run(selection, pull, progress, |instance_id, _, pulled| {
-                let counts = Counts::of(&pulled.vulnerability, &pulled.data);
-                // Fails only when the thread stopped on an error, which is returned below.
-                queue.send((instance_id.to_owned(), pulled)).map_err(|_| WriterStopped)?;
-                Ok(counts)
-            })
-            .await;
-        drop(queue);
+        // The structure and the users (for the `instances` and `usage` rows, written last) are
+        // listed while the fan-out runs rather than before it: they are not needed until the end.
+        let listing = async {
+            futures_util::future::try_join(self.client().instances().list(), self.client().users().list()).await
+        };
+        let fan_out = async {
+            let outcome = self
+                .run(selection, pull, progress, |instance_id, _, pulled| {
+                    let counts = Counts::of(&pulled.vulnerability, &pulled.data);
+                    // Fails only when the thread stopped on an error, which is returned below.
+                    queue.send((instance_id.to_owned(), pulled)).map_err(|_| WriterStopped)?;
+                    Ok(counts)
+                })
+                .await;
+            drop(queue);
+            outcome
+        };
+        let (listed, outcome) = futures_util::future::join(listing, fan_out).await;
         let written = match rows_thread.join() {
             Ok(written) => written,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -411,6 +463,7 @@ impl Fleet {
         // An error of the writer comes first: it is why the fan-out stopped, if it did.
         let (mut writer, findings) = written?;
         let outcome = outcome?;
+        let (structure, users) = listed?;
 
         let mut outcomes: Vec<OutcomeRow> = outcome
             .succeeded
@@ -471,5 +524,24 @@ impl Fleet {
         };
         let run = writer.commit(clock().max(started_at), counts)?;
         Ok(Snapshot { run, failures: outcome.failures, findings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_what_to_hex_gives() {
+        for seed in 0..64u8 {
+            let fingerprint = Fingerprint::of(&FingerprintInput {
+                instance_id: &format!("cc{seed}"),
+                asset: AssetIdentity::of(Some(&format!("a{seed}")), None, None),
+                scan_class: ScanClass::from_name("external_ip"),
+                kind: FindingKind::Vulnerability,
+                rule: &format!("CVE-2024-{seed}"),
+            });
+            assert_eq!(hex(&fingerprint), fingerprint.to_hex());
+        }
     }
 }
