@@ -1,8 +1,9 @@
 //! The module's shared tokio runtime, and the two ways a Python call runs a Rust future on it.
 //!
-//! - [`block_on`] (the sync client): spawns the future on the runtime, then waits with the GIL
-//!   released, waking every 100 ms to run Python's signal handlers, so that Ctrl-C interrupts a
-//!   long call within a fraction of a second (the Rust task is aborted).
+//! - [`block_on`] (the sync client): drives the future on the calling thread with the GIL
+//!   released (the runtime's threads run its connections and timers), stopping every 100 ms to
+//!   run Python's signal handlers, so that Ctrl-C interrupts a long call within a fraction of a
+//!   second (the Rust future is dropped).
 //! - [`awaitable`] (the async client): returns an `asyncio.Future` completed from the runtime
 //!   (through `pyo3-async-runtimes`' generic API, with this runtime); cancelling it drops the
 //!   Rust future.
@@ -114,12 +115,48 @@ where
 }
 
 /// Like [`block_on`], returning the Rust value.
+///
+/// The calling thread drives the future itself (the runtime's threads run the connections and
+/// timers): no hand-off to a runtime thread to start it and none back with the result, which
+/// was a good part of a blocking call's cost (`docs/benchmarks.md`, P4). On one of the runtime's
+/// own threads (Python code run by it) the future is spawned and waited for instead.
 pub(crate) fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, Failure>> + Send + 'static,
     T: Send + 'static,
 {
     let runtime = runtime()?;
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return wait_spawned(py, runtime, future);
+    }
+    let mut future = Box::pin(future);
+    loop {
+        let polled = py.detach(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut future).await })
+            }))
+        });
+        match polled {
+            Ok(Ok(result)) => return result.map_err(PyErr::from),
+            // Dropping the future on the way out cancels the operation.
+            Ok(Err(_elapsed)) => py.check_signals()?,
+            Err(_panic) => return Err(stopped()),
+        }
+    }
+}
+
+/// The error of an operation that panicked.
+fn stopped() -> PyErr {
+    PyRuntimeError::new_err("the cyrisma operation stopped unexpectedly (a panic in the runtime)")
+}
+
+/// [`wait`] from one of the runtime's threads: spawns the future, then waits for its result with
+/// the GIL released, checking for signals every [`SIGNAL_CHECK_INTERVAL`].
+fn wait_spawned<F, T>(py: Python<'_>, runtime: &'static Runtime, future: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: Send + 'static,
+{
     let (sender, receiver) = sync_channel(1);
     let task = runtime.spawn(async move {
         // The receiver is gone only if the caller was interrupted; nothing to report then.
@@ -137,11 +174,7 @@ where
                     return Err(error);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err(
-                    "the cyrisma operation stopped unexpectedly (a panic in the runtime)",
-                ));
-            }
+            Err(RecvTimeoutError::Disconnected) => return Err(stopped()),
         }
     }
 }
