@@ -17,7 +17,8 @@ pub mod hash;
 pub mod lifecycle;
 
 pub use diff::{
-    Change, ChangeKind, Diff, GradeChange, Located, Run, Symbol, TruncatedScan, diff, grade_changes, grade_rank,
+    Change, ChangeKind, Diff, GradeChange, Located, Run, Symbol, Symbols, TruncatedScan, diff, grade_changes,
+    grade_rank,
 };
 pub use fingerprint::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
 pub use hash::{FastBuild, FingerprintMap, FingerprintSet};

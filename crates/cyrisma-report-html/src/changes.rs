@@ -19,7 +19,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use cyrisma_core::history::diff::TRUNCATION_MIN_ASSETS;
-use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint};
+use cyrisma_core::history::{ChangeKind, FastBuild, Fingerprint, Symbols};
 
 use crate::Error;
 
@@ -31,36 +31,10 @@ pub(crate) fn key(fingerprint: &Fingerprint) -> Key {
     u128::from_be_bytes(*fingerprint.as_bytes())
 }
 
-/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one.
-const HEX: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut digit = 0;
-    while digit < 16 {
-        let value = digit as u8;
-        if digit < 10 {
-            table[b'0' as usize + digit] = value;
-        } else {
-            table[b'a' as usize + digit - 10] = value;
-            table[b'A' as usize + digit - 10] = value;
-        }
-        digit += 1;
-    }
-    table
-};
-
 /// The key of a fingerprint's 32 hex digits (either case), straight from the text: the same as
 /// [`key`] of `Fingerprint::from_hex`.
 pub(crate) fn parse_key(text: &[u8]) -> Option<Key> {
-    if text.len() != 32 {
-        return None;
-    }
-    let (mut key, mut invalid) = (0u128, 0u8);
-    for digit in text {
-        let value = HEX[usize::from(*digit)];
-        invalid |= value;
-        key = (key << 4) | u128::from(value & 0x0f);
-    }
-    (invalid & 0xf0 == 0).then_some(key)
+    Fingerprint::from_hex_bytes(text).as_ref().map(key)
 }
 
 /// The instance index of a name no outcome row has (its changes are counted for no customer).
@@ -68,33 +42,6 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 /// Every instance named by an outcome of the period, numbered, shared by the reading threads.
 pub(crate) type Instances<'a> = HashMap<&'a str, u32, FastBuild>;
-
-/// Names of one run (scan classes or asset keys), numbered in the order first seen.
-#[derive(Default)]
-struct Names {
-    ids: HashMap<Box<str>, u32, FastBuild>,
-    names: Vec<Box<str>>,
-}
-
-impl Names {
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
-        }
-        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push(name.into());
-        self.ids.insert(name.into(), id);
-        id
-    }
-
-    fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
-    }
-
-    fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", |name| name)
-    }
-}
 
 /// One finding of a run: its key, its row (the first of a repeated key wins) and its place.
 #[derive(Clone, Copy)]
@@ -111,8 +58,8 @@ struct Entry {
 pub(crate) struct Compact {
     /// By instance index: whether the run pulled it.
     pulled: Vec<bool>,
-    classes: Names,
-    assets: Names,
+    classes: Symbols,
+    assets: Symbols,
     /// Every place a complete scan covered (coverage rows and findings' places).
     coverage: HashSet<(u32, u32, u32), FastBuild>,
     /// Distinct assets per instance and class.
@@ -365,7 +312,7 @@ impl Seen {
 /// (the caller adds `from`'s once this pair is counted).
 pub(crate) fn count_pair(from: &Compact, to: &Compact, seen: &Seen, mut count: impl FnMut(u32, ChangeKind, Key)) {
     // `from`'s classes in `to` (None: `to` has no scan of that class).
-    let classes: Vec<Option<u32>> = from.classes.names.iter().map(|name| to.classes.get(name)).collect();
+    let classes: Vec<Option<u32>> = from.classes.names().iter().map(|name| to.classes.get(name)).collect();
     let pulled = |instance: u32| to.pulled.get(instance as usize).copied().unwrap_or(false);
     let mut truncated: HashSet<(u32, u32), FastBuild> = HashSet::default();
     for (&(instance, class), &before) in &from.counts {
@@ -385,7 +332,7 @@ pub(crate) fn count_pair(from: &Compact, to: &Compact, seen: &Seen, mut count: i
     }
     // `from`'s assets in `to`, looked up when first needed (UNKNOWN: not yet; NONE: not in `to`).
     const UNKNOWN: u32 = u32::MAX - 1;
-    let mut assets: Vec<u32> = vec![UNKNOWN; from.assets.names.len()];
+    let mut assets: Vec<u32> = vec![UNKNOWN; from.assets.names().len()];
     let mut fixed = |entry: &Entry| -> bool {
         if !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
             return false;

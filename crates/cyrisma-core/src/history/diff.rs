@@ -29,15 +29,17 @@ use crate::types::Grade;
 /// truncated (our choice: below this, a drop by half is ordinary churn on a small network).
 pub const TRUNCATION_MIN_ASSETS: usize = 4;
 
-/// Interned strings of one run (instance ids, scan classes, asset keys).
+/// Interned strings (a run's instance ids, scan classes, asset keys), numbered from 0 in the
+/// order first seen.
 #[derive(Clone, Debug, Default)]
-struct Symbols {
+pub struct Symbols {
     names: Vec<Box<str>>,
     ids: HashMap<Box<str>, u32, FastBuild>,
 }
 
 impl Symbols {
-    fn intern(&mut self, name: &str) -> u32 {
+    /// The number of `name`, given it now if it has none.
+    pub fn intern(&mut self, name: &str) -> u32 {
         if let Some(id) = self.ids.get(name) {
             return *id;
         }
@@ -47,12 +49,19 @@ impl Symbols {
         id
     }
 
-    fn get(&self, name: &str) -> Option<u32> {
+    /// The number of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
     }
 
-    fn name(&self, id: u32) -> &str {
+    /// The name numbered `id` (empty for a number never given).
+    pub fn name(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |name| name)
+    }
+
+    /// Every name, in the order of their numbers.
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
     }
 }
 

@@ -55,7 +55,11 @@ impl Fingerprint {
 
     /// Reads 32 hex digits (either case); `None` for anything else.
     pub fn from_hex(text: &str) -> Option<Self> {
-        let text = text.as_bytes();
+        Self::from_hex_bytes(text.as_bytes())
+    }
+
+    /// [`Fingerprint::from_hex`] of the digits as bytes (a column's bytes, with no `str` check).
+    pub fn from_hex_bytes(text: &[u8]) -> Option<Self> {
         if text.len() != 32 {
             return None;
         }
