@@ -52,7 +52,7 @@ pub fn read_batches(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordB
 /// A reader of one Parquet file whose string columns named in `dictionary` come as dictionary
 /// arrays (`Dictionary(Int32, Utf8)`): pages stored dictionary-encoded are then not expanded row
 /// by row, and a reader can work per distinct value rather than per row.
-fn builder_of<T: ChunkReader + 'static>(
+pub(crate) fn builder_of<T: ChunkReader + 'static>(
     contents: T,
     path: &Path,
     dictionary: &[&str],
@@ -84,20 +84,27 @@ fn builder_of<T: ChunkReader + 'static>(
     Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(contents, metadata))
 }
 
+/// `builder` reading only the named columns (all when `None`).
+pub(crate) fn projected<T: ChunkReader + 'static>(
+    builder: ParquetRecordBatchReaderBuilder<T>,
+    columns: Option<&[&str]>,
+) -> ParquetRecordBatchReaderBuilder<T> {
+    match columns {
+        Some(columns) => {
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            builder.with_projection(mask)
+        }
+        None => builder,
+    }
+}
+
 fn batches_of<T: ChunkReader + 'static>(
     contents: T,
     path: &Path,
     columns: Option<&[&str]>,
     dictionary: &[&str],
 ) -> Result<Vec<RecordBatch>> {
-    let builder = builder_of(contents, path, dictionary)?;
-    let builder = match columns {
-        Some(columns) => {
-            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-            builder.with_projection(mask)
-        }
-        None => builder,
-    };
+    let builder = projected(builder_of(contents, path, dictionary)?, columns);
     let reader = builder.with_batch_size(65_536).build().map_err(|error| parquet_error(path)(&error))?;
     reader.map(|batch| batch.map_err(|error| parquet_error(path)(&error))).collect()
 }
@@ -117,14 +124,7 @@ fn rows_of<T: ChunkReader + 'static>(
     columns: Option<&[&str]>,
     dictionary: &[&str],
 ) -> Result<Vec<RecordBatch>> {
-    let builder = builder_of(contents, path, dictionary)?;
-    let builder = match columns {
-        Some(columns) => {
-            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-            builder.with_projection(mask)
-        }
-        None => builder,
-    };
+    let builder = projected(builder_of(contents, path, dictionary)?, columns);
     let total = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or_default();
     if let Some(last) = rows.last().filter(|last| **last as usize >= total) {
         return Err(Error::Parquet {

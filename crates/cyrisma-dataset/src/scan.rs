@@ -4,14 +4,11 @@
 //! dictionaries.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::file::reader::ChunkReader;
 
+use crate::read::{builder_of, projected};
 use crate::schema::RunRow;
 use crate::store::Contents;
 use crate::{Dataset, Error, Result};
@@ -38,33 +35,8 @@ impl Dataset {
 
 fn scan_of<T: ChunkReader + 'static>(contents: T, path: &Path, how: &Scan<'_>) -> Result<Vec<RecordBatch>> {
     let error = |error: &dyn std::fmt::Display| Error::Parquet { path: path.to_owned(), message: error.to_string() };
-    let metadata = ArrowReaderMetadata::load(&contents, ArrowReaderOptions::new()).map_err(|e| error(&e))?;
-    let fields: Vec<Field> = metadata
-        .schema()
-        .fields()
-        .iter()
-        .map(|field| {
-            let field = field.as_ref().clone();
-            if *field.data_type() == DataType::Utf8 && how.dictionary.contains(&field.name().as_str()) {
-                field.with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
-            } else {
-                field
-            }
-        })
-        .collect();
-    let schema = Arc::new(Schema::new_with_metadata(fields, metadata.schema().metadata().clone()));
-    let metadata =
-        ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
-            .map_err(|e| error(&e))?;
-    let largest = metadata.metadata().row_groups().iter().map(|group| group.num_rows()).max().unwrap_or(1);
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(contents, metadata);
-    let builder = match how.columns {
-        Some(columns) => {
-            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-            builder.with_projection(mask)
-        }
-        None => builder,
-    };
+    let builder = projected(builder_of(contents, path, how.dictionary)?, how.columns);
+    let largest = builder.metadata().row_groups().iter().map(|group| group.num_rows()).max().unwrap_or(1);
     let batch = usize::try_from(largest).unwrap_or(1).max(1);
     let reader = builder.with_batch_size(batch).build().map_err(|e| error(&e))?;
     reader.map(|batch| batch.map_err(|e| error(&e))).collect()
