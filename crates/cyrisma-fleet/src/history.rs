@@ -39,6 +39,24 @@ pub struct RunSummary {
     pub tool_version: String,
 }
 
+impl RunSummary {
+    /// The summary of `run`, with its number of findings and the ids of its failed instances.
+    pub(crate) fn of(run: &RunRow, findings: u64, mut failed: Vec<&str>) -> Self {
+        failed.sort_unstable();
+        Self {
+            run_id: run.run_id.clone(),
+            started_at: timestamp(run.started_at),
+            finished_at: timestamp(run.finished_at),
+            instances_pulled: run.instances_pulled,
+            instances_failed: run.instances_failed,
+            instances_skipped: run.instances_skipped,
+            findings,
+            failed_instances: failed.join(","),
+            tool_version: run.tool_version.clone(),
+        }
+    }
+}
+
 /// One finding's change between two runs (`cyrisma diff`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DiffRow {
@@ -309,24 +327,13 @@ impl History {
         let mut summaries = Vec::new();
         for run in self.dataset.runs()? {
             let outcomes: Vec<OutcomeRow> = self.dataset.rows("outcomes", &run)?;
-            let mut failed: Vec<&str> =
+            let failed =
                 outcomes.iter().filter(|row| row.outcome == "failed").map(|row| row.instance_id.as_str()).collect();
-            failed.sort_unstable();
             // No column: the batches carry only their row counts (decoding the fingerprints just
             // to count them read 35 MiB per 1,000-instance run).
             let findings =
                 self.dataset.batches("findings", &run, Some(&[]))?.iter().map(|batch| batch.num_rows() as u64).sum();
-            summaries.push(RunSummary {
-                run_id: run.run_id.clone(),
-                started_at: timestamp(run.started_at),
-                finished_at: timestamp(run.finished_at),
-                instances_pulled: run.instances_pulled,
-                instances_failed: run.instances_failed,
-                instances_skipped: run.instances_skipped,
-                findings,
-                failed_instances: failed.join(","),
-                tool_version: run.tool_version.clone(),
-            });
+            summaries.push(RunSummary::of(&run, findings, failed));
         }
         Ok(summaries)
     }

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use cyrisma_core::export::{self, AssetFinding};
-use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, FingerprintMap, ScanClass};
+use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintMap, ScanClass};
 use cyrisma_core::types::{
     Asset, BaselineScans, DataDashboard, DataScans, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard,
     VulnerabilityScan,
@@ -386,16 +386,7 @@ impl<'a> PulledFindings<'a> {
                 for finding in export::asset_findings(asset) {
                     let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
                     let rule = kind.rule(finding.finding);
-                    // The identity and class are lent to the input and taken back: no copies.
-                    let input = FingerprintInput {
-                        instance_id,
-                        asset: std::mem::replace(&mut identity, AssetIdentity::Unknown),
-                        scan_class: std::mem::replace(&mut class, ScanClass::from_name("")),
-                        kind,
-                        rule: &rule,
-                    };
-                    let fingerprint = Fingerprint::of(&input);
-                    (identity, class) = (input.asset, input.scan_class);
+                    let fingerprint = snapshot::fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
                     let row = PulledFinding { asset: asset_index, finding, kind, rule, fingerprint };
                     match at.entry(fingerprint) {
                         Entry::Occupied(entry) => findings.rows[*entry.get()] = row,

@@ -21,7 +21,6 @@ use cyrisma_dataset::write::{RunCounts, TableRow};
 use cyrisma_dataset::{Dataset, RunWriter};
 use cyrisma_transport::InstanceClient;
 
-use crate::history::timestamp;
 use crate::{Error, Fleet, InstanceFailure, Progress, RunSummary, Selection};
 
 /// The grade areas as the dataset names them, by the overall dashboard's keys.
@@ -45,21 +44,30 @@ impl Snapshot {
     /// files again (counting the findings there means reading their fingerprints, which made a
     /// snapshot's peak memory grow with its number of findings).
     pub fn summary(&self) -> RunSummary {
-        let run = &self.run;
-        let mut failed: Vec<&str> = self.failures.iter().map(|failure| failure.instance_id.as_str()).collect();
-        failed.sort_unstable();
-        RunSummary {
-            run_id: run.run_id.clone(),
-            started_at: timestamp(run.started_at),
-            finished_at: timestamp(run.finished_at),
-            instances_pulled: run.instances_pulled,
-            instances_failed: run.instances_failed,
-            instances_skipped: run.instances_skipped,
-            findings: self.findings,
-            failed_instances: failed.join(","),
-            tool_version: run.tool_version.clone(),
-        }
+        let failed = self.failures.iter().map(|failure| failure.instance_id.as_str()).collect();
+        RunSummary::of(&self.run, self.findings, failed)
     }
+}
+
+/// The fingerprint of a finding on `identity`'s asset found by a scan of `class`: the identity
+/// and class are lent to the input and taken back, so a scan's many findings copy neither.
+pub(crate) fn fingerprint_lent(
+    instance_id: &str,
+    identity: &mut AssetIdentity,
+    class: &mut ScanClass,
+    kind: FindingKind,
+    rule: &str,
+) -> Fingerprint {
+    let input = FingerprintInput {
+        instance_id,
+        asset: std::mem::replace(identity, AssetIdentity::Unknown),
+        scan_class: std::mem::replace(class, ScanClass::from_name("")),
+        kind,
+        rule,
+    };
+    let fingerprint = Fingerprint::of(&input);
+    (*identity, *class) = (input.asset, input.scan_class);
+    fingerprint
 }
 
 /// Everything pulled from one instance.
@@ -333,16 +341,7 @@ pub(crate) fn scan_findings(
         for row in export::asset_findings(asset) {
             let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
             let rule = kind.rule(row.finding);
-            // The identity and class are lent to the input and taken back: no copies per finding.
-            let input = FingerprintInput {
-                instance_id,
-                asset: std::mem::replace(&mut identity, AssetIdentity::Unknown),
-                scan_class: std::mem::replace(&mut class, ScanClass::from_name("")),
-                kind,
-                rule: &rule,
-            };
-            let fingerprint = Fingerprint::of(&input);
-            (identity, class) = (input.asset, input.scan_class);
+            let fingerprint = fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
             findings.push(FindingRow {
                 run_id: run_id.to_owned(),
                 instance_id: instance_id.to_owned(),
