@@ -231,49 +231,46 @@ fn encode_scan_prefix(
     out: &mut Vec<u8>,
 ) {
     out.extend_from_slice(b"{\"instance_id\":");
-    string(instance_id, out);
+    json_string(instance_id, out);
     out.extend_from_slice(b",\"instance_name\":");
-    optional(instance_name, out);
+    json_optional(instance_name, out);
     out.extend_from_slice(b",\"scan_id\":");
-    string(scan_id, out);
+    json_string(scan_id, out);
     out.extend_from_slice(b",\"scan_type\":");
-    optional(scan_type, out);
+    json_optional(scan_type, out);
     out.extend_from_slice(b",\"scan_finished\":");
-    optional(scan_finished, out);
+    json_optional(scan_finished, out);
 }
 
 fn encode_asset_part(asset_id: Option<&str>, asset_name: Option<&str>, asset_address: Option<&str>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"asset_id\":");
-    optional(asset_id, out);
+    json_optional(asset_id, out);
     out.extend_from_slice(b",\"asset_name\":");
-    optional(asset_name, out);
+    json_optional(asset_name, out);
     out.extend_from_slice(b",\"asset_address\":");
-    optional(asset_address, out);
+    json_optional(asset_address, out);
 }
 
 fn encode_tail(tail: &AssetFinding<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"kind\":");
-    string(tail.kind, out);
+    json_string(tail.kind, out);
     out.extend_from_slice(b",\"finding\":");
-    optional(tail.finding, out);
+    json_optional(tail.finding, out);
     out.extend_from_slice(b",\"title\":");
-    optional(tail.title, out);
+    json_optional(tail.title, out);
     out.extend_from_slice(b",\"risk_level\":");
-    optional(tail.risk_level, out);
+    json_optional(tail.risk_level, out);
     out.extend_from_slice(b",\"score\":");
-    match tail.score {
-        // serde_json writes floats with ryu, and non-finite ones as `null`: reuse it (rare).
-        Some(score) => serde_json::to_writer(&mut *out, &score).unwrap_or_else(|_| out.extend_from_slice(b"null")),
-        None => out.extend_from_slice(b"null"),
-    }
+    json_number(tail.score, out);
     out.extend_from_slice(b",\"first_seen\":");
-    optional(tail.first_seen, out);
+    json_optional(tail.first_seen, out);
     out.push(b'}');
 }
 
-fn optional(value: Option<&str>, out: &mut Vec<u8>) {
+/// An optional string as JSON, as serde_json writes it: the string, or `null`.
+pub fn json_optional(value: Option<&str>, out: &mut Vec<u8>) {
     match value {
-        Some(text) => string(text, out),
+        Some(text) => json_string(text, out),
         None => out.extend_from_slice(b"null"),
     }
 }
@@ -311,9 +308,18 @@ fn needs_escape(word: u64) -> bool {
     (control | quote | backslash) & HIGH != 0
 }
 
+/// An optional number as JSON, as serde_json writes it: `null` for none and for non-finite numbers.
+pub fn json_number(value: Option<f64>, out: &mut Vec<u8>) {
+    match value {
+        // serde_json writes floats with ryu, and non-finite ones as `null`: reuse it.
+        Some(number) => serde_json::to_writer(&mut *out, &number).unwrap_or_else(|_| out.extend_from_slice(b"null")),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// A JSON string, escaped as serde_json does (control characters, quote and backslash only).
 /// Eight bytes at a time while nothing needs escaping, which is most text.
-fn string(text: &str, out: &mut Vec<u8>) {
+pub fn json_string(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);

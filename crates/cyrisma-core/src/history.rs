@@ -20,6 +20,6 @@ pub use diff::{
     Change, ChangeKind, Diff, GradeChange, Located, Run, Symbol, Symbols, TruncatedScan, diff, grade_changes,
     grade_rank,
 };
-pub use fingerprint::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
+pub use fingerprint::{AssetFingerprints, AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
 pub use hash::{FastBuild, FingerprintMap, FingerprintSet};
 pub use lifecycle::{FindingLifecycle, Lifecycle, TimeToFix};

@@ -25,12 +25,13 @@
 //! Memory is bounded by one instance's scan details at a time per concurrent instance: each
 //! instance's rows go to the caller's sink as the instance completes.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use cyrisma_core::export::{self, AssetFinding};
-use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintMap, ScanClass};
+use cyrisma_core::export::{self, AssetFinding, json_number, json_optional, json_string};
+use cyrisma_core::history::{AssetFingerprints, AssetIdentity, FindingKind, Fingerprint, FingerprintMap, ScanClass};
 use cyrisma_core::types::{
     Asset, BaselineScans, DataDashboard, DataScans, Instance, OverallDashboard, ScanDetail, VulnerabilityDashboard,
     VulnerabilityScan,
@@ -326,12 +327,6 @@ fn asset_identity(asset: &Asset) -> AssetIdentity {
     AssetIdentity::of(asset.identifier(), asset.ip_address.as_deref(), url.or(asset.name.as_deref()))
 }
 
-/// `value` as compact JSON at the end of `out`, as `serde_json` writes it inside a row.
-fn json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
-    // Writing strings, optional strings and numbers into a `Vec` cannot fail.
-    let _ = serde_json::to_writer(out, value);
-}
-
 /// One scan whose findings a pull collects, and its class.
 struct PulledScan<'a> {
     scan: &'a VulnerabilityScan,
@@ -350,7 +345,7 @@ struct PulledFinding<'a> {
     asset: usize,
     finding: AssetFinding<'a>,
     kind: FindingKind,
-    rule: String,
+    rule: Cow<'a, str>,
     fingerprint: Fingerprint,
 }
 
@@ -374,19 +369,28 @@ impl<'a> PulledFindings<'a> {
         vulnerability: &'a [(String, VulnerabilityScan, Option<ScanDetail>)],
     ) -> Self {
         let mut findings = Self { pull_id, instance_id, scans: Vec::new(), assets: Vec::new(), rows: Vec::new() };
+        let details = vulnerability.iter().filter_map(|(_, _, detail)| detail.as_ref());
+        let (assets, rows) = details.fold((0, 0), |(assets, rows), detail| {
+            let found = detail.assets.iter().map(|asset| export::asset_findings(asset).count()).sum::<usize>();
+            (assets + detail.assets.len(), rows + found)
+        });
+        findings.assets.reserve_exact(assets);
+        findings.rows.reserve_exact(rows);
         let mut at: FingerprintMap<usize> = FingerprintMap::default();
+        at.reserve(rows);
         for (_, scan, detail) in vulnerability {
             let Some(detail) = detail else { continue };
             let scan_index = findings.scans.len();
-            let mut class = ScanClass::of(scan.scan_type.as_ref());
+            let class = ScanClass::of(scan.scan_type.as_ref());
             for asset in &detail.assets {
-                let mut identity = asset_identity(asset);
+                let key = asset_identity(asset).key();
+                let prints = AssetFingerprints::new(instance_id, &key, &class);
                 let asset_index = findings.assets.len();
-                findings.assets.push(PulledAsset { scan: scan_index, asset, key: identity.key() });
+                findings.assets.push(PulledAsset { scan: scan_index, asset, key });
                 for finding in export::asset_findings(asset) {
                     let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
-                    let rule = kind.rule(finding.finding);
-                    let fingerprint = snapshot::fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
+                    let rule = kind.rule_of(finding.finding);
+                    let fingerprint = prints.of(kind, &rule);
                     let row = PulledFinding { asset: asset_index, finding, kind, rule, fingerprint };
                     match at.entry(fingerprint) {
                         Entry::Occupied(entry) => findings.rows[*entry.get()] = row,
@@ -429,7 +433,7 @@ impl<'a> PulledFindings<'a> {
                     asset_name: asset.asset.name.clone(),
                     asset_address: asset.asset.ip_address.clone(),
                     kind: row.kind.as_str().to_owned(),
-                    rule: row.rule.clone(),
+                    rule: row.rule.clone().into_owned(),
                     risk_level: row.finding.risk_level.map(str::to_owned),
                     score: row.finding.score,
                     title: row.finding.title.map(str::to_owned),
@@ -450,21 +454,21 @@ impl<'a> PulledFindings<'a> {
         for asset in &self.assets {
             let scan = &self.scans[asset.scan];
             heads.extend_from_slice(b"{\"run_id\":");
-            json(self.pull_id, &mut heads);
+            json_string(self.pull_id, &mut heads);
             heads.extend_from_slice(b",\"instance_id\":");
-            json(self.instance_id, &mut heads);
+            json_string(self.instance_id, &mut heads);
             heads.extend_from_slice(b",\"scan_id\":");
-            json(&scan.scan.scan_id, &mut heads);
+            json_string(&scan.scan.scan_id, &mut heads);
             heads.extend_from_slice(b",\"scan_class\":");
-            json(scan.class.as_str(), &mut heads);
+            json_string(scan.class.as_str(), &mut heads);
             heads.extend_from_slice(b",\"asset_key\":");
-            json(&asset.key, &mut heads);
+            json_string(&asset.key, &mut heads);
             heads.extend_from_slice(b",\"asset_id\":");
-            json(&asset.asset.identifier(), &mut heads);
+            json_optional(asset.asset.identifier(), &mut heads);
             heads.extend_from_slice(b",\"asset_name\":");
-            json(&asset.asset.name.as_deref(), &mut heads);
+            json_optional(asset.asset.name.as_deref(), &mut heads);
             heads.extend_from_slice(b",\"asset_address\":");
-            json(&asset.asset.ip_address.as_deref(), &mut heads);
+            json_optional(asset.asset.ip_address.as_deref(), &mut heads);
             heads.extend_from_slice(b",\"kind\":");
             ends.push(heads.len());
         }
@@ -473,17 +477,17 @@ impl<'a> PulledFindings<'a> {
             let start = if row.asset == 0 { 0 } else { ends[row.asset - 1] };
             out.extend_from_slice(before);
             out.extend_from_slice(&heads[start..ends[row.asset]]);
-            json(row.kind.as_str(), out);
+            json_string(row.kind.as_str(), out);
             out.extend_from_slice(b",\"rule\":");
-            json(&row.rule, out);
+            json_string(&row.rule, out);
             out.extend_from_slice(b",\"risk_level\":");
-            json(&row.finding.risk_level, out);
+            json_optional(row.finding.risk_level, out);
             out.extend_from_slice(b",\"score\":");
-            json(&row.finding.score, out);
+            json_number(row.finding.score, out);
             out.extend_from_slice(b",\"title\":");
-            json(&row.finding.title, out);
+            json_optional(row.finding.title, out);
             out.extend_from_slice(b",\"first_seen\":");
-            json(&row.finding.first_seen, out);
+            json_optional(row.finding.first_seen, out);
             out.extend_from_slice(b",\"fingerprint\":\"");
             for byte in row.fingerprint.as_bytes() {
                 out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);

@@ -18,6 +18,7 @@
 //! A vulnerability without a CVE, a port without a number or a flaw without a reference has an
 //! empty rule: all such findings of one kind on one asset share one identity.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -35,17 +36,7 @@ pub struct Fingerprint([u8; 16]);
 impl Fingerprint {
     /// The fingerprint of one finding.
     pub fn of(input: &FingerprintInput<'_>) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(VERSION_TAG);
-        let asset = input.asset.key();
-        for field in [input.instance_id, asset.as_str(), input.scan_class.as_str(), input.kind.as_str(), input.rule] {
-            hasher.update((field.len() as u64).to_le_bytes());
-            hasher.update(field.as_bytes());
-        }
-        let digest = hasher.finalize();
-        let mut bytes = [0; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        Self(bytes)
+        AssetFingerprints::new(input.instance_id, &input.asset.key(), &input.scan_class).of(input.kind, input.rule)
     }
 
     /// The 16 bytes.
@@ -107,6 +98,50 @@ impl fmt::Debug for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Fingerprint({})", self.to_hex())
     }
+}
+
+/// The fingerprints of the findings on one asset from scans of one class: the fields they share
+/// (the version tag, the instance, the asset and the scan class) are hashed once, and each
+/// finding hashes only its kind and rule. `AssetFingerprints::new(i, &asset.key(), &c).of(k, r)`
+/// is [`Fingerprint::of`] of those fields.
+#[derive(Clone)]
+pub struct AssetFingerprints {
+    shared: Sha256,
+}
+
+impl AssetFingerprints {
+    /// The shared fields: the instance id, the asset's [`AssetIdentity::key`] and the scan class.
+    pub fn new(instance_id: &str, asset_key: &str, scan_class: &ScanClass) -> Self {
+        let mut shared = Sha256::new();
+        shared.update(VERSION_TAG);
+        for field in [instance_id, asset_key, scan_class.as_str()] {
+            field_into(&mut shared, field);
+        }
+        Self { shared }
+    }
+
+    /// The fingerprint of the finding of `kind` with `rule` (normalised by [`FindingKind::rule`]).
+    pub fn of(&self, kind: FindingKind, rule: &str) -> Fingerprint {
+        let mut hasher = self.shared.clone();
+        field_into(&mut hasher, kind.as_str());
+        field_into(&mut hasher, rule);
+        let digest = hasher.finalize();
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Fingerprint(bytes)
+    }
+}
+
+impl fmt::Debug for AssetFingerprints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AssetFingerprints")
+    }
+}
+
+/// One field, prefixed with its length in bytes.
+fn field_into(hasher: &mut Sha256, field: &str) {
+    hasher.update((field.len() as u64).to_le_bytes());
+    hasher.update(field.as_bytes());
 }
 
 /// The fields a fingerprint is made of.
@@ -293,10 +328,17 @@ impl FindingKind {
     /// number, the alert reference or id): trimmed; CVEs upper-cased; ports as `443` or
     /// `443/udp` (leading zeros dropped, protocol lower-cased).
     pub fn rule(self, raw: Option<&str>) -> String {
+        self.rule_of(raw).into_owned()
+    }
+
+    /// [`FindingKind::rule`], borrowed from `raw` when normalising changes nothing (most rules).
+    pub fn rule_of(self, raw: Option<&str>) -> Cow<'_, str> {
         let raw = raw.unwrap_or("").trim();
         match self {
-            Self::Vulnerability => raw.to_ascii_uppercase(),
-            Self::WebFlaw => raw.to_owned(),
+            Self::Vulnerability if raw.bytes().any(|byte| byte.is_ascii_lowercase()) => {
+                Cow::Owned(raw.to_ascii_uppercase())
+            }
+            Self::Vulnerability | Self::WebFlaw => Cow::Borrowed(raw),
             Self::OpenPort => {
                 let (port, protocol) = raw.split_once('/').unwrap_or((raw, ""));
                 let port = port.trim();
@@ -307,7 +349,7 @@ impl FindingKind {
                     port
                 };
                 let protocol = protocol.trim().to_ascii_lowercase();
-                if protocol.is_empty() { port.to_owned() } else { format!("{port}/{protocol}") }
+                if protocol.is_empty() { Cow::Borrowed(port) } else { Cow::Owned(format!("{port}/{protocol}")) }
             }
         }
     }

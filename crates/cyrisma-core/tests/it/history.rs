@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use cyrisma_core::history::{
-    AssetIdentity, ChangeKind, FindingKind, Fingerprint, FingerprintInput, Lifecycle, Run, ScanClass, diff,
-    grade_changes,
+    AssetFingerprints, AssetIdentity, ChangeKind, FindingKind, Fingerprint, FingerprintInput, Lifecycle, Run,
+    ScanClass, diff, grade_changes,
 };
 use cyrisma_core::types::{Grade, ScanType};
 use proptest::prelude::*;
@@ -77,6 +77,40 @@ fn the_same_asset_written_differently_keeps_its_fingerprint() {
 fn the_fingerprint_rules_are_pinned() {
     let value = fp("cc100001", "id:asset-1", "external_ip", FindingKind::Vulnerability, "CVE-2024-0001");
     insta::assert_snapshot!(value.to_hex(), @"502a838a88c614cd2750e049b5c6f630");
+}
+
+/// One asset's fingerprints hash its shared fields once and give each finding the fingerprint
+/// of all its fields, however many findings and in whatever order.
+#[test]
+fn an_assets_fingerprints_are_those_of_each_finding() {
+    let prints = AssetFingerprints::new("cc100001", "id:asset-1", &ScanClass::from_name("external_ip"));
+    let first = prints.of(FindingKind::Vulnerability, "CVE-2024-0001");
+    let port = prints.of(FindingKind::OpenPort, "443/udp");
+    assert_eq!(first.to_hex(), "502a838a88c614cd2750e049b5c6f630");
+    assert_eq!(port, fp("cc100001", "id:asset-1", "external_ip", FindingKind::OpenPort, "443/udp"));
+    assert_eq!(prints.of(FindingKind::Vulnerability, "CVE-2024-0001"), first);
+    assert_ne!(port, first);
+}
+
+proptest! {
+    /// The borrowed rule is the rule as written out: CVEs trimmed and upper-cased, alert
+    /// references trimmed, ports without leading zeros and with their protocol lower-cased.
+    #[test]
+    fn rules_borrowed_or_owned_are_the_written_rules(raw in "[ a-zA-Z0-9/-]{0,16}") {
+        let trimmed = raw.trim();
+        prop_assert_eq!(FindingKind::Vulnerability.rule_of(Some(&raw)), trimmed.to_ascii_uppercase());
+        prop_assert_eq!(FindingKind::WebFlaw.rule_of(Some(&raw)), trimmed);
+        let (port, protocol) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+        let port = port.trim();
+        let port = match port.parse::<u64>() {
+            Ok(number) if port.bytes().all(|byte| byte.is_ascii_digit()) => number.to_string(),
+            _ => port.to_owned(),
+        };
+        let protocol = protocol.trim().to_ascii_lowercase();
+        let written = if protocol.is_empty() { port } else { format!("{port}/{protocol}") };
+        prop_assert_eq!(FindingKind::OpenPort.rule_of(Some(&raw)), written.as_str());
+        prop_assert_eq!(FindingKind::OpenPort.rule(Some(&raw)), written);
+    }
 }
 
 /// A run builder for tests: `(instance, class, asset, rule)` findings plus extra covered assets.
