@@ -48,6 +48,7 @@ pub(super) fn only(quick: bool) -> Option<Result<()>> {
 
 fn standalone(quick: bool) -> Result<()> {
     let started = Instant::now();
+    let load_at_start = super::load_average();
     let root = crate::tidy::workspace_root();
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir)?;
@@ -68,7 +69,7 @@ fn standalone(quick: bool) -> Result<()> {
     }
     goals(&mut report, &root, &dir, python.as_deref(), &transport)?;
     let notes = vec![format!("This run took {:.0} s (builds included).", started.elapsed().as_secs_f64())];
-    let text = super::render(&report, &super::machine(&root), &notes);
+    let text = super::render(&report, &super::machine(&root, &load_at_start), &notes);
     let path = dir.join(if quick { "production-quick.md" } else { "production.md" });
     std::fs::write(&path, &text)?;
     eprintln!("{text}");
