@@ -514,7 +514,8 @@ fn client_handshake_costs(count: usize) -> Result<(f64, f64), BoxError> {
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
     let name = "cc100001.cyrisma.test";
     let certified = rcgen::generate_simple_self_signed(vec![name.to_owned()])?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // The clients' provider (and so the suite they negotiate with a server that follows their order).
+    let provider = Arc::new(cyrisma_transport::crypto_provider());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
     let mut server_config = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?

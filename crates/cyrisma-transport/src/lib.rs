@@ -87,7 +87,7 @@ pub use resolve::{HostPattern, ResolveOverride, ResolveOverrideError, ResolveOve
 pub use resources::{Instances, Users, Webhooks};
 pub use rotate::SecretSink;
 pub use settings::{Layer, Origin, Resolved, Setting, Settings};
-pub use tls::{CaSource, tls_config_loads};
+pub use tls::{CaSource, crypto_provider, tls_config_loads};
 
 // What a Rust user needs from the core, so that this crate is the one dependency: the endpoint
 // modules and models, the secrets, base URLs and host validation, the typed errors inside
