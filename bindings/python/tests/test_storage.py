@@ -325,3 +325,28 @@ def test_location_errors_are_clear_and_keep_credentials_out(s3: S3Server, tmp_pa
         assert closed.returncode != 0
         assert f"s3://{BUCKET}/h" in closed.stderr
         assert_no_canary(closed.stdout, closed.stderr)
+
+
+def test_a_findings_file_larger_than_a_part_uploads_in_parts_and_reads_back(s3: S3Server) -> None:
+    """A run whose findings file is over the 8 MiB part size goes up as a multipart upload (the
+    object's ETag counts its parts), read from its spool file a part at a time, and the object
+    is the whole Parquet file: pyarrow reads every row and History counts them."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    emulator = cyrisma.Emulator(seed=5, organizations=2, instances=40, scans_per_instance=2, assets_per_scan=500)
+    try:
+        location = f"s3://{BUCKET}/big"
+        run = emulator.client().snapshot(location)
+    finally:
+        emulator.close()
+    [key] = s3.keys("big/findings/")
+    head = s3.client().head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] > 8 * 1024 * 1024, head["ContentLength"]
+    parts = int(head["ETag"].strip('"').rsplit("-", 1)[1])
+    assert parts == -(-head["ContentLength"] // (8 * 1024 * 1024)), head["ETag"]
+    body = s3.client().get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    import io
+
+    assert pq.read_table(io.BytesIO(body)).num_rows == run.findings
+    runs = cyrisma.History(location).runs()
+    assert runs.column("findings").to_pylist() == [run.findings]
+    assert not [key for key in s3.keys("big/") if key.endswith(".tmp") or "/." in key]

@@ -33,7 +33,7 @@ use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload, WriteMultipart}
 use crate::{Error, Result, io_error};
 
 /// Files larger than this are uploaded in parts (each part this size).
-const PART_SIZE: usize = 16 * 1024 * 1024;
+const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// The storage behind a dataset.
 #[derive(Clone)]
@@ -472,43 +472,95 @@ impl Store {
     }
 }
 
-/// Uploads spool files concurrently, then removes them.
+/// How many files upload at once.
+const UPLOADS_AT_ONCE: usize = 4;
+
+/// Why a file's upload failed.
+enum UploadFailure {
+    Read(std::io::Error),
+    Store(object_store::Error),
+}
+
+/// Uploads spool files, a few at once, each read from its spool file a part at a time (at
+/// most [`UPLOADS_AT_ONCE`] files, each with one part being read and one on its way, are in
+/// memory, whatever the size of the run), then removes them.
 fn upload(remote: &Remote, root: &Path, files: &[(PathBuf, PathBuf)]) -> Result<()> {
+    use futures_util::StreamExt as _;
     let mut jobs = Vec::new();
     for (spool, path) in files {
-        let key = remote.key(root, path)?;
-        let contents = std::fs::read(spool).map_err(io_error("cannot read", spool))?;
-        jobs.push((key, contents, path.clone()));
+        jobs.push((remote.key(root, path)?, spool.clone(), path.clone()));
     }
     let store = remote.store.clone();
     let results = block_on(async move {
-        let uploads = jobs.into_iter().map(|(key, contents, path)| {
+        let uploads = jobs.into_iter().map(|(key, spool, path)| {
             let store = store.clone();
             async move {
-                let result = if contents.len() <= PART_SIZE {
-                    store.put(&key, PutPayload::from(contents)).await.map(drop)
-                } else {
-                    match store.put_multipart(&key).await {
-                        Ok(upload) => {
-                            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-                            writer.write(&contents);
-                            writer.finish().await.map(drop)
-                        }
-                        Err(error) => Err(error),
-                    }
-                };
-                (path, result)
+                let result = upload_file(&store, &key, &spool).await;
+                (spool, path, result)
             }
         });
-        futures_util::future::join_all(uploads).await
+        futures_util::stream::iter(uploads).buffer_unordered(UPLOADS_AT_ONCE).collect::<Vec<_>>().await
     });
-    for (path, result) in results {
-        result.map_err(|error| remote.error("cannot upload", &path, &error))?;
+    for (spool, path, result) in results {
+        match result {
+            Ok(()) => {}
+            Err(UploadFailure::Read(error)) => return Err(io_error("cannot read", &spool)(error)),
+            Err(UploadFailure::Store(error)) => return Err(remote.error("cannot upload", &path, &error)),
+        }
     }
     for (spool, _) in files {
         let _ = std::fs::remove_file(spool);
     }
     Ok(())
+}
+
+/// Uploads one spool file to `key`: in one request up to [`PART_SIZE`], else in parts of that
+/// size (a failed multipart upload is aborted, so that the store keeps no orphaned parts).
+async fn upload_file(store: &Arc<dyn ObjectStore>, key: &Key, spool: &Path) -> std::result::Result<(), UploadFailure> {
+    let file = std::fs::File::open(spool).map_err(UploadFailure::Read)?;
+    let size = file.metadata().map_err(UploadFailure::Read)?.len();
+    let (mut file, first) = read_part(file).await?;
+    if size <= PART_SIZE as u64 {
+        return store.put(key, PutPayload::from(first)).await.map(drop).map_err(UploadFailure::Store);
+    }
+    let upload = store.put_multipart(key).await.map_err(UploadFailure::Store)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+    let mut part = first;
+    loop {
+        if part.is_empty() {
+            return writer.finish().await.map(drop).map_err(UploadFailure::Store);
+        }
+        writer.write(&part);
+        drop(part);
+        // One part on its way while the next is read.
+        let next = match writer.wait_for_capacity(1).await {
+            Ok(()) => read_part(file).await,
+            Err(error) => Err(UploadFailure::Store(error)),
+        };
+        match next {
+            Ok((rest, next)) => (file, part) = (rest, next),
+            Err(error) => {
+                // Best effort: the upload already failed, and its error is the one to report.
+                let _ = writer.abort().await;
+                return Err(error);
+            }
+        }
+    }
+}
+
+/// Reads the next [`PART_SIZE`] bytes of `file` (fewer at its end, none past it) on a blocking
+/// thread.
+async fn read_part(file: std::fs::File) -> std::result::Result<(std::fs::File, Vec<u8>), UploadFailure> {
+    use std::io::Read as _;
+    let read = tokio::task::spawn_blocking(move || {
+        let mut part = Vec::with_capacity(PART_SIZE);
+        let mut limited = (&file).take(PART_SIZE as u64);
+        limited.read_to_end(&mut part).map(|_| (file, part))
+    });
+    match read.await {
+        Ok(result) => result.map_err(UploadFailure::Read),
+        Err(error) => Err(UploadFailure::Read(std::io::Error::other(error))),
+    }
 }
 
 /// Syncs a directory so that renames in it survive a power loss (a no-op where directories
