@@ -2,12 +2,13 @@
 //! (`cyrisma_fleet::Fleet::pull`). `--discover` prints the catalog; otherwise SCHEMA messages
 //! (with `key_properties`) come first, then each instance's RECORDs as it completes, and STATE
 //! messages whose value is `{"bookmarks": {"<instance id>": {...}}}`: one bookmark per instance
-//! (see `docs/pipelines.md`). The streams' columns are the history dataset's
+//! (see `docs/pipelines.md`). A catalog selects streams and fields (keys are always written). The streams' columns are the history dataset's
 //! (`cyrisma_dataset::schema`), so keys and fingerprints match `cyrisma snapshot`'s.
 //!
 //! `--config FILE` is a settings layer (the `CYRISMA_*` settings by their lower-case names)
 //! between the flags and the environment; the secret in it is never printed.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, IsTerminal as _, Read as _, Write};
 use std::path::Path;
 
@@ -111,9 +112,9 @@ pub(crate) fn config_layer(args: &TapArgs) -> anyhow::Result<Option<Layer>> {
 }
 
 /// A stream's JSON Schema, from the dataset's documented columns.
-fn json_schema(columns: &[Column]) -> Value {
+fn json_schema<'a>(columns: impl IntoIterator<Item = &'a Column>) -> Value {
     let properties: Map<String, Value> = columns
-        .iter()
+        .into_iter()
         .map(|column| {
             let kind = match column.kind {
                 "int64" | "int32" => "integer",
@@ -162,9 +163,61 @@ fn catalog() -> Value {
     json!({ "streams": streams })
 }
 
+/// What a catalog selects: the streams, and the fields left out of each.
+struct Selected {
+    streams: Streams,
+    /// Per stream (by name): the columns whose metadata says `"selected": false` (never a key).
+    left_out: BTreeMap<&'static str, BTreeSet<&'static str>>,
+}
+
+impl Selected {
+    /// Every stream, every field.
+    fn all() -> Self {
+        Self { streams: Streams::ALL, left_out: BTreeMap::new() }
+    }
+
+    /// The fields of `stream` left out (none for most).
+    fn left_out(&self, stream: &str) -> Option<&BTreeSet<&'static str>> {
+        self.left_out.get(stream).filter(|fields| !fields.is_empty())
+    }
+}
+
+/// The fields of a catalog entry that its metadata deselects (breadcrumb `["properties", name]`
+/// with `"selected": false`): the stream's columns but its keys, which Singer's `automatic`
+/// inclusion always writes. An unknown field is warned about and ignored.
+fn left_out_fields(
+    entry: &Value,
+    stream: &'static str,
+    columns: &'static [Column],
+    keys: &[&str],
+    warn: &mut impl FnMut(String),
+) -> BTreeSet<&'static str> {
+    let mut left_out = BTreeSet::new();
+    let items = entry.get("metadata").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    for item in items {
+        let breadcrumb = item.get("breadcrumb").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let [Value::String(properties), Value::String(field)] = breadcrumb else { continue };
+        if properties != "properties" || item.pointer("/metadata/selected").and_then(Value::as_bool) != Some(false) {
+            continue;
+        }
+        match columns.iter().find(|column| column.name == field.as_str()) {
+            Some(column) if !keys.contains(&column.name) => {
+                left_out.insert(column.name);
+            }
+            Some(_) => warn(format!(
+                "the catalog deselects `{field}`, a key of the `{stream}` stream: keys are always written"
+            )),
+            None => {
+                warn(format!("the catalog deselects `{field}`, which the `{stream}` stream does not have: ignored"))
+            }
+        }
+    }
+    left_out
+}
+
 /// The streams a catalog selects: a stream whose top-level metadata (breadcrumb `[]`) or whose
-/// own object says `"selected": true`.
-fn selected_streams(path: &Path) -> anyhow::Result<Streams> {
+/// own object says `"selected": true`; and the fields it deselects in each.
+fn selected_streams(path: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Selected> {
     let catalog = read_json(path, "catalog")?;
     let Some(entries) = catalog.get("streams").and_then(Value::as_array) else {
         return Err(CliError::usage(format!("the catalog `{}` has no `streams` list", path.display()))
@@ -172,6 +225,7 @@ fn selected_streams(path: &Path) -> anyhow::Result<Streams> {
             .into());
     };
     let mut streams = Streams::NONE;
+    let mut left_out = BTreeMap::new();
     for entry in entries {
         let name = entry.get("tap_stream_id").or_else(|| entry.get("stream")).and_then(Value::as_str).unwrap_or("");
         let top = entry.get("metadata").and_then(Value::as_array).and_then(|items| {
@@ -190,13 +244,16 @@ fn selected_streams(path: &Path) -> anyhow::Result<Streams> {
             .with_hint(format!("the streams are: {}", Streams::NAMES.join(", ")))
             .into());
         }
+        if let Some((stream, columns, keys, _, _)) = stream_specs().find(|spec| selected && spec.0 == name) {
+            left_out.insert(stream, left_out_fields(entry, stream, columns, keys, &mut warn));
+        }
     }
     if streams == Streams::NONE {
         return Err(CliError::usage(format!("the catalog `{}` selects no stream", path.display()))
             .with_hint("set `\"selected\": true` in the top-level metadata of the streams to pull")
             .into());
     }
-    Ok(streams)
+    Ok(Selected { streams, left_out })
 }
 
 /// The bookmarks of `--state FILE`: the last STATE message's value (or the whole message).
@@ -224,6 +281,7 @@ const LINE_CAPACITY: usize = 1 << 20;
 struct Messages<W: Write> {
     out: W,
     line: Vec<u8>,
+    selected: Selected,
 }
 
 impl<W: Write> Messages<W> {
@@ -237,7 +295,17 @@ impl<W: Write> Messages<W> {
         self.line.extend_from_slice(b"{\"type\":\"RECORD\",\"stream\":\"");
         self.line.extend_from_slice(stream.as_bytes());
         self.line.extend_from_slice(b"\",\"record\":");
-        serde_json::to_writer(&mut self.line, row)?;
+        match self.selected.left_out(stream) {
+            // The row's fields less those left out (a JSON object's key order carries no meaning).
+            Some(left_out) => {
+                let mut record = serde_json::to_value(row)?;
+                if let Value::Object(fields) = &mut record {
+                    fields.retain(|name, _| !left_out.contains(name.as_str()));
+                }
+                serde_json::to_writer(&mut self.line, &record)?;
+            }
+            None => serde_json::to_writer(&mut self.line, row)?,
+        }
         self.line.extend_from_slice(b"}\n");
         self.out.write_all(&self.line)
     }
@@ -269,6 +337,13 @@ impl<W: Write> Messages<W> {
     /// details into the reused buffer and written at once.
     fn pulled(&mut self, pulled: &PulledInstance<'_>) -> std::io::Result<()> {
         self.batch(&pulled.batch)?;
+        if self.selected.left_out("findings").is_some() {
+            // Fields left out: the owned rows, through `record`.
+            for row in pulled.findings.to_rows() {
+                self.record("findings", &row)?;
+            }
+            return Ok(());
+        }
         self.line.clear();
         pulled.findings.encode_json(
             b"{\"type\":\"RECORD\",\"stream\":\"findings\",\"record\":",
@@ -293,7 +368,7 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
     } else {
         Box::new(BufWriter::with_capacity(1 << 16, stdout))
     };
-    let mut messages = Messages { out: sink, line: Vec::with_capacity(LINE_CAPACITY) };
+    let mut messages = Messages { out: sink, line: Vec::with_capacity(LINE_CAPACITY), selected: Selected::all() };
     if args.discover {
         let text = serde_json::to_string_pretty(&catalog())?;
         messages.out.write_all(text.as_bytes())?;
@@ -301,10 +376,10 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
         messages.out.flush()?;
         return Ok(());
     }
-    let streams = match &args.catalog {
-        Some(path) => selected_streams(path)?,
-        None => Streams::ALL,
-    };
+    if let Some(path) = &args.catalog {
+        messages.selected = selected_streams(path, |warning| context.ui.warn(&warning))?;
+    }
+    let streams = messages.selected.streams;
     let bookmarks = match &args.state {
         Some(path) => read_state(path)?,
         None => Bookmarks::new(),
@@ -314,10 +389,12 @@ pub(crate) async fn run(context: &Context, args: TapArgs) -> anyhow::Result<()> 
 
     for (name, columns, keys, _, replication_keys) in stream_specs() {
         if streams.has(name) {
+            let left_out = messages.selected.left_out(name).cloned().unwrap_or_default();
+            let written = columns.iter().filter(|column| !left_out.contains(column.name));
             messages.message(&json!({
                 "type": "SCHEMA",
                 "stream": name,
-                "schema": json_schema(columns),
+                "schema": json_schema(written),
                 "key_properties": keys,
                 "bookmark_properties": replication_keys,
             }))?;

@@ -228,6 +228,69 @@ fn a_catalog_selects_streams_and_bookmarks_advance_only_with_scans_and_findings(
     assert!(refused.stderr.contains("bookmarks"), "{}", refused.stderr);
 }
 
+/// Field selection: a field whose metadata says `"selected": false` is in neither the SCHEMA nor
+/// the RECORDs (findings, on their fast path otherwise, and the other streams alike); a key
+/// stays (Singer's `automatic` inclusion), an unknown field is warned about, and the records
+/// are otherwise those of the full catalog.
+#[test]
+fn a_catalog_leaves_out_deselected_fields_but_never_keys() {
+    let env = Env::small();
+    let full = Tap::parse(env.run(&["tap"]).ok());
+    let mut catalog = env.run(&["tap", "--discover"]).json();
+    let deselect =
+        [("findings", "title"), ("findings", "asset_name"), ("findings", "fingerprint"), ("scans", "scan_name")];
+    for stream in catalog["streams"].as_array_mut().unwrap() {
+        let name = stream["stream"].as_str().unwrap().to_owned();
+        for item in stream["metadata"].as_array_mut().unwrap() {
+            let field = item["breadcrumb"][1].as_str().unwrap_or("").to_owned();
+            if deselect.contains(&(name.as_str(), field.as_str())) {
+                item["metadata"]["selected"] = Value::Bool(false);
+            }
+        }
+        if name == "findings" {
+            let unknown = serde_json::json!({"breadcrumb": ["properties", "no_such"], "metadata": {"selected": false}});
+            stream["metadata"].as_array_mut().unwrap().push(unknown);
+        }
+    }
+    let path = write(&env, "fields.json", &catalog);
+    let run = env.run(&["tap", "--catalog", &path]);
+    let tap = Tap::parse(run.ok());
+    assert!(run.stderr.contains("`fingerprint`, a key of the `findings` stream"), "{}", run.stderr);
+    assert!(run.stderr.contains("`no_such`"), "{}", run.stderr);
+    let schema = |stream: &str| {
+        let message = tap.messages.iter().find(|m| m["type"] == "SCHEMA" && m["stream"] == stream).unwrap();
+        message["schema"]["properties"].as_object().unwrap().keys().cloned().collect::<BTreeSet<String>>()
+    };
+    let (findings, scans) = (schema("findings"), schema("scans"));
+    assert!(!findings.contains("title") && !findings.contains("asset_name"), "{findings:?}");
+    assert!(findings.contains("fingerprint") && findings.contains("rule"), "{findings:?}");
+    assert!(!scans.contains("scan_name") && scans.contains("scan_id"), "{scans:?}");
+    for (stream, left_out) in [("findings", ["title", "asset_name"]), ("scans", ["scan_name", "scan_name"])] {
+        let (records, expected) = (tap.records(stream), full.records(stream));
+        assert!(!records.is_empty());
+        assert_eq!(records.len(), expected.len(), "{stream}");
+        let sorted = |rows: Vec<Value>| {
+            let mut rows: Vec<String> = rows.iter().map(Value::to_string).collect();
+            rows.sort();
+            rows
+        };
+        let trimmed = expected.iter().map(|row| {
+            let mut row = (*row).clone();
+            row["run_id"] = Value::Null;
+            for field in left_out {
+                row.as_object_mut().unwrap().remove(field);
+            }
+            row
+        });
+        let got = records.iter().map(|row| {
+            let mut row = (*row).clone();
+            row["run_id"] = Value::Null;
+            row
+        });
+        assert_eq!(sorted(got.collect()), sorted(trimmed.collect()), "{stream}: the same rows less the fields");
+    }
+}
+
 #[test]
 fn the_config_file_carries_the_settings_and_its_secret_is_never_printed() {
     let mut env = Env::small();
