@@ -291,7 +291,8 @@ def probe_p4(emu: cyrisma.Emulator, quick: bool) -> dict[str, Any]:
         f"the emulator's floor: a raw keep-alive socket sending the same pre-encoded GET and reading the answer "
         f"(no parsing) takes {floor_s * 1e6:.0f} us = {floor_s / reference:.3f}x httpx, so the goal needs the "
         f"binding within {max(0.3 * reference - floor_s, 0.0) * 1e6:.0f} us of it (it is {(mine - floor_s) * 1e6:.0f} us "
-        f"above it: the hand-off to a runtime thread and back, hyper's pool, parsing and the result list); "
+        f"above it: the request through hyper's pool and connection, both driven on the calling thread, parsing "
+        f"and the result list); "
         + (
             f"the floor alone is above the goal ({floor_s / reference:.3f}x > 0.3x), so no client of this emulator "
             f"can meet it on this machine now"

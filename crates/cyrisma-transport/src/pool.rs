@@ -69,7 +69,11 @@ impl Hosts {
     fn pools(&self) -> &Pools {
         let current_thread =
             Handle::try_current().is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::CurrentThread);
-        if current_thread { self.local.get_or_init(|| Pools::new(&self.connector, self.per_host)) } else { &self.shared }
+        if current_thread {
+            self.local.get_or_init(|| Pools::new(&self.connector, self.per_host))
+        } else {
+            &self.shared
+        }
     }
 
     /// The central host's pool, for a call made on the current runtime.
