@@ -91,6 +91,26 @@ pub(crate) fn caller_runtime() -> Result<&'static Runtime, Failure> {
     Ok(runtime)
 }
 
+/// Lets the caller runtime run the tasks that something just dropped woke, such as the connection
+/// tasks of a dropped client's pools, which then close their sockets now rather than at the next
+/// blocking call of the process. Does nothing on a runtime's thread, or before any blocking call.
+pub(crate) fn settle_caller_runtime() {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return;
+    }
+    let caller = match *CALLER_RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        Some((owner, runtime)) if owner == std::process::id() => runtime,
+        _ => return,
+    };
+    // Two turns: the woken tasks run after the first yield, what they woke after the second.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        caller.block_on(async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+        })
+    }));
+}
+
 /// Fails with a fork error when an object made in process `owner` is used in another process.
 pub(crate) fn check_pid(owner: u32, what: &'static str) -> Result<(), Failure> {
     if owner == std::process::id() { Ok(()) } else { Err(Failure::Forked { what }) }
@@ -115,6 +135,11 @@ impl<T> ProcessBound<T> {
     pub(crate) fn get(&self) -> Result<&T, Failure> {
         check_pid(self.pid, self.what)?;
         self.value.as_ref().ok_or(Failure::Forked { what: self.what })
+    }
+
+    /// The value, moved out, in the process that made it (`None` in another).
+    pub(crate) fn take(&mut self) -> Option<T> {
+        if self.pid == std::process::id() { self.value.take() } else { None }
     }
 
     /// The value for reading plain data (no I/O), in any process.
