@@ -68,6 +68,17 @@ pub(crate) struct Handle {
     concurrency: usize,
 }
 
+impl Drop for Handle {
+    /// Drops the transport, then lets the caller runtime close the idle connections its blocking
+    /// calls left there (their tasks run only while that runtime is driven).
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(client);
+            runtime::settle_caller_runtime();
+        }
+    }
+}
+
 impl Handle {
     /// The transport client, refused in a forked child.
     pub(crate) fn client(&self) -> Result<Transport, Failure> {

@@ -35,6 +35,10 @@ mod webhooks;
 
 use pyo3::prelude::*;
 
+/// The extension's Rust allocator: mimalloc, chosen by measurement (`docs/benchmarks.md`, P4).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _cyrisma(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -1,9 +1,10 @@
 //! The module's shared tokio runtime, and the two ways a Python call runs a Rust future on it.
 //!
 //! - [`block_on`] (the sync client): drives the future on the calling thread with the GIL
-//!   released (the runtime's threads run its connections and timers), stopping every 100 ms to
-//!   run Python's signal handlers, so that Ctrl-C interrupts a long call within a fraction of a
-//!   second (the Rust future is dropped).
+//!   released, on the process's current-thread runtime ([`caller_runtime`]): the call's
+//!   connections and timers are driven there too, so a call makes no hand-off to another thread
+//!   and back. It stops every 100 ms to run Python's signal handlers, so that Ctrl-C interrupts a
+//!   long call within a fraction of a second (the Rust future is dropped).
 //! - [`awaitable`] (the async client): returns an `asyncio.Future` completed from the runtime
 //!   (through `pyo3-async-runtimes`' generic API, with this runtime); cancelling it drops the
 //!   Rust future.
@@ -38,6 +39,9 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// The runtime of this process, with the pid that built it.
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
+/// The current-thread runtime of this process's blocking calls, with the pid that built it.
+static CALLER_RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
 /// The runtime of the current process, built on first use (and again in a forked child).
 ///
 /// The runtime is leaked on purpose: it lives as long as the process, and in a forked child the
@@ -58,6 +62,53 @@ pub(crate) fn runtime() -> Result<&'static Runtime, Failure> {
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
     *slot = Some((pid, runtime));
     Ok(runtime)
+}
+
+/// The current-thread runtime that the sync client's calls run on, each on its calling thread
+/// (built on first use, and again in a forked child).
+///
+/// Its tasks (hyper's connection tasks, the pools' idle timers) run only while some thread is in
+/// its `block_on`: between two calls an idle connection waits, unpolled, for the next one. Several
+/// threads may call at once: one drives the runtime, the others their own futures, and the runtime
+/// passes to another caller when the driving one returns. The transport keeps the connections of a
+/// current-thread runtime in pools of their own, so a call on [`runtime`] (the async client, a
+/// pull, a rotation) never gets a connection parked here. Leaked, like [`runtime`].
+pub(crate) fn caller_runtime() -> Result<&'static Runtime, Failure> {
+    let pid = std::process::id();
+    let mut slot = CALLER_RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((owner, runtime)) = *slot
+        && owner == pid
+    {
+        return Ok(runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .thread_name("cyrisma-blocking")
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Io { context: "cannot start the cyrisma runtime".to_owned(), source: error })?;
+    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+    *slot = Some((pid, runtime));
+    Ok(runtime)
+}
+
+/// Lets the caller runtime run the tasks that something just dropped woke, such as the connection
+/// tasks of a dropped client's pools, which then close their sockets now rather than at the next
+/// blocking call of the process. Does nothing on a runtime's thread, or before any blocking call.
+pub(crate) fn settle_caller_runtime() {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return;
+    }
+    let caller = match *CALLER_RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        Some((owner, runtime)) if owner == std::process::id() => runtime,
+        _ => return,
+    };
+    // Two turns: the woken tasks run after the first yield, what they woke after the second.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        caller.block_on(async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+        })
+    }));
 }
 
 /// Fails with a fork error when an object made in process `owner` is used in another process.
@@ -86,6 +137,11 @@ impl<T> ProcessBound<T> {
         self.value.as_ref().ok_or(Failure::Forked { what: self.what })
     }
 
+    /// The value, moved out, in the process that made it (`None` in another).
+    pub(crate) fn take(&mut self) -> Option<T> {
+        if self.pid == std::process::id() { self.value.take() } else { None }
+    }
+
     /// The value for reading plain data (no I/O), in any process.
     pub(crate) fn peek(&self) -> Option<&T> {
         self.value.as_ref()
@@ -102,38 +158,54 @@ impl<T> Drop for ProcessBound<T> {
     }
 }
 
-/// Runs `future` on the runtime and waits for it with the GIL released, checking for signals
-/// (Ctrl-C) every 100 ms. On an exception from a signal handler the task is aborted and the
-/// exception raised.
+/// Runs `future` on the calling thread ([`caller_runtime`]) with the GIL released, checking for
+/// signals (Ctrl-C) every 100 ms. On an exception from a signal handler the future is dropped and
+/// the exception raised. On one of the runtimes' own threads (Python code run by them) the future
+/// is spawned on [`runtime`] and waited for instead.
 pub(crate) fn block_on<F, T>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
 where
     F: Future<Output = Result<T, Failure>> + Send + 'static,
     T: IntoPython,
 {
-    let value = wait(py, future)?;
+    let value = drive(py, caller_runtime()?, true, future)?;
     value.into_python(py)
 }
 
-/// Like [`block_on`], returning the Rust value.
-///
-/// The calling thread drives the future itself (the runtime's threads run the connections and
-/// timers): no hand-off to a runtime thread to start it and none back with the result, which
-/// was a good part of a blocking call's cost (`docs/benchmarks.md`, P4). On one of the runtime's
-/// own threads (Python code run by it) the future is spawned and waited for instead.
+/// Like [`block_on`] on the multi-thread [`runtime`], returning the Rust value: for operations
+/// whose tasks must keep running after the call returns (the emulator's server).
 pub(crate) fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, Failure>> + Send + 'static,
     T: Send + 'static,
 {
-    let runtime = runtime()?;
+    drive(py, runtime()?, false, future)
+}
+
+/// [`wait`] or [`block_on`] on `on`: the calling thread drives the future with `on`'s `block_on`
+/// (`settle`: on the caller runtime, whose idle connections were not polled since the last call).
+fn drive<F, T>(py: Python<'_>, on: &'static Runtime, settle: bool, future: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: Send + 'static,
+{
     if tokio::runtime::Handle::try_current().is_ok() {
-        return wait_spawned(py, runtime, future);
+        return wait_spawned(py, runtime()?, future);
     }
     let mut future = Box::pin(future);
+    // With `settle`, let the runtime read what happened to its idle connections first, so that a
+    // server closing one is seen before the call picks it from the pool: each yield lets the
+    // runtime poll its I/O driver and run the tasks it woke (their connection tasks).
+    let mut settle = settle;
     loop {
         let polled = py.detach(|| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut future).await })
+                on.block_on(async {
+                    if std::mem::take(&mut settle) {
+                        tokio::task::yield_now().await;
+                        tokio::task::yield_now().await;
+                    }
+                    tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut future).await
+                })
             }))
         });
         match polled {

@@ -363,3 +363,20 @@ def test_emulator_moves_through_time(api: Api) -> None:
         assert len({scan.scan_id for scan in scans}) == len(scans)
         with pytest.raises(cyrisma.InvalidArgumentError):
             emu.advance(0)
+
+
+@pytest.mark.asyncio
+async def test_blocking_and_async_calls_on_one_client_each_use_connections_they_drive(
+    emulator: cyrisma.Emulator,
+) -> None:
+    # A blocking call runs on the calling thread's runtime, whose idle connections nobody polls
+    # between blocking calls; an async call that got one of them would wait for the timeout (and
+    # fail here: no retry). Each kind of call must use connections of its own.
+    async with emulator.async_client(max_retries=0, timeout=20) as client:
+        assert client.sync.users.list()
+        opened = client.sync.connections_opened
+        assert await client.users.list()
+        assert client.sync.connections_opened == opened + 1
+        assert client.sync.users.list()
+        assert await client.users.list()
+        assert client.sync.connections_opened == opened + 1

@@ -1,9 +1,15 @@
 //! The hosts a client talks to: one connection pool per host (the central host's for the client's
 //! whole life, the instance hosts' made on first use and dropped when done) and one [`HostGate`]
 //! per host (its concurrency limit and back-pressure after `429`/`503`).
+//!
+//! A connection is driven by a task on the runtime that opened it (hyper's connection task). A
+//! current-thread runtime runs its tasks only while some thread is in its `block_on`, so calls
+//! made on one (a blocking front end driving every call on the caller's thread, with no hand-off
+//! to a worker) get pools of their own: a connection parked there is never handed to a call on
+//! another runtime, where nobody would drive it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,6 +17,7 @@ use cyrisma_core::session::Timestamp;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::connect::Connector;
 use crate::gate::HostGate;
@@ -31,12 +38,10 @@ pub(crate) const MAX_INSTANCE_POOLS: usize = 32;
 
 /// The pools and gates of every host of one client.
 pub(crate) struct Hosts {
-    /// The central host's pool.
-    central: Http,
-    /// One pool per instance host, dropped (with its idle connections, their buffers and hyper's
-    /// per-connection channels) when a fan-out is done with the host (see [`Hosts::release`])
-    /// or when it is the least recently used of more than [`MAX_INSTANCE_POOLS`].
-    instances: Mutex<InstancePools>,
+    /// The pools of calls made on a multi-thread runtime (or outside any).
+    shared: Pools,
+    /// The pools of calls made on a current-thread runtime, made on first use.
+    local: OnceLock<Pools>,
     /// Each host's concurrency limit and back-pressure after `429`/`503`.
     gates: Mutex<HashMap<String, Arc<HostGate>>>,
     connector: Connector,
@@ -47,8 +52,8 @@ impl Hosts {
     /// The hosts reached through `connector`, each allowed `per_host` requests in flight.
     pub(crate) fn new(connector: Connector, per_host: usize) -> Self {
         Self {
-            central: http_client(&connector, per_host, true),
-            instances: Mutex::new(InstancePools::default()),
+            shared: Pools::new(&connector, per_host),
+            local: OnceLock::new(),
             gates: Mutex::new(HashMap::new()),
             connector,
             per_host,
@@ -60,15 +65,26 @@ impl Hosts {
         &self.connector
     }
 
-    /// The central host's pool.
-    pub(crate) fn central(&self) -> Http {
-        self.central.clone()
+    /// The pools for a call made here: the current-thread runtime's own, or the shared ones.
+    fn pools(&self) -> &Pools {
+        let current_thread =
+            Handle::try_current().is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::CurrentThread);
+        if current_thread {
+            self.local.get_or_init(|| Pools::new(&self.connector, self.per_host))
+        } else {
+            &self.shared
+        }
     }
 
-    /// The pool of an instance host (made on first use; `in_fan_out` when a fan-out will release
-    /// it).
+    /// The central host's pool, for a call made on the current runtime.
+    pub(crate) fn central(&self) -> Http {
+        self.pools().central.clone()
+    }
+
+    /// The pool of an instance host for a call made on the current runtime (made on first use;
+    /// `in_fan_out` when a fan-out will release it).
     pub(crate) fn instance(&self, host_key: &str, in_fan_out: bool) -> Http {
-        lock(&self.instances)
+        lock(&self.pools().instances)
             .get_or_make(host_key, in_fan_out, || http_client(&self.connector, self.per_host, !in_fan_out))
     }
 
@@ -90,14 +106,39 @@ impl Hosts {
                 // keep both, but let the pool be evicted like any other from now on.
                 if !gate.is_idle(now) {
                     drop(gates);
-                    lock(&self.instances).unpin(host_key);
+                    for pools in self.all() {
+                        lock(&pools.instances).unpin(host_key);
+                    }
                     return;
                 }
                 gates.remove(host_key);
             }
         }
-        let pool = lock(&self.instances).remove(host_key);
-        drop(pool);
+        for pools in self.all() {
+            let pool = lock(&pools.instances).remove(host_key);
+            drop(pool);
+        }
+    }
+
+    /// Both sets of pools (the current-thread ones if made).
+    fn all(&self) -> impl Iterator<Item = &Pools> {
+        std::iter::once(&self.shared).chain(self.local.get())
+    }
+}
+
+/// The central host's pool and the instance hosts' pools of one kind of runtime.
+struct Pools {
+    /// The central host's pool.
+    central: Http,
+    /// One pool per instance host, dropped (with its idle connections, their buffers and hyper's
+    /// per-connection channels) when a fan-out is done with the host (see [`Hosts::release`])
+    /// or when it is the least recently used of more than [`MAX_INSTANCE_POOLS`].
+    instances: Mutex<InstancePools>,
+}
+
+impl Pools {
+    fn new(connector: &Connector, per_host: usize) -> Self {
+        Self { central: http_client(connector, per_host, true), instances: Mutex::new(InstancePools::default()) }
     }
 }
 

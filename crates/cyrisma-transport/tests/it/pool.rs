@@ -147,3 +147,31 @@ async fn a_fan_out_wider_than_the_pool_cap_keeps_each_items_connection() {
     // for a connection hyper had not yet put back when the next call asked for one.
     assert!(opened <= reached + central + reached / 10, "{opened} connections for {reached} instances");
 }
+
+#[test]
+fn a_current_thread_runtimes_connections_are_never_handed_to_a_call_on_another_runtime() {
+    // A blocking front end drives each call on the caller's thread with a current-thread runtime:
+    // between its calls nobody polls that runtime, so its idle connections' tasks are parked. A
+    // call on the multi-thread runtime that got one would wait for a connection task that never
+    // runs, until the attempt timeout (then, with no retry, the call fails); it must open a
+    // connection of its own instead.
+    let shared = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let caller = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let emulator = shared.block_on(support::default_emulator());
+    let client = {
+        let _context = shared.enter();
+        support::builder(&emulator).attempt_timeout(std::time::Duration::from_secs(10)).max_retries(0).build().unwrap()
+    };
+    caller.block_on(client.instances().list()).expect("the call on the current-thread runtime");
+    let opened = client.connections_opened();
+    assert!(opened >= 1, "{opened} connections opened");
+    shared.block_on(client.instances().list()).expect("the call on the multi-thread runtime");
+    assert_eq!(client.connections_opened(), opened + 1, "the multi-thread runtime's call opened its own connection");
+    // Each runtime then reuses its own idle connection (returned to its pool when the call read
+    // the answer, before the call returned).
+    caller.block_on(client.instances().list()).expect("the current-thread runtime's next call");
+    shared.block_on(client.instances().list()).expect("the multi-thread runtime's next call");
+    assert_eq!(client.connections_opened(), opened + 1, "both runtimes reused their pooled connection");
+    drop(client);
+    shared.block_on(emulator.shutdown());
+}
