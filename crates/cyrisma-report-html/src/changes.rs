@@ -65,7 +65,7 @@ pub(crate) struct Compact {
     counts: HashMap<(u32, u32), usize, FastBuild>,
     /// Findings sorted by key, one per key.
     findings: Vec<Entry>,
-    /// A buffer [`Compact::finish`] sorts into (kept for [`Compact::reuse`]).
+    /// A buffer [`Compact::finish`] sorts into, when [`Compact::reuse`] gave one.
     spare: Vec<Entry>,
     /// The place of the latest row recorded (rows come grouped by place).
     last: Option<(u32, u32, u32)>,
@@ -253,11 +253,11 @@ impl Compact {
         used.coverage.clear();
         used.counts.clear();
         used.findings.clear();
-        used.spare.clear();
         self.coverage = used.coverage;
         self.counts = used.counts;
-        self.findings = used.findings;
-        self.spare = used.spare;
+        // Its sorted findings' memory is what this run's are sorted into; the rows are gathered in a
+        // buffer of their own, freed once sorted, so a finished run holds one buffer, not two.
+        self.spare = used.findings;
     }
 
     /// Records a place a complete scan covered.
@@ -335,7 +335,7 @@ impl Compact {
             sorted[range[0]..range[1]].sort_unstable_by_key(|entry| (entry.key, entry.row));
         }
         sorted.dedup_by_key(|entry| entry.key);
-        self.spare = std::mem::replace(&mut self.findings, sorted);
+        self.findings = sorted;
     }
 }
 
@@ -344,6 +344,9 @@ impl Compact {
 #[derive(Default)]
 pub(crate) struct Seen {
     keys: Vec<Key>,
+    /// The buffer the next [`Seen::add`] merges into (the keys before the last one), so that
+    /// growing the keys reuses memory rather than faulting fresh pages in every run.
+    spare: Vec<Key>,
 }
 
 impl Seen {
@@ -351,15 +354,16 @@ impl Seen {
     pub(crate) fn new(mut before: Vec<Key>) -> Self {
         before.sort_unstable();
         before.dedup();
-        Self { keys: before }
+        Self { keys: before, spare: Vec::new() }
     }
 
     /// Adds sorted keys (a run's, or what appeared in it).
     pub(crate) fn add(&mut self, added: impl IntoIterator<Item = Key>) {
-        let old = std::mem::take(&mut self.keys);
         let mut added = added.into_iter().peekable();
-        let mut keys = Vec::with_capacity(old.len() + added.size_hint().0);
-        let mut old = old.into_iter().peekable();
+        let mut keys = std::mem::take(&mut self.spare);
+        keys.clear();
+        keys.reserve(self.keys.len() + added.size_hint().0);
+        let mut old = self.keys.iter().copied().peekable();
         loop {
             let next = match (old.peek(), added.peek()) {
                 (None, None) => break,
@@ -378,7 +382,7 @@ impl Seen {
                 keys.push(key);
             }
         }
-        self.keys = keys;
+        self.spare = std::mem::replace(&mut self.keys, keys);
     }
 }
 
