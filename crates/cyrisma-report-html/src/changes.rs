@@ -1,8 +1,9 @@
 //! New, fixed and reopened counts between consecutive runs, by the history's rules
 //! (`cyrisma_core::history::diff`) but built for counting every customer at once: each run is
 //! compacted once (on the reading threads) into its findings sorted by fingerprint as 128-bit
-//! integers, with places as small integers, and a pair of runs is then one merge pass that only
-//! counts: the caller keeps what it needs of each change (counts per customer, and the
+//! integers, with places as small integers numbered by one [`Names`] shared by every run (so two
+//! runs' places compare as integers, with no name looked up per pair), and a pair of runs is then
+//! one merge pass that only counts: the caller keeps what it needs of each change (counts per customer, and the
 //! fingerprints new or reopened in the latest run, which the pages mark).
 //!
 //! The rules are the core's: a finding only in the later run is `reopened` when any run before the
@@ -13,7 +14,7 @@
 //! counts once, at its first row. A test compares the counts with the core's diff.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
@@ -58,25 +59,93 @@ struct Entry {
 pub(crate) struct Compact {
     /// By instance index: whether the run pulled it.
     pulled: Vec<bool>,
-    classes: Symbols,
-    assets: Symbols,
     /// Every place a complete scan covered (coverage rows and findings' places).
     coverage: HashSet<(u32, u32, u32), FastBuild>,
     /// Distinct assets per instance and class.
     counts: HashMap<(u32, u32), usize, FastBuild>,
     /// Findings sorted by key, one per key.
     findings: Vec<Entry>,
+    /// A buffer [`Compact::finish`] sorts into, when [`Compact::reuse`] gave one.
+    spare: Vec<Entry>,
     /// The place of the latest row recorded (rows come grouped by place).
     last: Option<(u32, u32, u32)>,
 }
 
-/// A dictionary seen in an earlier batch and its values' symbols: the batches of one row group
-/// share their dictionary, which is then looked up once. Holding the values keeps their address
-/// from being reused by another dictionary.
+/// The scan classes and asset keys of every run read, numbered once for all of them: the reading
+/// threads share it, and look a batch's names up under one lock (a read lock, once the first run
+/// has given the names their numbers).
+#[derive(Default)]
+pub(crate) struct Names {
+    classes: RwLock<Symbols>,
+    assets: RwLock<Symbols>,
+}
+
+impl Names {
+    /// The asset keys, for [`Symbols::name`] of an asset symbol.
+    pub(crate) fn assets(&self) -> std::sync::RwLockReadGuard<'_, Symbols> {
+        self.assets.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where a place column's names get their numbers.
+#[derive(Clone, Copy)]
+enum Lookup<'a> {
+    /// Instance ids: numbered by the outcomes ([`NONE`] when unknown).
+    Instances(&'a Instances<'a>),
+    /// Classes or assets: interned.
+    Interned(&'a RwLock<Symbols>),
+}
+
+impl Lookup<'_> {
+    /// The numbers of `names` into `out` (cleared first). A name equal to the one before it is
+    /// not looked up again (rows come grouped by place).
+    fn all<'s>(self, names: impl Iterator<Item = &'s str> + Clone, out: &mut Vec<u32>) {
+        out.clear();
+        const MISSING: u32 = u32::MAX - 1;
+        let resolve = |get: &mut dyn FnMut(&str) -> u32, out: &mut Vec<u32>, only_missing: bool| {
+            let mut previous: Option<(&str, u32)> = None;
+            for (at, name) in names.clone().enumerate() {
+                if only_missing && out[at] != MISSING {
+                    continue;
+                }
+                let number = match previous {
+                    Some((seen, number)) if seen == name => number,
+                    _ => get(name),
+                };
+                previous = Some((name, number));
+                if only_missing {
+                    out[at] = number;
+                } else {
+                    out.push(number);
+                }
+            }
+        };
+        match self {
+            Self::Instances(instances) => {
+                resolve(&mut |name| instances.get(name).copied().unwrap_or(NONE), out, false);
+            }
+            Self::Interned(symbols) => {
+                let missing = {
+                    let known = symbols.read().unwrap_or_else(PoisonError::into_inner);
+                    resolve(&mut |name| known.get(name).unwrap_or(MISSING), out, false);
+                    out.contains(&MISSING)
+                };
+                if missing {
+                    let mut known = symbols.write().unwrap_or_else(PoisonError::into_inner);
+                    resolve(&mut |name| known.intern(name), out, true);
+                }
+            }
+        }
+    }
+}
+
+/// A dictionary seen in an earlier batch and its values' symbols (after the empty name's): the
+/// batches of one row group share their dictionary, which is then looked up once. Holding the
+/// values keeps their address from being reused by another dictionary.
 #[derive(Default)]
 struct Cached {
     values: Option<ArrayRef>,
-    mapped: Vec<Option<u32>>,
+    mapped: Vec<u32>,
 }
 
 /// The symbols of one batch's place column, one per row, into `out`: a dictionary column's values
@@ -87,7 +156,7 @@ fn place_column(
     name: &str,
     out: &mut Vec<u32>,
     cached: &mut Cached,
-    mut lookup: impl FnMut(&str) -> u32,
+    lookup: Lookup<'_>,
 ) -> Result<(), Error> {
     out.clear();
     let array =
@@ -99,18 +168,16 @@ fn place_column(
             .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
         if !cached.values.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, dictionary.values())) {
             cached.values = Some(Arc::clone(dictionary.values()));
-            cached.mapped.clear();
-            cached.mapped.resize(values.len(), None);
+            lookup.all(std::iter::once("").chain(values.iter().map(Option::unwrap_or_default)), &mut cached.mapped);
         }
-        let mapped = &mut cached.mapped;
-        let empty = lookup("");
+        let mapped = &cached.mapped;
+        let empty = mapped[0];
         out.reserve(dictionary.len());
         for (index, key) in dictionary.keys().values().iter().enumerate() {
-            let key = usize::try_from(*key).unwrap_or(usize::MAX);
-            let symbol = match mapped.get_mut(key) {
+            let key = usize::try_from(*key).map_or(usize::MAX, |key| key.saturating_add(1));
+            let symbol = match mapped.get(key) {
                 _ if dictionary.is_null(index) => empty,
-                Some(Some(symbol)) => *symbol,
-                Some(slot) => *slot.insert(lookup(values.value(key))),
+                Some(symbol) => *symbol,
                 None => empty,
             };
             out.push(symbol);
@@ -120,7 +187,7 @@ fn place_column(
     let values = array
         .as_string_opt::<i32>()
         .ok_or_else(|| Error::Table { table, message: format!("column `{name}` is not text") })?;
-    out.extend((0..values.len()).map(|index| lookup(if values.is_null(index) { "" } else { values.value(index) })));
+    lookup.all(values.iter().map(Option::unwrap_or_default), out);
     Ok(())
 }
 
@@ -147,18 +214,29 @@ impl Places {
         &self.instances
     }
 
-    /// The rows' asset symbols (see [`Compact::asset_name`]).
+    /// The rows' asset symbols (see [`Names::assets`]).
     pub(crate) fn assets(&self) -> &[u32] {
         &self.assets
+    }
+
+    /// Reads the place columns of a batch of `table` (`instance_id`, `scan_class`, `asset_key`).
+    pub(crate) fn read(
+        &mut self,
+        batch: &RecordBatch,
+        table: &'static str,
+        instances: &Instances<'_>,
+        names: &Names,
+    ) -> Result<(), Error> {
+        let out = self;
+        let [instance_ids, classes, assets] = &mut out.cached;
+        place_column(batch, table, "instance_id", &mut out.instances, instance_ids, Lookup::Instances(instances))?;
+        place_column(batch, table, "scan_class", &mut out.classes, classes, Lookup::Interned(&names.classes))?;
+        place_column(batch, table, "asset_key", &mut out.assets, assets, Lookup::Interned(&names.assets))?;
+        Ok(())
     }
 }
 
 impl Compact {
-    /// The asset key of an asset symbol of this run.
-    pub(crate) fn asset_name(&self, asset: u32) -> &str {
-        self.assets.name(asset)
-    }
-
     /// An empty run that pulled the instances at these indices, of `count` instances in all.
     pub(crate) fn new(count: usize, pulled: impl IntoIterator<Item = u32>) -> Self {
         let mut run = Self { pulled: vec![false; count], ..Self::default() };
@@ -170,21 +248,16 @@ impl Compact {
         run
     }
 
-    /// Reads the place columns of a batch of `table` (`instance_id`, `scan_class`, `asset_key`).
-    pub(crate) fn places(
-        &mut self,
-        batch: &RecordBatch,
-        table: &'static str,
-        instances: &Instances<'_>,
-        out: &mut Places,
-    ) -> Result<(), Error> {
-        let [instance_ids, classes, assets] = &mut out.cached;
-        place_column(batch, table, "instance_id", &mut out.instances, instance_ids, |name| {
-            instances.get(name).copied().unwrap_or(NONE)
-        })?;
-        place_column(batch, table, "scan_class", &mut out.classes, classes, |name| self.classes.intern(name))?;
-        place_column(batch, table, "asset_key", &mut out.assets, assets, |name| self.assets.intern(name))?;
-        Ok(())
+    /// Takes over the buffers of a run no longer needed (emptied, their memory kept).
+    pub(crate) fn reuse(&mut self, mut used: Compact) {
+        used.coverage.clear();
+        used.counts.clear();
+        used.findings.clear();
+        self.coverage = used.coverage;
+        self.counts = used.counts;
+        // Its sorted findings' memory is what this run's are sorted into; the rows are gathered in a
+        // buffer of their own, freed once sorted, so a finished run holds one buffer, not two.
+        self.spare = used.findings;
     }
 
     /// Records a place a complete scan covered.
@@ -249,7 +322,9 @@ impl Compact {
         for index in 1..starts.len() {
             starts[index] += starts[index - 1];
         }
-        let mut sorted = vec![Entry { key: 0, row: 0, instance: 0, class: 0, asset: 0 }; self.findings.len()];
+        let mut sorted = std::mem::take(&mut self.spare);
+        sorted.clear();
+        sorted.resize(self.findings.len(), Entry { key: 0, row: 0, instance: 0, class: 0, asset: 0 });
         let mut next = starts.clone();
         for entry in &self.findings {
             let slot = &mut next[bucket(entry)];
@@ -269,6 +344,9 @@ impl Compact {
 #[derive(Default)]
 pub(crate) struct Seen {
     keys: Vec<Key>,
+    /// The buffer the next [`Seen::add`] merges into (the keys before the last one), so that
+    /// growing the keys reuses memory rather than faulting fresh pages in every run.
+    spare: Vec<Key>,
 }
 
 impl Seen {
@@ -276,15 +354,16 @@ impl Seen {
     pub(crate) fn new(mut before: Vec<Key>) -> Self {
         before.sort_unstable();
         before.dedup();
-        Self { keys: before }
+        Self { keys: before, spare: Vec::new() }
     }
 
     /// Adds sorted keys (a run's, or what appeared in it).
     pub(crate) fn add(&mut self, added: impl IntoIterator<Item = Key>) {
-        let old = std::mem::take(&mut self.keys);
         let mut added = added.into_iter().peekable();
-        let mut keys = Vec::with_capacity(old.len() + added.size_hint().0);
-        let mut old = old.into_iter().peekable();
+        let mut keys = std::mem::take(&mut self.spare);
+        keys.clear();
+        keys.reserve(self.keys.len() + added.size_hint().0);
+        let mut old = self.keys.iter().copied().peekable();
         loop {
             let next = match (old.peek(), added.peek()) {
                 (None, None) => break,
@@ -303,7 +382,7 @@ impl Seen {
                 keys.push(key);
             }
         }
-        self.keys = keys;
+        self.spare = std::mem::replace(&mut self.keys, keys);
     }
 }
 
@@ -311,38 +390,23 @@ impl Seen {
 /// (not for `unchanged`) of a known instance. `seen` holds the keys of every run before `from`
 /// (the caller adds `from`'s once this pair is counted).
 pub(crate) fn count_pair(from: &Compact, to: &Compact, seen: &Seen, mut count: impl FnMut(u32, ChangeKind, Key)) {
-    // `from`'s classes in `to` (None: `to` has no scan of that class).
-    let classes: Vec<Option<u32>> = from.classes.names().iter().map(|name| to.classes.get(name)).collect();
+    // Both runs number classes and assets by the same `Names`: a class or an asset `to` never
+    // saw is in none of its coverage or counts.
     let pulled = |instance: u32| to.pulled.get(instance as usize).copied().unwrap_or(false);
     let mut truncated: HashSet<(u32, u32), FastBuild> = HashSet::default();
     for (&(instance, class), &before) in &from.counts {
         if instance == NONE || !pulled(instance) {
             continue;
         }
-        let now = classes
-            .get(class as usize)
-            .copied()
-            .flatten()
-            .and_then(|class| to.counts.get(&(instance, class)))
-            .copied()
-            .unwrap_or(0);
+        let now = to.counts.get(&(instance, class)).copied().unwrap_or(0);
         if now > 0 && before >= TRUNCATION_MIN_ASSETS && now * 2 < before {
             truncated.insert((instance, class));
         }
     }
-    // `from`'s assets in `to`, looked up when first needed (UNKNOWN: not yet; NONE: not in `to`).
-    const UNKNOWN: u32 = u32::MAX - 1;
-    let mut assets: Vec<u32> = vec![UNKNOWN; from.assets.names().len()];
-    let mut fixed = |entry: &Entry| -> bool {
-        if !pulled(entry.instance) || truncated.contains(&(entry.instance, entry.class)) {
-            return false;
-        }
-        let Some(class) = classes.get(entry.class as usize).copied().flatten() else { return false };
-        let Some(slot) = assets.get_mut(entry.asset as usize) else { return false };
-        if *slot == UNKNOWN {
-            *slot = to.assets.get(from.assets.name(entry.asset)).unwrap_or(NONE);
-        }
-        *slot != NONE && to.coverage.contains(&(entry.instance, class, *slot))
+    let fixed = |entry: &Entry| -> bool {
+        pulled(entry.instance)
+            && !truncated.contains(&(entry.instance, entry.class))
+            && to.coverage.contains(&(entry.instance, entry.class, entry.asset))
     };
     let (old, new, seen) = (&from.findings, &to.findings, &seen.keys);
     let (mut at_old, mut at_new, mut at_seen) = (0, 0, 0);

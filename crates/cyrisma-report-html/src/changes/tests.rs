@@ -140,6 +140,7 @@ fn compact_counts(runs: &[Generated], dictionary: bool) -> (Counts, Vec<HashSet<
     // The unknown instance has no outcome: it gets no number.
     let known: Vec<&str> = INSTANCES.iter().copied().filter(|name| *name != "i-unknown").collect();
     let numbers: Instances<'_> = known.iter().enumerate().map(|(at, name)| (*name, at as u32)).collect();
+    let names = Names::default();
     let compact: Vec<Compact> = runs
         .iter()
         .map(|generated| {
@@ -149,7 +150,7 @@ fn compact_counts(runs: &[Generated], dictionary: bool) -> (Counts, Vec<HashSet<
             let coverage: Vec<_> =
                 generated.coverage.iter().map(|(i, c, a)| (i.clone(), c.clone(), a.clone(), None)).collect();
             for rows in coverage.chunks(coverage.len().div_ceil(2).max(1)) {
-                run.places(&batch(rows, dictionary), "coverage", &numbers, &mut places).expect("places");
+                places.read(&batch(rows, dictionary), "coverage", &numbers, &names).expect("places");
                 run.covered(&places);
             }
             let findings: Vec<_> =
@@ -157,7 +158,7 @@ fn compact_counts(runs: &[Generated], dictionary: bool) -> (Counts, Vec<HashSet<
             let mut row = 0;
             for rows in findings.chunks(findings.len().div_ceil(2).max(1)) {
                 let batch = batch(rows, dictionary);
-                run.places(&batch, "findings", &numbers, &mut places).expect("places");
+                places.read(&batch, "findings", &numbers, &names).expect("places");
                 run.found(&batch, &places, row).expect("findings");
                 row += rows.len() as u32;
             }
@@ -235,7 +236,7 @@ fn a_bad_fingerprint_is_an_error_naming_its_row() {
         .collect();
     columns[3].1 = Arc::new(StringArray::from(vec!["not hex"]));
     let bad = RecordBatch::try_from_iter(columns).expect("batch");
-    run.places(&bad, "findings", &numbers, &mut places).expect("places");
+    places.read(&bad, "findings", &numbers, &Names::default()).expect("places");
     let error = run.found(&bad, &places, 7).expect_err("a bad fingerprint");
     assert!(error.to_string().contains("row 7"), "{error}");
 }
