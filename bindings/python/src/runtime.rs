@@ -47,17 +47,25 @@ static CALLER_RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None)
 /// The runtime is leaked on purpose: it lives as long as the process, and in a forked child the
 /// parent's runtime must never be dropped (its worker threads do not exist there).
 pub(crate) fn runtime() -> Result<&'static Runtime, Failure> {
+    per_process(&RUNTIME, || {
+        tokio::runtime::Builder::new_multi_thread().thread_name("cyrisma-runtime").enable_all().build()
+    })
+}
+
+/// The runtime in `slot` if this process built it, else a new one from `build`, leaked and kept
+/// there with this process's pid.
+fn per_process(
+    slot: &Mutex<Option<(u32, &'static Runtime)>>,
+    build: impl FnOnce() -> std::io::Result<Runtime>,
+) -> Result<&'static Runtime, Failure> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((owner, runtime)) = *slot
         && owner == pid
     {
         return Ok(runtime);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("cyrisma-runtime")
-        .enable_all()
-        .build()
+    let runtime = build()
         .map_err(|error| Failure::Io { context: "cannot start the cyrisma runtime".to_owned(), source: error })?;
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
     *slot = Some((pid, runtime));
@@ -74,21 +82,9 @@ pub(crate) fn runtime() -> Result<&'static Runtime, Failure> {
 /// current-thread runtime in pools of their own, so a call on [`runtime`] (the async client, a
 /// pull, a rotation) never gets a connection parked here. Leaked, like [`runtime`].
 pub(crate) fn caller_runtime() -> Result<&'static Runtime, Failure> {
-    let pid = std::process::id();
-    let mut slot = CALLER_RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((owner, runtime)) = *slot
-        && owner == pid
-    {
-        return Ok(runtime);
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .thread_name("cyrisma-blocking")
-        .enable_all()
-        .build()
-        .map_err(|error| Failure::Io { context: "cannot start the cyrisma runtime".to_owned(), source: error })?;
-    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
-    *slot = Some((pid, runtime));
-    Ok(runtime)
+    per_process(&CALLER_RUNTIME, || {
+        tokio::runtime::Builder::new_current_thread().thread_name("cyrisma-blocking").enable_all().build()
+    })
 }
 
 /// Lets the caller runtime run the tasks that something just dropped woke, such as the connection
