@@ -171,7 +171,7 @@ mod tests {
 
     /// `text` but on every third row.
     fn some(index: usize, text: &str) -> Option<&str> {
-        (index % 3 != 0).then_some(text)
+        (!index.is_multiple_of(3)).then_some(text)
     }
 
     fn lent(index: usize, texts: &[String]) -> FindingRef<'_> {
@@ -187,12 +187,12 @@ mod tests {
             asset_key: &texts[4 + index % 3],
             asset_id: some(index, &texts[4]),
             asset_name: some(index, "host"),
-            asset_address: (index % 2 == 0).then_some("10.0.0.1"),
+            asset_address: index.is_multiple_of(2).then_some("10.0.0.1"),
             kind: "vulnerability",
             rule: &texts[7 + index % 4],
             risk_level: some(index, "High"),
-            score: (index % 5 != 0).then_some(index as f64 / 3.0),
-            title: (index % 7 != 0).then_some("a title"),
+            score: (!index.is_multiple_of(5)).then_some(index as f64 / 3.0),
+            title: (!index.is_multiple_of(7)).then_some("a title"),
             first_seen: some(index, "2026-01-02"),
             fingerprint,
         }
