@@ -29,6 +29,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod lent;
 pub mod read;
 pub mod scan;
 pub mod schema;

@@ -44,6 +44,17 @@ macro_rules! table_rows {
     };
 }
 
+/// What a run's tables take: rows that encode as one table's record batches, owned
+/// ([`TableRow`]) or lent ([`crate::lent::FindingRef`]).
+pub trait WriteRow: Encode + Sync {
+    /// The table's name.
+    const TABLE: &'static str;
+}
+
+impl<R: TableRow> WriteRow for R {
+    const TABLE: &'static str = <R as TableRow>::TABLE;
+}
+
 table_rows! {
     OutcomeRow => "outcomes",
     InstanceRow => "instances",
@@ -81,6 +92,11 @@ impl TableWriter {
         self.writer.write(rows).map_err(|error| self.error(&error))?;
         self.rows += rows.len() as u64;
         Ok(())
+    }
+
+    /// Ends the row group in progress: its rows go to the file now.
+    fn end_row_group(&mut self) -> Result<()> {
+        self.writer.flush().map_err(|error| self.error(&error))
     }
 
     /// Finishes the file and syncs it; it stays under its temporary name.
@@ -178,18 +194,31 @@ impl RunWriter {
     }
 
     /// Appends rows to their table (rows carry their own `run_id`; pass this run's).
-    pub fn write<R: TableRow>(&mut self, rows: &[R]) -> Result<()> {
-        match self.tables.get_mut(R::TABLE) {
+    pub fn write<R: WriteRow>(&mut self, rows: &[R]) -> Result<()> {
+        match self.tables.get_mut(<R as WriteRow>::TABLE) {
             Some(table) => {
                 table.push(rows)?;
                 if !rows.is_empty() && armed_fail_point().is_some() {
-                    fail_point(&format!("after-write:{}", R::TABLE));
+                    fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
                 }
                 Ok(())
             }
-            None => {
-                Err(Error::Parquet { path: self.dataset.root().join(R::TABLE), message: "table already closed".into() })
-            }
+            None => Err(Error::Parquet {
+                path: self.dataset.root().join(<R as WriteRow>::TABLE),
+                message: "table already closed".into(),
+            }),
+        }
+    }
+
+    /// Appends rows to their table as [`RunWriter::write`] does, then ends the table's row group
+    /// there: the rows are in the file at once, and the writer holds nothing of them (no
+    /// unfinished row group and its dictionaries). For a small table written a batch at a time
+    /// while other tables grow, so that what its writer holds does not grow with the run.
+    pub fn write_row_group<R: WriteRow>(&mut self, rows: &[R]) -> Result<()> {
+        self.write(rows)?;
+        match self.tables.get_mut(<R as WriteRow>::TABLE) {
+            Some(table) => table.end_row_group(),
+            None => Ok(()),
         }
     }
 
@@ -327,6 +356,29 @@ mod tests {
             arrow.write(&CoverageRow::encode(chunk).unwrap()).unwrap();
         }
         assert!(arrow.into_inner().unwrap() == fs::read(&path).unwrap(), "the file differs from ArrowWriter's");
+        let read: Vec<CoverageRow> = dataset.rows("coverage", &run).unwrap();
+        assert_eq!(read, rows);
+    }
+
+    #[test]
+    fn a_row_group_ends_with_each_write_row_group() {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let started_at = 1_796_453_002_000_000;
+        let run_id = crate::run_id(started_at, 3);
+        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let rows: Vec<CoverageRow> = (0..7_000).map(|index| coverage(&run_id, index)).collect();
+        writer.write_row_group(&rows[..3_000]).unwrap();
+        assert_eq!(writer.tables["coverage"].writer.memory_size(), 0, "the writer still holds the rows");
+        writer.write(&rows[3_000..4_000]).unwrap();
+        assert!(writer.tables["coverage"].writer.memory_size() > 0);
+        writer.write_row_group(&rows[4_000..]).unwrap();
+        assert_eq!(writer.tables["coverage"].writer.memory_size(), 0);
+        let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();
+        let path = dataset.file("coverage", &run.run_id, started_at);
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.num_rows()).collect();
+        assert_eq!(groups, vec![3_000, 4_000]);
         let read: Vec<CoverageRow> = dataset.rows("coverage", &run).unwrap();
         assert_eq!(read, rows);
     }

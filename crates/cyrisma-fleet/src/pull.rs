@@ -626,9 +626,8 @@ mod tests {
         let mut rows: Vec<FindingRow> = Vec::new();
         for (_, scan, detail) in fetched {
             let Some(detail) = detail else { continue };
-            let mut scan_rows = Vec::new();
-            snapshot::scan_findings(run_id, instance_id, scan, detail, &mut scan_rows, None);
-            for row in scan_rows {
+            let found = snapshot::ScanFindings::of(instance_id, scan, detail);
+            for row in found.rows(run_id, instance_id).map(|row| row.to_row()) {
                 match rows.iter().position(|seen| seen.fingerprint == row.fingerprint) {
                     Some(at) => rows[at] = row,
                     None => rows.push(row),

@@ -9,14 +9,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cyrisma_core::export::{self, scan_type_label};
+use cyrisma_core::export::{self, AssetFinding, scan_type_label};
 use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
 use cyrisma_core::types::{
     Asset, BaselineScan, BaselineScans, DataDashboard, DataScan, DataScans, Grade, Instance, OverallDashboard,
     ScanDetail, VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
 };
 use cyrisma_core::usage::usage_rows;
-use cyrisma_dataset::schema::{CoverageRow, FindingRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
+use cyrisma_dataset::lent::FindingRef;
+use cyrisma_dataset::schema::{CoverageRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
 use cyrisma_dataset::write::{RunCounts, TableRow};
 use cyrisma_dataset::{Dataset, RunWriter};
 use cyrisma_transport::InstanceClient;
@@ -147,18 +148,6 @@ async fn pull(instance: InstanceClient) -> Result<Pulled, cyrisma_transport::Err
     Ok(Pulled { overall, vulnerability, data, vulnerability_scans, data_scans, baseline_scans, details })
 }
 
-/// A fingerprint's 32 lower-case hex digits (what [`Fingerprint::to_hex`] gives, without going
-/// through a `char` iterator: one of these per finding).
-fn hex(fingerprint: &Fingerprint) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(32);
-    for byte in fingerprint.as_bytes() {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
 /// The identity of an asset of a scan detail (web application flaws fall back to their target).
 fn asset_identity(asset: &Asset) -> AssetIdentity {
     let url = asset.flaws.iter().find_map(|flaw| flaw.target.as_deref());
@@ -179,9 +168,12 @@ impl From<WriterStopped> for Error {
 
 /// Rows of a small table held back before they go to the run's file: one write per table and
 /// instance (a handful of grades and scans) costs per column and per call, so the grades, scans
-/// and coverage rows of several instances are written together, at most this many at a time.
-/// An instance's findings (hundreds of rows) are written as it comes: held back, they would
-/// only add to the peak memory.
+/// and coverage rows of several instances are written together, at most this many at a time,
+/// each batch as a row group of its own: an unfinished row group of these tables (its
+/// dictionaries of ever more distinct asset keys and scan ids) would grow with the number of
+/// instances, and so would the snapshot's peak memory. An instance's findings (hundreds of rows)
+/// are written as it comes, lent from its scan details: held back, they would only add to the
+/// peak memory.
 const WRITE_ROWS: usize = 4096;
 
 /// The rows of pulled instances not written yet, table by table (each in the order the
@@ -191,21 +183,20 @@ struct Pending {
     grades: Vec<GradeRow>,
     scans: Vec<ScanRow>,
     coverage: Vec<CoverageRow>,
-    findings: Vec<FindingRow>,
 }
 
-/// Writes `rows` when there are [`WRITE_ROWS`] of them, or any at all when `all`.
+/// Writes `rows` as a row group when there are [`WRITE_ROWS`] of them, or any at all when `all`.
 fn write_pending<R: TableRow>(writer: &mut RunWriter, rows: &mut Vec<R>, all: bool) -> Result<(), Error> {
     if rows.len() >= WRITE_ROWS || (all && !rows.is_empty()) {
-        writer.write(rows)?;
+        writer.write_row_group(rows)?;
         rows.clear();
     }
     Ok(())
 }
 
 impl Pending {
-    /// Adds the rows of one pulled instance; returns how many findings.
-    fn add(&mut self, run_id: &str, instance_id: &str, pulled: &Pulled) -> u64 {
+    /// Adds the rows of one pulled instance and writes its findings; returns how many.
+    fn add(&mut self, writer: &mut RunWriter, run_id: &str, instance_id: &str, pulled: &Pulled) -> Result<u64, Error> {
         self.grades.extend(grade_rows(run_id, instance_id, &pulled.overall));
 
         for scan in &pulled.vulnerability_scans.vulnerability_scans {
@@ -218,20 +209,21 @@ impl Pending {
             pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(run_id, instance_id, scan)),
         );
 
-        let before = self.findings.len();
-        for (scan, detail) in &pulled.details {
-            scan_findings(run_id, instance_id, scan, detail, &mut self.findings, Some(&mut self.coverage));
+        let scans: Vec<ScanFindings<'_>> =
+            pulled.details.iter().map(|(scan, detail)| ScanFindings::of(instance_id, scan, detail)).collect();
+        for scan in &scans {
+            self.coverage.extend(scan.coverage(run_id, instance_id));
         }
-        (self.findings.len() - before) as u64
+        let findings: Vec<FindingRef<'_>> = scans.iter().flat_map(|scan| scan.rows(run_id, instance_id)).collect();
+        writer.write(&findings)?;
+        Ok(findings.len() as u64)
     }
 
-    /// Writes the findings, and the tables that have [`WRITE_ROWS`] rows waiting (every waiting
-    /// row when `all`).
+    /// Writes the tables that have [`WRITE_ROWS`] rows waiting (every waiting row when `all`).
     fn write(&mut self, writer: &mut RunWriter, all: bool) -> Result<(), Error> {
         write_pending(writer, &mut self.grades, all)?;
         write_pending(writer, &mut self.scans, all)?;
-        write_pending(writer, &mut self.coverage, all)?;
-        write_pending(writer, &mut self.findings, true)
+        write_pending(writer, &mut self.coverage, all)
     }
 }
 
@@ -316,50 +308,77 @@ pub(crate) fn baseline_scan_row(run_id: &str, instance_id: &str, scan: &Baseline
     }
 }
 
-/// The fingerprinted `findings` rows of one scan's detail (and, when asked, its `coverage` rows).
-pub(crate) fn scan_findings(
-    run_id: &str,
-    instance_id: &str,
-    scan: &VulnerabilityScan,
-    detail: &ScanDetail,
-    findings: &mut Vec<FindingRow>,
-    mut coverage: Option<&mut Vec<CoverageRow>>,
-) {
-    let mut class = ScanClass::of(scan.scan_type.as_ref());
-    for asset in &detail.assets {
-        let mut identity = asset_identity(asset);
-        let asset_key = identity.key();
-        if let Some(coverage) = coverage.as_deref_mut() {
-            coverage.push(CoverageRow {
-                run_id: run_id.to_owned(),
-                instance_id: instance_id.to_owned(),
-                scan_class: class.as_str().to_owned(),
-                scan_id: scan.scan_id.clone(),
-                asset_key: asset_key.clone(),
-            });
+/// One finding of a scan's detail, fingerprinted.
+struct Found<'a> {
+    asset: &'a Asset,
+    /// The asset's place in [`ScanFindings::keys`].
+    key: usize,
+    finding: AssetFinding<'a>,
+    kind: FindingKind,
+    rule: String,
+    fingerprint: Fingerprint,
+}
+
+/// The fingerprinted findings of one scan's detail, and what their `findings` rows borrow
+/// besides the detail (the scan's class, each asset's key, each finding's rule): the rows are
+/// lent ([`ScanFindings::rows`]), with no owned string per field per finding.
+pub(crate) struct ScanFindings<'a> {
+    scan: &'a VulnerabilityScan,
+    class: String,
+    keys: Vec<String>,
+    found: Vec<Found<'a>>,
+}
+
+impl<'a> ScanFindings<'a> {
+    /// Fingerprints the findings of `detail`, the detail of `scan` on `instance_id`.
+    pub(crate) fn of(instance_id: &str, scan: &'a VulnerabilityScan, detail: &'a ScanDetail) -> Self {
+        let mut class = ScanClass::of(scan.scan_type.as_ref());
+        let mut keys = Vec::with_capacity(detail.assets.len());
+        let mut found = Vec::new();
+        for asset in &detail.assets {
+            let mut identity = asset_identity(asset);
+            for finding in export::asset_findings(asset) {
+                let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
+                let rule = kind.rule(finding.finding);
+                let fingerprint = fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
+                found.push(Found { asset, key: keys.len(), finding, kind, rule, fingerprint });
+            }
+            keys.push(identity.key());
         }
-        for row in export::asset_findings(asset) {
-            let kind = FindingKind::from_name(row.kind).unwrap_or(FindingKind::Vulnerability);
-            let rule = kind.rule(row.finding);
-            let fingerprint = fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
-            findings.push(FindingRow {
-                run_id: run_id.to_owned(),
-                instance_id: instance_id.to_owned(),
-                scan_id: scan.scan_id.clone(),
-                scan_class: class.as_str().to_owned(),
-                asset_key: asset_key.clone(),
-                asset_id: asset.identifier().map(str::to_owned),
-                asset_name: asset.name.clone(),
-                asset_address: asset.ip_address.clone(),
-                kind: kind.as_str().to_owned(),
-                rule,
-                risk_level: row.risk_level.map(str::to_owned),
-                score: row.score,
-                title: row.title.map(str::to_owned),
-                first_seen: row.first_seen.map(str::to_owned),
-                fingerprint: hex(&fingerprint),
-            });
-        }
+        Self { scan, class: class.as_str().to_owned(), keys, found }
+    }
+
+    /// The `coverage` rows: one per asset of the detail, findings or not.
+    pub(crate) fn coverage(&self, run_id: &str, instance_id: &str) -> impl Iterator<Item = CoverageRow> + '_ {
+        let (run_id, instance_id) = (run_id.to_owned(), instance_id.to_owned());
+        self.keys.iter().map(move |key| CoverageRow {
+            run_id: run_id.clone(),
+            instance_id: instance_id.clone(),
+            scan_class: self.class.clone(),
+            scan_id: self.scan.scan_id.clone(),
+            asset_key: key.clone(),
+        })
+    }
+
+    /// The `findings` rows, in the detail's order.
+    pub(crate) fn rows<'s>(&'s self, run_id: &'s str, instance_id: &'s str) -> impl Iterator<Item = FindingRef<'s>> {
+        self.found.iter().map(move |found| FindingRef {
+            run_id,
+            instance_id,
+            scan_id: &self.scan.scan_id,
+            scan_class: &self.class,
+            asset_key: &self.keys[found.key],
+            asset_id: found.asset.identifier(),
+            asset_name: found.asset.name.as_deref(),
+            asset_address: found.asset.ip_address.as_deref(),
+            kind: found.kind.as_str(),
+            rule: &found.rule,
+            risk_level: found.finding.risk_level,
+            score: found.finding.score,
+            title: found.finding.title,
+            first_seen: found.finding.first_seen,
+            fingerprint: *found.fingerprint.as_bytes(),
+        })
     }
 }
 
@@ -429,7 +448,7 @@ impl Fleet {
                 let mut pending = Pending::default();
                 let mut findings = 0u64;
                 for (instance_id, pulled) in rows {
-                    findings += pending.add(&thread_run_id, &instance_id, &pulled);
+                    findings += pending.add(&mut writer, &thread_run_id, &instance_id, &pulled)?;
                     drop(pulled);
                     pending.write(&mut writer, false)?;
                 }
@@ -531,16 +550,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_is_what_to_hex_gives() {
-        for seed in 0..64u8 {
-            let fingerprint = Fingerprint::of(&FingerprintInput {
-                instance_id: &format!("cc{seed}"),
-                asset: AssetIdentity::of(Some(&format!("a{seed}")), None, None),
-                scan_class: ScanClass::from_name("external_ip"),
-                kind: FindingKind::Vulnerability,
-                rule: &format!("CVE-2024-{seed}"),
+    fn lent_rows_carry_the_fingerprints_hex_and_their_assets_keys() {
+        let scan: VulnerabilityScan =
+            serde_json::from_value(serde_json::json!({"scanId": "s1", "scanType": "3"})).unwrap();
+        let detail: ScanDetail = serde_json::from_value(serde_json::json!({"assets": [
+            {"assetId": "a1", "ipAddress": "10.0.0.1", "vulnerabilities": [{"cve": "cve-2024-1"}, {"cve": "CVE-2024-2"}]},
+            {"ipAddress": "10.0.0.2", "openPorts": [{"port": "443/tcp"}]},
+            {"name": "no findings"}
+        ]}))
+        .unwrap();
+        let found = ScanFindings::of("cc1", &scan, &detail);
+        let rows: Vec<_> = found.rows("r1", "cc1").map(|row| row.to_row()).collect();
+        assert_eq!(rows.len(), 3);
+        for row in &rows {
+            let asset = match row.asset_key.as_str() {
+                "id:a1" => AssetIdentity::of(Some("a1"), Some("10.0.0.1"), None),
+                other => AssetIdentity::of(None, other.strip_prefix("ip:"), None),
+            };
+            let kind = FindingKind::from_name(&row.kind).unwrap();
+            let expected = Fingerprint::of(&FingerprintInput {
+                instance_id: "cc1",
+                asset,
+                scan_class: ScanClass::from_name(&row.scan_class),
+                kind,
+                rule: &row.rule,
             });
-            assert_eq!(hex(&fingerprint), fingerprint.to_hex());
+            assert_eq!(row.fingerprint, expected.to_hex(), "{row:?}");
         }
+        assert_eq!(rows[0].rule, "CVE-2024-1");
+        let keys: Vec<String> = found.coverage("r1", "cc1").map(|row| row.asset_key).collect();
+        assert_eq!(keys.len(), 3, "every asset is covered, findings or not: {keys:?}");
+        assert_eq!(&keys[..2], ["id:a1", "ip:10.0.0.2"]);
     }
 }
