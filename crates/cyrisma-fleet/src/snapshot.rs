@@ -7,10 +7,11 @@
 //! done, the structure, each instance's outcome and the usage rows are added and the run is
 //! committed (`cyrisma_dataset::RunWriter`): it becomes visible whole, or not at all.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cyrisma_core::export::{self, AssetFinding, scan_type_label};
-use cyrisma_core::history::{AssetIdentity, FindingKind, Fingerprint, FingerprintInput, ScanClass};
+use cyrisma_core::history::{AssetFingerprints, AssetIdentity, FindingKind, Fingerprint, ScanClass};
 use cyrisma_core::types::{
     Asset, BaselineScan, BaselineScans, DataDashboard, DataScan, DataScans, Grade, Instance, OverallDashboard,
     ScanDetail, VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
@@ -48,27 +49,6 @@ impl Snapshot {
         let failed = self.failures.iter().map(|failure| failure.instance_id.as_str()).collect();
         RunSummary::of(&self.run, self.findings, failed)
     }
-}
-
-/// The fingerprint of a finding on `identity`'s asset found by a scan of `class`: the identity
-/// and class are lent to the input and taken back, so a scan's many findings copy neither.
-pub(crate) fn fingerprint_lent(
-    instance_id: &str,
-    identity: &mut AssetIdentity,
-    class: &mut ScanClass,
-    kind: FindingKind,
-    rule: &str,
-) -> Fingerprint {
-    let input = FingerprintInput {
-        instance_id,
-        asset: std::mem::replace(identity, AssetIdentity::Unknown),
-        scan_class: std::mem::replace(class, ScanClass::from_name("")),
-        kind,
-        rule,
-    };
-    let fingerprint = Fingerprint::of(&input);
-    (*identity, *class) = (input.asset, input.scan_class);
-    fingerprint
 }
 
 /// Everything pulled from one instance.
@@ -315,7 +295,7 @@ struct Found<'a> {
     key: usize,
     finding: AssetFinding<'a>,
     kind: FindingKind,
-    rule: String,
+    rule: Cow<'a, str>,
     fingerprint: Fingerprint,
 }
 
@@ -332,18 +312,20 @@ pub(crate) struct ScanFindings<'a> {
 impl<'a> ScanFindings<'a> {
     /// Fingerprints the findings of `detail`, the detail of `scan` on `instance_id`.
     pub(crate) fn of(instance_id: &str, scan: &'a VulnerabilityScan, detail: &'a ScanDetail) -> Self {
-        let mut class = ScanClass::of(scan.scan_type.as_ref());
+        let class = ScanClass::of(scan.scan_type.as_ref());
         let mut keys = Vec::with_capacity(detail.assets.len());
-        let mut found = Vec::new();
+        let found_count = detail.assets.iter().map(|asset| export::asset_findings(asset).count()).sum();
+        let mut found = Vec::with_capacity(found_count);
         for asset in &detail.assets {
-            let mut identity = asset_identity(asset);
+            let key = asset_identity(asset).key();
+            let prints = AssetFingerprints::new(instance_id, &key, &class);
             for finding in export::asset_findings(asset) {
                 let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
-                let rule = kind.rule(finding.finding);
-                let fingerprint = fingerprint_lent(instance_id, &mut identity, &mut class, kind, &rule);
+                let rule = kind.rule_of(finding.finding);
+                let fingerprint = prints.of(kind, &rule);
                 found.push(Found { asset, key: keys.len(), finding, kind, rule, fingerprint });
             }
-            keys.push(identity.key());
+            keys.push(key);
         }
         Self { scan, class: class.as_str().to_owned(), keys, found }
     }
@@ -548,6 +530,7 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cyrisma_core::history::FingerprintInput;
 
     #[test]
     fn lent_rows_carry_the_fingerprints_hex_and_their_assets_keys() {
