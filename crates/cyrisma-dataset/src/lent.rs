@@ -8,13 +8,14 @@ use arrow_array::ArrayRef;
 use arrow_array::Float64Array;
 use arrow_array::builder::StringBuilder;
 use arrow_schema::SchemaRef;
+use cyrisma_core::history::Fingerprint;
 
 use crate::encode::Encode;
 use crate::schema::{self, FindingRow};
 use crate::write::WriteRow;
 
 /// One `findings` row with every text borrowed: the columns of [`FindingRow`], in its order,
-/// with the fingerprint as its 16 bytes (written as the column's 32 lower-case hex digits).
+/// with the fingerprint itself (written as the column's 32 lower-case hex digits).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FindingRef<'a> {
     /// The run.
@@ -45,8 +46,8 @@ pub struct FindingRef<'a> {
     pub title: Option<&'a str>,
     /// When the server first saw the vulnerability, as sent.
     pub first_seen: Option<&'a str>,
-    /// The fingerprint's bytes.
-    pub fingerprint: [u8; 16],
+    /// The fingerprint.
+    pub fingerprint: Fingerprint,
 }
 
 impl<'a> FindingRef<'a> {
@@ -68,31 +69,8 @@ impl<'a> FindingRef<'a> {
             score: self.score,
             title: owned(self.title),
             first_seen: owned(self.first_seen),
-            fingerprint: hex(&self.fingerprint).to_owned(),
+            fingerprint: self.fingerprint.to_hex(),
         }
-    }
-}
-
-/// A fingerprint's 32 lower-case hex digits, on the stack.
-fn hex(bytes: &[u8; 16]) -> HexDigits {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = [0u8; 32];
-    for (pair, byte) in text.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
-    }
-    HexDigits(text)
-}
-
-/// 32 ASCII hex digits.
-struct HexDigits([u8; 32]);
-
-impl std::ops::Deref for HexDigits {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        // Only ASCII digits and letters are ever written into it.
-        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -138,7 +116,8 @@ impl Encode for FindingRef<'_> {
             score.push(row.score);
             title.append_option(row.title);
             first_seen.append_option(row.first_seen);
-            fingerprint.append_value(&*hex(&row.fingerprint));
+            // Hex digits are ASCII, so always UTF-8.
+            fingerprint.append_value(std::str::from_utf8(&row.fingerprint.hex_digits()).unwrap_or_default());
         }
         // In the order of `schema::FINDINGS` (a test compares with `FindingRow`'s batch).
         vec![
@@ -175,10 +154,7 @@ mod tests {
     }
 
     fn lent(index: usize, texts: &[String]) -> FindingRef<'_> {
-        let mut fingerprint = [0u8; 16];
-        for (place, byte) in fingerprint.iter_mut().enumerate() {
-            *byte = (index * 31 + place * 7) as u8;
-        }
+        let fingerprint = Fingerprint::from(std::array::from_fn(|place| (index * 31 + place * 7) as u8));
         FindingRef {
             run_id: &texts[0],
             instance_id: &texts[1 + index % 2],
@@ -207,12 +183,5 @@ mod tests {
         let expected = FindingRow::encode(&owned).unwrap();
         assert_eq!(lent, expected);
         assert_eq!(FindingRef::encode(&[]).unwrap(), FindingRow::encode(&[]).unwrap());
-    }
-
-    #[test]
-    fn hex_digits_are_lower_case_pairs_in_byte_order() {
-        let bytes: [u8; 16] = std::array::from_fn(|index| (index * 17) as u8);
-        let expected: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-        assert_eq!(&*hex(&bytes), expected);
     }
 }

@@ -472,7 +472,6 @@ impl<'a> PulledFindings<'a> {
             heads.extend_from_slice(b",\"kind\":");
             ends.push(heads.len());
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         for row in &self.rows {
             let start = if row.asset == 0 { 0 } else { ends[row.asset - 1] };
             out.extend_from_slice(before);
@@ -489,9 +488,7 @@ impl<'a> PulledFindings<'a> {
             out.extend_from_slice(b",\"first_seen\":");
             json_optional(row.finding.first_seen, out);
             out.extend_from_slice(b",\"fingerprint\":\"");
-            for byte in row.fingerprint.as_bytes() {
-                out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);
-            }
+            out.extend_from_slice(&row.fingerprint.hex_digits());
             out.extend_from_slice(b"\"}");
             out.extend_from_slice(after);
         }

@@ -359,7 +359,7 @@ impl<'a> ScanFindings<'a> {
             score: found.finding.score,
             title: found.finding.title,
             first_seen: found.finding.first_seen,
-            fingerprint: *found.fingerprint.as_bytes(),
+            fingerprint: found.fingerprint,
         })
     }
 }

@@ -69,6 +69,22 @@ impl Fingerprint {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    /// [`Fingerprint::to_hex`]'s digits as ASCII bytes, without allocating (for encoders that
+    /// write millions of them).
+    pub fn hex_digits(&self) -> [u8; 32] {
+        let mut digits = [0; 32];
+        // 16 bytes always take exactly 32 digits, so this cannot fail.
+        let _ = hex::encode_to_slice(self.0, &mut digits);
+        digits
+    }
+}
+
+impl From<[u8; 16]> for Fingerprint {
+    /// A fingerprint from its 16 bytes (as stored elsewhere, or made up by a test).
+    fn from(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
 }
 
 /// The value of each byte as a hex digit (either case), 0xff for a byte that is not one.

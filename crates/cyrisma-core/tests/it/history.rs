@@ -79,6 +79,17 @@ fn the_fingerprint_rules_are_pinned() {
     insta::assert_snapshot!(value.to_hex(), @"502a838a88c614cd2750e049b5c6f630");
 }
 
+/// The hex digits without allocating are `to_hex`'s: lower-case pairs in byte order.
+#[test]
+fn hex_digits_are_lower_case_pairs_in_byte_order() {
+    let bytes: [u8; 16] = std::array::from_fn(|index| (index * 17) as u8);
+    let expected: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let fingerprint = Fingerprint::from(bytes);
+    assert_eq!(std::str::from_utf8(&fingerprint.hex_digits()).unwrap(), expected);
+    assert_eq!(fingerprint.to_hex(), expected);
+    assert_eq!(fingerprint.as_bytes(), &bytes);
+}
+
 /// One asset's fingerprints hash its shared fields once and give each finding the fingerprint
 /// of all its fields, however many findings and in whatever order.
 #[test]
