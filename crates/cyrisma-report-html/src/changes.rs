@@ -80,13 +80,6 @@ pub(crate) struct Names {
     assets: RwLock<Symbols>,
 }
 
-impl Names {
-    /// The asset keys, for [`Symbols::name`] of an asset symbol.
-    pub(crate) fn assets(&self) -> std::sync::RwLockReadGuard<'_, Symbols> {
-        self.assets.read().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// Where a place column's names get their numbers.
 #[derive(Clone, Copy)]
 enum Lookup<'a> {
@@ -214,9 +207,15 @@ impl Places {
         &self.instances
     }
 
-    /// The rows' asset symbols (see [`Names::assets`]).
-    pub(crate) fn assets(&self) -> &[u32] {
-        &self.assets
+    /// Reads only the instance numbers of a batch of `table` (its `instance_id` column).
+    pub(crate) fn read_instances(
+        &mut self,
+        batch: &RecordBatch,
+        table: &'static str,
+        instances: &Instances<'_>,
+    ) -> Result<(), Error> {
+        let [instance_ids, ..] = &mut self.cached;
+        place_column(batch, table, "instance_id", &mut self.instances, instance_ids, Lookup::Instances(instances))
     }
 
     /// Reads the place columns of a batch of `table` (`instance_id`, `scan_class`, `asset_key`).
@@ -355,6 +354,11 @@ impl Seen {
         before.sort_unstable();
         before.dedup();
         Self { keys: before, spare: Vec::new() }
+    }
+
+    /// Every key, sorted.
+    pub(crate) fn keys(&self) -> &[Key] {
+        &self.keys
     }
 
     /// Adds sorted keys (a run's, or what appeared in it).

@@ -16,6 +16,7 @@ use cyrisma_dataset::scan::Scan;
 use cyrisma_dataset::schema::{InstanceRow, OutcomeRow, RunRow, UsageRow};
 use cyrisma_fleet::History;
 
+use crate::cache::{self, Cache, Step};
 use crate::changes::{self, Compact, Instances, Key, NONE, Names, Places, Seen};
 use crate::{Branding, Error, Options};
 
@@ -437,16 +438,6 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let all_ids: Vec<String> = ids.iter().cloned().collect();
     let numbers: Instances<'_> =
         all_ids.iter().enumerate().map(|(at, id)| (id.as_str(), u32::try_from(at).unwrap_or(NONE))).collect();
-    let mut pulled: Vec<Option<Compact>> = outcomes
-        .iter()
-        .map(|rows| {
-            let numbers = rows
-                .values()
-                .filter(|row| row.outcome == "pulled")
-                .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
-            Some(Compact::new(all_ids.len(), numbers))
-        })
-        .collect();
     if !options.instances.is_empty() {
         let unknown: Vec<String> = options.instances.iter().filter(|id| !ids.contains(*id)).cloned().collect();
         if !unknown.is_empty() {
@@ -485,17 +476,45 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         findings: false,
     };
 
-    // Runs before the period count only as seen (for `reopened`): their fingerprints suffice.
-    let mut before = Vec::new();
-    for run in &all_runs[..first_in] {
-        before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
+    // The counts of each pair of consecutive runs come from the cache where it has them. From the
+    // first pair it lacks on, the runs are compacted and compared, with every run before that
+    // pair's earlier one counting as seen for `reopened` (the cache's keys of those runs, else
+    // their fingerprints read).
+    let cache = Cache::of(dataset);
+    let chains = cache::chains(&all_runs);
+    let mut cached: Vec<Option<Step>> =
+        (0..window.len()).map(|index| if index == 0 { None } else { cache.step(&chains[first_in + index]) }).collect();
+    let first_missing = (1..window.len()).find(|index| cached[*index].is_none());
+    let mut seen = Seen::default();
+    let mut compacts: Vec<Option<Compact>> = (0..window.len()).map(|_| None).collect();
+    if let Some(missing) = first_missing {
+        // The keys of the runs before the pair's earlier one (global index `first_in + missing - 1`).
+        let earlier = first_in + missing - 1;
+        if earlier > 0 {
+            seen = match cache.seen(&chains[earlier - 1]) {
+                Some(keys) => Seen::new(keys),
+                None => {
+                    let mut before = Vec::new();
+                    for run in &all_runs[..earlier] {
+                        before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
+                    }
+                    Seen::new(before)
+                }
+            };
+        }
+        for (index, rows) in outcomes.iter().enumerate().skip(missing - 1) {
+            let pulled = rows
+                .values()
+                .filter(|row| row.outcome == "pulled")
+                .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
+            compacts[index] = Some(Compact::new(all_ids.len(), pulled));
+        }
     }
-    let mut seen = Seen::new(before);
 
-    // Each run of the period is read once (its grades, coverage and findings, with the columns
-    // the pages show only where they are shown), on a few threads; the consecutive runs are
-    // compared in order on this one as they arrive. At most `ahead` runs are loaded but not yet
-    // compared, which bounds the memory.
+    // Each run of the period is read once (its grades, and the coverage and findings the pairs to
+    // count need, with the columns the pages show only where they are shown), on a few threads;
+    // the consecutive runs are compared in order on this one as they arrive. At most `ahead` runs
+    // are loaded but not yet compared, which bounds the memory.
     let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
     let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
     let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
@@ -503,7 +522,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let mut new_now: HashMap<Key, &'static str, FastBuild> = HashMap::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
     let ahead = workers + 1;
-    let (work, jobs) = std::sync::mpsc::channel::<(usize, Compact)>();
+    let (work, jobs) = std::sync::mpsc::channel::<(usize, Option<Compact>)>();
     let jobs = std::sync::Mutex::new(jobs);
     std::thread::scope(|scope| -> Result<(), Error> {
         // Owned here, so that the workers stop when this returns, early or not.
@@ -534,17 +553,19 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         // A run compared with both its neighbours lends its buffers to a run not yet read: the
         // same memory is used again rather than fresh pages faulted in for every run.
         let mut spare: Option<Compact> = None;
-        let mut queue =
-            |work: &std::sync::mpsc::Sender<(usize, Compact)>, queued: &mut usize, spare: &mut Option<Compact>| {
-                if let Some(mut data) = pulled.get_mut(*queued).and_then(Option::take) {
-                    if let Some(used) = spare.take() {
-                        data.reuse(used);
-                    }
-                    // A send fails only when every worker stopped, which the receiving end reports.
-                    let _ = work.send((*queued, data));
-                    *queued += 1;
+        let mut queue = |work: &std::sync::mpsc::Sender<(usize, Option<Compact>)>,
+                         queued: &mut usize,
+                         spare: &mut Option<Compact>| {
+            if *queued < compacts.len() {
+                let mut data = compacts[*queued].take();
+                if let (Some(data), Some(used)) = (data.as_mut(), spare.take()) {
+                    data.reuse(used);
                 }
-            };
+                // A send fails only when every worker stopped, which the receiving end reports.
+                let _ = work.send((*queued, data));
+                *queued += 1;
+            }
+        };
         for _ in 0..ahead {
             queue(&work, &mut queued, &mut spare);
         }
@@ -566,24 +587,37 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 findings.insert(index, rows);
             }
             let data = loaded.data;
-            if let Some(before) = previous.take() {
-                let mut step = vec![Changes::default(); ids.len()];
-                let last = index + 1 == window.len();
-                changes::count_pair(&before, &data, &seen, |instance, kind, key| {
-                    let Some(at) = selected.get(instance as usize).copied().flatten() else { return };
-                    step[at].add(kind);
-                    if last && matches!(kind, ChangeKind::New | ChangeKind::Reopened) {
-                        new_now.insert(key, kind.as_str());
+            if index > 0 {
+                let step = match (cached[index].take(), previous.as_ref(), data.as_ref()) {
+                    (Some(step), _, _) => step,
+                    (None, Some(before), Some(after)) => {
+                        let step = count_step(before, after, &seen, &all_ids);
+                        cache.put_step(&chains[first_in + index], &step);
+                        step
                     }
-                });
-                steps.push(step);
+                    // Every run from the first pair not cached on is compacted.
+                    (None, _, _) => return Err(Error::NoRuns("a run of the history could not be compared".to_owned())),
+                };
+                let by_instance = step.by_instance();
+                steps.push(
+                    ids.iter().map(|id| by_instance.get(id.as_str()).map_or_else(Changes::default, |c| **c)).collect(),
+                );
+                if index + 1 == window.len() {
+                    new_now = step.marked.iter().map(|(key, kind)| (*key, kind.as_str())).collect();
+                }
+            }
+            if let (Some(before), Some(_)) = (previous.take(), data.as_ref()) {
                 seen.add(before.keys());
                 spare = Some(before);
             }
-            previous = Some(data);
+            previous = data;
         }
         Ok(())
     })?;
+    // The keys of every run but the latest, for the next report's `reopened` after a new run.
+    if first_missing.is_some() {
+        cache.put_seen(&chains[first_in + window.len() - 2], seen.keys());
+    }
 
     let mut customers = Vec::with_capacity(ids.len());
     let mut failed = Vec::new();
@@ -750,6 +784,29 @@ struct Open {
     fingerprint: Key,
 }
 
+/// The changes from one run to the next for every instance (numbered as in `ids`), and the
+/// fingerprints new or reopened in the later run.
+fn count_step(before: &Compact, after: &Compact, seen: &Seen, ids: &[String]) -> Step {
+    let mut counts = vec![Changes::default(); ids.len()];
+    let mut marked = Vec::new();
+    changes::count_pair(before, after, seen, |instance, kind, key| {
+        if let Some(changes) = counts.get_mut(instance as usize) {
+            changes.add(kind);
+        }
+        if matches!(kind, ChangeKind::New | ChangeKind::Reopened) {
+            marked.push((key, kind));
+        }
+    });
+    marked.sort_unstable_by_key(|(key, _)| *key);
+    let counts = ids
+        .iter()
+        .zip(counts)
+        .filter(|(_, changes)| *changes != Changes::default())
+        .map(|(id, changes)| (id.clone(), changes))
+        .collect();
+    Step { counts, marked }
+}
+
 fn table_error(table: &'static str, message: impl Into<String>) -> Error {
     Error::Table { table, message: message.into() }
 }
@@ -794,13 +851,13 @@ fn read_grades(
     Ok(grades)
 }
 
-/// A run's findings into `data` (every row, with the place columns as dictionaries), and, when
-/// `shown`, the selected customers' findings with the columns the pages show, read in the same
-/// pass.
+/// A run's findings into `data` when given (every row, with the place columns as dictionaries),
+/// and, when the pages show this run's findings, the selected customers' findings with the
+/// columns the pages show, read in the same pass.
 fn read_findings(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    data: &mut Compact,
+    mut data: Option<&mut Compact>,
     what: &Wanted<'_>,
 ) -> Result<Option<HashMap<String, Vec<Open>>>, Error> {
     const TABLE: &str = "findings";
@@ -818,17 +875,27 @@ fn read_findings(
         "asset_name",
         "asset_address",
     ];
+    if data.is_none() && !what.findings {
+        return Ok(None);
+    }
     let columns: &[&str] = if what.findings { &SHOWN } else { &DIFF };
     // One batch per row group, instance ids and classes as dictionaries.
     let how = Scan { columns: Some(columns), dictionary: &DICTIONARY };
     let batches = dataset.scan(TABLE, run, &how)?;
-    data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
+    if let Some(data) = data.as_deref_mut() {
+        data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
+    }
     let mut places = Places::default();
     let mut row = 0u32;
     let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
     for batch in &batches {
-        places.read(batch, TABLE, what.numbers, what.names)?;
-        data.found(batch, &places, row)?;
+        match data.as_deref_mut() {
+            Some(data) => {
+                places.read(batch, TABLE, what.numbers, what.names)?;
+                data.found(batch, &places, row)?;
+            }
+            None => places.read_instances(batch, TABLE, what.numbers)?,
+        }
         row += u32::try_from(batch.num_rows()).unwrap_or(u32::MAX);
         if !what.findings {
             continue;
@@ -840,21 +907,22 @@ fn read_findings(
         let titles = strings(batch, TABLE, "title")?;
         let names = strings(batch, TABLE, "asset_name")?;
         let addresses = strings(batch, TABLE, "asset_address")?;
+        let asset_keys = strings(batch, TABLE, "asset_key")?;
         let scores = batch
             .column_by_name("score")
             .and_then(|column| column.as_any().downcast_ref::<Float64Array>())
             .ok_or_else(|| table_error(TABLE, "no number column `score`"))?;
-        let asset_keys = what.names.assets();
         for (index, number) in places.instances().iter().enumerate() {
             if what.selected.get(*number as usize).copied().flatten().is_none() {
                 continue;
             }
             let Some(instance) = what.ids.get(*number as usize) else { continue };
-            let asset = text(names, index)
-                .or_else(|| text(addresses, index))
-                .unwrap_or_else(|| asset_keys.name(places.assets()[index]));
-            // `found` refused the batch if a fingerprint were not hex.
-            let fingerprint = changes::parse_key(fingerprints.value(index).as_bytes()).unwrap_or_default();
+            let asset =
+                text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| asset_keys.value(index));
+            let text_of = fingerprints.value(index);
+            let fingerprint = changes::parse_key(text_of.as_bytes()).ok_or_else(|| {
+                table_error(TABLE, format!("row {}: fingerprint {text_of:?} is not 32 hex digits", index))
+            })?;
             let list = match findings.get_mut(instance.as_str()) {
                 Some(list) => list,
                 None => findings.entry(instance.clone()).or_default(),
@@ -904,21 +972,21 @@ struct Wanted<'a> {
 struct Loaded {
     /// The selected customers' grades.
     grades: HashMap<String, [Cell; 5]>,
-    /// What the change counts need.
-    data: Compact,
+    /// What the change counts need, when the run is part of a pair to count.
+    data: Option<Compact>,
     /// Its `instances` table by instance, when wanted.
     instances: Option<HashMap<String, InstanceRow>>,
     /// The selected customers' open findings, when wanted.
     findings: Option<HashMap<String, Vec<Open>>>,
 }
 
-/// Reads a run's grades, coverage and findings (and instances when wanted) into `data`, which
-/// holds the instances it pulled, with the findings' shown columns read in the same pass when the
-/// pages show this run's findings.
+/// Reads a run's grades (and instances when wanted), and its coverage and findings into `data`
+/// when given (the run is part of a pair to count), with the findings' shown columns read in the
+/// same pass when the pages show this run's findings.
 fn load(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    mut data: Compact,
+    mut data: Option<Compact>,
     what: &Wanted<'_>,
 ) -> Result<Loaded, Error> {
     let grades = read_grades(dataset, run, what.numbers, what.selected)?;
@@ -928,15 +996,19 @@ fn load(
     } else {
         None
     };
-    // Instance ids and classes come as dictionaries: each distinct value of a batch is looked up once.
-    let mut places = Places::default();
-    let how = Scan { columns: Some(&PLACES), dictionary: &DICTIONARY };
-    for batch in dataset.scan("coverage", run, &how)? {
-        places.read(&batch, "coverage", what.numbers, what.names)?;
-        data.covered(&places);
+    if let Some(data) = data.as_mut() {
+        // Instance ids and classes come as dictionaries: each distinct value of a batch is looked up once.
+        let mut places = Places::default();
+        let how = Scan { columns: Some(&PLACES), dictionary: &DICTIONARY };
+        for batch in dataset.scan("coverage", run, &how)? {
+            places.read(&batch, "coverage", what.numbers, what.names)?;
+            data.covered(&places);
+        }
     }
-    let findings = read_findings(dataset, run, &mut data, what)?;
-    data.finish();
+    let findings = read_findings(dataset, run, data.as_mut(), what)?;
+    if let Some(data) = data.as_mut() {
+        data.finish();
+    }
     Ok(Loaded { grades, data, instances, findings })
 }
 

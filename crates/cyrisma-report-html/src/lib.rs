@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod cache;
 mod changes;
 pub mod chart;
 pub mod collect;

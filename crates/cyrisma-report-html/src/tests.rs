@@ -234,6 +234,89 @@ fn a_period_and_a_selection_narrow_the_report() {
     assert!(matches!(collect(&history, &future), Err(Error::NoRuns(_))));
 }
 
+/// Every page of a report by its file name (`index.html` and each customer's).
+fn pages(history: &History, options: &Options) -> std::collections::BTreeMap<String, String> {
+    let portfolio = collect(history, options).unwrap();
+    let mut pages = std::collections::BTreeMap::new();
+    pages.insert("index.html".to_owned(), render::index_page(&portfolio).unwrap());
+    for customer in &portfolio.customers {
+        pages.insert(customer.file.clone(), render::customer_page(&portfolio, customer).unwrap());
+    }
+    pages
+}
+
+/// A copy of a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn cached_counts_give_the_pages_counting_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = three_runs(dir.path());
+    let cold = pages(&history, &Options::default());
+    let runs = history.dataset().runs().unwrap();
+    let chains = crate::cache::chains(&runs);
+    let cache = crate::cache::Cache::of(history.dataset());
+    assert!(cache.step(&chains[0]).is_none(), "the first run has no step");
+    let step = cache.step(&chains[2]).expect("the report cached the latest step");
+    assert!(cache.step(&chains[1]).is_some());
+    assert_eq!(cache.seen(&chains[1]).map(|keys| keys.len()), Some(4), "the keys of the runs before the latest");
+    assert_eq!(pages(&history, &Options::default()), cold, "pages from the cache");
+
+    // The cached counts are what the pages show: a step altered in the cache shows.
+    let mut altered = step.clone();
+    for (id, changes) in &mut altered.counts {
+        if id == "cc1" {
+            changes.new += 5;
+        }
+    }
+    cache.put_step(&chains[2], &altered);
+    let portfolio = collect(&history, &Options::default()).unwrap();
+    assert_eq!(portfolio.customer("cc1").unwrap().since_previous.unwrap().new, 6);
+    // A step missing from the cache (or unreadable) is counted again, and cached again.
+    std::fs::remove_dir_all(dir.path().join(".cache")).unwrap();
+    assert_eq!(pages(&history, &Options::default()), cold);
+    assert_eq!(cache.step(&chains[2]), Some(step));
+    let narrower = Options { period: Period::last("31d").unwrap(), ..Options::default() };
+    let narrow_cached = pages(&history, &narrower);
+    std::fs::remove_dir_all(dir.path().join(".cache")).unwrap();
+    assert_eq!(pages(&history, &narrower), narrow_cached, "a period reads the same steps");
+    let _ = pages(&history, &Options::default());
+
+    // A new run: only the new pair is counted, with the earlier runs' keys from the cache (the
+    // first run's findings are not read again), and the pages are those of a report with no cache.
+    write_run(
+        history.dataset(),
+        92,
+        &[
+            Customer { id: "cc1", name: "Acme Dental", pulled: true, overall: "B+", findings: &[SMB, LOW] },
+            Customer { id: "cc2", name: "Bravo Legal", pulled: true, overall: "B", findings: &[SMB, OLD] },
+        ],
+    );
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(dir.path(), copy.path());
+    std::fs::remove_dir_all(copy.path().join(".cache")).unwrap();
+    let without_cache = pages(&History::new(Dataset::new(copy.path())), &Options::default());
+    let first = &runs[0];
+    std::fs::remove_file(history.dataset().file("findings", &first.run_id, first.started_at)).unwrap();
+    let incremental = pages(&history, &Options::default());
+    assert_eq!(incremental, without_cache);
+    let acme = collect(&history, &Options::default()).unwrap();
+    let since = acme.customer("cc1").unwrap().since_previous.unwrap();
+    assert_eq!((since.new, since.fixed, since.reopened), (0, 2, 0), "OLD and LOG4J fixed");
+    assert_eq!(acme.customer("cc2").unwrap().since_previous.unwrap().new, 1, "OLD is new to cc2");
+}
+
 #[test]
 fn an_empty_history_says_how_to_start() {
     let dir = tempfile::tempdir().unwrap();
