@@ -3,9 +3,10 @@
 //! value looks each up once per row group), with string columns chosen by the caller read as
 //! dictionaries.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use parquet::file::reader::ChunkReader;
 
 use crate::read::{builder_of, projected};
@@ -25,21 +26,60 @@ pub struct Scan<'a> {
 impl Dataset {
     /// One table of a run as batches, one per row group, read as `how` says.
     pub fn scan(&self, table: &str, run: &RunRow, how: &Scan<'_>) -> Result<Vec<RecordBatch>> {
+        self.scan_batches(table, run, how)?.collect()
+    }
+
+    /// One table of a run read batch by batch, one per row group, as `how` says: a reader that
+    /// is done with a batch before the next is read holds one row group's columns at a time.
+    pub fn scan_batches(&self, table: &str, run: &RunRow, how: &Scan<'_>) -> Result<Batches> {
         let path = self.file(table, &run.run_id, run.started_at);
         match self.store.open(self.root(), &path)? {
-            Contents::File(file) => scan_of(file, &path, how),
-            Contents::Bytes(bytes) => scan_of(bytes, &path, how),
+            Contents::File(file) => batches_of(file, path, how),
+            Contents::Bytes(bytes) => batches_of(bytes, path, how),
         }
     }
 }
 
-fn scan_of<T: ChunkReader + 'static>(contents: T, path: &Path, how: &Scan<'_>) -> Result<Vec<RecordBatch>> {
-    let error = |error: &dyn std::fmt::Display| Error::Parquet { path: path.to_owned(), message: error.to_string() };
-    let builder = projected(builder_of(contents, path, how.dictionary)?, how.columns);
-    let largest = builder.metadata().row_groups().iter().map(|group| group.num_rows()).max().unwrap_or(1);
+/// The batches of one table of a run, one per row group ([`Dataset::scan_batches`]).
+pub struct Batches {
+    reader: ParquetRecordBatchReader,
+    rows: usize,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Batches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batches").field("path", &self.path).field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+impl Batches {
+    /// How many rows the file has.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+impl Iterator for Batches {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.reader.next()?;
+        Some(batch.map_err(|error| Error::Parquet { path: self.path.clone(), message: error.to_string() }))
+    }
+}
+
+fn batches_of<T: ChunkReader + 'static>(contents: T, path: PathBuf, how: &Scan<'_>) -> Result<Batches> {
+    let builder = projected(builder_of(contents, &path, how.dictionary)?, how.columns);
+    let groups = builder.metadata().row_groups();
+    let largest = groups.iter().map(|group| group.num_rows()).max().unwrap_or(1);
+    let rows = usize::try_from(groups.iter().map(|group| group.num_rows()).sum::<i64>()).unwrap_or(0);
     let batch = usize::try_from(largest).unwrap_or(1).max(1);
-    let reader = builder.with_batch_size(batch).build().map_err(|e| error(&e))?;
-    reader.map(|batch| batch.map_err(|e| error(&e))).collect()
+    let reader = builder
+        .with_batch_size(batch)
+        .build()
+        .map_err(|error| Error::Parquet { path: path.clone(), message: error.to_string() })?;
+    Ok(Batches { reader, rows, path })
 }
 
 #[cfg(test)]

@@ -517,7 +517,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // are loaded but not yet compared, which bounds the memory.
     let mut grades: Vec<HashMap<String, [Cell; 5]>> = Vec::with_capacity(window.len());
     let mut instances: HashMap<usize, HashMap<String, InstanceRow>> = HashMap::new();
-    let mut findings: HashMap<usize, HashMap<String, Vec<Open>>> = HashMap::new();
+    let mut findings: HashMap<usize, HashMap<String, Grouping>> = HashMap::new();
     let mut steps: Vec<Vec<Changes>> = Vec::new();
     let mut new_now: HashMap<Key, &'static str, FastBuild> = HashMap::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
@@ -619,6 +619,39 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         cache.put_seen(&chains[first_in + window.len() - 2], seen.keys());
     }
 
+    // Each customer's open findings grouped (as read) are finished on a few threads: marked new or
+    // reopened, their assets named and sorted, worst first.
+    let mut pending: Vec<Option<Grouping>> =
+        ids.iter().map(|id| last_pulled.get(id).and_then(|index| findings.get_mut(index)?.remove(id))).collect();
+    let open_counts: Vec<usize> = pending.iter().map(|grouping| grouping.as_ref().map_or(0, |g| g.rows)).collect();
+    let grouped: Vec<Vec<Group>> = {
+        let new_now = &new_now;
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+        let chunk = pending.len().div_ceil(workers).max(1);
+        std::thread::scope(|scope| -> Result<Vec<Vec<Group>>, Error> {
+            let handles: Vec<_> = pending
+                .chunks_mut(chunk)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter_mut()
+                            .map(|grouping| grouping.take().map_or_else(Vec::new, |grouping| grouping.finish(new_now)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut grouped = Vec::with_capacity(ids.len());
+            for handle in handles {
+                grouped.extend(handle.join().map_err(|_| Error::Render {
+                    page: "a customer page".to_owned(),
+                    message: "the thread grouping its findings panicked".to_owned(),
+                })?);
+            }
+            Ok(grouped)
+        })?
+    };
+    drop(findings);
+
     let mut customers = Vec::with_capacity(ids.len());
     let mut failed = Vec::new();
     for (at, id) in ids.iter().enumerate() {
@@ -686,13 +719,11 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             }
             (Some(since), Some(over))
         };
-        let rows: &[Open] =
-            pulled_at.and_then(|index| findings.get(&index)?.get(id)).map_or(&[], |rows| rows.as_slice());
-        let groups = group_findings(rows, &new_now);
-        let mut top_cves: Vec<Group> =
-            groups.iter().filter(|group| group.kind == "vulnerability" && !group.rule.is_empty()).cloned().collect();
-        let cve_count = top_cves.len();
-        top_cves.truncate(TOP);
+        let open_findings = open_counts[at];
+        let groups = &grouped[at];
+        let cves = || groups.iter().filter(|group| group.kind == "vulnerability" && !group.rule.is_empty());
+        let cve_count = cves().count();
+        let top_cves: Vec<Group> = cves().take(TOP).cloned().collect();
         let of_concern = |kind: &str| -> (Vec<Group>, usize) {
             let all: Vec<&Group> = groups.iter().filter(|group| group.kind == kind).collect();
             let total = all.len();
@@ -722,7 +753,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             flaws,
             flaws_total,
             fix_first,
-            open_findings: rows.len(),
+            open_findings,
             data_from: pulled_at.map(|index| runs[index].clone()),
             failure,
         });
@@ -772,16 +803,129 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
 /// One area's grades in one run: the current and the previous period's (blank is none).
 type Cell = (Option<String>, Option<String>);
 
-/// One open finding of a customer, with what the pages show of it.
-struct Open {
-    kind: String,
-    rule: String,
-    risk: Option<String>,
+/// One open finding of a customer as read, with what the pages show of it.
+struct Open<'a> {
+    kind: &'a str,
+    rule: &'a str,
+    risk: Option<&'a str>,
     score: Option<f64>,
-    title: Option<String>,
+    title: Option<&'a str>,
     /// The asset's name, else its address, else its key.
-    asset: String,
+    asset: &'a str,
     fingerprint: Key,
+}
+
+/// A customer's open findings grouped by kind and rule as they are read: a row adds to its
+/// group, and its asset is numbered (each customer has a few hundred), so a row owns no string.
+#[derive(Default)]
+struct Grouping {
+    /// How many rows.
+    rows: usize,
+    /// The assets' names by number, and their numbers.
+    assets: Vec<String>,
+    numbers: HashMap<String, u32, FastBuild>,
+    /// Per kind, its groups by rule.
+    kinds: Vec<(String, HashMap<String, usize, FastBuild>)>,
+    groups: Vec<Pending>,
+}
+
+/// A group being read: its assets by number and its findings' fingerprints.
+struct Pending {
+    group: Group,
+    assets: Vec<u32>,
+    fingerprints: Vec<Key>,
+}
+
+impl Grouping {
+    fn add(&mut self, row: Open<'_>) {
+        self.rows += 1;
+        let asset = match self.numbers.get(row.asset) {
+            Some(number) => *number,
+            None => {
+                let number = u32::try_from(self.assets.len()).unwrap_or(u32::MAX);
+                self.assets.push(row.asset.to_owned());
+                self.numbers.insert(row.asset.to_owned(), number);
+                number
+            }
+        };
+        let kind = match self.kinds.iter().position(|(kind, _)| kind == row.kind) {
+            Some(at) => at,
+            None => {
+                self.kinds.push((row.kind.to_owned(), HashMap::default()));
+                self.kinds.len() - 1
+            }
+        };
+        let rules = &mut self.kinds[kind].1;
+        let at = match rules.get(row.rule) {
+            Some(at) => *at,
+            None => {
+                let at = self.groups.len();
+                rules.insert(row.rule.to_owned(), at);
+                self.groups.push(Pending {
+                    group: Group {
+                        kind: row.kind.to_owned(),
+                        rule: row.rule.to_owned(),
+                        title: None,
+                        risk: None,
+                        score: None,
+                        assets: Vec::new(),
+                        change: None,
+                    },
+                    assets: Vec::new(),
+                    fingerprints: Vec::new(),
+                });
+                at
+            }
+        };
+        let pending = &mut self.groups[at];
+        let group = &mut pending.group;
+        if group.title.is_none() {
+            group.title = row.title.map(str::to_owned);
+        }
+        if row.risk.is_some() && (group.risk.is_none() || risk_rank(row.risk) > risk_rank(group.risk.as_deref())) {
+            group.risk = row.risk.map(str::to_owned);
+        }
+        if let Some(score) = row.score {
+            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
+        }
+        pending.assets.push(asset);
+        pending.fingerprints.push(row.fingerprint);
+    }
+
+    /// The groups, worst first (risk, then score, then how many assets, then kind and rule), each
+    /// with its assets sorted and marked `new` or `reopened` as `changed` has any of its findings
+    /// (`new` wins over `reopened` when a rule has both on different assets).
+    fn finish(self, changed: &HashMap<Key, &'static str, FastBuild>) -> Vec<Group> {
+        let names = self.assets;
+        let mut list: Vec<Group> = self
+            .groups
+            .into_iter()
+            .map(|mut pending| {
+                for fingerprint in &pending.fingerprints {
+                    if let Some(kind) = changed.get(fingerprint)
+                        && pending.group.change != Some("new")
+                    {
+                        pending.group.change = Some(kind);
+                    }
+                }
+                pending.assets.sort_unstable();
+                pending.assets.dedup();
+                let mut assets: Vec<String> =
+                    pending.assets.iter().map(|number| names[*number as usize].clone()).collect();
+                assets.sort_unstable();
+                pending.group.assets = assets;
+                pending.group
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            risk_rank(b.risk.as_deref())
+                .cmp(&risk_rank(a.risk.as_deref()))
+                .then(b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)))
+                .then(b.assets.len().cmp(&a.assets.len()))
+                .then_with(|| (&a.kind, &a.rule).cmp(&(&b.kind, &b.rule)))
+        });
+        list
+    }
 }
 
 /// The changes from one run to the next for every instance (numbered as in `ids`), and the
@@ -859,7 +1003,7 @@ fn read_findings(
     run: &RunRow,
     mut data: Option<&mut Compact>,
     what: &Wanted<'_>,
-) -> Result<Option<HashMap<String, Vec<Open>>>, Error> {
+) -> Result<Option<HashMap<String, Grouping>>, Error> {
     const TABLE: &str = "findings";
     const DIFF: [&str; 4] = ["instance_id", "scan_class", "asset_key", "fingerprint"];
     const SHOWN: [&str; 11] = [
@@ -881,14 +1025,16 @@ fn read_findings(
     let columns: &[&str] = if what.findings { &SHOWN } else { &DIFF };
     // One batch per row group, instance ids and classes as dictionaries.
     let how = Scan { columns: Some(columns), dictionary: &DICTIONARY };
-    let batches = dataset.scan(TABLE, run, &how)?;
+    // Batch by batch: one row group's columns are held at a time.
+    let batches = dataset.scan_batches(TABLE, run, &how)?;
     if let Some(data) = data.as_deref_mut() {
-        data.reserve(batches.iter().map(RecordBatch::num_rows).sum());
+        data.reserve(batches.rows());
     }
     let mut places = Places::default();
     let mut row = 0u32;
-    let mut findings: HashMap<String, Vec<Open>> = HashMap::new();
-    for batch in &batches {
+    let mut findings: HashMap<String, Grouping> = HashMap::new();
+    for batch in batches {
+        let batch = &batch?;
         match data.as_deref_mut() {
             Some(data) => {
                 places.read(batch, TABLE, what.numbers, what.names)?;
@@ -921,19 +1067,19 @@ fn read_findings(
                 text(names, index).or_else(|| text(addresses, index)).unwrap_or_else(|| asset_keys.value(index));
             let text_of = fingerprints.value(index);
             let fingerprint = changes::parse_key(text_of.as_bytes()).ok_or_else(|| {
-                table_error(TABLE, format!("row {}: fingerprint {text_of:?} is not 32 hex digits", index))
+                table_error(TABLE, format!("row {index}: fingerprint {text_of:?} is not 32 hex digits"))
             })?;
-            let list = match findings.get_mut(instance.as_str()) {
-                Some(list) => list,
+            let grouping = match findings.get_mut(instance.as_str()) {
+                Some(grouping) => grouping,
                 None => findings.entry(instance.clone()).or_default(),
             };
-            list.push(Open {
-                kind: kinds.value(index).to_owned(),
-                rule: rules.value(index).to_owned(),
-                risk: text(risks, index).map(str::to_owned),
+            grouping.add(Open {
+                kind: kinds.value(index),
+                rule: rules.value(index),
+                risk: text(risks, index),
                 score: (!scores.is_null(index)).then(|| scores.value(index)).filter(|score| score.is_finite()),
-                title: text(titles, index).map(str::to_owned),
-                asset: asset.to_owned(),
+                title: text(titles, index),
+                asset,
                 fingerprint,
             });
         }
@@ -977,7 +1123,7 @@ struct Loaded {
     /// Its `instances` table by instance, when wanted.
     instances: Option<HashMap<String, InstanceRow>>,
     /// The selected customers' open findings, when wanted.
-    findings: Option<HashMap<String, Vec<Open>>>,
+    findings: Option<HashMap<String, Grouping>>,
 }
 
 /// Reads a run's grades (and instances when wanted), and its coverage and findings into `data`
@@ -1000,8 +1146,8 @@ fn load(
         // Instance ids and classes come as dictionaries: each distinct value of a batch is looked up once.
         let mut places = Places::default();
         let how = Scan { columns: Some(&PLACES), dictionary: &DICTIONARY };
-        for batch in dataset.scan("coverage", run, &how)? {
-            places.read(&batch, "coverage", what.numbers, what.names)?;
+        for batch in dataset.scan_batches("coverage", run, &how)? {
+            places.read(&batch?, "coverage", what.numbers, what.names)?;
             data.covered(&places);
         }
     }
@@ -1010,59 +1156,6 @@ fn load(
         data.finish();
     }
     Ok(Loaded { grades, data, instances, findings })
-}
-
-/// A customer's open findings grouped by kind and rule, worst first (risk, then score, then how
-/// many assets, then the rule).
-fn group_findings(rows: &[Open], changed: &HashMap<Key, &'static str, FastBuild>) -> Vec<Group> {
-    let mut groups: BTreeMap<(&str, &str), (Group, BTreeSet<&str>)> = BTreeMap::new();
-    for row in rows {
-        let (group, assets) = groups.entry((row.kind.as_str(), row.rule.as_str())).or_insert_with(|| {
-            let group = Group {
-                kind: row.kind.clone(),
-                rule: row.rule.clone(),
-                title: None,
-                risk: None,
-                score: None,
-                assets: Vec::new(),
-                change: None,
-            };
-            (group, BTreeSet::new())
-        });
-        if group.title.is_none() {
-            group.title = row.title.clone();
-        }
-        if row.risk.is_some()
-            && (group.risk.is_none() || risk_rank(row.risk.as_deref()) > risk_rank(group.risk.as_deref()))
-        {
-            group.risk = row.risk.clone();
-        }
-        if let Some(score) = row.score {
-            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
-        }
-        if let Some(kind) = changed.get(&row.fingerprint) {
-            // `new` wins over `reopened` when a rule has both on different assets.
-            if group.change != Some("new") {
-                group.change = Some(kind);
-            }
-        }
-        assets.insert(row.asset.as_str());
-    }
-    let mut list: Vec<Group> = groups
-        .into_values()
-        .map(|(mut group, assets)| {
-            group.assets = assets.into_iter().map(str::to_owned).collect();
-            group
-        })
-        .collect();
-    list.sort_by(|a, b| {
-        risk_rank(b.risk.as_deref())
-            .cmp(&risk_rank(a.risk.as_deref()))
-            .then(b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)))
-            .then(b.assets.len().cmp(&a.assets.len()))
-            .then_with(|| (&a.kind, &a.rule).cmp(&(&b.kind, &b.rule)))
-    });
-    list
 }
 
 /// The customers whose overall grade rose and fell most over the period.
