@@ -21,6 +21,10 @@ pub struct Scan<'a> {
     pub columns: Option<&'a [&'a str]>,
     /// String columns read as `Dictionary(Int32, Utf8)`.
     pub dictionary: &'a [&'a str],
+    /// Only one of a few parts of the file: `(part, parts)` reads the part-th of `parts` runs of
+    /// consecutive row groups of about equal size (by row groups), so that a few threads can
+    /// share one file in row order (all of it when None).
+    pub part: Option<(usize, usize)>,
 }
 
 impl Dataset {
@@ -44,6 +48,7 @@ impl Dataset {
 pub struct Batches {
     reader: ParquetRecordBatchReader,
     rows: usize,
+    first_row: usize,
     path: PathBuf,
 }
 
@@ -54,9 +59,14 @@ impl std::fmt::Debug for Batches {
 }
 
 impl Batches {
-    /// How many rows the file has.
+    /// How many rows they have (the part's, when a part was asked for).
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// The number in the file of their first row (0 but for a later part).
+    pub fn first_row(&self) -> usize {
+        self.first_row
     }
 }
 
@@ -71,15 +81,23 @@ impl Iterator for Batches {
 
 fn batches_of<T: ChunkReader + 'static>(contents: T, path: PathBuf, how: &Scan<'_>) -> Result<Batches> {
     let builder = projected(builder_of(contents, &path, how.dictionary)?, how.columns);
-    let groups = builder.metadata().row_groups();
-    let largest = groups.iter().map(|group| group.num_rows()).max().unwrap_or(1);
-    let rows = usize::try_from(groups.iter().map(|group| group.num_rows()).sum::<i64>()).unwrap_or(0);
-    let batch = usize::try_from(largest).unwrap_or(1).max(1);
+    let sizes: Vec<usize> =
+        builder.metadata().row_groups().iter().map(|group| usize::try_from(group.num_rows()).unwrap_or(0)).collect();
+    let groups = match how.part {
+        Some((part, parts)) if parts > 0 => {
+            (sizes.len() * part / parts)..(sizes.len() * (part + 1) / parts).min(sizes.len())
+        }
+        _ => 0..sizes.len(),
+    };
+    let first_row = sizes[..groups.start].iter().sum();
+    let rows = sizes[groups.clone()].iter().sum();
+    let batch = sizes[groups.clone()].iter().copied().max().unwrap_or(1).max(1);
+    let builder = if how.part.is_some() { builder.with_row_groups(groups.collect()) } else { builder };
     let reader = builder
         .with_batch_size(batch)
         .build()
         .map_err(|error| Error::Parquet { path: path.clone(), message: error.to_string() })?;
-    Ok(Batches { reader, rows, path })
+    Ok(Batches { reader, rows, first_row, path })
 }
 
 #[cfg(test)]
@@ -111,7 +129,7 @@ mod tests {
             .collect();
         writer.write(&rows).unwrap();
         let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();
-        let how = Scan { columns: Some(&["instance_id", "asset_key"]), dictionary: &["instance_id"] };
+        let how = Scan { columns: Some(&["instance_id", "asset_key"]), dictionary: &["instance_id"], part: None };
         let batches = dataset.scan("coverage", &run, &how).unwrap();
         let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
         assert_eq!(sizes, vec![ROW_GROUP_ROWS, 1_000]);
@@ -129,5 +147,22 @@ mod tests {
             }
         }
         assert_eq!(at, total);
+
+        // In parts: consecutive row groups, every row once, in order.
+        let mut keys = Vec::new();
+        for part in 0..3 {
+            let batches = dataset.scan_batches("coverage", &run, &Scan { part: Some((part, 3)), ..how }).unwrap();
+            assert_eq!(batches.first_row(), keys.len(), "part {part}");
+            let expected = batches.rows();
+            let before = keys.len();
+            for batch in batches {
+                let batch = batch.unwrap();
+                let column = batch.column_by_name("asset_key").unwrap().as_string::<i32>();
+                keys.extend(column.iter().map(|key| key.unwrap().to_owned()));
+            }
+            assert_eq!(keys.len() - before, expected);
+        }
+        let all: Vec<String> = rows.iter().map(|row| row.asset_key.clone()).collect();
+        assert_eq!(keys, all);
     }
 }

@@ -269,6 +269,16 @@ impl Compact {
         }
     }
 
+    /// Adds what a later part of the same run's file recorded (before [`Compact::finish`]).
+    pub(crate) fn absorb(&mut self, later: Compact) {
+        for place in later.coverage {
+            if self.coverage.insert(place) {
+                *self.counts.entry((place.0, place.1)).or_default() += 1;
+            }
+        }
+        self.findings.extend(later.findings);
+    }
+
     /// Makes room for `rows` more findings.
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.findings.reserve_exact(rows);

@@ -836,60 +836,111 @@ struct Pending {
     fingerprints: Vec<Key>,
 }
 
+impl Pending {
+    fn empty() -> Self {
+        Self {
+            group: Group {
+                kind: String::new(),
+                rule: String::new(),
+                title: None,
+                risk: None,
+                score: None,
+                assets: Vec::new(),
+                change: None,
+            },
+            assets: Vec::new(),
+            fingerprints: Vec::new(),
+        }
+    }
+
+    /// Takes what a later row (or the group of later rows) says: the first title, the worst risk
+    /// (the first of the worst), the highest score.
+    fn take(&mut self, title: Option<&str>, risk: Option<&str>, score: Option<f64>) {
+        let group = &mut self.group;
+        if group.title.is_none() {
+            group.title = title.map(str::to_owned);
+        }
+        if risk.is_some() && (group.risk.is_none() || risk_rank(risk) > risk_rank(group.risk.as_deref())) {
+            group.risk = risk.map(str::to_owned);
+        }
+        if let Some(score) = score {
+            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
+        }
+    }
+}
+
 impl Grouping {
-    fn add(&mut self, row: Open<'_>) {
-        self.rows += 1;
-        let asset = match self.numbers.get(row.asset) {
-            Some(number) => *number,
-            None => {
-                let number = u32::try_from(self.assets.len()).unwrap_or(u32::MAX);
-                self.assets.push(row.asset.to_owned());
-                self.numbers.insert(row.asset.to_owned(), number);
-                number
-            }
-        };
-        let kind = match self.kinds.iter().position(|(kind, _)| kind == row.kind) {
+    /// The number of an asset's name.
+    fn number(&mut self, asset: &str) -> u32 {
+        if let Some(number) = self.numbers.get(asset) {
+            return *number;
+        }
+        let number = u32::try_from(self.assets.len()).unwrap_or(u32::MAX);
+        self.assets.push(asset.to_owned());
+        self.numbers.insert(asset.to_owned(), number);
+        number
+    }
+
+    /// The group of a kind and rule, made with `make` when it has none yet.
+    fn group(&mut self, kind: &str, rule: &str, make: impl FnOnce() -> Pending) -> usize {
+        let at = match self.kinds.iter().position(|(known, _)| known == kind) {
             Some(at) => at,
             None => {
-                self.kinds.push((row.kind.to_owned(), HashMap::default()));
+                self.kinds.push((kind.to_owned(), HashMap::default()));
                 self.kinds.len() - 1
             }
         };
-        let rules = &mut self.kinds[kind].1;
-        let at = match rules.get(row.rule) {
-            Some(at) => *at,
-            None => {
-                let at = self.groups.len();
-                rules.insert(row.rule.to_owned(), at);
-                self.groups.push(Pending {
-                    group: Group {
-                        kind: row.kind.to_owned(),
-                        rule: row.rule.to_owned(),
-                        title: None,
-                        risk: None,
-                        score: None,
-                        assets: Vec::new(),
-                        change: None,
-                    },
-                    assets: Vec::new(),
-                    fingerprints: Vec::new(),
-                });
-                at
-            }
-        };
+        let rules = &mut self.kinds[at].1;
+        if let Some(at) = rules.get(rule) {
+            return *at;
+        }
+        let at = self.groups.len();
+        rules.insert(rule.to_owned(), at);
+        self.groups.push(make());
+        at
+    }
+
+    fn add(&mut self, row: Open<'_>) {
+        self.rows += 1;
+        let asset = self.number(row.asset);
+        let at = self.group(row.kind, row.rule, || Pending {
+            group: Group {
+                kind: row.kind.to_owned(),
+                rule: row.rule.to_owned(),
+                title: None,
+                risk: None,
+                score: None,
+                assets: Vec::new(),
+                change: None,
+            },
+            assets: Vec::new(),
+            fingerprints: Vec::new(),
+        });
         let pending = &mut self.groups[at];
-        let group = &mut pending.group;
-        if group.title.is_none() {
-            group.title = row.title.map(str::to_owned);
-        }
-        if row.risk.is_some() && (group.risk.is_none() || risk_rank(row.risk) > risk_rank(group.risk.as_deref())) {
-            group.risk = row.risk.map(str::to_owned);
-        }
-        if let Some(score) = row.score {
-            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
-        }
+        pending.take(row.title, row.risk, row.score);
         pending.assets.push(asset);
         pending.fingerprints.push(row.fingerprint);
+    }
+
+    /// Adds the rows of the same customer read after these (the later part of a file).
+    fn absorb(&mut self, later: Grouping) {
+        self.rows += later.rows;
+        let numbers: Vec<u32> = later.assets.iter().map(|asset| self.number(asset)).collect();
+        for mut pending in later.groups {
+            for asset in &mut pending.assets {
+                *asset = numbers[*asset as usize];
+            }
+            let (kind, rule) = (pending.group.kind.clone(), pending.group.rule.clone());
+            let mut later = Some(pending);
+            let at = self.group(&kind, &rule, || later.take().unwrap_or_else(Pending::empty));
+            if let Some(later) = later {
+                let earlier = &mut self.groups[at];
+                let group = later.group;
+                earlier.take(group.title.as_deref(), group.risk.as_deref(), group.score);
+                earlier.assets.extend(later.assets);
+                earlier.fingerprints.extend(later.fingerprints);
+            }
+        }
     }
 
     /// The groups, worst first (risk, then score, then how many assets, then kind and rule), each
@@ -1003,6 +1054,7 @@ fn read_findings(
     run: &RunRow,
     mut data: Option<&mut Compact>,
     what: &Wanted<'_>,
+    part: Option<(usize, usize)>,
 ) -> Result<Option<HashMap<String, Grouping>>, Error> {
     const TABLE: &str = "findings";
     const DIFF: [&str; 4] = ["instance_id", "scan_class", "asset_key", "fingerprint"];
@@ -1024,14 +1076,14 @@ fn read_findings(
     }
     let columns: &[&str] = if what.findings { &SHOWN } else { &DIFF };
     // One batch per row group, instance ids and classes as dictionaries.
-    let how = Scan { columns: Some(columns), dictionary: &DICTIONARY };
+    let how = Scan { columns: Some(columns), dictionary: &DICTIONARY, part };
     // Batch by batch: one row group's columns are held at a time.
     let batches = dataset.scan_batches(TABLE, run, &how)?;
     if let Some(data) = data.as_deref_mut() {
         data.reserve(batches.rows());
     }
     let mut places = Places::default();
-    let mut row = 0u32;
+    let mut row = u32::try_from(batches.first_row()).unwrap_or(u32::MAX);
     let mut findings: HashMap<String, Grouping> = HashMap::new();
     for batch in batches {
         let batch = &batch?;
@@ -1145,13 +1197,44 @@ fn load(
     if let Some(data) = data.as_mut() {
         // Instance ids and classes come as dictionaries: each distinct value of a batch is looked up once.
         let mut places = Places::default();
-        let how = Scan { columns: Some(&PLACES), dictionary: &DICTIONARY };
+        let how = Scan { columns: Some(&PLACES), dictionary: &DICTIONARY, part: None };
         for batch in dataset.scan_batches("coverage", run, &how)? {
             places.read(&batch?, "coverage", what.numbers, what.names)?;
             data.covered(&places);
         }
     }
-    let findings = read_findings(dataset, run, data.as_mut(), what)?;
+    let findings = if data.is_none() && !what.findings {
+        None
+    } else {
+        // The findings in two halves of the file, the later on a thread of its own, then put
+        // together in row order: the run the pages show is the largest piece of work of a report
+        // whose other runs come from the cache.
+        let mut later_data = data.as_ref().map(|_| Compact::default());
+        let (first, later) = std::thread::scope(|scope| {
+            let later = scope.spawn(|| read_findings(dataset, run, later_data.as_mut(), what, Some((1, 2))));
+            let first = read_findings(dataset, run, data.as_mut(), what, Some((0, 2)));
+            (first, later.join())
+        });
+        let later = later.map_err(|_| Error::NoRuns("the thread reading a run's findings panicked".to_owned()))??;
+        let first = first?;
+        if let (Some(data), Some(later_data)) = (data.as_mut(), later_data) {
+            data.absorb(later_data);
+        }
+        match (first, later) {
+            (Some(mut first), Some(later)) => {
+                for (id, grouping) in later {
+                    match first.get_mut(&id) {
+                        Some(earlier) => earlier.absorb(grouping),
+                        None => {
+                            first.insert(id, grouping);
+                        }
+                    }
+                }
+                Some(first)
+            }
+            (first, _) => first,
+        }
+    };
     if let Some(data) = data.as_mut() {
         data.finish();
     }

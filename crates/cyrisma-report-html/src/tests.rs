@@ -318,6 +318,56 @@ fn cached_counts_give_the_pages_counting_gives() {
 }
 
 #[test]
+fn a_customer_whose_findings_span_both_halves_of_the_file_is_grouped_as_one() {
+    // The run whose findings the pages show is read in two halves on two threads, then put
+    // together in row order: the figures are those of one pass.
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(dir.path());
+    let rows = cyrisma_dataset::write::ROW_GROUP_ROWS + 10_000;
+    let assets: Vec<String> = (0..rows).map(|index| format!("ws-{:05}", index % 20_000)).collect();
+    let mut findings: Vec<(&str, &str, &str, f64, &str)> = assets
+        .iter()
+        .enumerate()
+        .map(|(index, asset)| {
+            let risk = if index < rows - 5_000 { "Low" } else { "Critical" };
+            (asset.as_str(), "CVE-2024-0001", risk, (index % 97) as f64 / 10.0, "vulnerability")
+        })
+        .collect();
+    // A rule only in the later half; the same finding twice (one asset) counts as one asset.
+    findings.extend([("ws-00001", "CVE-2024-0002", "High", 7.0, "vulnerability"); 2]);
+    let late: Vec<(&str, &str, &str, f64, &str)> = vec![("srv-1", "445", "High", 0.0, "open_port")];
+    write_run(
+        &dataset,
+        0,
+        &[
+            Customer { id: "cc1", name: "Acme", pulled: true, overall: "B", findings: &findings },
+            Customer { id: "cc2", name: "Bravo", pulled: true, overall: "C", findings: &late },
+        ],
+    );
+    let run = &dataset.runs().unwrap()[0];
+    let half = |part| {
+        let how = cyrisma_dataset::scan::Scan { columns: Some(&["rule"]), dictionary: &[], part: Some((part, 2)) };
+        dataset.scan_batches("findings", run, &how).unwrap().rows()
+    };
+    assert!(half(0) > 0 && half(1) > 2, "the file has rows in both halves: {} and {}", half(0), half(1));
+    let portfolio = collect(&History::new(dataset), &Options::default()).unwrap();
+    let acme = portfolio.customer("cc1").unwrap();
+    assert_eq!(acme.open_findings, rows + 2);
+    assert_eq!(acme.cve_count, 2);
+    let common = acme.top_cves.iter().find(|group| group.rule == "CVE-2024-0001").unwrap();
+    assert_eq!(common.assets.len(), 20_000, "each asset once");
+    assert!(common.assets.windows(2).all(|pair| pair[0] < pair[1]), "sorted");
+    assert_eq!(common.risk.as_deref(), Some("Critical"));
+    assert_eq!(common.score, Some(9.6));
+    assert_eq!(common.title.as_deref(), Some("Title of CVE-2024-0001"));
+    let later = acme.top_cves.iter().find(|group| group.rule == "CVE-2024-0002").unwrap();
+    assert_eq!(later.assets, vec!["ws-00001".to_owned()]);
+    assert_eq!(acme.top_cves[0].rule, "CVE-2024-0001", "critical before high");
+    let bravo = portfolio.customer("cc2").unwrap();
+    assert_eq!((bravo.open_findings, bravo.ports_total), (1, 1));
+}
+
+#[test]
 fn an_empty_history_says_how_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let error = collect(&History::new(Dataset::new(dir.path())), &Options::default()).unwrap_err();
