@@ -87,10 +87,11 @@ impl Cache {
         Some(self.dir.as_ref()?.join(format!("{kind}-{name}.bin")))
     }
 
-    /// The step up to the run of this chain, when cached.
-    pub(crate) fn step(&self, chain: &Chain) -> Option<Step> {
+    /// The step up to the run of this chain, when cached; with its marked fingerprints only when
+    /// `marked` (they are what most of the file holds, and only the latest step's are shown).
+    pub(crate) fn step(&self, chain: &Chain, marked: bool) -> Option<Step> {
         let bytes = std::fs::read(self.file("step", chain)?).ok()?;
-        decode_step(&bytes, chain)
+        decode_step(&bytes, chain, marked)
     }
 
     /// Caches the step up to the run of this chain (a failure only costs counting it again).
@@ -177,7 +178,7 @@ fn encode_step(step: &Step, chain: &Chain) -> Vec<u8> {
     bytes
 }
 
-fn decode_step(bytes: &[u8], chain: &Chain) -> Option<Step> {
+fn decode_step(bytes: &[u8], chain: &Chain, with_marked: bool) -> Option<Step> {
     let mut reader = Reader::new(bytes, chain)?;
     let count = usize::try_from(reader.u64()?).ok()?;
     let mut counts = Vec::with_capacity(count.min(bytes.len() / 40));
@@ -189,6 +190,11 @@ fn decode_step(bytes: &[u8], chain: &Chain) -> Option<Step> {
         counts.push((id, changes));
     }
     let marked_count = usize::try_from(reader.u64()?).ok()?;
+    if !with_marked {
+        reader.take(marked_count.checked_mul(17)?)?;
+        reader.end()?;
+        return Some(Step { counts, marked: Vec::new() });
+    }
     let mut marked = Vec::with_capacity(marked_count.min(bytes.len() / 17));
     for _ in 0..marked_count {
         let key = u128::from_be_bytes(reader.take(16)?.try_into().ok()?);
@@ -266,20 +272,23 @@ mod tests {
             ],
             marked: vec![(7, ChangeKind::New), (u128::MAX, ChangeKind::Reopened)],
         };
-        assert_eq!(cache.step(&chain), None);
+        assert_eq!(cache.step(&chain, true), None);
         cache.put_step(&chain, &step);
-        assert_eq!(cache.step(&chain), Some(step.clone()));
-        assert_eq!(cache.step(&other), None);
+        assert_eq!(cache.step(&chain, true), Some(step.clone()));
+        let counts_only = Step { marked: Vec::new(), ..step.clone() };
+        assert_eq!(cache.step(&chain, false), Some(counts_only));
+        assert_eq!(cache.step(&other, true), None);
 
         // A file cut short, or with another chain inside, is not read.
         let path = cache.file("step", &chain).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         for cut in [0, 8, 24, bytes.len() - 1] {
             std::fs::write(&path, &bytes[..cut]).unwrap();
-            assert_eq!(cache.step(&chain), None, "cut at {cut}");
+            assert_eq!(cache.step(&chain, true), None, "cut at {cut}");
+            assert_eq!(cache.step(&chain, false), None, "cut at {cut}");
         }
         std::fs::write(cache.file("step", &other).unwrap(), &bytes).unwrap();
-        assert_eq!(cache.step(&other), None, "a file renamed to another chain");
+        assert_eq!(cache.step(&other, true), None, "a file renamed to another chain");
 
         cache.put_seen(&chain, &[1, 2, 3]);
         assert_eq!(cache.seen(&chain), Some(vec![1, 2, 3]));
@@ -294,7 +303,7 @@ mod tests {
         let cache = Cache::of(&dataset);
         let chain = chains(&[run("r1")])[0];
         cache.put_step(&chain, &Step::default());
-        assert_eq!(cache.step(&chain), None);
+        assert_eq!(cache.step(&chain, true), None);
         assert!(Cache::none().file("step", &chain).is_none());
     }
 }

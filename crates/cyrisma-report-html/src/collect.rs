@@ -482,26 +482,31 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // their fingerprints read).
     let cache = Cache::of(dataset);
     let chains = cache::chains(&all_runs);
-    let mut cached: Vec<Option<Step>> =
-        (0..window.len()).map(|index| if index == 0 { None } else { cache.step(&chains[first_in + index]) }).collect();
+    // Only the latest pair's marked fingerprints are used (the pages mark what is new now).
+    let mut cached: Vec<Option<Step>> = (0..window.len())
+        .map(|index| match index {
+            0 => None,
+            _ => cache.step(&chains[first_in + index], index + 1 == window.len()),
+        })
+        .collect();
     let first_missing = (1..window.len()).find(|index| cached[*index].is_none());
-    let mut seen = Seen::default();
+    // The keys of the runs before the first pair to count's earlier one (global index
+    // `first_in + missing - 1`), read on a thread of their own while the runs are.
+    let seen_before = |earlier: usize| -> Result<Seen, Error> {
+        if earlier == 0 {
+            return Ok(Seen::default());
+        }
+        if let Some(keys) = cache.seen(&chains[earlier - 1]) {
+            return Ok(Seen::new(keys));
+        }
+        let mut before = Vec::new();
+        for run in &all_runs[..earlier] {
+            before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
+        }
+        Ok(Seen::new(before))
+    };
     let mut compacts: Vec<Option<Compact>> = (0..window.len()).map(|_| None).collect();
     if let Some(missing) = first_missing {
-        // The keys of the runs before the pair's earlier one (global index `first_in + missing - 1`).
-        let earlier = first_in + missing - 1;
-        if earlier > 0 {
-            seen = match cache.seen(&chains[earlier - 1]) {
-                Some(keys) => Seen::new(keys),
-                None => {
-                    let mut before = Vec::new();
-                    for run in &all_runs[..earlier] {
-                        before.extend(dataset.fingerprints(run)?.iter().map(changes::key));
-                    }
-                    Seen::new(before)
-                }
-            };
-        }
         for (index, rows) in outcomes.iter().enumerate().skip(missing - 1) {
             let pulled = rows
                 .values()
@@ -524,9 +529,11 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let ahead = workers + 1;
     let (work, jobs) = std::sync::mpsc::channel::<(usize, Option<Compact>)>();
     let jobs = std::sync::Mutex::new(jobs);
-    std::thread::scope(|scope| -> Result<(), Error> {
+    let seen = std::thread::scope(|scope| -> Result<Option<Seen>, Error> {
         // Owned here, so that the workers stop when this returns, early or not.
         let work = work;
+        let mut seen_thread = first_missing.map(|missing| scope.spawn(move || seen_before(first_in + missing - 1)));
+        let mut seen: Option<Seen> = None;
         let (sender, results) = std::sync::mpsc::sync_channel::<(usize, Result<Loaded, Error>)>(ahead);
         for _ in 0..workers.min(window.len()) {
             let (jobs, sender, wanted, needed, with_findings) =
@@ -591,7 +598,16 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 let step = match (cached[index].take(), previous.as_ref(), data.as_ref()) {
                     (Some(step), _, _) => step,
                     (None, Some(before), Some(after)) => {
-                        let step = count_step(before, after, &seen, &all_ids);
+                        if seen.is_none() {
+                            let thread = seen_thread.take().ok_or_else(|| {
+                                Error::NoRuns("the earlier runs' fingerprints were not read".to_owned())
+                            })?;
+                            seen = Some(thread.join().map_err(|_| {
+                                Error::NoRuns("the thread reading the earlier runs' fingerprints panicked".to_owned())
+                            })??);
+                        }
+                        let seen = seen.as_ref().ok_or_else(|| Error::NoRuns("no earlier runs".to_owned()))?;
+                        let step = count_step(before, after, seen, &all_ids);
                         cache.put_step(&chains[first_in + index], &step);
                         step
                     }
@@ -607,15 +623,17 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 }
             }
             if let (Some(before), Some(_)) = (previous.take(), data.as_ref()) {
-                seen.add(before.keys());
+                if let Some(seen) = seen.as_mut() {
+                    seen.add(before.keys());
+                }
                 spare = Some(before);
             }
             previous = data;
         }
-        Ok(())
+        Ok(seen)
     })?;
     // The keys of every run but the latest, for the next report's `reopened` after a new run.
-    if first_missing.is_some() {
+    if let Some(seen) = seen {
         cache.put_seen(&chains[first_in + window.len() - 2], seen.keys());
     }
 

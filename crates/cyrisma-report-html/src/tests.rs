@@ -267,9 +267,9 @@ fn cached_counts_give_the_pages_counting_gives() {
     let runs = history.dataset().runs().unwrap();
     let chains = crate::cache::chains(&runs);
     let cache = crate::cache::Cache::of(history.dataset());
-    assert!(cache.step(&chains[0]).is_none(), "the first run has no step");
-    let step = cache.step(&chains[2]).expect("the report cached the latest step");
-    assert!(cache.step(&chains[1]).is_some());
+    assert!(cache.step(&chains[0], true).is_none(), "the first run has no step");
+    let step = cache.step(&chains[2], true).expect("the report cached the latest step");
+    assert!(cache.step(&chains[1], true).is_some());
     assert_eq!(cache.seen(&chains[1]).map(|keys| keys.len()), Some(4), "the keys of the runs before the latest");
     assert_eq!(pages(&history, &Options::default()), cold, "pages from the cache");
 
@@ -286,7 +286,7 @@ fn cached_counts_give_the_pages_counting_gives() {
     // A step missing from the cache (or unreadable) is counted again, and cached again.
     std::fs::remove_dir_all(dir.path().join(".cache")).unwrap();
     assert_eq!(pages(&history, &Options::default()), cold);
-    assert_eq!(cache.step(&chains[2]), Some(step));
+    assert_eq!(cache.step(&chains[2], true), Some(step));
     let narrower = Options { period: Period::last("31d").unwrap(), ..Options::default() };
     let narrow_cached = pages(&history, &narrower);
     std::fs::remove_dir_all(dir.path().join(".cache")).unwrap();
