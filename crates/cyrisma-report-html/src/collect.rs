@@ -855,11 +855,12 @@ struct Pending {
 }
 
 impl Pending {
-    fn empty() -> Self {
+    /// A group of a kind and rule with no finding yet.
+    fn new(kind: &str, rule: &str) -> Self {
         Self {
             group: Group {
-                kind: String::new(),
-                rule: String::new(),
+                kind: kind.to_owned(),
+                rule: rule.to_owned(),
                 title: None,
                 risk: None,
                 score: None,
@@ -921,19 +922,7 @@ impl Grouping {
     fn add(&mut self, row: Open<'_>) {
         self.rows += 1;
         let asset = self.number(row.asset);
-        let at = self.group(row.kind, row.rule, || Pending {
-            group: Group {
-                kind: row.kind.to_owned(),
-                rule: row.rule.to_owned(),
-                title: None,
-                risk: None,
-                score: None,
-                assets: Vec::new(),
-                change: None,
-            },
-            assets: Vec::new(),
-            fingerprints: Vec::new(),
-        });
+        let at = self.group(row.kind, row.rule, || Pending::new(row.kind, row.rule));
         let pending = &mut self.groups[at];
         pending.take(row.title, row.risk, row.score);
         pending.assets.push(asset);
@@ -950,7 +939,7 @@ impl Grouping {
             }
             let (kind, rule) = (pending.group.kind.clone(), pending.group.rule.clone());
             let mut later = Some(pending);
-            let at = self.group(&kind, &rule, || later.take().unwrap_or_else(Pending::empty));
+            let at = self.group(&kind, &rule, || later.take().unwrap_or_else(|| Pending::new(&kind, &rule)));
             if let Some(later) = later {
                 let earlier = &mut self.groups[at];
                 let group = later.group;
