@@ -48,40 +48,68 @@ pub fn escape(text: &str) -> String {
 /// The letter on the y axis for each rank shown (A, B, C, D, F).
 const AXIS: [(u8, &str); 5] = [(11, "A"), (8, "B"), (5, "C"), (2, "D"), (0, "F")];
 
+/// A coordinate, written with `{:.1}` exactly as an `f64` is (one decimal of the exact value,
+/// rounded) but without the standard library's exact formatting, which a page's charts spent a
+/// few percent of a report's time in: the value is scaled to tenths and rounded, and one too close
+/// to a tie between two tenths for that to be certain is written by the standard library.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tenths(pub(crate) f64);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.0;
+        let magnitude = (value * 10.0).abs();
+        // Below 1e9 tenths the scaled value is within 1e-7 of the exact one.
+        if f.precision() == Some(1) && f.width().is_none() && magnitude < 1e9 && (magnitude.fract() - 0.5).abs() > 1e-6
+        {
+            let tenths = magnitude.round() as u64;
+            let sign = if value.is_sign_negative() { "-" } else { "" };
+            return write!(f, "{sign}{}.{}", tenths / 10, tenths % 10);
+        }
+        std::fmt::Display::fmt(&value, f)
+    }
+}
+
 fn marker(out: &mut String, kind: Marker, x: f64, y: f64, colour: &str) {
+    let t = Tenths;
     let _ = match kind {
-        Marker::Circle => write!(out, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{colour}"/>"#),
+        Marker::Circle => write!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{colour}"/>"#, t(x), t(y)),
         Marker::Square => {
-            write!(out, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{colour}"/>"#, x - 3.5, y - 3.5)
+            write!(out, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{colour}"/>"#, t(x - 3.5), t(y - 3.5))
         }
         Marker::Diamond => write!(
             out,
-            r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="{colour}"/>"#,
-            y - 4.5,
-            x + 4.5,
-            y + 4.5,
-            x - 4.5
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
+            t(x),
+            t(y - 4.5),
+            t(x + 4.5),
+            t(y),
+            t(x),
+            t(y + 4.5),
+            t(x - 4.5),
+            t(y)
         ),
         Marker::Triangle => write!(
             out,
-            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
-            y - 4.5,
-            x + 4.5,
-            y + 3.5,
-            x - 4.5,
-            y + 3.5
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
+            t(x),
+            t(y - 4.5),
+            t(x + 4.5),
+            t(y + 3.5),
+            t(x - 4.5),
+            t(y + 3.5)
         ),
         Marker::Cross => write!(
             out,
             r#"<path d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke="{colour}" stroke-width="2"/>"#,
-            x - 4.0,
-            y - 4.0,
-            x + 4.0,
-            y + 4.0,
-            x - 4.0,
-            y + 4.0,
-            x + 4.0,
-            y - 4.0
+            t(x - 4.0),
+            t(y - 4.0),
+            t(x + 4.0),
+            t(y + 4.0),
+            t(x - 4.0),
+            t(y + 4.0),
+            t(x + 4.0),
+            t(y - 4.0)
         ),
     };
 }
@@ -120,11 +148,11 @@ pub fn trend(areas: &[AreaGrades], dates: &[String]) -> String {
         let _ = write!(
             out,
             r##"<line x1="{left}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#d5d8dc" stroke-width="1"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#555">{letter}</text>"##,
-            left + plot_w,
-            y(rank),
-            y(rank),
-            left - 8.0,
-            y(rank) + 4.0
+            Tenths(left + plot_w),
+            Tenths(y(rank)),
+            Tenths(y(rank)),
+            Tenths(left - 8.0),
+            Tenths(y(rank) + 4.0)
         );
     }
     // Date labels: at most 8, evenly picked, always the first and the last.
@@ -135,8 +163,8 @@ pub fn trend(areas: &[AreaGrades], dates: &[String]) -> String {
             let _ = write!(
                 out,
                 r##"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#555">{}</text>"##,
-                x(index),
-                height - bottom + 16.0,
+                Tenths(x(index)),
+                Tenths(height - bottom + 16.0),
                 escape(date)
             );
         }
@@ -152,8 +180,10 @@ pub fn trend(areas: &[AreaGrades], dates: &[String]) -> String {
         let mut stretch: Vec<(usize, u8)> = Vec::new();
         let flush = |stretch: &mut Vec<(usize, u8)>, out: &mut String| {
             if stretch.len() > 1 {
-                let coords: Vec<String> =
-                    stretch.iter().map(|(index, rank)| format!("{:.1},{:.1}", x(*index), y(*rank))).collect();
+                let coords: Vec<String> = stretch
+                    .iter()
+                    .map(|(index, rank)| format!("{:.1},{:.1}", Tenths(x(*index)), Tenths(y(*rank))))
+                    .collect();
                 let dash = if dash.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{dash}""#) };
                 let _ = write!(
                     out,
@@ -181,15 +211,18 @@ pub fn trend(areas: &[AreaGrades], dates: &[String]) -> String {
         let dash = if dash.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{dash}""#) };
         let _ = write!(
             out,
-            r#"<line x1="{lx:.1}" x2="{:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2"{dash}/>"#,
-            lx + 24.0
+            r#"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"{dash}/>"#,
+            Tenths(lx),
+            Tenths(lx + 24.0),
+            Tenths(ly),
+            Tenths(ly)
         );
         marker(&mut out, kind, lx + 12.0, ly, colour);
         let _ = write!(
             out,
             r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#222">{}</text>"##,
-            lx + 30.0,
-            ly + 4.0,
+            Tenths(lx + 30.0),
+            Tenths(ly + 4.0),
             escape(area.label)
         );
     }
@@ -217,13 +250,13 @@ pub fn sparkline(grades: &[Option<String>]) -> String {
     let _ = write!(
         out,
         r##"<line x1="{pad}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#e5e7e9" stroke-width="1"/>"##,
-        width - pad,
-        y(5),
-        y(5)
+        Tenths(width - pad),
+        Tenths(y(5)),
+        Tenths(y(5))
     );
     if points.len() > 1 {
         let coords: Vec<String> =
-            points.iter().map(|(index, rank)| format!("{:.1},{:.1}", x(*index), y(*rank))).collect();
+            points.iter().map(|(index, rank)| format!("{:.1},{:.1}", Tenths(x(*index)), Tenths(y(*rank)))).collect();
         let _ = write!(
             out,
             r##"<polyline points="{}" fill="none" stroke="#1f3a93" stroke-width="1.5"/>"##,
@@ -231,7 +264,12 @@ pub fn sparkline(grades: &[Option<String>]) -> String {
         );
     }
     if let Some((index, rank)) = points.last() {
-        let _ = write!(out, r##"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="#1f3a93"/>"##, x(*index), y(*rank));
+        let _ = write!(
+            out,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="#1f3a93"/>"##,
+            Tenths(x(*index)),
+            Tenths(y(*rank))
+        );
     }
     out.push_str("</svg>");
     out
@@ -260,10 +298,12 @@ pub fn severity_bars(severity: &Severity) -> String {
         let bar = (width - label_w - 50.0) * value / max;
         let _ = write!(
             out,
-            r##"<text x="0" y="{:.1}" font-size="12" fill="#222">{level}</text><rect x="{label_w}" y="{top:.1}" width="{bar:.1}" height="{bar_h}" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{}</text>"##,
-            top + 12.5,
-            label_w + bar + 6.0,
-            top + 12.5,
+            r##"<text x="0" y="{:.1}" font-size="12" fill="#222">{level}</text><rect x="{label_w}" y="{:.1}" width="{:.1}" height="{bar_h}" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{}</text>"##,
+            Tenths(top + 12.5),
+            Tenths(top),
+            Tenths(bar),
+            Tenths(label_w + bar + 6.0),
+            Tenths(top + 12.5),
             count.map_or("–".to_owned(), |count| count.to_string())
         );
     }
@@ -274,4 +314,31 @@ pub fn severity_bars(severity: &Severity) -> String {
 /// The labels of the areas, in chart order.
 pub fn area_labels() -> [&'static str; 5] {
     AREAS.map(|(_, label)| label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tenths;
+
+    #[test]
+    fn tenths_are_written_as_the_standard_library_writes_them() {
+        let mut values =
+            vec![0.0, -0.0, 0.05, -0.05, 0.25, 0.35, 0.45, 1.25, 2.5, -2.5, 1e8, 99_999_999.95, 1e12, f64::NAN];
+        values.extend([f64::INFINITY, f64::MIN_POSITIVE, -0.04, 123.456, 0.1 + 0.2]);
+        // A grid like the charts' (fractions of a plot's width) and pseudo-random values.
+        for numerator in 0..2_000 {
+            for denominator in [3.0, 7.0, 11.0, 13.0, 40.0] {
+                values.push(f64::from(numerator) * 496.0 / denominator - 200.0);
+            }
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * 2_000.0 - 1_000.0);
+        }
+        for value in values {
+            assert_eq!(format!("{:.1}", Tenths(value)), format!("{value:.1}"), "{value:e}");
+            assert_eq!(format!("{}", Tenths(value)), format!("{value}"), "{value:e}");
+        }
+    }
 }
