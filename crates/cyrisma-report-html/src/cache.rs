@@ -7,7 +7,9 @@
 //! so a run added, removed or replaced before it gives another chain and the step is counted
 //! again. The keys of every run up to the one before the latest are kept too (one file, the
 //! latest only): the next run's `reopened` needs them, and reading them back is much cheaper than
-//! reading every earlier run's fingerprints.
+//! reading every earlier run's fingerprints. So is the latest run itself, compacted (its findings'
+//! keys and places, its coverage): the pair a new snapshot makes is counted without reading the
+//! run before it again.
 //!
 //! A report that finds a step here reads neither run of the pair for it; after a new snapshot it
 //! reads the new run and the one before (the pages read the new one anyway). A cache file is
@@ -24,7 +26,7 @@ use cyrisma_dataset::Dataset;
 use cyrisma_dataset::schema::RunRow;
 use sha2::{Digest, Sha256};
 
-use crate::changes::Key;
+use crate::changes::{Key, Stored};
 use crate::collect::Changes;
 
 /// The format of the files, and of the rules the counts follow: a change to either needs a new
@@ -121,16 +123,84 @@ impl Cache {
         for key in keys {
             bytes.extend_from_slice(&key.to_be_bytes());
         }
-        if put(&path, &bytes)
-            && let Some(dir) = &self.dir
-            && let Ok(entries) = std::fs::read_dir(dir)
-        {
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with("seen-") && entry.path() != path {
-                    let _ = std::fs::remove_file(entry.path());
-                }
+        if put(&path, &bytes) {
+            self.remove_others("seen-", &path);
+        }
+    }
+}
+
+impl Cache {
+    /// The latest run of this chain, as a report that compared it stored it.
+    pub(crate) fn run(&self, chain: &Chain) -> Option<Stored> {
+        let bytes = std::fs::read(self.file("run", chain)?).ok()?;
+        let mut reader = Reader::new(&bytes, chain)?;
+        let mut names = || -> Option<Vec<String>> {
+            let count = usize::try_from(reader.u64()?).ok()?;
+            let mut names = Vec::with_capacity(count.min(bytes.len()));
+            for _ in 0..count {
+                let length = usize::try_from(reader.u64()?).ok()?;
+                names.push(std::str::from_utf8(reader.take(length)?).ok()?.to_owned());
+            }
+            Some(names)
+        };
+        let (instances, classes, assets) = (names()?, names()?, names()?);
+        let place = |bytes: &[u8]| -> [u32; 3] {
+            let number = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            [number(0), number(4), number(8)]
+        };
+        let count = usize::try_from(reader.u64()?).ok()?;
+        let coverage = reader.take(count.checked_mul(12)?)?.chunks_exact(12).map(place).collect();
+        let count = usize::try_from(reader.u64()?).ok()?;
+        let findings = reader
+            .take(count.checked_mul(28)?)?
+            .chunks_exact(28)
+            .map(|row| (u128::from_be_bytes(row[..16].try_into().unwrap_or_default()), place(&row[16..])))
+            .collect();
+        reader.end()?;
+        Some(Stored { instances, classes, assets, coverage, findings })
+    }
+
+    /// Keeps the latest run of this chain, in place of any kept before.
+    pub(crate) fn put_run(&self, chain: &Chain, run: &Stored) {
+        let Some(path) = self.file("run", chain) else { return };
+        let strings: usize = [&run.instances, &run.classes, &run.assets]
+            .iter()
+            .flat_map(|list| list.iter())
+            .map(|name| name.len() + 8)
+            .sum();
+        let mut bytes = Vec::with_capacity(64 + strings + run.coverage.len() * 12 + run.findings.len() * 28);
+        header(&mut bytes, chain);
+        for list in [&run.instances, &run.classes, &run.assets] {
+            bytes.extend_from_slice(&(list.len() as u64).to_le_bytes());
+            for name in list {
+                bytes.extend_from_slice(&(name.len() as u64).to_le_bytes());
+                bytes.extend_from_slice(name.as_bytes());
+            }
+        }
+        bytes.extend_from_slice(&(run.coverage.len() as u64).to_le_bytes());
+        for place in &run.coverage {
+            for number in place {
+                bytes.extend_from_slice(&number.to_le_bytes());
+            }
+        }
+        bytes.extend_from_slice(&(run.findings.len() as u64).to_le_bytes());
+        for (key, place) in &run.findings {
+            bytes.extend_from_slice(&key.to_be_bytes());
+            for number in place {
+                bytes.extend_from_slice(&number.to_le_bytes());
+            }
+        }
+        if put(&path, &bytes) {
+            self.remove_others("run-", &path);
+        }
+    }
+
+    /// Removes the files of a kind but `kept`.
+    fn remove_others(&self, prefix: &str, kept: &Path) {
+        let Some(Ok(entries)) = self.dir.as_ref().map(std::fs::read_dir) else { return };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) && entry.path() != kept {
+                let _ = std::fs::remove_file(entry.path());
             }
         }
     }
@@ -295,6 +365,34 @@ mod tests {
         cache.put_seen(&other, &[4]);
         assert_eq!(cache.seen(&other), Some(vec![4]));
         assert_eq!(cache.seen(&chain), None, "only the latest keys are kept");
+    }
+
+    #[test]
+    fn a_stored_run_reads_back_only_for_its_chain_and_whole() {
+        let directory = tempfile::tempdir().unwrap();
+        let cache = Cache::of(&Dataset::new(directory.path()));
+        let chains = chains(&[run("r1"), run("r2")]);
+        let stored = Stored {
+            instances: vec!["cc1".into(), "ccé".into()],
+            classes: vec!["internal".into()],
+            assets: vec!["id:1".into(), "ip:10.0.0.1".into()],
+            coverage: vec![[0, 0, 0], [1, 0, 1]],
+            findings: vec![(3, [0, 0, 0]), (u128::MAX, [u32::MAX, 0, 1])],
+        };
+        assert_eq!(cache.run(&chains[1]), None);
+        cache.put_run(&chains[1], &stored);
+        assert_eq!(cache.run(&chains[1]), Some(stored.clone()));
+        assert_eq!(cache.run(&chains[0]), None);
+        let path = cache.file("run", &chains[1]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [0, 30, bytes.len() - 28, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert_eq!(cache.run(&chains[1]), None, "cut at {cut}");
+        }
+        cache.put_run(&chains[0], &Stored::default());
+        cache.put_run(&chains[1], &stored);
+        assert_eq!(cache.run(&chains[0]), None, "only the latest run is kept");
+        assert_eq!(cache.run(&chains[1]), Some(stored));
     }
 
     #[test]

@@ -348,6 +348,92 @@ impl Compact {
     }
 }
 
+/// A finished run with its places named rather than numbered: what the cache keeps of the latest
+/// run, so that the next report (after one more snapshot) compares the new run with it without
+/// reading it again. Places index the three name lists; [`u32::MAX`] is an instance no outcome
+/// named.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Stored {
+    pub(crate) instances: Vec<String>,
+    pub(crate) classes: Vec<String>,
+    pub(crate) assets: Vec<String>,
+    /// Every place covered.
+    pub(crate) coverage: Vec<[u32; 3]>,
+    /// The findings, sorted by key, one per key.
+    pub(crate) findings: Vec<(Key, [u32; 3])>,
+}
+
+/// Numbers given in order of first use, for [`Compact::store`].
+#[derive(Default)]
+struct Dense {
+    of: HashMap<u32, u32, FastBuild>,
+    used: Vec<u32>,
+}
+
+impl Dense {
+    fn get(&mut self, number: u32) -> u32 {
+        if number == NONE {
+            return NONE;
+        }
+        *self.of.entry(number).or_insert_with(|| {
+            self.used.push(number);
+            u32::try_from(self.used.len() - 1).unwrap_or(NONE)
+        })
+    }
+}
+
+impl Compact {
+    /// This finished run with its places named: `ids` names the instance numbers.
+    pub(crate) fn store(&self, ids: &[String], names: &Names) -> Stored {
+        let (mut instances, mut classes, mut assets) = (Dense::default(), Dense::default(), Dense::default());
+        let mut place = |(instance, class, asset): (u32, u32, u32)| {
+            [instances.get(instance), classes.get(class), assets.get(asset)]
+        };
+        let coverage: Vec<[u32; 3]> = self.coverage.iter().map(|covered| place(*covered)).collect();
+        let findings: Vec<(Key, [u32; 3])> =
+            self.findings.iter().map(|entry| (entry.key, place((entry.instance, entry.class, entry.asset)))).collect();
+        let class_names = names.classes.read().unwrap_or_else(PoisonError::into_inner);
+        let asset_names = names.assets.read().unwrap_or_else(PoisonError::into_inner);
+        Stored {
+            instances: instances
+                .used
+                .iter()
+                .map(|number| ids.get(*number as usize).cloned().unwrap_or_default())
+                .collect(),
+            classes: classes.used.iter().map(|symbol| class_names.name(*symbol).to_owned()).collect(),
+            assets: assets.used.iter().map(|symbol| asset_names.name(*symbol).to_owned()).collect(),
+            coverage,
+            findings,
+        }
+    }
+
+    /// Takes a stored run's places and findings into this one (which holds the instances the run
+    /// pulled), numbered as this report numbers them; it is then finished.
+    pub(crate) fn restore(&mut self, stored: &Stored, numbers: &Instances<'_>, names: &Names) {
+        let instances: Vec<u32> =
+            stored.instances.iter().map(|id| numbers.get(id.as_str()).copied().unwrap_or(NONE)).collect();
+        let intern = |symbols: &RwLock<Symbols>, list: &[String]| -> Vec<u32> {
+            let mut symbols = symbols.write().unwrap_or_else(PoisonError::into_inner);
+            list.iter().map(|name| symbols.intern(name)).collect()
+        };
+        let (classes, assets) = (intern(&names.classes, &stored.classes), intern(&names.assets, &stored.assets));
+        let place = |[instance, class, asset]: [u32; 3]| -> Option<(u32, u32, u32)> {
+            let instance = if instance == NONE { NONE } else { *instances.get(instance as usize)? };
+            Some((instance, *classes.get(class as usize)?, *assets.get(asset as usize)?))
+        };
+        for covered in &stored.coverage {
+            if let Some(covered) = place(*covered) {
+                self.cover(covered);
+            }
+        }
+        self.findings.clear();
+        self.findings.extend(stored.findings.iter().enumerate().filter_map(|(row, (key, at))| {
+            let (instance, class, asset) = place(*at)?;
+            Some(Entry { key: *key, row: u32::try_from(row).unwrap_or(u32::MAX), instance, class, asset })
+        }));
+    }
+}
+
 /// The keys of every run before a pair's earlier run, for `reopened`, sorted: looked up by a
 /// cursor that moves forward through a pair's merge, and grown by one merge per run.
 #[derive(Default)]

@@ -505,14 +505,21 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         Ok(Seen::new(before))
     };
-    let mut compacts: Vec<Option<Compact>> = (0..window.len()).map(|_| None).collect();
+    // The runs to compact (true: done, from the cache).
+    let mut compacts: Vec<Option<(Compact, bool)>> = (0..window.len()).map(|_| None).collect();
     if let Some(missing) = first_missing {
         for (index, rows) in outcomes.iter().enumerate().skip(missing - 1) {
             let pulled = rows
                 .values()
                 .filter(|row| row.outcome == "pulled")
                 .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
-            compacts[index] = Some(Compact::new(all_ids.len(), pulled));
+            let mut compact = Compact::new(all_ids.len(), pulled);
+            // The first pair's earlier run, when the report that had it as the latest kept it.
+            let stored = (index + 1 == missing).then(|| cache.run(&chains[first_in + index])).flatten();
+            if let Some(stored) = &stored {
+                compact.restore(stored, &numbers, &names);
+            }
+            compacts[index] = Some((compact, stored.is_some()));
         }
     }
 
@@ -527,9 +534,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let mut new_now: HashMap<Key, &'static str, FastBuild> = HashMap::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
     let ahead = workers + 1;
-    let (work, jobs) = std::sync::mpsc::channel::<(usize, Option<Compact>)>();
+    let (work, jobs) = std::sync::mpsc::channel::<(usize, Option<(Compact, bool)>)>();
     let jobs = std::sync::Mutex::new(jobs);
-    let seen = std::thread::scope(|scope| -> Result<Option<Seen>, Error> {
+    let (seen, latest) = std::thread::scope(|scope| -> Result<(Option<Seen>, Option<Compact>), Error> {
         // Owned here, so that the workers stop when this returns, early or not.
         let work = work;
         let mut seen_thread = first_missing.map(|missing| scope.spawn(move || seen_before(first_in + missing - 1)));
@@ -560,12 +567,12 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         // A run compared with both its neighbours lends its buffers to a run not yet read: the
         // same memory is used again rather than fresh pages faulted in for every run.
         let mut spare: Option<Compact> = None;
-        let mut queue = |work: &std::sync::mpsc::Sender<(usize, Option<Compact>)>,
+        let mut queue = |work: &std::sync::mpsc::Sender<(usize, Option<(Compact, bool)>)>,
                          queued: &mut usize,
                          spare: &mut Option<Compact>| {
             if *queued < compacts.len() {
                 let mut data = compacts[*queued].take();
-                if let (Some(data), Some(used)) = (data.as_mut(), spare.take()) {
+                if let (Some((data, false)), Some(used)) = (data.as_mut(), spare.take()) {
                     data.reuse(used);
                 }
                 // A send fails only when every worker stopped, which the receiving end reports.
@@ -630,11 +637,15 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             }
             previous = data;
         }
-        Ok(seen)
+        Ok((seen, previous))
     })?;
     // The keys of every run but the latest, for the next report's `reopened` after a new run.
     if let Some(seen) = seen {
         cache.put_seen(&chains[first_in + window.len() - 2], seen.keys());
+        // And the latest run, for the pair the next snapshot makes.
+        if let Some(latest) = latest {
+            cache.put_run(&chains[first_in + window.len() - 1], &latest.store(&all_ids, &names));
+        }
     }
 
     // Each customer's open findings grouped (as read) are finished on a few threads: marked new or
@@ -1186,14 +1197,20 @@ struct Loaded {
 }
 
 /// Reads a run's grades (and instances when wanted), and its coverage and findings into `data`
-/// when given (the run is part of a pair to count), with the findings' shown columns read in the
-/// same pass when the pages show this run's findings.
+/// when given and not already done (the run is part of a pair to count), with the findings' shown
+/// columns read in the same pass when the pages show this run's findings.
 fn load(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    mut data: Option<Compact>,
+    data: Option<(Compact, bool)>,
     what: &Wanted<'_>,
 ) -> Result<Loaded, Error> {
+    // A run already compacted (from the cache) is passed on; another is compacted as it is read.
+    let (ready, mut data) = match data {
+        Some((compact, true)) => (Some(compact), None),
+        Some((compact, false)) => (None, Some(compact)),
+        None => (None, None),
+    };
     let grades = read_grades(dataset, run, what.numbers, what.selected)?;
     let instances = if what.instances {
         let rows: Vec<InstanceRow> = dataset.rows("instances", run)?;
@@ -1245,7 +1262,7 @@ fn load(
     if let Some(data) = data.as_mut() {
         data.finish();
     }
-    Ok(Loaded { grades, data, instances, findings })
+    Ok(Loaded { grades, data: ready.or(data), instances, findings })
 }
 
 /// The customers whose overall grade rose and fell most over the period.

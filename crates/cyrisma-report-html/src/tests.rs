@@ -293,8 +293,8 @@ fn cached_counts_give_the_pages_counting_gives() {
     assert_eq!(pages(&history, &narrower), narrow_cached, "a period reads the same steps");
     let _ = pages(&history, &Options::default());
 
-    // A new run: only the new pair is counted, with the earlier runs' keys from the cache (the
-    // first run's findings are not read again), and the pages are those of a report with no cache.
+    // A new run: only the new pair is counted, with the earlier runs' keys and the run before it
+    // from the cache, and the pages are those of a report with no cache.
     write_run(
         history.dataset(),
         92,
@@ -307,8 +307,14 @@ fn cached_counts_give_the_pages_counting_gives() {
     copy_tree(dir.path(), copy.path());
     std::fs::remove_dir_all(copy.path().join(".cache")).unwrap();
     let without_cache = pages(&History::new(Dataset::new(copy.path())), &Options::default());
-    let first = &runs[0];
+    // The first run's findings, and the findings and coverage of the latest run before the new
+    // one (kept compacted in the cache), are not read again.
+    let (first, latest) = (&runs[0], &runs[2]);
     std::fs::remove_file(history.dataset().file("findings", &first.run_id, first.started_at)).unwrap();
+    assert!(cache.run(&chains[2]).is_some(), "the latest run is kept");
+    for table in ["findings", "coverage"] {
+        std::fs::remove_file(history.dataset().file(table, &latest.run_id, latest.started_at)).unwrap();
+    }
     let incremental = pages(&history, &Options::default());
     assert_eq!(incremental, without_cache);
     let acme = collect(&history, &Options::default()).unwrap();
