@@ -27,7 +27,6 @@ use cyrisma_dataset::schema::RunRow;
 use sha2::{Digest, Sha256};
 
 use crate::changes::{Key, Stored};
-use crate::collect::Changes;
 
 /// The format of the files, and of the rules the counts follow: a change to either needs a new
 /// tag (the files of another tag are never read).
@@ -51,18 +50,21 @@ pub(crate) fn chains(runs: &[RunRow]) -> Vec<Chain> {
         .collect()
 }
 
+/// One instance's changes from one run to the next: new, fixed, reopened and not covered.
+pub(crate) type Counts = [u64; 4];
+
 /// The counts from one run to the next.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Step {
     /// Per instance id (each once): its changes.
-    pub(crate) counts: Vec<(String, Changes)>,
+    pub(crate) counts: Vec<(String, Counts)>,
     /// The fingerprints new or reopened in the later run, sorted.
     pub(crate) marked: Vec<(Key, ChangeKind)>,
 }
 
 impl Step {
     /// The counts by instance id.
-    pub(crate) fn by_instance(&self) -> HashMap<&str, &Changes> {
+    pub(crate) fn by_instance(&self) -> HashMap<&str, &Counts> {
         self.counts.iter().map(|(id, changes)| (id.as_str(), changes)).collect()
     }
 }
@@ -236,7 +238,7 @@ fn encode_step(step: &Step, chain: &Chain) -> Vec<u8> {
     for (id, changes) in &step.counts {
         bytes.extend_from_slice(&(id.len() as u64).to_le_bytes());
         bytes.extend_from_slice(id.as_bytes());
-        for count in [changes.new, changes.fixed, changes.reopened, changes.not_covered] {
+        for count in changes {
             bytes.extend_from_slice(&count.to_le_bytes());
         }
     }
@@ -255,8 +257,7 @@ fn decode_step(bytes: &[u8], chain: &Chain, with_marked: bool) -> Option<Step> {
     for _ in 0..count {
         let length = usize::try_from(reader.u64()?).ok()?;
         let id = std::str::from_utf8(reader.take(length)?).ok()?.to_owned();
-        let changes =
-            Changes { new: reader.u64()?, fixed: reader.u64()?, reopened: reader.u64()?, not_covered: reader.u64()? };
+        let changes = [reader.u64()?, reader.u64()?, reader.u64()?, reader.u64()?];
         counts.push((id, changes));
     }
     let marked_count = usize::try_from(reader.u64()?).ok()?;
@@ -336,10 +337,7 @@ mod tests {
         let chain = chains(&[run("r1"), run("r2")])[1];
         let other = chains(&[run("r1"), run("r9")])[1];
         let step = Step {
-            counts: vec![
-                ("cc1".into(), Changes { new: 1, fixed: 2, reopened: 3, not_covered: 4 }),
-                ("ccé".into(), Changes::default()),
-            ],
+            counts: vec![("cc1".into(), [1, 2, 3, 4]), ("ccé".into(), [0; 4])],
             marked: vec![(7, ChangeKind::New), (u128::MAX, ChangeKind::Reopened)],
         };
         assert_eq!(cache.step(&chain, true), None);

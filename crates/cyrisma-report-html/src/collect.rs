@@ -129,6 +129,11 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// From the cache's counts.
+    fn of([new, fixed, reopened, not_covered]: cache::Counts) -> Self {
+        Self { new, fixed, reopened, not_covered }
+    }
+
     fn add(&mut self, kind: ChangeKind) {
         match kind {
             ChangeKind::New => self.new += 1,
@@ -623,7 +628,9 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
                 };
                 let by_instance = step.by_instance();
                 steps.push(
-                    ids.iter().map(|id| by_instance.get(id.as_str()).map_or_else(Changes::default, |c| **c)).collect(),
+                    ids.iter()
+                        .map(|id| by_instance.get(id.as_str()).map_or_else(Changes::default, |c| Changes::of(**c)))
+                        .collect(),
                 );
                 if index + 1 == window.len() {
                     new_now = step.marked.iter().map(|(key, kind)| (*key, kind.as_str())).collect();
@@ -1015,7 +1022,7 @@ fn count_step(before: &Compact, after: &Compact, seen: &Seen, ids: &[String]) ->
         .iter()
         .zip(counts)
         .filter(|(_, changes)| *changes != Changes::default())
-        .map(|(id, changes)| (id.clone(), changes))
+        .map(|(id, changes)| (id.clone(), [changes.new, changes.fixed, changes.reopened, changes.not_covered]))
         .collect();
     Step { counts, marked }
 }

@@ -277,7 +277,7 @@ fn cached_counts_give_the_pages_counting_gives() {
     let mut altered = step.clone();
     for (id, changes) in &mut altered.counts {
         if id == "cc1" {
-            changes.new += 5;
+            changes[0] += 5;
         }
     }
     cache.put_step(&chains[2], &altered);
