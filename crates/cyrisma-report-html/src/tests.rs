@@ -324,6 +324,20 @@ fn cached_counts_give_the_pages_counting_gives() {
 }
 
 #[test]
+fn a_cache_that_cannot_be_written_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = three_runs(dir.path());
+    // `.cache` taken by a file: nothing can be cached, and the report is written all the same.
+    std::fs::write(dir.path().join(".cache"), "not a directory").unwrap();
+    let first = pages(&history, &Options::default());
+    let second = pages(&history, &Options::default());
+    assert_eq!(first, second);
+    assert_eq!(std::fs::read_to_string(dir.path().join(".cache")).unwrap(), "not a directory");
+    let portfolio = collect(&history, &Options::default()).unwrap();
+    assert_eq!(portfolio.customer("cc1").unwrap().since_previous.unwrap().new, 1);
+}
+
+#[test]
 fn a_customer_whose_findings_span_both_halves_of_the_file_is_grouped_as_one() {
     // The run whose findings the pages show is read in two halves on two threads, then put
     // together in row order: the figures are those of one pass.
