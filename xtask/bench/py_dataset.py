@@ -3,10 +3,12 @@
 write SRC OUT REPEAT [ROW_GROUP_ROWS]
     E2's reference: reads SRC (the findings Parquet file the dataset's writer wrote) into a
     pyarrow Table (not timed), then times `pyarrow.parquet.write_table` of that table to OUT with
-    the dataset's settings (WRITE_SETTINGS, the `parquet` crate's defaults that the dataset keeps:
-    Snappy, dictionary encoding with 1 MiB dictionary pages (but for the fingerprint column), statistics per chunk and per page with
-    the page index (column and offset index), Parquet 1.0 data pages of at most 1 MiB and 20,000
-    rows, batches of 1,024 values, row groups of 131,072 rows). The dataset also ends a row group at
+    the dataset's settings (WRITE_SETTINGS and `settings_for`, the `parquet` crate's defaults and
+    what the dataset changes: Snappy, dictionary encoding with 1 MiB dictionary pages, but the
+    fingerprint column with neither (DELTA_LENGTH_BYTE_ARRAY, uncompressed); statistics per chunk
+    and per page with the column index for the filtered columns only (PRUNED_COLUMNS), the offset
+    index for all; Parquet 1.0 data pages of at most 1 MiB and 20,000 rows, batches of 1,024
+    values, row groups of 131,072 rows). The dataset also ends a row group at
     2 MiB encoded, which pyarrow cannot do: ROW_GROUP_ROWS, when given, is the row count of the
     dataset writer's row groups instead (the bench passes their mean).
 
@@ -26,12 +28,10 @@ import sys
 import time
 
 # The dataset's Parquet settings (crates/cyrisma-dataset/src/write.rs `writer_properties`, on the
-# `parquet` crate's defaults), spelt out for pyarrow so that both sides write equivalent files.
+# `parquet` crate's defaults), spelt out for pyarrow so that both sides write equivalent files;
+# the per-column ones are in `settings_for`.
 WRITE_SETTINGS = {
-    "compression": "snappy",
-    "use_dictionary": True,
     "dictionary_pagesize_limit": 1024 * 1024,
-    "write_statistics": True,
     "write_page_index": True,
     "data_page_version": "1.0",
     "data_page_size": 1024 * 1024,
@@ -40,8 +40,22 @@ WRITE_SETTINGS = {
     "row_group_size": 8 * 16_384,  # ROW_GROUP_ROWS = 8 x BATCH_ROWS in write.rs
 }
 
-# write.rs `UNIQUE_COLUMN`: the one column written without a dictionary.
+# write.rs `UNIQUE_COLUMN`: the one column written without a dictionary or compression, encoded
+# DELTA_LENGTH_BYTE_ARRAY.
 UNIQUE_COLUMN = "fingerprint"
+
+# write.rs `PRUNED_COLUMNS`: the only columns written with statistics.
+PRUNED_COLUMNS = ["run_id", "instance_id", "scan_class", "kind", "risk_level"]
+
+
+def settings_for(columns: list[str]) -> dict[str, object]:
+    """WRITE_SETTINGS with write.rs `writer_properties`' per-column settings for these columns."""
+    settings = dict(WRITE_SETTINGS)
+    settings["use_dictionary"] = [name for name in columns if name != UNIQUE_COLUMN]
+    settings["compression"] = {name: "none" if name == UNIQUE_COLUMN else "snappy" for name in columns}
+    settings["column_encoding"] = {UNIQUE_COLUMN: "DELTA_LENGTH_BYTE_ARRAY"} if UNIQUE_COLUMN in columns else None
+    settings["write_statistics"] = [name for name in columns if name in PRUNED_COLUMNS]
+    return settings
 
 QUERY = """
 WITH
@@ -91,9 +105,7 @@ def write(src: str, out: str, repeat: int, row_group_rows: int | None = None) ->
     import pyarrow.parquet as pq
 
     table = pq.read_table(src)
-    settings = dict(WRITE_SETTINGS)
-    # As `writer_properties`: no dictionary for the fingerprints, which never repeat.
-    settings["use_dictionary"] = [name for name in table.column_names if name != UNIQUE_COLUMN]
+    settings = settings_for(table.column_names)
     if row_group_rows:
         settings["row_group_size"] = row_group_rows
     times = []

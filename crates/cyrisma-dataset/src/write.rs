@@ -6,10 +6,10 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
 
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::Serialize;
 
@@ -112,24 +112,41 @@ impl TableWriter {
 }
 
 /// The column whose values never repeat in a table (the findings' `fingerprint`): written without
-/// a dictionary.
+/// a dictionary and without compression, its values one after another with their lengths apart
+/// (`DELTA_LENGTH_BYTE_ARRAY`).
 pub const UNIQUE_COLUMN: &str = "fingerprint";
 
+/// The columns readers filter on (a run, an instance, a kind of finding, a risk level, a scan
+/// class): the only ones written with statistics (per page, with the column index), which let an
+/// engine skip the pages and row groups a filter on them rules out.
+pub const PRUNED_COLUMNS: &[&str] = &["run_id", "instance_id", "scan_class", "kind", "risk_level"];
+
 /// The Parquet settings of every file of the dataset: Snappy compression, the writer's default
-/// dictionary (but for [`UNIQUE_COLUMN`]) and plain encodings, page statistics, row groups of at most [`ROW_GROUP_ROWS`]
-/// rows and [`ROW_GROUP_BYTES`] estimated encoded bytes, and the schema version in the
-/// key-value metadata.
+/// dictionary and plain encodings but for [`UNIQUE_COLUMN`], statistics for [`PRUNED_COLUMNS`]
+/// only, row groups of at most [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`] estimated encoded
+/// bytes, and the schema version in the key-value metadata.
 pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
+        // Minimum and maximum of every page of every column cost about a fifth of writing the
+        // findings (byte comparisons of every value, `perf`); only the filtered columns keep them.
+        .set_statistics_enabled(EnabledStatistics::None)
         // Every finding's fingerprint is its own value: a dictionary would be built, found too
         // big and dropped for plain encoding in every row group (about a tenth of a snapshot's
-        // writing time, `perf`), and a reader gains nothing from it.
+        // writing time, `perf`), and a reader gains nothing from it. Snappy found little to
+        // take out of 32 random hex digits but their repeated 4-byte length prefixes, which this
+        // encoding keeps apart (bit-packed to almost nothing): about as small, with no
+        // compression to run on either side.
         .set_column_dictionary_enabled(ColumnPath::from(UNIQUE_COLUMN), false)
-        .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_string())]))
-        .build()
+        .set_column_encoding(ColumnPath::from(UNIQUE_COLUMN), Encoding::DELTA_LENGTH_BYTE_ARRAY)
+        .set_column_compression(ColumnPath::from(UNIQUE_COLUMN), Compression::UNCOMPRESSED)
+        .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_string())]));
+    for column in PRUNED_COLUMNS {
+        builder = builder.set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::Page);
+    }
+    builder.build()
 }
 
 /// The writer of one table's Parquet file, as a run writes each of its tables: the table's
@@ -427,6 +444,48 @@ mod tests {
         let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|group| group.num_rows()).collect();
         assert!(groups.len() > 1, "the byte cap did not end a row group: {groups:?}");
         assert_eq!(groups.iter().sum::<i64>(), total as i64);
+        let read: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
+        assert!(read == rows, "the findings read back differ");
+    }
+
+    #[test]
+    fn only_the_filtered_columns_have_statistics_and_the_fingerprints_are_stored_as_they_are() {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let started_at = 1_796_453_002_000_000;
+        let run_id = crate::run_id(started_at, 4);
+        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let rows: Vec<FindingRow> = (0..3_000).map(|index| wide_finding(&run_id, index)).collect();
+        writer.write(&rows).unwrap();
+        let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();
+        let path = dataset.file("findings", &run.run_id, started_at);
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let group = reader.metadata().row_group(0);
+        let mut with_statistics = vec![];
+        for column in group.columns() {
+            let name = column.column_path().string();
+            if column.statistics().is_some() {
+                with_statistics.push(name.clone());
+            }
+            let fingerprint = name == UNIQUE_COLUMN;
+            let compression = if fingerprint { Compression::UNCOMPRESSED } else { Compression::SNAPPY };
+            assert_eq!(column.compression(), compression, "{name}");
+            let delta = column.encodings().any(|encoding| encoding == Encoding::DELTA_LENGTH_BYTE_ARRAY);
+            assert_eq!(delta, fingerprint, "{name}: {:?}", column.encodings().collect::<Vec<_>>());
+        }
+        let mut pruned: Vec<String> = PRUNED_COLUMNS.iter().map(|column| (*column).to_owned()).collect();
+        pruned.sort();
+        with_statistics.sort();
+        assert_eq!(with_statistics, pruned);
+        // Per-page minimum and maximum (the column index) for them only; page offsets for every column.
+        let indexed: Vec<String> = group
+            .columns()
+            .iter()
+            .filter(|column| column.column_index_range().is_some())
+            .map(|column| column.column_path().string())
+            .collect();
+        assert_eq!(indexed.len(), PRUNED_COLUMNS.len(), "{indexed:?}");
+        assert!(group.columns().iter().all(|column| column.offset_index_range().is_some()));
         let read: Vec<FindingRow> = dataset.rows("findings", &run).unwrap();
         assert!(read == rows, "the findings read back differ");
     }

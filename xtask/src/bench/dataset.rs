@@ -4,9 +4,11 @@
 //!   with (`cyrisma_dataset::write::table_writer`: typed rows in memory → Arrow → Snappy Parquet,
 //!   the columns encoded on every core, row groups ended at 131,072 rows or 2 MiB encoded) vs
 //!   `pyarrow.parquet.write_table` of the same rows, already a pyarrow Table read from the file our
-//!   writer wrote, with the same settings (the `parquet` crate's defaults, spelt out in
-//!   `py_dataset.py`: Snappy, dictionary, chunk and page statistics with the page index, 1 MiB
-//!   and 20,000-row pages; pyarrow has no byte cap, so it gets our row groups' mean row count).
+//!   writer wrote, with the same settings (`writer_properties`, spelt out in `py_dataset.py`:
+//!   Snappy and dictionaries but for the fingerprints (uncompressed `DELTA_LENGTH_BYTE_ARRAY`),
+//!   chunk and page statistics with the column index for the filtered columns only, the offset
+//!   index for all, 1 MiB and 20,000-row pages; pyarrow has no byte cap, so it gets our row
+//!   groups' mean row count).
 //!   The same file written by `parquet`'s one-thread `ArrowWriter` (which must write the same
 //!   bytes) and the JSON path the dataset used before are timed too, as information.
 //! - D1: `History::diff` of the last two of three synthetic runs (1,000,000 findings each; 20,000
