@@ -422,6 +422,10 @@ impl Fleet {
         // a bounded queue: the fan-out keeps its requests going meanwhile (on the other core), and
         // at most `QUEUED` pulled instances wait in memory.
         let (queue, rows) = std::sync::mpsc::sync_channel::<(String, Pulled)>(QUEUED);
+        // Each instance's parsed data goes back to be freed on the thread that allocated it: freed
+        // on the writer thread, every block went through the allocator's cross-thread free list
+        // (about 8% of the CLI's CPU in a 1,000-instance snapshot, `perf`; 0.09 s less CPU).
+        let (give_back, returned) = std::sync::mpsc::channel::<Pulled>();
         let thread_run_id = run_id.clone();
         let rows_thread = std::thread::Builder::new()
             .name("cyrisma-snapshot-rows".into())
@@ -431,7 +435,8 @@ impl Fleet {
                 let mut findings = 0u64;
                 for (instance_id, pulled) in rows {
                     findings += pending.add(&mut writer, &thread_run_id, &instance_id, &pulled)?;
-                    drop(pulled);
+                    // The fan-out frees it; if it has stopped listening, it is freed here.
+                    let _ = give_back.send(pulled);
                     pending.write(&mut writer, false)?;
                 }
                 pending.write(&mut writer, true)?;
@@ -449,6 +454,7 @@ impl Fleet {
                     let counts = Counts::of(&pulled.vulnerability, &pulled.data);
                     // Fails only when the thread stopped on an error, which is returned below.
                     queue.send((instance_id.to_owned(), pulled)).map_err(|_| WriterStopped)?;
+                    returned.try_iter().for_each(drop);
                     Ok(counts)
                 })
                 .await;
