@@ -472,11 +472,13 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let position: HashMap<&str, usize, FastBuild> = ids.iter().enumerate().map(|(at, id)| (id.as_str(), at)).collect();
     let selected: Vec<Option<usize>> = all_ids.iter().map(|id| position.get(id.as_str()).copied()).collect();
     let names = Names::default();
+    let cache = Cache::of(dataset);
     let wanted = Wanted {
         ids: &all_ids,
         numbers: &numbers,
         selected: &selected,
         names: &names,
+        cache: &cache,
         instances: false,
         findings: false,
     };
@@ -485,7 +487,6 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // first pair it lacks on, the runs are compacted and compared, with every run before that
     // pair's earlier one counting as seen for `reopened` (the cache's keys of those runs, else
     // their fingerprints read).
-    let cache = Cache::of(dataset);
     let chains = cache::chains(&all_runs);
     // Only the latest pair's marked fingerprints are used (the pages mark what is new now).
     let mut cached: Vec<Option<Step>> = (0..window.len())
@@ -510,21 +511,17 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
         Ok(Seen::new(before))
     };
-    // The runs to compact (true: done, from the cache).
-    let mut compacts: Vec<Option<(Compact, bool)>> = (0..window.len()).map(|_| None).collect();
+    // The runs to compact, with the chain of the one the cache may hold compacted (the first
+    // pair's earlier run, kept by the report that had it as the latest).
+    let mut compacts: Vec<Option<(Compact, Option<cache::Chain>)>> = (0..window.len()).map(|_| None).collect();
     if let Some(missing) = first_missing {
         for (index, rows) in outcomes.iter().enumerate().skip(missing - 1) {
             let pulled = rows
                 .values()
                 .filter(|row| row.outcome == "pulled")
                 .filter_map(|row| numbers.get(row.instance_id.as_str()).copied());
-            let mut compact = Compact::new(all_ids.len(), pulled);
-            // The first pair's earlier run, when the report that had it as the latest kept it.
-            let stored = (index + 1 == missing).then(|| cache.run(&chains[first_in + index])).flatten();
-            if let Some(stored) = &stored {
-                compact.restore(stored, &numbers, &names);
-            }
-            compacts[index] = Some((compact, stored.is_some()));
+            let compact = Compact::new(all_ids.len(), pulled);
+            compacts[index] = Some((compact, (index + 1 == missing).then(|| chains[first_in + index])));
         }
     }
 
@@ -539,7 +536,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     let mut new_now: HashMap<Key, &'static str, FastBuild> = HashMap::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
     let ahead = workers + 1;
-    let (work, jobs) = std::sync::mpsc::channel::<(usize, Option<(Compact, bool)>)>();
+    let (work, jobs) = std::sync::mpsc::channel::<Job>();
     let jobs = std::sync::Mutex::new(jobs);
     let (seen, latest) = std::thread::scope(|scope| -> Result<(Option<Seen>, Option<Compact>), Error> {
         // Owned here, so that the workers stop when this returns, early or not.
@@ -572,12 +569,10 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         // A run compared with both its neighbours lends its buffers to a run not yet read: the
         // same memory is used again rather than fresh pages faulted in for every run.
         let mut spare: Option<Compact> = None;
-        let mut queue = |work: &std::sync::mpsc::Sender<(usize, Option<(Compact, bool)>)>,
-                         queued: &mut usize,
-                         spare: &mut Option<Compact>| {
+        let mut queue = |work: &std::sync::mpsc::Sender<Job>, queued: &mut usize, spare: &mut Option<Compact>| {
             if *queued < compacts.len() {
                 let mut data = compacts[*queued].take();
-                if let (Some((data, false)), Some(used)) = (data.as_mut(), spare.take()) {
+                if let (Some((data, None)), Some(used)) = (data.as_mut(), spare.take()) {
                     data.reuse(used);
                 }
                 // A send fails only when every worker stopped, which the receiving end reports.
@@ -688,9 +683,8 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     };
     drop(findings);
 
-    let mut customers = Vec::with_capacity(ids.len());
-    let mut failed = Vec::new();
-    for (at, id) in ids.iter().enumerate() {
+    // Each customer's view model, on a few threads (customers are independent).
+    let customer = |at: usize, id: &String| -> Customer {
         let pulled_at = last_pulled.get(id).copied();
         let instance_row = pulled_at
             .and_then(|index| instances.get(&index)?.get(id))
@@ -708,9 +702,6 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             error_code: row.error_code.clone(),
             request_id: row.request_id.clone(),
         });
-        if let Some(failure) = &failure {
-            failed.push(failure.clone());
-        }
         let areas = AREAS
             .iter()
             .enumerate()
@@ -771,7 +762,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         let (flaws, flaws_total) = of_concern("web_flaw");
         let fix_first =
             groups.iter().filter(|group| risk_rank(group.risk.as_deref()) >= 2).take(FIX_FIRST).cloned().collect();
-        customers.push(Customer {
+        Customer {
             instance_id: id.clone(),
             name,
             file,
@@ -792,8 +783,28 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
             open_findings,
             data_from: pulled_at.map(|index| runs[index].clone()),
             failure,
-        });
-    }
+        }
+    };
+    let numbered: Vec<(usize, &String)> = ids.iter().enumerate().collect();
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+    let chunk = numbered.len().div_ceil(workers).max(1);
+    let mut customers: Vec<Customer> = std::thread::scope(|scope| -> Result<Vec<Customer>, Error> {
+        let customer = &customer;
+        let handles: Vec<_> = numbered
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|(at, id)| customer(*at, id)).collect::<Vec<_>>()))
+            .collect();
+        let mut customers = Vec::with_capacity(numbered.len());
+        for handle in handles {
+            customers.extend(handle.join().map_err(|_| Error::Render {
+                page: "a customer page".to_owned(),
+                message: "the thread collecting its figures panicked".to_owned(),
+            })?);
+        }
+        Ok(customers)
+    })?;
+    // In the order of their instance ids, as the customers were.
+    let failed: Vec<Failure> = customers.iter().filter_map(|customer| customer.failure.clone()).collect();
     customers.sort_by(|a, b| {
         (a.display_name().to_lowercase(), &a.instance_id).cmp(&(b.display_name().to_lowercase(), &b.instance_id))
     });
@@ -1185,11 +1196,17 @@ struct Wanted<'a> {
     selected: &'a [Option<usize>],
     /// The classes and assets of every run, numbered once.
     names: &'a Names,
+    /// The report's cache.
+    cache: &'a Cache,
     /// Its `instances` table (names, counts).
     instances: bool,
     /// The findings' details (the pages list them).
     findings: bool,
 }
+
+/// A run for a reading thread: its place in the period, and when it is part of a pair to count,
+/// its compact run to fill (with the chain under which the cache may hold it done).
+type Job = (usize, Option<(Compact, Option<cache::Chain>)>);
 
 /// One run of the period, read once.
 struct Loaded {
@@ -1209,13 +1226,19 @@ struct Loaded {
 fn load(
     dataset: &cyrisma_dataset::Dataset,
     run: &RunRow,
-    data: Option<(Compact, bool)>,
+    data: Option<(Compact, Option<cache::Chain>)>,
     what: &Wanted<'_>,
 ) -> Result<Loaded, Error> {
-    // A run already compacted (from the cache) is passed on; another is compacted as it is read.
+    // A run the cache holds compacted is taken from there; another is compacted as it is read.
     let (ready, mut data) = match data {
-        Some((compact, true)) => (Some(compact), None),
-        Some((compact, false)) => (None, Some(compact)),
+        Some((mut compact, Some(chain))) => match what.cache.run(&chain) {
+            Some(stored) => {
+                compact.restore(&stored, what.numbers, what.names);
+                (Some(compact), None)
+            }
+            None => (None, Some(compact)),
+        },
+        Some((compact, None)) => (None, Some(compact)),
         None => (None, None),
     };
     let grades = read_grades(dataset, run, what.numbers, what.selected)?;
