@@ -654,7 +654,8 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
     // reopened, their assets named and sorted, worst first.
     let mut pending: Vec<Option<Grouping>> =
         ids.iter().map(|id| last_pulled.get(id).and_then(|index| findings.get_mut(index)?.remove(id))).collect();
-    let open_counts: Vec<usize> = pending.iter().map(|grouping| grouping.as_ref().map_or(0, |g| g.rows)).collect();
+    let open_counts: Vec<usize> =
+        pending.iter().map(|grouping| grouping.as_ref().map_or(0, |grouping| grouping.rows.len())).collect();
     let grouped: Vec<Vec<Group>> = {
         let new_now = &new_now;
         let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
@@ -863,57 +864,44 @@ struct Open<'a> {
 }
 
 /// A customer's open findings grouped by kind and rule as they are read: a row adds to its
-/// group, and its asset is numbered (each customer has a few hundred), so a row owns no string.
+/// group, and its asset is numbered (each customer has a few hundred), so a row owns no string;
+/// the rows (group, asset, fingerprint) are kept in one list per customer.
 #[derive(Default)]
 struct Grouping {
-    /// How many rows.
-    rows: usize,
     /// The assets' names by number, and their numbers.
     assets: Vec<String>,
     numbers: HashMap<String, u32, FastBuild>,
     /// Per kind, its groups by rule.
     kinds: Vec<(String, HashMap<String, usize, FastBuild>)>,
-    groups: Vec<Pending>,
+    groups: Vec<Group>,
+    /// Every row: its group, its asset and its fingerprint.
+    rows: Vec<(u32, u32, Key)>,
 }
 
-/// A group being read: its assets by number and its findings' fingerprints.
-struct Pending {
-    group: Group,
-    assets: Vec<u32>,
-    fingerprints: Vec<Key>,
-}
-
-impl Pending {
-    /// A group of a kind and rule with no finding yet.
-    fn new(kind: &str, rule: &str) -> Self {
-        Self {
-            group: Group {
-                kind: kind.to_owned(),
-                rule: rule.to_owned(),
-                title: None,
-                risk: None,
-                score: None,
-                assets: Vec::new(),
-                change: None,
-            },
-            assets: Vec::new(),
-            fingerprints: Vec::new(),
-        }
+/// A group of a kind and rule with no finding yet.
+fn new_group(kind: &str, rule: &str) -> Group {
+    Group {
+        kind: kind.to_owned(),
+        rule: rule.to_owned(),
+        title: None,
+        risk: None,
+        score: None,
+        assets: Vec::new(),
+        change: None,
     }
+}
 
-    /// Takes what a later row (or the group of later rows) says: the first title, the worst risk
-    /// (the first of the worst), the highest score.
-    fn take(&mut self, title: Option<&str>, risk: Option<&str>, score: Option<f64>) {
-        let group = &mut self.group;
-        if group.title.is_none() {
-            group.title = title.map(str::to_owned);
-        }
-        if risk.is_some() && (group.risk.is_none() || risk_rank(risk) > risk_rank(group.risk.as_deref())) {
-            group.risk = risk.map(str::to_owned);
-        }
-        if let Some(score) = score {
-            group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
-        }
+/// Takes into a group what a later row (or the group of later rows) says: the first title, the
+/// worst risk (the first of the worst), the highest score.
+fn take(group: &mut Group, title: Option<&str>, risk: Option<&str>, score: Option<f64>) {
+    if group.title.is_none() {
+        group.title = title.map(str::to_owned);
+    }
+    if risk.is_some() && (group.risk.is_none() || risk_rank(risk) > risk_rank(group.risk.as_deref())) {
+        group.risk = risk.map(str::to_owned);
+    }
+    if let Some(score) = score {
+        group.score = Some(group.score.map_or(score, |best: f64| best.max(score)));
     }
 }
 
@@ -930,7 +918,7 @@ impl Grouping {
     }
 
     /// The group of a kind and rule, made with `make` when it has none yet.
-    fn group(&mut self, kind: &str, rule: &str, make: impl FnOnce() -> Pending) -> usize {
+    fn group(&mut self, kind: &str, rule: &str, make: impl FnOnce() -> Group) -> u32 {
         let at = match self.kinds.iter().position(|(known, _)| known == kind) {
             Some(at) => at,
             None => {
@@ -940,78 +928,74 @@ impl Grouping {
         };
         let rules = &mut self.kinds[at].1;
         if let Some(at) = rules.get(rule) {
-            return *at;
+            return u32::try_from(*at).unwrap_or(u32::MAX);
         }
         let at = self.groups.len();
         rules.insert(rule.to_owned(), at);
         self.groups.push(make());
-        at
+        u32::try_from(at).unwrap_or(u32::MAX)
     }
 
     fn add(&mut self, row: Open<'_>) {
-        self.rows += 1;
         let asset = self.number(row.asset);
-        let at = self.group(row.kind, row.rule, || Pending::new(row.kind, row.rule));
-        let pending = &mut self.groups[at];
-        pending.take(row.title, row.risk, row.score);
-        pending.assets.push(asset);
-        pending.fingerprints.push(row.fingerprint);
+        let at = self.group(row.kind, row.rule, || new_group(row.kind, row.rule));
+        take(&mut self.groups[at as usize], row.title, row.risk, row.score);
+        self.rows.push((at, asset, row.fingerprint));
     }
 
     /// Adds the rows of the same customer read after these (the later part of a file).
     fn absorb(&mut self, later: Grouping) {
-        self.rows += later.rows;
-        let numbers: Vec<u32> = later.assets.iter().map(|asset| self.number(asset)).collect();
-        for mut pending in later.groups {
-            for asset in &mut pending.assets {
-                *asset = numbers[*asset as usize];
-            }
-            let (kind, rule) = (pending.group.kind.clone(), pending.group.rule.clone());
-            let mut later = Some(pending);
-            let at = self.group(&kind, &rule, || later.take().unwrap_or_else(|| Pending::new(&kind, &rule)));
+        let assets: Vec<u32> = later.assets.iter().map(|asset| self.number(asset)).collect();
+        let mut groups = Vec::with_capacity(later.groups.len());
+        for group in later.groups {
+            let (kind, rule) = (group.kind.clone(), group.rule.clone());
+            let mut later = Some(group);
+            let at = self.group(&kind, &rule, || later.take().unwrap_or_else(|| new_group(&kind, &rule)));
             if let Some(later) = later {
-                let earlier = &mut self.groups[at];
-                let group = later.group;
-                earlier.take(group.title.as_deref(), group.risk.as_deref(), group.score);
-                earlier.assets.extend(later.assets);
-                earlier.fingerprints.extend(later.fingerprints);
+                take(&mut self.groups[at as usize], later.title.as_deref(), later.risk.as_deref(), later.score);
             }
+            groups.push(at);
         }
+        self.rows.extend(
+            later.rows.into_iter().map(|(group, asset, key)| (groups[group as usize], assets[asset as usize], key)),
+        );
     }
 
     /// The groups, worst first (risk, then score, then how many assets, then kind and rule), each
     /// with its assets sorted and marked `new` or `reopened` as `changed` has any of its findings
     /// (`new` wins over `reopened` when a rule has both on different assets).
     fn finish(self, changed: &HashMap<Key, &'static str, FastBuild>) -> Vec<Group> {
-        let names = self.assets;
-        let mut list: Vec<Group> = self
-            .groups
-            .into_iter()
-            .map(|mut pending| {
-                for fingerprint in &pending.fingerprints {
-                    if let Some(kind) = changed.get(fingerprint)
-                        && pending.group.change != Some("new")
-                    {
-                        pending.group.change = Some(kind);
-                    }
-                }
-                pending.assets.sort_unstable();
-                pending.assets.dedup();
-                let mut assets: Vec<String> =
-                    pending.assets.iter().map(|number| names[*number as usize].clone()).collect();
-                assets.sort_unstable();
-                pending.group.assets = assets;
-                pending.group
-            })
-            .collect();
-        list.sort_by(|a, b| {
+        let Self { assets: names, mut groups, mut rows, .. } = self;
+        // The assets' places in name order: the rows sorted by group and that place give each
+        // group's assets sorted, each once.
+        let mut order: Vec<u32> = (0..u32::try_from(names.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+        let mut place = vec![0u32; names.len()];
+        for (at, number) in order.iter().enumerate() {
+            place[*number as usize] = u32::try_from(at).unwrap_or(u32::MAX);
+        }
+        rows.sort_unstable_by_key(|(group, asset, _)| (*group, place[*asset as usize]));
+        let mut last: Option<(u32, u32)> = None;
+        for (at, asset, key) in &rows {
+            let group = &mut groups[*at as usize];
+            if let Some(kind) = changed.get(key)
+                && group.change != Some("new")
+            {
+                group.change = Some(kind);
+            }
+            if last != Some((*at, *asset)) {
+                group.assets.push(names[*asset as usize].clone());
+                last = Some((*at, *asset));
+            }
+        }
+        groups.sort_by(|a, b| {
             risk_rank(b.risk.as_deref())
                 .cmp(&risk_rank(a.risk.as_deref()))
                 .then(b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)))
                 .then(b.assets.len().cmp(&a.assets.len()))
                 .then_with(|| (&a.kind, &a.rule).cmp(&(&b.kind, &b.rule)))
         });
-        list
+        groups
     }
 }
 
