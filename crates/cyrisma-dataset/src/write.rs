@@ -329,6 +329,17 @@ mod tests {
     use super::*;
     use crate::schema::{CoverageRow, FindingRow};
 
+    /// 2026-12-05T06:43:22Z, the start of every run written here.
+    const STARTED_AT: i64 = 1_796_453_002_000_000;
+
+    /// A run begun in a new temporary directory (kept alive by the first value).
+    fn new_run(random: u32) -> (tempfile::TempDir, Dataset, RunWriter) {
+        let directory = tempfile::tempdir().unwrap();
+        let dataset = Dataset::new(directory.path());
+        let writer = RunWriter::begin(&dataset, &crate::run_id(STARTED_AT, random), STARTED_AT, "test").unwrap();
+        (directory, dataset, writer)
+    }
+
     fn coverage(run_id: &str, index: usize) -> CoverageRow {
         CoverageRow {
             run_id: run_id.to_owned(),
@@ -341,11 +352,8 @@ mod tests {
 
     #[test]
     fn full_row_groups_go_to_the_file_before_the_commit() {
-        let directory = tempfile::tempdir().unwrap();
-        let dataset = Dataset::new(directory.path());
-        let started_at = 1_796_453_002_000_000;
-        let run_id = crate::run_id(started_at, 1);
-        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let (_directory, dataset, mut writer) = new_run(1);
+        let (run_id, started_at) = (writer.run_id().to_owned(), STARTED_AT);
         let total = ROW_GROUP_ROWS + 1_000;
         let rows: Vec<CoverageRow> = (0..total).map(|index| coverage(&run_id, index)).collect();
         // In the small writes of a snapshot (one instance at a time).
@@ -379,11 +387,8 @@ mod tests {
 
     #[test]
     fn a_row_group_ends_with_each_write_row_group() {
-        let directory = tempfile::tempdir().unwrap();
-        let dataset = Dataset::new(directory.path());
-        let started_at = 1_796_453_002_000_000;
-        let run_id = crate::run_id(started_at, 3);
-        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let (_directory, dataset, mut writer) = new_run(3);
+        let (run_id, started_at) = (writer.run_id().to_owned(), STARTED_AT);
         let rows: Vec<CoverageRow> = (0..7_000).map(|index| coverage(&run_id, index)).collect();
         writer.write_row_group(&rows[..3_000]).unwrap();
         assert_eq!(writer.tables["coverage"].writer.memory_size(), 0, "the writer still holds the rows");
@@ -424,11 +429,8 @@ mod tests {
 
     #[test]
     fn a_table_writer_holds_a_bounded_row_group_however_wide_its_rows() {
-        let directory = tempfile::tempdir().unwrap();
-        let dataset = Dataset::new(directory.path());
-        let started_at = 1_796_453_002_000_000;
-        let run_id = crate::run_id(started_at, 2);
-        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let (_directory, dataset, mut writer) = new_run(2);
+        let (run_id, started_at) = (writer.run_id().to_owned(), STARTED_AT);
         let total = 60_000;
         let rows: Vec<FindingRow> = (0..total).map(|index| wide_finding(&run_id, index)).collect();
         let mut largest = 0;
@@ -450,11 +452,8 @@ mod tests {
 
     #[test]
     fn only_the_filtered_columns_have_statistics_and_the_fingerprints_are_stored_as_they_are() {
-        let directory = tempfile::tempdir().unwrap();
-        let dataset = Dataset::new(directory.path());
-        let started_at = 1_796_453_002_000_000;
-        let run_id = crate::run_id(started_at, 4);
-        let mut writer = RunWriter::begin(&dataset, &run_id, started_at, "test").unwrap();
+        let (_directory, dataset, mut writer) = new_run(4);
+        let (run_id, started_at) = (writer.run_id().to_owned(), STARTED_AT);
         let rows: Vec<FindingRow> = (0..3_000).map(|index| wide_finding(&run_id, index)).collect();
         writer.write(&rows).unwrap();
         let run = writer.commit(started_at + 1, RunCounts::default()).unwrap();

@@ -652,36 +652,13 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
 
     // Each customer's open findings grouped (as read) are finished on a few threads: marked new or
     // reopened, their assets named and sorted, worst first.
-    let mut pending: Vec<Option<Grouping>> =
+    let pending: Vec<Option<Grouping>> =
         ids.iter().map(|id| last_pulled.get(id).and_then(|index| findings.get_mut(index)?.remove(id))).collect();
     let open_counts: Vec<usize> =
         pending.iter().map(|grouping| grouping.as_ref().map_or(0, |grouping| grouping.rows.len())).collect();
-    let grouped: Vec<Vec<Group>> = {
-        let new_now = &new_now;
-        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
-        let chunk = pending.len().div_ceil(workers).max(1);
-        std::thread::scope(|scope| -> Result<Vec<Vec<Group>>, Error> {
-            let handles: Vec<_> = pending
-                .chunks_mut(chunk)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter_mut()
-                            .map(|grouping| grouping.take().map_or_else(Vec::new, |grouping| grouping.finish(new_now)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            let mut grouped = Vec::with_capacity(ids.len());
-            for handle in handles {
-                grouped.extend(handle.join().map_err(|_| Error::Render {
-                    page: "a customer page".to_owned(),
-                    message: "the thread grouping its findings panicked".to_owned(),
-                })?);
-            }
-            Ok(grouped)
-        })?
-    };
+    let grouped: Vec<Vec<Group>> = on_threads(pending, "grouping its findings", |grouping| {
+        grouping.map_or_else(Vec::new, |grouping| grouping.finish(&new_now))
+    })?;
     drop(findings);
 
     // Each customer's view model, on a few threads (customers are independent).
@@ -787,23 +764,7 @@ pub fn collect(history: &History, options: &Options) -> Result<Portfolio, Error>
         }
     };
     let numbered: Vec<(usize, &String)> = ids.iter().enumerate().collect();
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
-    let chunk = numbered.len().div_ceil(workers).max(1);
-    let mut customers: Vec<Customer> = std::thread::scope(|scope| -> Result<Vec<Customer>, Error> {
-        let customer = &customer;
-        let handles: Vec<_> = numbered
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|(at, id)| customer(*at, id)).collect::<Vec<_>>()))
-            .collect();
-        let mut customers = Vec::with_capacity(numbered.len());
-        for handle in handles {
-            customers.extend(handle.join().map_err(|_| Error::Render {
-                page: "a customer page".to_owned(),
-                message: "the thread collecting its figures panicked".to_owned(),
-            })?);
-        }
-        Ok(customers)
-    })?;
+    let mut customers = on_threads(numbered, "collecting its figures", |(at, id)| customer(at, id))?;
     // In the order of their instance ids, as the customers were.
     let failed: Vec<Failure> = customers.iter().filter_map(|customer| customer.failure.clone()).collect();
     customers.sort_by(|a, b| {
@@ -997,6 +958,38 @@ impl Grouping {
         });
         groups
     }
+}
+
+/// `each` of every item, on a few threads (a run of consecutive items each), the results in the
+/// items' order: for the per-customer work, whose customers are independent.
+pub(crate) fn on_threads<T: Send, R: Send>(
+    items: Vec<T>,
+    what: &str,
+    each: impl Fn(T) -> R + Sync,
+) -> Result<Vec<R>, Error> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+    let chunk = items.len().div_ceil(workers).max(1);
+    let count = items.len();
+    let mut items = items.into_iter().peekable();
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(workers);
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|scope| {
+        let each = &each;
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(each).collect::<Vec<R>>()))
+            .collect();
+        let mut results = Vec::with_capacity(count);
+        for handle in handles {
+            results.extend(handle.join().map_err(|_| Error::Render {
+                page: "a customer page".to_owned(),
+                message: format!("the thread {what} panicked"),
+            })?);
+        }
+        Ok(results)
+    })
 }
 
 /// The changes from one run to the next for every instance (numbered as in `ids`), and the

@@ -87,31 +87,14 @@ pub fn write_report(history: &History, dir: &Path, options: &Options) -> Result<
 /// the index last (a reader who sees the new index finds every page it links to).
 pub fn write_portfolio(portfolio: &collect::Portfolio, dir: &Path) -> Result<Written, Error> {
     prepare(dir)?;
-    // Pages are independent: rendered and written on a few threads, in chunks of customers.
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
-    let chunk = portfolio.customers.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| -> Result<(), Error> {
-        let handles: Vec<_> = portfolio
-            .customers
-            .chunks(chunk)
-            .map(|customers| {
-                scope.spawn(move || -> Result<(), Error> {
-                    for customer in customers {
-                        let html = render::customer_page(portfolio, customer)?;
-                        write_page(dir, &customer.file, &html)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().map_err(|_| Error::Render {
-                page: "a customer page".to_owned(),
-                message: "the thread writing it panicked".to_owned(),
-            })??;
-        }
-        Ok(())
+    // Pages are independent: rendered and written on a few threads, in runs of customers.
+    let customers: Vec<&collect::Customer> = portfolio.customers.iter().collect();
+    let written = collect::on_threads(customers, "writing it", |customer| {
+        write_page(dir, &customer.file, &render::customer_page(portfolio, customer)?)
     })?;
+    for page in written {
+        page?;
+    }
     let index = write_page(dir, "index.html", &render::index_page(portfolio)?)?;
     Ok(Written {
         dir: dir.to_path_buf(),
