@@ -553,6 +553,20 @@ impl Inner {
         Ok(listed)
     }
 
+    /// A fresh structure listing, cached, and returned as the caller's own list. When it equals
+    /// the cached one (a listing seldom changes between two calls) the cache keeps what it has,
+    /// so that nothing is copied: a copy of every instance, and freeing the old one, cost a
+    /// blocking `instances.list()` from Python about as much as parsing it (`docs/benchmarks.md`,
+    /// P4).
+    pub(crate) async fn structure_owned(&self) -> Result<Vec<Instance>, Error> {
+        let _serial = self.structure.refresh.lock().await;
+        let listed = self.call(self.central_target(), &list_instances::Request::new()).await?;
+        if self.structure.cached().as_deref() != Some(&listed) {
+            self.structure.store(Arc::new(listed.clone()));
+        }
+        Ok(listed)
+    }
+
     /// One instance of the structure (the cache, then one refresh on a miss).
     pub(crate) async fn find_instance(&self, instance_id: &str) -> Result<Instance, Error> {
         for refresh in [false, true] {

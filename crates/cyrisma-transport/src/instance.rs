@@ -184,6 +184,6 @@ impl Client {
 
     /// Fetches the structure listing again and caches it (instance hosts are looked up there).
     pub async fn refresh_instances(&self) -> Result<Vec<Instance>, Error> {
-        Ok(self.inner.structure(true).await?.as_ref().clone())
+        self.inner.structure_owned().await
     }
 }

@@ -147,3 +147,37 @@ async fn one_tls_configuration_per_client_whatever_the_hosts() {
     let hosts = support::reportable_ids(&emulator).len() as u64;
     assert!(cyrisma_transport::tls_config_loads() - built < hosts, "no configuration per host");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_the_instances_refreshes_the_cache_instance_hosts_are_found_in() {
+    let emulator = support::emulator(EmulatorConfig::default().with_provisioning_delay(Duration::ZERO)).await;
+    let client = support::client(&emulator);
+    let instances = client.instances();
+    let first = instances.list().await.unwrap();
+    // The same listing again: the caller gets its own equal list.
+    let again = instances.list().await.unwrap();
+    assert_eq!(again, first);
+    let organization = first.iter().find(|instance| instance.is_organization()).unwrap();
+    let request = create_instance::Request::new(
+        InstanceType::Standard,
+        false,
+        &organization.instance_id,
+        "Cache Test Clinic",
+        "cachetest",
+        "US",
+        "cache@transport.example",
+    );
+    let created = instances.create(&request).await.unwrap();
+    let changed = instances.list().await.unwrap();
+    assert_eq!(changed.len(), first.len() + 1);
+    assert!(changed.iter().any(|instance| instance.instance_id == created.instance_id));
+    assert_eq!(emulator.count("instances.list_instances"), 3);
+    // The new instance's host is found in the cache the last listing refreshed: no listing more.
+    let instance = client.instance(&created.instance_id);
+    instance.dashboard_overall().await.unwrap();
+    assert_eq!(instance.name(), Some("Cache Test Clinic"));
+    // And an instance of the unchanged listings, still cached.
+    let known = first.iter().find(|instance| !instance.is_organization()).unwrap();
+    client.instance(&known.instance_id).dashboard_overall().await.unwrap();
+    assert_eq!(emulator.count("instances.list_instances"), 3, "the instance hosts came from the cache");
+}
