@@ -191,12 +191,19 @@ impl Pending {
 
         let scans: Vec<ScanFindings<'_>> =
             pulled.details.iter().map(|(scan, detail)| ScanFindings::of(instance_id, scan, detail)).collect();
-        for scan in &scans {
-            self.coverage.extend(scan.coverage(run_id, instance_id));
-        }
-        let findings: Vec<FindingRef<'_>> = scans.iter().flat_map(|scan| scan.rows(run_id, instance_id)).collect();
+        // Sized up front: grown from empty, the rows (a few hundred bytes each) were copied about
+        // twice over as the vector doubled.
+        let mut findings = Vec::with_capacity(scans.iter().map(ScanFindings::len).sum());
+        findings.extend(scans.iter().flat_map(|scan| scan.rows(run_id, instance_id)));
         writer.write(&findings)?;
-        Ok(findings.len() as u64)
+        let written = findings.len() as u64;
+        drop(findings);
+        // The assets' keys move into the coverage rows once the findings that borrow them are
+        // written (rather than a copy of each).
+        for scan in scans {
+            self.coverage.extend(scan.into_coverage(run_id, instance_id));
+        }
+        Ok(written)
     }
 
     /// Writes the tables that have [`WRITE_ROWS`] rows waiting (every waiting row when `all`).
@@ -314,7 +321,9 @@ impl<'a> ScanFindings<'a> {
     pub(crate) fn of(instance_id: &str, scan: &'a VulnerabilityScan, detail: &'a ScanDetail) -> Self {
         let class = ScanClass::of(scan.scan_type.as_ref());
         let mut keys = Vec::with_capacity(detail.assets.len());
-        let found_count = detail.assets.iter().map(|asset| export::asset_findings(asset).count()).sum();
+        // What `export::asset_findings` yields per asset, counted without walking the findings.
+        let found_count =
+            detail.assets.iter().map(|asset| asset.vulnerabilities.len() + asset.open_ports.len() + asset.flaws.len()).sum();
         let mut found = Vec::with_capacity(found_count);
         for asset in &detail.assets {
             let key = asset_identity(asset).key();
@@ -330,15 +339,22 @@ impl<'a> ScanFindings<'a> {
         Self { scan, class: class.as_str().to_owned(), keys, found }
     }
 
-    /// The `coverage` rows: one per asset of the detail, findings or not.
-    pub(crate) fn coverage(&self, run_id: &str, instance_id: &str) -> impl Iterator<Item = CoverageRow> + '_ {
+    /// How many findings.
+    pub(crate) fn len(&self) -> usize {
+        self.found.len()
+    }
+
+    /// The `coverage` rows: one per asset of the detail, findings or not (the assets' keys move
+    /// into them).
+    pub(crate) fn into_coverage(self, run_id: &str, instance_id: &str) -> impl Iterator<Item = CoverageRow> + 'a {
         let (run_id, instance_id) = (run_id.to_owned(), instance_id.to_owned());
-        self.keys.iter().map(move |key| CoverageRow {
+        let (class, scan_id) = (self.class, &self.scan.scan_id);
+        self.keys.into_iter().map(move |asset_key| CoverageRow {
             run_id: run_id.clone(),
             instance_id: instance_id.clone(),
-            scan_class: self.class.clone(),
-            scan_id: self.scan.scan_id.clone(),
-            asset_key: key.clone(),
+            scan_class: class.clone(),
+            scan_id: scan_id.clone(),
+            asset_key,
         })
     }
 
@@ -571,7 +587,7 @@ mod tests {
             assert_eq!(row.fingerprint, expected.to_hex(), "{row:?}");
         }
         assert_eq!(rows[0].rule, "CVE-2024-1");
-        let keys: Vec<String> = found.coverage("r1", "cc1").map(|row| row.asset_key).collect();
+        let keys: Vec<String> = found.into_coverage("r1", "cc1").map(|row| row.asset_key).collect();
         assert_eq!(keys.len(), 3, "every asset is covered, findings or not: {keys:?}");
         assert_eq!(&keys[..2], ["id:a1", "ip:10.0.0.2"]);
     }
