@@ -243,10 +243,17 @@ impl AssetIdentity {
     /// The identity as one string (`id:…`, `ip:…`, `url:…` or `none`), as hashed and as stored in
     /// the dataset's `asset_key` column.
     pub fn key(&self) -> String {
+        // Concatenated rather than `format!`ted: a snapshot makes one per asset of every scan.
+        let prefixed = |prefix: &str, text: &str| {
+            let mut key = String::with_capacity(prefix.len() + text.len());
+            key.push_str(prefix);
+            key.push_str(text);
+            key
+        };
         match self {
-            Self::Id(id) => format!("id:{id}"),
+            Self::Id(id) => prefixed("id:", id),
             Self::Ip(ip) => format!("ip:{ip}"),
-            Self::Url(url) => format!("url:{url}"),
+            Self::Url(url) => prefixed("url:", url),
             Self::Unknown => "none".to_owned(),
         }
     }
