@@ -259,12 +259,12 @@ impl RunWriter {
             instances_skipped: counts.skipped,
         };
         let mut runs = self.tables.remove("runs");
-        let mut pending = Vec::new();
-        for (table, _) in schema::TABLES.iter().filter(|(table, _)| *table != "runs") {
-            if let Some(writer) = self.tables.remove(table) {
-                pending.push(writer.close()?);
-            }
-        }
+        let closing: Vec<TableWriter> = schema::TABLES
+            .iter()
+            .filter(|(table, _)| *table != "runs")
+            .filter_map(|(table, _)| self.tables.remove(table))
+            .collect();
+        let pending = close_together(closing)?;
         fail_point("after-tables-closed");
         self.dataset.store.publish(self.dataset.root(), &pending, || fail_point("after-first-rename"))?;
         fail_point("before-runs-row");
@@ -281,6 +281,28 @@ impl RunWriter {
         self.committed = true;
         Ok(row)
     }
+}
+
+/// Closes tables (see [`TableWriter::close`]) on a thread each, and returns their files in the
+/// tables' order, or the first error in that order (then no file of them is left behind). Each
+/// close ends with a sync that waits for the disk: one after the other, a run's syncs added up
+/// to about 30 ms at the end of a 1,000-instance snapshot; together, they overlap.
+fn close_together(tables: Vec<TableWriter>) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let temporaries: Vec<PathBuf> = tables.iter().map(|table| table.temporary.clone()).collect();
+    let closed: Vec<Result<(PathBuf, PathBuf)>> = std::thread::scope(|scope| {
+        let closing: Vec<_> = tables.into_iter().map(|table| scope.spawn(move || table.close())).collect();
+        closing
+            .into_iter()
+            .map(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let closed: Result<Vec<_>> = closed.into_iter().collect();
+    if closed.is_err() {
+        for temporary in &temporaries {
+            let _ = fs::remove_file(temporary);
+        }
+    }
+    closed
 }
 
 impl Drop for RunWriter {
