@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
 
+use arrow_array::ArrayRef;
 use parquet::basic::{Compression, Encoding};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
@@ -91,6 +92,13 @@ impl TableWriter {
     fn push<R: Encode + Sync>(&mut self, rows: &[R]) -> Result<()> {
         self.writer.write(rows).map_err(|error| self.error(&error))?;
         self.rows += rows.len() as u64;
+        Ok(())
+    }
+
+    fn push_arrays<R: Encode + Sync>(&mut self, arrays: Vec<ArrayRef>) -> Result<()> {
+        let rows = arrays.first().map_or(0, |array| array.len());
+        self.writer.write_arrays::<R>(arrays).map_err(|error| self.error(&error))?;
+        self.rows += rows as u64;
         Ok(())
     }
 
@@ -216,6 +224,25 @@ impl RunWriter {
             Some(table) => {
                 table.push(rows)?;
                 if !rows.is_empty() && armed_fail_point().is_some() {
+                    fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
+                }
+                Ok(())
+            }
+            None => Err(Error::Parquet {
+                path: self.dataset.root().join(<R as WriteRow>::TABLE),
+                message: "table already closed".into(),
+            }),
+        }
+    }
+
+    /// Appends rows already built into their table's columns ([`Encode::arrays`] of `R` rows,
+    /// such as [`crate::lent::FindingColumns`]), as [`RunWriter::write`] appends the rows.
+    pub fn write_columns<R: WriteRow>(&mut self, arrays: Vec<ArrayRef>) -> Result<()> {
+        match self.tables.get_mut(<R as WriteRow>::TABLE) {
+            Some(table) => {
+                let rows = arrays.first().map_or(0, |array| array.len());
+                table.push_arrays::<R>(arrays)?;
+                if rows > 0 && armed_fail_point().is_some() {
                     fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
                 }
                 Ok(())
