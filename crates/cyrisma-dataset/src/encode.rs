@@ -320,6 +320,21 @@ impl<W: Write + Send> ParallelWriter<W> {
         Ok(())
     }
 
+    /// Appends rows already built into arrays (`R::arrays` of them: the schema's columns, in
+    /// order), as `ArrowWriter::write` appends them as one record batch; a row group is written
+    /// each time one fills up.
+    pub fn write_arrays<R: Encode + Sync>(&mut self, arrays: Vec<ArrayRef>) -> Result<(), ParquetError> {
+        // The batch checks the arrays against the schema: as many, of its types, of one length.
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|error| ParquetError::General(format!("columns that do not fit the table: {error}")))?;
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(());
+        }
+        self.write_chunk::<R>(batch.columns().to_vec(), rows, None)?;
+        Ok(())
+    }
+
     /// Writes one chunk's arrays as `ArrowWriter::write` writes a record batch: split where a
     /// row group ends, each piece encoded into the row group in progress. `upcoming` (the next
     /// chunk's rows) is built into arrays alongside the first piece's encoding and returned.

@@ -80,62 +80,113 @@ impl Encode for FindingRef<'_> {
     }
 
     fn arrays(rows: &[Self]) -> Vec<ArrayRef> {
-        let first = rows.first();
-        // A string column's builder, sized from the column's first value (as the owned rows' are).
-        let text = |sample: Option<&str>| {
-            StringBuilder::with_capacity(rows.len(), rows.len().saturating_mul(sample.map_or(16, str::len) + 8))
-        };
-        let mut run_id = text(first.map(|row| row.run_id));
-        let mut instance_id = text(first.map(|row| row.instance_id));
-        let mut scan_id = text(first.map(|row| row.scan_id));
-        let mut scan_class = text(first.map(|row| row.scan_class));
-        let mut asset_key = text(first.map(|row| row.asset_key));
-        let mut asset_id = text(first.and_then(|row| row.asset_id));
-        let mut asset_name = text(first.and_then(|row| row.asset_name));
-        let mut asset_address = text(first.and_then(|row| row.asset_address));
-        let mut kind = text(first.map(|row| row.kind));
-        let mut rule = text(first.map(|row| row.rule));
-        let mut risk_level = text(first.and_then(|row| row.risk_level));
-        let mut score = Vec::with_capacity(rows.len());
-        let mut title = text(first.and_then(|row| row.title));
-        let mut first_seen = text(first.and_then(|row| row.first_seen));
-        let mut fingerprint = StringBuilder::with_capacity(rows.len(), rows.len() * 32);
-        // All columns in one pass over the rows, as the owned rows' encoder does.
+        let mut columns = FindingColumns::with_capacity(rows.len(), rows.first());
         for row in rows {
-            run_id.append_value(row.run_id);
-            instance_id.append_value(row.instance_id);
-            scan_id.append_value(row.scan_id);
-            scan_class.append_value(row.scan_class);
-            asset_key.append_value(row.asset_key);
-            asset_id.append_option(row.asset_id);
-            asset_name.append_option(row.asset_name);
-            asset_address.append_option(row.asset_address);
-            kind.append_value(row.kind);
-            rule.append_value(row.rule);
-            risk_level.append_option(row.risk_level);
-            score.push(row.score);
-            title.append_option(row.title);
-            first_seen.append_option(row.first_seen);
-            // Hex digits are ASCII, so always UTF-8.
-            fingerprint.append_value(std::str::from_utf8(&row.fingerprint.hex_digits()).unwrap_or_default());
+            columns.push(row);
         }
+        columns.finish()
+    }
+}
+
+/// The `findings` table's columns being built from lent rows, one row at a time: what
+/// [`FindingRef`]'s [`Encode::arrays`] builds from a slice of rows, for a writer that makes its
+/// rows one by one and has no use for them afterwards (no slice of rows in between). Written with
+/// [`RunWriter::write_columns`](crate::RunWriter::write_columns).
+#[derive(Debug)]
+pub struct FindingColumns {
+    run_id: StringBuilder,
+    instance_id: StringBuilder,
+    scan_id: StringBuilder,
+    scan_class: StringBuilder,
+    asset_key: StringBuilder,
+    asset_id: StringBuilder,
+    asset_name: StringBuilder,
+    asset_address: StringBuilder,
+    kind: StringBuilder,
+    rule: StringBuilder,
+    risk_level: StringBuilder,
+    score: Vec<Option<f64>>,
+    title: StringBuilder,
+    first_seen: StringBuilder,
+    fingerprint: StringBuilder,
+}
+
+impl FindingColumns {
+    /// Empty columns for about `rows` rows, each string column sized from `sample`'s value (the
+    /// first row's, when known).
+    pub fn with_capacity(rows: usize, sample: Option<&FindingRef<'_>>) -> Self {
+        // A string column's builder, sized from the sample's value (as the owned rows' are).
+        let text = |value: Option<&str>| {
+            StringBuilder::with_capacity(rows, rows.saturating_mul(value.map_or(16, str::len) + 8))
+        };
+        Self {
+            run_id: text(sample.map(|row| row.run_id)),
+            instance_id: text(sample.map(|row| row.instance_id)),
+            scan_id: text(sample.map(|row| row.scan_id)),
+            scan_class: text(sample.map(|row| row.scan_class)),
+            asset_key: text(sample.map(|row| row.asset_key)),
+            asset_id: text(sample.and_then(|row| row.asset_id)),
+            asset_name: text(sample.and_then(|row| row.asset_name)),
+            asset_address: text(sample.and_then(|row| row.asset_address)),
+            kind: text(sample.map(|row| row.kind)),
+            rule: text(sample.map(|row| row.rule)),
+            risk_level: text(sample.and_then(|row| row.risk_level)),
+            score: Vec::with_capacity(rows),
+            title: text(sample.and_then(|row| row.title)),
+            first_seen: text(sample.and_then(|row| row.first_seen)),
+            fingerprint: StringBuilder::with_capacity(rows, rows * 32),
+        }
+    }
+
+    /// Appends one row.
+    pub fn push(&mut self, row: &FindingRef<'_>) {
+        self.run_id.append_value(row.run_id);
+        self.instance_id.append_value(row.instance_id);
+        self.scan_id.append_value(row.scan_id);
+        self.scan_class.append_value(row.scan_class);
+        self.asset_key.append_value(row.asset_key);
+        self.asset_id.append_option(row.asset_id);
+        self.asset_name.append_option(row.asset_name);
+        self.asset_address.append_option(row.asset_address);
+        self.kind.append_value(row.kind);
+        self.rule.append_value(row.rule);
+        self.risk_level.append_option(row.risk_level);
+        self.score.push(row.score);
+        self.title.append_option(row.title);
+        self.first_seen.append_option(row.first_seen);
+        // Hex digits are ASCII, so always UTF-8.
+        self.fingerprint.append_value(std::str::from_utf8(&row.fingerprint.hex_digits()).unwrap_or_default());
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.score.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.score.is_empty()
+    }
+
+    /// The columns' arrays, in the order of `schema::FINDINGS`.
+    pub fn finish(mut self) -> Vec<ArrayRef> {
         // In the order of `schema::FINDINGS` (a test compares with `FindingRow`'s batch).
         vec![
-            Arc::new(run_id.finish()),
-            Arc::new(instance_id.finish()),
-            Arc::new(scan_id.finish()),
-            Arc::new(scan_class.finish()),
-            Arc::new(asset_key.finish()),
-            Arc::new(asset_id.finish()),
-            Arc::new(asset_name.finish()),
-            Arc::new(asset_address.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(rule.finish()),
-            Arc::new(risk_level.finish()),
-            Arc::new(Float64Array::from(score)),
-            Arc::new(title.finish()),
-            Arc::new(first_seen.finish()),
-            Arc::new(fingerprint.finish()),
+            Arc::new(self.run_id.finish()),
+            Arc::new(self.instance_id.finish()),
+            Arc::new(self.scan_id.finish()),
+            Arc::new(self.scan_class.finish()),
+            Arc::new(self.asset_key.finish()),
+            Arc::new(self.asset_id.finish()),
+            Arc::new(self.asset_name.finish()),
+            Arc::new(self.asset_address.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.rule.finish()),
+            Arc::new(self.risk_level.finish()),
+            Arc::new(Float64Array::from(self.score)),
+            Arc::new(self.title.finish()),
+            Arc::new(self.first_seen.finish()),
+            Arc::new(self.fingerprint.finish()),
         ]
     }
 }
@@ -146,6 +197,8 @@ impl WriteRow for FindingRef<'_> {
 
 #[cfg(test)]
 mod tests {
+    use arrow_array::RecordBatch;
+
     use super::*;
 
     /// `text` but on every third row.
@@ -183,5 +236,37 @@ mod tests {
         let expected = FindingRow::encode(&owned).unwrap();
         assert_eq!(lent, expected);
         assert_eq!(FindingRef::encode(&[]).unwrap(), FindingRow::encode(&[]).unwrap());
+    }
+
+    #[test]
+    fn columns_built_row_by_row_are_the_rows_arrays_and_write_the_same_file() {
+        let texts: Vec<String> = (0..11).map(|index| format!("text-{index}-{}", "x".repeat(index))).collect();
+        let rows: Vec<FindingRef<'_>> = (0..300).map(|index| lent(index, &texts)).collect();
+        // Sized from another row than the first, and for fewer rows than pushed: the builders grow.
+        let mut columns = FindingColumns::with_capacity(10, rows.get(5));
+        assert!(columns.is_empty());
+        for row in &rows {
+            columns.push(row);
+        }
+        assert_eq!(columns.len(), rows.len());
+        let built = columns.finish();
+        let expected = FindingRef::encode(&rows).unwrap();
+        assert_eq!(RecordBatch::try_new(FindingRef::schema(), built.clone()).unwrap(), expected);
+
+        // The same file, written as rows or as columns (in two pieces each).
+        let file = |as_columns: bool| {
+            let mut writer = crate::write::table_writer(Vec::new(), schema::FINDINGS).unwrap();
+            for piece in rows.chunks(170) {
+                if as_columns {
+                    let mut columns = FindingColumns::with_capacity(piece.len(), piece.first());
+                    piece.iter().for_each(|row| columns.push(row));
+                    writer.write_arrays::<FindingRef<'_>>(columns.finish()).unwrap();
+                } else {
+                    writer.write(piece).unwrap();
+                }
+            }
+            writer.into_inner().unwrap()
+        };
+        assert_eq!(file(true), file(false));
     }
 }

@@ -707,10 +707,10 @@ impl Generator {
             if plan.finished < previous_start && last_of_type.get(&plan.code) != Some(&at) {
                 continue;
             }
-            let (summary, counts) = self.summary(target, plan);
-            if let Some(grade) = summary.grade_alpha {
-                dated.push((plan.finished, grade));
-            }
+            // The grade a scan's summary carries, without the rest of the summary (its name and
+            // times are text, formatted for nothing here).
+            let counts = self.scan_counts(target, plan);
+            dated.push((plan.finished, vulnerability_grade(counts, self.assets_per_scan)));
             latest.insert(plan.code, counts);
         }
         let mut totals = Counts::default();

@@ -623,8 +623,9 @@ mod tests {
         let mut rows: Vec<FindingRow> = Vec::new();
         for (_, scan, detail) in fetched {
             let Some(detail) = detail else { continue };
-            let found = snapshot::ScanFindings::of(instance_id, scan, detail);
-            for row in found.rows(run_id, instance_id).map(|row| row.to_row()) {
+            let mut found = Vec::new();
+            snapshot::scan_findings(run_id, instance_id, scan, detail, |row| found.push(row.to_row()));
+            for row in found {
                 match rows.iter().position(|seen| seen.fingerprint == row.fingerprint) {
                     Some(at) => rows[at] = row,
                     None => rows.push(row),

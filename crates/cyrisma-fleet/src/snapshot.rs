@@ -7,17 +7,16 @@
 //! done, the structure, each instance's outcome and the usage rows are added and the run is
 //! committed (`cyrisma_dataset::RunWriter`): it becomes visible whole, or not at all.
 
-use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cyrisma_core::export::{self, AssetFinding, scan_type_label};
-use cyrisma_core::history::{AssetFingerprints, AssetIdentity, FindingKind, Fingerprint, ScanClass};
+use cyrisma_core::export::{self, scan_type_label};
+use cyrisma_core::history::{AssetFingerprints, AssetIdentity, FindingKind, ScanClass};
 use cyrisma_core::types::{
     Asset, BaselineScan, BaselineScans, DataDashboard, DataScan, DataScans, Grade, Instance, OverallDashboard,
     ScanDetail, VulnerabilityDashboard, VulnerabilityScan, VulnerabilityScans,
 };
 use cyrisma_core::usage::usage_rows;
-use cyrisma_dataset::lent::FindingRef;
+use cyrisma_dataset::lent::{FindingColumns, FindingRef};
 use cyrisma_dataset::schema::{CoverageRow, GradeRow, InstanceRow, OutcomeRow, RunRow, ScanRow, UsageRow};
 use cyrisma_dataset::write::{RunCounts, TableRow};
 use cyrisma_dataset::{Dataset, RunWriter};
@@ -189,14 +188,32 @@ impl Pending {
             pulled.baseline_scans.baseline_scans.iter().map(|scan| baseline_scan_row(run_id, instance_id, scan)),
         );
 
-        let scans: Vec<ScanFindings<'_>> =
-            pulled.details.iter().map(|(scan, detail)| ScanFindings::of(instance_id, scan, detail)).collect();
-        for scan in &scans {
-            self.coverage.extend(scan.coverage(run_id, instance_id));
+        // The findings go straight into the table's columns as they are fingerprinted: no row
+        // is kept (nor copied) in between.
+        let count = pulled.details.iter().map(|(_, detail)| finding_count(detail)).sum();
+        let mut columns: Option<FindingColumns> = None;
+        let mut covered = Vec::with_capacity(pulled.details.len());
+        for (scan, detail) in &pulled.details {
+            let (class, keys) = scan_findings(run_id, instance_id, scan, detail, |row| {
+                columns.get_or_insert_with(|| FindingColumns::with_capacity(count, Some(row))).push(row);
+            });
+            covered.push((&scan.scan_id, class, keys));
         }
-        let findings: Vec<FindingRef<'_>> = scans.iter().flat_map(|scan| scan.rows(run_id, instance_id)).collect();
-        writer.write(&findings)?;
-        Ok(findings.len() as u64)
+        let written = columns.as_ref().map_or(0, FindingColumns::len) as u64;
+        if let Some(columns) = columns {
+            writer.write_columns::<FindingRef<'_>>(columns.finish())?;
+        }
+        // The assets' keys move into the coverage rows (rather than a copy of each).
+        for (scan_id, class, keys) in covered {
+            self.coverage.extend(keys.into_iter().map(|asset_key| CoverageRow {
+                run_id: run_id.to_owned(),
+                instance_id: instance_id.to_owned(),
+                scan_class: class.as_str().to_owned(),
+                scan_id: scan_id.clone(),
+                asset_key,
+            }));
+        }
+        Ok(written)
     }
 
     /// Writes the tables that have [`WRITE_ROWS`] rows waiting (every waiting row when `all`).
@@ -288,80 +305,52 @@ pub(crate) fn baseline_scan_row(run_id: &str, instance_id: &str, scan: &Baseline
     }
 }
 
-/// One finding of a scan's detail, fingerprinted.
-struct Found<'a> {
-    asset: &'a Asset,
-    /// The asset's place in [`ScanFindings::keys`].
-    key: usize,
-    finding: AssetFinding<'a>,
-    kind: FindingKind,
-    rule: Cow<'a, str>,
-    fingerprint: Fingerprint,
+/// How many findings `export::asset_findings` yields for the assets of `detail`, counted without
+/// walking them.
+fn finding_count(detail: &ScanDetail) -> usize {
+    detail.assets.iter().map(|asset| asset.vulnerabilities.len() + asset.open_ports.len() + asset.flaws.len()).sum()
 }
 
-/// The fingerprinted findings of one scan's detail, and what their `findings` rows borrow
-/// besides the detail (the scan's class, each asset's key, each finding's rule): the rows are
-/// lent ([`ScanFindings::rows`]), with no owned string per field per finding.
-pub(crate) struct ScanFindings<'a> {
-    scan: &'a VulnerabilityScan,
-    class: String,
-    keys: Vec<String>,
-    found: Vec<Found<'a>>,
-}
-
-impl<'a> ScanFindings<'a> {
-    /// Fingerprints the findings of `detail`, the detail of `scan` on `instance_id`.
-    pub(crate) fn of(instance_id: &str, scan: &'a VulnerabilityScan, detail: &'a ScanDetail) -> Self {
-        let class = ScanClass::of(scan.scan_type.as_ref());
-        let mut keys = Vec::with_capacity(detail.assets.len());
-        let found_count = detail.assets.iter().map(|asset| export::asset_findings(asset).count()).sum();
-        let mut found = Vec::with_capacity(found_count);
-        for asset in &detail.assets {
-            let key = asset_identity(asset).key();
-            let prints = AssetFingerprints::new(instance_id, &key, &class);
-            for finding in export::asset_findings(asset) {
-                let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
-                let rule = kind.rule_of(finding.finding);
-                let fingerprint = prints.of(kind, &rule);
-                found.push(Found { asset, key: keys.len(), finding, kind, rule, fingerprint });
-            }
-            keys.push(key);
+/// Fingerprints the findings of `detail`, the detail of `scan` on `instance_id`, and lends each
+/// one's `findings` row to `each`, in the detail's order (asset by asset, as
+/// `export::asset_findings` lists them), with no owned string per field per finding. Returns the
+/// scan's class and the keys of its assets, findings or not (what its `coverage` rows record).
+pub(crate) fn scan_findings(
+    run_id: &str,
+    instance_id: &str,
+    scan: &VulnerabilityScan,
+    detail: &ScanDetail,
+    mut each: impl FnMut(&FindingRef<'_>),
+) -> (ScanClass, Vec<String>) {
+    let class = ScanClass::of(scan.scan_type.as_ref());
+    let mut keys = Vec::with_capacity(detail.assets.len());
+    for asset in &detail.assets {
+        let key = asset_identity(asset).key();
+        let prints = AssetFingerprints::new(instance_id, &key, &class);
+        for finding in export::asset_findings(asset) {
+            let kind = FindingKind::from_name(finding.kind).unwrap_or(FindingKind::Vulnerability);
+            let rule = kind.rule_of(finding.finding);
+            each(&FindingRef {
+                run_id,
+                instance_id,
+                scan_id: &scan.scan_id,
+                scan_class: class.as_str(),
+                asset_key: &key,
+                asset_id: asset.identifier(),
+                asset_name: asset.name.as_deref(),
+                asset_address: asset.ip_address.as_deref(),
+                kind: kind.as_str(),
+                rule: &rule,
+                risk_level: finding.risk_level,
+                score: finding.score,
+                title: finding.title,
+                first_seen: finding.first_seen,
+                fingerprint: prints.of(kind, &rule),
+            });
         }
-        Self { scan, class: class.as_str().to_owned(), keys, found }
+        keys.push(key);
     }
-
-    /// The `coverage` rows: one per asset of the detail, findings or not.
-    pub(crate) fn coverage(&self, run_id: &str, instance_id: &str) -> impl Iterator<Item = CoverageRow> + '_ {
-        let (run_id, instance_id) = (run_id.to_owned(), instance_id.to_owned());
-        self.keys.iter().map(move |key| CoverageRow {
-            run_id: run_id.clone(),
-            instance_id: instance_id.clone(),
-            scan_class: self.class.clone(),
-            scan_id: self.scan.scan_id.clone(),
-            asset_key: key.clone(),
-        })
-    }
-
-    /// The `findings` rows, in the detail's order.
-    pub(crate) fn rows<'s>(&'s self, run_id: &'s str, instance_id: &'s str) -> impl Iterator<Item = FindingRef<'s>> {
-        self.found.iter().map(move |found| FindingRef {
-            run_id,
-            instance_id,
-            scan_id: &self.scan.scan_id,
-            scan_class: &self.class,
-            asset_key: &self.keys[found.key],
-            asset_id: found.asset.identifier(),
-            asset_name: found.asset.name.as_deref(),
-            asset_address: found.asset.ip_address.as_deref(),
-            kind: found.kind.as_str(),
-            rule: &found.rule,
-            risk_level: found.finding.risk_level,
-            score: found.finding.score,
-            title: found.finding.title,
-            first_seen: found.finding.first_seen,
-            fingerprint: found.fingerprint,
-        })
-    }
+    (class, keys)
 }
 
 pub(crate) fn instance_row(run_id: &str, instance: &Instance, selected: bool, counts: Option<Counts>) -> InstanceRow {
@@ -540,7 +529,7 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cyrisma_core::history::FingerprintInput;
+    use cyrisma_core::history::{Fingerprint, FingerprintInput};
 
     #[test]
     fn lent_rows_carry_the_fingerprints_hex_and_their_assets_keys() {
@@ -552,8 +541,9 @@ mod tests {
             {"name": "no findings"}
         ]}))
         .unwrap();
-        let found = ScanFindings::of("cc1", &scan, &detail);
-        let rows: Vec<_> = found.rows("r1", "cc1").map(|row| row.to_row()).collect();
+        let mut rows = Vec::new();
+        let (class, keys) = scan_findings("r1", "cc1", &scan, &detail, |row| rows.push(row.to_row()));
+        assert_eq!(class.as_str(), "type_3", "the class of scan type 3");
         assert_eq!(rows.len(), 3);
         for row in &rows {
             let asset = match row.asset_key.as_str() {
@@ -571,7 +561,6 @@ mod tests {
             assert_eq!(row.fingerprint, expected.to_hex(), "{row:?}");
         }
         assert_eq!(rows[0].rule, "CVE-2024-1");
-        let keys: Vec<String> = found.coverage("r1", "cc1").map(|row| row.asset_key).collect();
         assert_eq!(keys.len(), 3, "every asset is covered, findings or not: {keys:?}");
         assert_eq!(&keys[..2], ["id:a1", "ip:10.0.0.2"]);
     }

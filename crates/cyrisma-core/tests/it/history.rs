@@ -88,6 +88,12 @@ fn hex_digits_are_lower_case_pairs_in_byte_order() {
     assert_eq!(std::str::from_utf8(&fingerprint.hex_digits()).unwrap(), expected);
     assert_eq!(fingerprint.to_hex(), expected);
     assert_eq!(fingerprint.as_bytes(), &bytes);
+    // Every byte value, in every position.
+    for start in 0..=255u8 {
+        let bytes: [u8; 16] = std::array::from_fn(|index| start.wrapping_add((index * 16) as u8));
+        let expected: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(std::str::from_utf8(&Fingerprint::from(bytes).hex_digits()).unwrap(), expected);
+    }
 }
 
 /// One asset's fingerprints hash its shared fields once and give each finding the fingerprint
