@@ -899,28 +899,6 @@ mod tests {
     }
 
     #[test]
-    fn text_and_bytes_that_are_not_utf8_parse_alike_and_fail_with_a_position() {
-        use crate::types::Instance;
-
-        // Valid UTF-8 (the text path), with escapes and non-ASCII names.
-        let text = r#"[{"instance_id":"cc1","name":"Caf\u00e9 \"Nord\" — Zürich","number_of_endpoints":"3"}]"#;
-        let parsed: Vec<Instance> = one_or_many(text.as_bytes()).unwrap();
-        assert_eq!(parsed[0].name.as_deref(), Some("Café \"Nord\" — Zürich"));
-        assert_eq!(parsed[0].number_of_endpoints, Some(3));
-        // Not UTF-8 (the bytes path): an error that says where, never a panic.
-        let mut bytes = br#"[{"instance_id":"cc1","name":"X"}]"#.to_vec();
-        let at = bytes.iter().position(|byte| *byte == b'X').unwrap();
-        bytes[at] = 0xff;
-        let error = one_or_many::<Instance>(&bytes).unwrap_err();
-        assert!(error.is_syntax, "{error:?}");
-        assert!(error.message.contains("line 1 column"), "{error:?}");
-        // A wrong field type fails the same way on both paths, with the field's path.
-        let wrong = br#"{"instance_id":"cc1","is_consulting":[1]}"#;
-        let error = one_or_many::<Instance>(wrong).unwrap_err();
-        assert_eq!(error.path.as_deref(), Some("is_consulting"), "{error:?}");
-    }
-
-    #[test]
     fn floats_near_the_integer_limits_fit_exactly_or_not_at_all() {
         // Counts of real models near 2^64: `tests/it/instances.rs`.
         assert_eq!(<i64 as LenientNumber>::from_f64(2.0_f64.powi(63)), None);
