@@ -518,9 +518,17 @@ pub(super) fn goals(
     );
     report.notes.push(
         "P4 and P5 (the last wave's misses): P4's note measures the emulator's own floor in the same rounds, a raw \
-         keep-alive socket sending the same pre-encoded GET without parsing anything; under load, httpx's \
-         pure-Python latency grows faster than the floor and the ratio moves between about 0.1x and 0.4x from \
-         run to run (0.086x and 0.243x in two runs on this branch, 0.413x in the last full run). P5 runs the \
+         keep-alive socket sending the same pre-encoded GET without parsing anything. On this 2-vCPU virtual \
+         machine the floor has two levels, set per process by where the scheduler runs the caller and the \
+         in-process emulator's threads: about 27 us (0.07x httpx) when a request wakes an emulator thread on \
+         the caller's vCPU, about 105 us (0.25x httpx) when it wakes one on the other vCPU, through an \
+         inter-processor interrupt that costs the sender 25-35 us inside `writev` (perf: `sock_def_readable`, \
+         a third of the caller's CPU), and as much again on the way back. In the first state P4 gives \
+         0.13-0.17x; in the second the goal leaves a client about 23 us above the floor, and the blocking call \
+         is 25-30 us above it (35-40 us before a document's UTF-8 was checked once and the document parsed as \
+         text, and before an unchanged listing stopped being copied into the client's cache), so a run that \
+         lands there misses by a few percent. Under load, httpx's pure-Python latency grows faster than the \
+         floor and the ratio falls. P5 runs the \
          emulator inside the measured Python process, on the same runtime threads as the cyrisma client: its \
          note gives the emulator's CPU per fan-out on those threads (measured in aiohttp's rounds, where \
          nothing else runs there) beside the cyrisma rounds' CPU on them, and the ratio by client CPU with the \
