@@ -148,6 +148,11 @@ impl<'a> AssetFinding<'a> {
     }
 }
 
+/// How many findings [`asset_findings`] yields for `asset`, without walking them.
+pub fn asset_finding_count(asset: &Asset) -> usize {
+    asset.vulnerabilities.len() + asset.open_ports.len() + asset.flaws.len()
+}
+
 /// Every finding of an asset, vulnerabilities first, then open ports, then flaws.
 pub fn asset_findings(asset: &Asset) -> impl Iterator<Item = AssetFinding<'_>> + '_ {
     let vulnerabilities = asset.vulnerabilities.iter().map(AssetFinding::vulnerability);

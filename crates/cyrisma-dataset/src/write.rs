@@ -220,38 +220,29 @@ impl RunWriter {
 
     /// Appends rows to their table (rows carry their own `run_id`; pass this run's).
     pub fn write<R: WriteRow>(&mut self, rows: &[R]) -> Result<()> {
-        match self.tables.get_mut(<R as WriteRow>::TABLE) {
-            Some(table) => {
-                table.push(rows)?;
-                if !rows.is_empty() && armed_fail_point().is_some() {
-                    fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
-                }
-                Ok(())
-            }
-            None => Err(Error::Parquet {
-                path: self.dataset.root().join(<R as WriteRow>::TABLE),
-                message: "table already closed".into(),
-            }),
-        }
+        self.append::<R>(!rows.is_empty(), |table| table.push(rows))
     }
 
     /// Appends rows already built into their table's columns ([`Encode::arrays`] of `R` rows,
     /// such as [`crate::lent::FindingColumns`]), as [`RunWriter::write`] appends the rows.
     pub fn write_columns<R: WriteRow>(&mut self, arrays: Vec<ArrayRef>) -> Result<()> {
-        match self.tables.get_mut(<R as WriteRow>::TABLE) {
-            Some(table) => {
-                let rows = arrays.first().map_or(0, |array| array.len());
-                table.push_arrays::<R>(arrays)?;
-                if rows > 0 && armed_fail_point().is_some() {
-                    fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
-                }
-                Ok(())
-            }
-            None => Err(Error::Parquet {
+        let any = arrays.first().is_some_and(|array| !array.is_empty());
+        self.append::<R>(any, |table| table.push_arrays::<R>(arrays))
+    }
+
+    /// Appends to `R`'s table with `push` (`any`: whether it adds rows, for the test hook).
+    fn append<R: WriteRow>(&mut self, any: bool, push: impl FnOnce(&mut TableWriter) -> Result<()>) -> Result<()> {
+        let Some(table) = self.tables.get_mut(<R as WriteRow>::TABLE) else {
+            return Err(Error::Parquet {
                 path: self.dataset.root().join(<R as WriteRow>::TABLE),
                 message: "table already closed".into(),
-            }),
+            });
+        };
+        push(table)?;
+        if any && armed_fail_point().is_some() {
+            fail_point(&format!("after-write:{}", <R as WriteRow>::TABLE));
         }
+        Ok(())
     }
 
     /// Appends rows to their table as [`RunWriter::write`] does, then ends the table's row group

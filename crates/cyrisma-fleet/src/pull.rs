@@ -371,7 +371,7 @@ impl<'a> PulledFindings<'a> {
         let mut findings = Self { pull_id, instance_id, scans: Vec::new(), assets: Vec::new(), rows: Vec::new() };
         let details = vulnerability.iter().filter_map(|(_, _, detail)| detail.as_ref());
         let (assets, rows) = details.fold((0, 0), |(assets, rows), detail| {
-            let found = detail.assets.iter().map(|asset| export::asset_findings(asset).count()).sum::<usize>();
+            let found = detail.assets.iter().map(export::asset_finding_count).sum::<usize>();
             (assets + detail.assets.len(), rows + found)
         });
         findings.assets.reserve_exact(assets);

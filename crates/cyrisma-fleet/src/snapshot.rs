@@ -190,7 +190,7 @@ impl Pending {
 
         // The findings go straight into the table's columns as they are fingerprinted: no row
         // is kept (nor copied) in between.
-        let count = pulled.details.iter().map(|(_, detail)| finding_count(detail)).sum();
+        let count = pulled.details.iter().flat_map(|(_, detail)| &detail.assets).map(export::asset_finding_count).sum();
         let mut columns: Option<FindingColumns> = None;
         let mut covered = Vec::with_capacity(pulled.details.len());
         for (scan, detail) in &pulled.details {
@@ -303,12 +303,6 @@ pub(crate) fn baseline_scan_row(run_id: &str, instance_id: &str, scan: &Baseline
         failed_checks: count(scan.failed_checks),
         ..ScanRow::default()
     }
-}
-
-/// How many findings `export::asset_findings` yields for the assets of `detail`, counted without
-/// walking them.
-fn finding_count(detail: &ScanDetail) -> usize {
-    detail.assets.iter().map(|asset| asset.vulnerabilities.len() + asset.open_ports.len() + asset.flaws.len()).sum()
 }
 
 /// Fingerprints the findings of `detail`, the detail of `scan` on `instance_id`, and lends each

@@ -117,3 +117,22 @@ fn baseline_targets_read_as_count_or_list() {
     assert!(matches!(targets, CountOrList::List(list) if list[0].name.as_deref() == Some("FAB-DC01")));
     assert_eq!(scans.baseline_scans[0].target_count(), Some(1));
 }
+
+#[test]
+fn an_assets_finding_count_is_what_its_findings_list_yields() {
+    let detail: ScanDetail = serde_json::from_value(serde_json::json!({"assets": [
+        {"asset_id": "a1", "vulnerabilities": [{"cve": "CVE-2024-1"}, {"cve": "CVE-2024-2"}],
+         "open_ports": [{"port": 22, "protocol": "tcp"}], "flaws": [{"alert_ref": "10020"}]},
+        {"asset_id": "a2", "open_ports": [{"port": 443, "protocol": "tcp"}]},
+        {"asset_id": "a3"}
+    ]}))
+    .unwrap();
+    let counts: Vec<usize> = detail.assets.iter().map(cyrisma_core::export::asset_finding_count).collect();
+    assert_eq!(counts, [4, 1, 0]);
+    for asset in &detail.assets {
+        assert_eq!(
+            cyrisma_core::export::asset_findings(asset).count(),
+            cyrisma_core::export::asset_finding_count(asset)
+        );
+    }
+}
