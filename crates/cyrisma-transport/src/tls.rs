@@ -2,7 +2,11 @@
 //! rustls with the `ring` provider, TLS 1.2 and 1.3, HTTP/1.1 by ALPN.
 //!
 //! Loading the system roots costs a few milliseconds, so it happens once per client and the
-//! `Arc<rustls::ClientConfig>` is shared by every host the client talks to.
+//! `Arc<rustls::ClientConfig>` is shared by every host the client talks to. With extra
+//! certificates configured (an emulator's CA, a private CA), the system roots are loaded only if a
+//! chain does not verify against the extra certificates alone: a client of the emulator never
+//! reads them (about 150 files and 4 ms before its first request), and what a chain verifies
+//! against is the same (see [`Trust`]).
 //! [`tls_config_loads`] counts how many configurations this process has built (goal T3).
 //!
 //! Every instance is its own host name, so a fan-out makes one full handshake per instance, and
@@ -12,7 +16,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
@@ -55,12 +59,12 @@ pub(crate) fn client_config(
     require_roots: bool,
 ) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let mut roots = RootCertStore::empty();
-    if native_roots {
-        let loaded = rustls_native_certs::load_native_certs();
-        // Unparseable system certificates are skipped, as browsers do; the count of usable ones
-        // is checked below.
-        roots.add_parsable_certificates(loaded.certs);
+    // With extra certificates, the system's roots wait until a chain needs them (see `Trust`).
+    let lazy = native_roots && !extra_cas.is_empty();
+    if native_roots && !lazy {
+        roots.add_parsable_certificates(system_roots());
     }
+    let mut extra = Vec::new();
     for source in extra_cas {
         let certificates = read_pem(source)?;
         if certificates.is_empty() {
@@ -70,10 +74,11 @@ pub(crate) fn client_config(
             });
         }
         for certificate in certificates {
-            roots.add(certificate).map_err(|error| ConfigError::CaCertificate {
+            roots.add(certificate.clone()).map_err(|error| ConfigError::CaCertificate {
                 source_name: source_name(source),
                 reason: error.to_string().to_lowercase(),
             })?;
+            extra.push(certificate);
         }
     }
     if roots.is_empty() && require_roots {
@@ -88,14 +93,104 @@ pub(crate) fn client_config(
         // A plain-http client (see `require_roots`): it never verifies a certificate.
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|error| tls_error(&error))?;
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(Verifier::new(webpki))).with_no_client_auth()
+        let trust = if lazy {
+            Trust::ExtraFirst { extra: webpki, certificates: extra, provider, load: system_roots, all: OnceLock::new() }
+        } else {
+            Trust::Loaded(webpki)
+        };
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(Verifier::new(trust))).with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     TLS_CONFIG_LOADS.fetch_add(1, Ordering::Relaxed);
     Ok(Arc::new(config))
+}
+
+/// The system's trust store (unparseable certificates are skipped, as browsers do; whether any
+/// usable one is left is checked by the caller).
+fn system_roots() -> Vec<CertificateDer<'static>> {
+    rustls_native_certs::load_native_certs().certs
+}
+
+/// The roots a [`Verifier`] verifies chains against.
+///
+/// `ExtraFirst` gives the same answers as `Loaded` with the system's roots and the extra
+/// certificates together: a chain verifies against a set of roots when it verifies against one
+/// of them (a path ends at one anchor), so a chain the extra certificates verify is verified,
+/// and any other chain is verified against all the roots, loaded then (once per client), and
+/// refused or accepted by that verification alone, with its error.
+pub(crate) enum Trust {
+    /// Every root, loaded up front (the system's, or only the extra certificates).
+    Loaded(Arc<WebPkiServerVerifier>),
+    /// The extra certificates first, the system's roots added on first need.
+    ExtraFirst {
+        /// A verifier of the extra certificates alone.
+        extra: Arc<WebPkiServerVerifier>,
+        /// The extra certificates, for the verifier of every root.
+        certificates: Vec<CertificateDer<'static>>,
+        /// The provider of both verifiers.
+        provider: Arc<rustls::crypto::CryptoProvider>,
+        /// Loads the system's roots ([`system_roots`]; a stand-in in tests).
+        load: fn() -> Vec<CertificateDer<'static>>,
+        /// The verifier of every root, once a chain needed it.
+        all: OnceLock<Arc<WebPkiServerVerifier>>,
+    },
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Loaded(_) => f.write_str("Trust::Loaded"),
+            Self::ExtraFirst { all, .. } => {
+                f.debug_struct("Trust::ExtraFirst").field("system_roots_loaded", &all.get().is_some()).finish()
+            }
+        }
+    }
+}
+
+impl Trust {
+    /// The verifier of the signatures and schemes (the provider's algorithms; no root is used).
+    fn signatures(&self) -> &WebPkiServerVerifier {
+        match self {
+            Self::Loaded(verifier) | Self::ExtraFirst { extra: verifier, .. } => verifier,
+        }
+    }
+
+    /// Verifies a chain as of `now` (see the type's documentation).
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self {
+            Self::Loaded(verifier) => {
+                verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            Self::ExtraFirst { extra, certificates, provider, load, all } => {
+                if let Ok(verified) =
+                    extra.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+                {
+                    return Ok(verified);
+                }
+                let every = all.get_or_init(|| {
+                    let mut roots = RootCertStore::empty();
+                    roots.add_parsable_certificates(load());
+                    roots.add_parsable_certificates(certificates.iter().cloned());
+                    // Never empty (the extra certificates are in it), so this cannot fail; were it to,
+                    // the extra certificates alone are what is left.
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                        .build()
+                        .unwrap_or_else(|_| extra.clone())
+                });
+                every.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+        }
+    }
 }
 
 /// The crypto provider of every client: rustls' `ring` provider with its TLS 1.3 cipher suites
@@ -139,13 +234,13 @@ const VERIFIED_CHAINS: usize = 8;
 /// configured, so there is nothing else time-dependent to re-check.
 #[derive(Debug)]
 pub(crate) struct Verifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Trust,
     verified: Mutex<Vec<(Vec<Vec<u8>>, UnixTime)>>,
     chains_verified: AtomicU64,
 }
 
 impl Verifier {
-    fn new(inner: Arc<WebPkiServerVerifier>) -> Self {
+    fn new(inner: Trust) -> Self {
         Self { inner, verified: Mutex::new(Vec::new()), chains_verified: AtomicU64::new(0) }
     }
 
@@ -186,9 +281,9 @@ impl ServerCertVerifier for Verifier {
             return Ok(ServerCertVerified::assertion());
         }
         self.chains_verified.fetch_add(1, Ordering::Relaxed);
-        let assertion = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+        let assertion = self.inner.verify(end_entity, intermediates, server_name, ocsp_response, now)?;
         let until = UnixTime::since_unix_epoch(Duration::from_secs(now.as_secs()) + VERIFIED_CHAIN_TTL);
-        if self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, until).is_ok() {
+        if self.inner.verify(end_entity, intermediates, server_name, ocsp_response, until).is_ok() {
             let chain = std::iter::once(end_entity).chain(intermediates).map(|cert| cert.to_vec()).collect();
             let mut verified = lock(&self.verified);
             if verified.len() >= VERIFIED_CHAINS {
@@ -205,7 +300,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.inner.signatures().verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -214,11 +309,11 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.inner.signatures().verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.inner.signatures().supported_verify_schemes()
     }
 }
 
@@ -326,8 +421,12 @@ mod tests {
     fn verifier_trusting(ca: &CertificateDer<'static>) -> Verifier {
         let mut roots = RootCertStore::empty();
         roots.add(ca.clone()).unwrap();
+        Verifier::new(Trust::Loaded(verifier_of(roots)))
+    }
+
+    fn verifier_of(roots: RootCertStore) -> Arc<WebPkiServerVerifier> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        Verifier::new(WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap())
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap()
     }
 
     fn name(host: &str) -> ServerName<'static> {
@@ -371,6 +470,65 @@ mod tests {
             .verify_server_cert(&leaf, std::slice::from_ref(&ca), &name("cc100004.example.test"), &[], later)
             .unwrap();
         assert_eq!(verifier.chains_verified(), 3);
+    }
+
+    /// The stand-in system trust store of `extra_certificates_first_...`: one CA, and how many
+    /// times it was loaded.
+    static SYSTEM_CA: OnceLock<(CertificateDer<'static>, CertificateDer<'static>)> = OnceLock::new();
+    static SYSTEM_LOADS: AtomicU64 = AtomicU64::new(0);
+
+    fn stand_in_system_roots() -> Vec<CertificateDer<'static>> {
+        SYSTEM_LOADS.fetch_add(1, Ordering::SeqCst);
+        vec![SYSTEM_CA.get_or_init(|| chain(None)).0.clone()]
+    }
+
+    #[test]
+    fn extra_certificates_first_then_the_system_roots_once_and_only_for_chains_they_do_not_verify() {
+        let (system_ca, system_leaf) = SYSTEM_CA.get_or_init(|| chain(None)).clone();
+        let (extra_ca, extra_leaf) = chain(None);
+        let (stranger_ca, stranger_leaf) = chain(None);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = RootCertStore::empty();
+        roots.add(extra_ca.clone()).unwrap();
+        let verifier = Verifier::new(Trust::ExtraFirst {
+            extra: WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap(),
+            certificates: vec![extra_ca.clone()],
+            provider,
+            load: stand_in_system_roots,
+            all: OnceLock::new(),
+        });
+        let now = jan_2026();
+        let verify = |leaf: &CertificateDer<'static>, ca: &CertificateDer<'static>, host: &str| {
+            verifier.verify_server_cert(leaf, std::slice::from_ref(ca), &name(host), &[], now)
+        };
+
+        // A chain of an extra certificate: the system's roots are never read.
+        for host in ["cc100001.example.test", "cc100002.example.test"] {
+            verify(&extra_leaf, &extra_ca, host).unwrap();
+        }
+        assert_eq!(SYSTEM_LOADS.load(Ordering::SeqCst), 0, "{:?}", verifier.inner);
+
+        // A chain of a system root: verified once the system's roots are loaded.
+        verify(&system_leaf, &system_ca, "cc100003.example.test").unwrap();
+        assert_eq!(SYSTEM_LOADS.load(Ordering::SeqCst), 1);
+
+        // A chain of neither: refused (as a verifier of every root refuses it), every time, and
+        // the system's roots are not loaded again.
+        let mut every = RootCertStore::empty();
+        every.add(extra_ca.clone()).unwrap();
+        every.add(system_ca.clone()).unwrap();
+        let reference = verifier_of(every);
+        for host in ["cc100004.example.test", "cc100005.example.test"] {
+            let error = verify(&stranger_leaf, &stranger_ca, host).unwrap_err();
+            let expected = reference
+                .verify_server_cert(&stranger_leaf, std::slice::from_ref(&stranger_ca), &name(host), &[], now)
+                .unwrap_err();
+            assert_eq!(error, expected);
+        }
+        // An extra certificate's chain for a name it does not cover: refused too.
+        assert!(verify(&extra_leaf, &extra_ca, "cc100001.other.test").is_err());
+        assert_eq!(SYSTEM_LOADS.load(Ordering::SeqCst), 1, "the system's roots are loaded once");
+        assert_eq!(format!("{:?}", verifier.inner), "Trust::ExtraFirst { system_roots_loaded: true }");
     }
 
     #[test]
