@@ -46,6 +46,16 @@ pub use arrow_array::RecordBatch;
 pub use read::RunData;
 pub use write::RunWriter;
 
+/// Deletes the local spool files that killed snapshots of object-store datasets left in the
+/// temporary directory (`$TMPDIR/.cyrisma-<pid>-<serial>-<table>-<run_id>.parquet.tmp`) and
+/// that nothing has written to for a day; returns how many went. A run on an object store is
+/// written to such files and uploaded at commit, which removes them, so only a crash leaves them
+/// (each up to the size of its table). `cyrisma snapshot` calls this before each run, as it
+/// calls [`Dataset::remove_orphans`].
+pub fn remove_stale_spools() -> usize {
+    store::remove_stale_spools(&std::env::temp_dir(), std::time::Duration::from_secs(86_400))
+}
+
 /// The schema version this crate writes: part of every `runs` row and of every file's metadata.
 pub const SCHEMA_VERSION: i32 = 1;
 

@@ -420,7 +420,7 @@ impl Store {
                 // Unique in this process too: two writers may write runs of the same id.
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
                 let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let spool = format!(".cyrisma-{}-{serial}-{unique}-{name}.tmp", std::process::id());
+                let spool = format!("{SPOOL_PREFIX}{}-{serial}-{unique}-{name}.tmp", std::process::id());
                 Ok(std::env::temp_dir().join(spool))
             }
         }
@@ -470,6 +470,31 @@ impl Store {
             }
         }
     }
+}
+
+/// The start of a spool file's name (then the process id, a serial, the table, the file's name
+/// and `.tmp`; see [`Store::staging`]).
+const SPOOL_PREFIX: &str = ".cyrisma-";
+
+/// Deletes the spool files in `dir` that killed snapshots left behind (named as
+/// [`Store::staging`] names them, and not modified for longer than `age`: a snapshot in progress
+/// writes its spool files as it goes and uploads them within minutes). Only regular files are
+/// removed; links and directories are left alone. Returns how many files went.
+pub(crate) fn remove_stale_spools(dir: &Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let now = std::time::SystemTime::now();
+    let stale = |entry: &std::fs::DirEntry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with(SPOOL_PREFIX)
+            && name.ends_with(".parquet.tmp")
+            && entry.file_type().is_ok_and(|kind| kind.is_file())
+            && entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|idle| idle > age))
+    };
+    entries.flatten().filter(stale).filter(|entry| std::fs::remove_file(entry.path()).is_ok()).count()
 }
 
 /// How many files upload at once.
@@ -619,6 +644,34 @@ mod tests {
         let (root, store) = parse(Path::new("gs://bucket")).unwrap();
         let Store::Object(remote) = store else { panic!("not remote") };
         assert_eq!(remote.key(&root, &root.join("runs")).unwrap().as_ref(), "runs");
+    }
+
+    #[test]
+    fn only_spool_files_untouched_for_longer_than_the_age_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = std::time::Duration::from_secs(86_400);
+        let two_days_ago = std::time::SystemTime::now() - 2 * day;
+        let file = |name: &str, old: bool| {
+            let path = dir.path().join(name);
+            let file = std::fs::File::create(&path).unwrap();
+            if old {
+                file.set_modified(two_days_ago).unwrap();
+            }
+            path
+        };
+        let stale = file(".cyrisma-4242-0-findings-r20261201T000000.000000Z-0a1b2c3d.parquet.tmp", true);
+        let fresh = file(".cyrisma-4243-1-findings-r20261201T000000.000000Z-0a1b2c3d.parquet.tmp", false);
+        let other = file(".cyrisma-notes.txt", true);
+        let local = file(".r20261201T000000.000000Z-0a1b2c3d.parquet.tmp", true);
+        let folder = dir.path().join(".cyrisma-4244-2-runs-r1.parquet.tmp");
+        std::fs::create_dir(&folder).unwrap();
+        assert_eq!(remove_stale_spools(dir.path(), day), 1);
+        assert!(!stale.exists(), "a spool file untouched for two days goes");
+        for kept in [&fresh, &other, &local, &folder] {
+            assert!(kept.exists(), "{} is kept", kept.display());
+        }
+        assert_eq!(remove_stale_spools(dir.path(), day), 0, "nothing left to remove");
+        assert_eq!(remove_stale_spools(&dir.path().join("missing"), day), 0, "a missing directory is nothing to do");
     }
 
     #[test]

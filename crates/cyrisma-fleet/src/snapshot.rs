@@ -400,6 +400,8 @@ impl Fleet {
         let run_id = cyrisma_dataset::run_id(started_at, fastrand::u32(..));
         // Files of crashed runs older than a day are no longer being written by anyone.
         dataset.remove_orphans(started_at - 86_400_000_000)?;
+        // And the local spool files of crashed runs on object stores (any dataset's).
+        cyrisma_dataset::remove_stale_spools();
         let writer = RunWriter::begin(dataset, &run_id, started_at, tool_version)?;
         // The instances' rows are built, encoded and written on a thread of their own, fed through
         // a bounded queue: the fan-out keeps its requests going meanwhile (on the other core), and
