@@ -107,6 +107,9 @@ def s3() -> Iterator[S3Server]:
 def cli(emulator: cyrisma.Emulator, home: Path, s3: S3Server, *args: str, **extra: str) -> Any:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config")}
     env.update({"XDG_RUNTIME_DIR": str(home), "NO_COLOR": "1", "CYRISMA_CONFIG_DIR": str(home / "cyrisma")})
+    # A private temporary directory: the spool files of runs on the bucket go there.
+    (home / "tmp").mkdir(exist_ok=True)
+    env["TMPDIR"] = str(home / "tmp")
     env.update(emulator.env())
     env.update(s3.env)
     env["CYRISMA_MAX_RETRIES"] = "0"
@@ -280,9 +283,20 @@ def test_a_run_killed_before_its_runs_object_is_invisible(s3: S3Server, tmp_path
         else:
             assert after == before
         assert cyrisma.History(location).runs().num_rows == 1
+        # The killed process left its local spool files behind; once nothing has written to them
+        # for a day, the next snapshot deletes them (and only them).
+        spools = list((tmp_path / "tmp").glob(".cyrisma-*.parquet.tmp"))
+        assert spools, "the killed run left spool files"
+        day_old = time.time() - 2 * 86_400
+        for spool in spools:
+            os.utime(spool, (day_old, day_old))
+        recent = tmp_path / "tmp" / ".cyrisma-1-0-findings-r20261201T000000.000000Z-0a1b2c3d.parquet.tmp"
+        recent.write_bytes(b"a run in progress elsewhere")
         # The next snapshot writes a complete run; the orphans stay invisible.
         emulator.advance(30)
         assert cli(emulator, tmp_path, s3, "snapshot", "--dir", location).returncode == 0
+        left = list((tmp_path / "tmp").glob(".cyrisma-*.parquet.tmp"))
+        assert left == [recent], "the day-old spool files went, the recent one stayed"
         history = cyrisma.History(location)
         assert history.runs().num_rows == 2
         assert history.diff().num_rows >= 0
