@@ -515,7 +515,8 @@ impl History {
                     latest_rows.insert(*fingerprint, row);
                 }
             }
-            lifecycle.observe(previous.as_ref(), &data, run.started_at);
+            // The lifecycle's times are Unix seconds; the runs' are microseconds.
+            lifecycle.observe(previous.as_ref(), &data, run.started_at.div_euclid(1_000_000));
             previous = Some(data);
         }
         let mut findings: Vec<FindingHistoryRow> = lifecycle
@@ -531,9 +532,9 @@ impl History {
                     title: row.title.clone(),
                     risk_level: row.risk_level.clone(),
                     status: if life.is_open() { "open" } else { "fixed" },
-                    first_seen: timestamp(life.first_seen),
-                    last_seen: timestamp(life.last_seen),
-                    fixed_at: life.fixed_at.map(timestamp),
+                    first_seen: cyrisma_core::civil::rfc3339(life.first_seen),
+                    last_seen: cyrisma_core::civil::rfc3339(life.last_seen),
+                    fixed_at: life.fixed_at.map(cyrisma_core::civil::rfc3339),
                     times_reopened: life.times_reopened,
                     days_open: life.days_open(),
                 })

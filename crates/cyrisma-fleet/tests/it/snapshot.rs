@@ -136,4 +136,15 @@ async fn a_rescan_keeps_every_fingerprint_and_churn_gives_real_fixes() {
     let (findings, instances) = history.lifecycles().expect("lifecycles");
     assert!(findings.iter().any(|row| row.status == "fixed" && row.fixed_at.is_some()));
     assert!(instances.iter().any(|row| row.fixes > 0 && row.mean_days_to_fix.is_some()));
+    // Days are days: no finding was open, and no fix took, longer than the history spans (the
+    // runs are seconds apart here, dated by the real clock; lifecycles count whole seconds, so
+    // one second more).
+    let span_days = ((runs[runs.len() - 1].started_at - runs[0].started_at) as f64 / 1e6 + 1.0) / 86_400.0;
+    for row in &findings {
+        assert!(row.days_open as f64 <= span_days, "{} days open in a history of {span_days} days", row.days_open);
+    }
+    for row in &instances {
+        let mean = row.mean_days_to_fix.unwrap_or(0.0);
+        assert!(mean <= span_days, "a mean of {mean} days to fix in a history of {span_days} days");
+    }
 }
