@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::Arc;
 
+use cyrisma_core::types::Instance;
 use cyrisma_transport::{Client, InstanceClient};
 use futures_util::StreamExt;
 
@@ -47,12 +49,26 @@ pub struct Outcome<K> {
     pub succeeded: Vec<Succeeded<K>>,
     /// The instances that failed, and the explicit ids that are not in the structure.
     pub failures: Vec<InstanceFailure>,
+    /// The structure listing the instances were chosen from (every organization and instance).
+    pub structure: Arc<Vec<Instance>>,
 }
 
 impl<K> Outcome<K> {
     /// How many instances the operation covered, failed ones included.
     pub fn total(&self) -> usize {
         self.succeeded.len() + self.failures.len()
+    }
+
+    /// The instance's success, if it succeeded (a binary search: the list is in id order).
+    pub fn success(&self, instance_id: &str) -> Option<&Succeeded<K>> {
+        let found = self.succeeded.binary_search_by(|done| done.instance_id.as_str().cmp(instance_id));
+        found.ok().map(|index| &self.succeeded[index])
+    }
+
+    /// Whether the operation covered the instance, successfully or not.
+    pub fn covers(&self, instance_id: &str) -> bool {
+        self.success(instance_id).is_some()
+            || self.failures.binary_search_by(|failure| failure.instance_id.as_str().cmp(instance_id)).is_ok()
     }
 }
 
@@ -105,6 +121,7 @@ impl Fleet {
     {
         let filter = |instance: &cyrisma_core::types::Instance| selection.includes(instance);
         let mut stream = self.client.fan_out(filter, self.concurrency, operation).await?;
+        let structure = Arc::clone(stream.structure());
         progress(Progress::Selected { total: stream.len() });
         let mut seen = BTreeSet::new();
         let mut succeeded = Vec::new();
@@ -124,6 +141,32 @@ impl Fleet {
         failures.extend(selection.unknown(&seen).map(|id| InstanceFailure::unknown(id.clone())));
         succeeded.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
         failures.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-        Ok(Outcome { succeeded, failures })
+        Ok(Outcome { succeeded, failures, structure })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_finds_its_instances_by_id() {
+        let done = |id: &str, value: u32| Succeeded { instance_id: id.to_owned(), name: None, value };
+        let outcome = Outcome {
+            succeeded: vec![done("cc1", 1), done("cc3", 3), done("cc5", 5)],
+            failures: vec![InstanceFailure::unknown("cc2".into()), InstanceFailure::unknown("cc4".into())],
+            structure: Arc::default(),
+        };
+        for (id, value) in [("cc1", 1), ("cc3", 3), ("cc5", 5)] {
+            assert_eq!(outcome.success(id).map(|done| done.value), Some(value), "{id}");
+            assert!(outcome.covers(id), "{id}");
+        }
+        for id in ["cc2", "cc4"] {
+            assert!(outcome.success(id).is_none(), "{id} failed");
+            assert!(outcome.covers(id), "{id} was covered");
+        }
+        for id in ["cc0", "cc6", "cc", ""] {
+            assert!(outcome.success(id).is_none() && !outcome.covers(id), "{id} was not covered");
+        }
     }
 }

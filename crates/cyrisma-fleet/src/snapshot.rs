@@ -7,6 +7,7 @@
 //! done, the structure, each instance's outcome and the usage rows are added and the run is
 //! committed (`cyrisma_dataset::RunWriter`): it becomes visible whole, or not at all.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cyrisma_core::export::{self, scan_type_label};
@@ -430,11 +431,11 @@ impl Fleet {
                 Ok((writer, findings))
             })
             .map_err(|source| Error::Io { context: "cannot start the snapshot's writer thread".into(), source })?;
-        // The structure and the users (for the `instances` and `usage` rows, written last) are
-        // listed while the fan-out runs rather than before it: they are not needed until the end.
-        let listing = async {
-            futures_util::future::try_join(self.client().instances().list(), self.client().users().list()).await
-        };
+        // The users (for the `usage` rows, written last) are listed while the fan-out runs rather
+        // than before it: they are not needed until the end. The structure (for the `instances`
+        // and `usage` rows) is the one the fan-out listed.
+        let users = self.client().users();
+        let listing = users.list();
         let fan_out = async {
             let outcome = self
                 .run(selection, pull, progress, |instance_id, _, pulled| {
@@ -458,7 +459,8 @@ impl Fleet {
         // An error of the writer comes first: it is why the fan-out stopped, if it did.
         let (mut writer, findings) = written?;
         let outcome = outcome?;
-        let (structure, users) = listed?;
+        let users = listed?;
+        let structure = Arc::clone(&outcome.structure);
 
         let mut outcomes: Vec<OutcomeRow> = outcome
             .succeeded
@@ -483,14 +485,15 @@ impl Fleet {
         }));
         writer.write(&outcomes)?;
 
-        let counts_of = |id: &str| outcome.succeeded.iter().find(|done| done.instance_id == id).map(|done| done.value);
-        let selected = |instance: &Instance| {
-            outcome.succeeded.iter().any(|done| done.instance_id == instance.instance_id)
-                || outcome.failures.iter().any(|failure| failure.instance_id == instance.instance_id)
-        };
+        // Looked up by id in the outcome's sorted lists: a scan of them per instance made this
+        // quadratic in the number of instances.
         let instances: Vec<InstanceRow> = structure
             .iter()
-            .map(|instance| instance_row(&run_id, instance, selected(instance), counts_of(&instance.instance_id)))
+            .map(|instance| {
+                let id = instance.instance_id.as_str();
+                let counts = outcome.success(id).map(|done| done.value);
+                instance_row(&run_id, instance, outcome.covers(id), counts)
+            })
             .collect();
         writer.write(&instances)?;
         let skipped = instances.iter().filter(|row| !row.selected).count();

@@ -62,6 +62,7 @@ impl<T: fmt::Debug> fmt::Debug for FanOutItem<T> {
 pub struct FanOut<T> {
     inner: BoxStream<'static, FanOutItem<T>>,
     len: usize,
+    structure: Arc<Vec<Instance>>,
 }
 
 impl<T> FanOut<T> {
@@ -73,6 +74,13 @@ impl<T> FanOut<T> {
     /// Whether the fan-out covers no instance.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The structure listing the fan-out chose its instances from: every organization and
+    /// instance, chosen or not (no second listing needed for what the instances' results do not
+    /// say).
+    pub fn structure(&self) -> &Arc<Vec<Instance>> {
+        &self.structure
     }
 }
 
@@ -136,6 +144,7 @@ impl Client {
         let (listed, ahead) =
             futures_util::future::join(self.inner.structure(true), self.inner.authenticate_all_ahead()).await;
         let listed = listed?;
+        let structure = Arc::clone(&listed);
         let chosen: Vec<&Instance> = listed.iter().filter(|instance| filter(instance)).collect();
         let group: Arc<[String]> = chosen.iter().map(|instance| instance.instance_id.clone()).collect();
         let sent_ahead = ahead.is_some();
@@ -211,6 +220,6 @@ impl Client {
             })
             .buffer_unordered(concurrency + ahead)
             .boxed();
-        Ok(FanOut { inner, len })
+        Ok(FanOut { inner, len, structure })
     }
 }

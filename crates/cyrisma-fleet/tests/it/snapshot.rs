@@ -48,6 +48,13 @@ async fn a_snapshot_writes_one_complete_run_and_records_failures() {
     let instances: Vec<InstanceRow> = dataset.rows("instances", run).expect("instances");
     assert_eq!(instances.len(), structure.len());
     assert_eq!(instances.iter().filter(|row| row.selected).count(), ids.len());
+    // The dashboards' counts are those of the pulled instances only; the structure was listed
+    // once, by the fan-out, for the instances' rows too.
+    for row in &instances {
+        let pulled = row.selected && row.instance_id != victim;
+        assert_eq!(row.critical.is_some() && row.sensitive_files.is_some(), pulled, "{row:?}");
+    }
+    assert_eq!(emulator.count("instances.list_instances"), 1, "{:?}", emulator.counters());
 
     // The findings are those of the latest completed scan of each type, as the export reads them.
     let findings: Vec<FindingRow> = dataset.rows("findings", run).expect("findings");
