@@ -434,8 +434,8 @@ impl Fleet {
         // The users (for the `usage` rows, written last) are listed while the fan-out runs rather
         // than before it: they are not needed until the end. The structure (for the `instances`
         // and `usage` rows) is the one the fan-out listed.
-        let users = self.client().users();
-        let listing = users.list();
+        let user_resource = self.client().users();
+        let listing = user_resource.list();
         let fan_out = async {
             let outcome = self
                 .run(selection, pull, progress, |instance_id, _, pulled| {
