@@ -102,7 +102,7 @@ pub enum ErrorKind {
     /// A call that is not safe to repeat may have reached the server, and no answer came back:
     /// it was not sent again, and whether it took effect is unknown.
     #[error(
-        "the outcome of `{endpoint}` is unknown: the request may have reached the server, so it was not sent again; {hint}"
+        "the outcome of `{endpoint}` is unknown: the request may have reached the api, so it was not sent again; {hint}"
     )]
     Ambiguous {
         /// The endpoint's name.

@@ -102,6 +102,16 @@ fn a_change_cut_by_the_total_timeout_exits_6_not_5() {
     assert!(run.stderr.contains("may have reached the api"), "{}", run.transcript());
     assert!(run.stderr.contains("check the current state first"), "{}", run.transcript());
     assert!(!run.stderr.contains("try again"), "{}", run.transcript());
+    // Cut by one attempt's timeout instead (the transport's ambiguous outcome, which the total
+    // timeout also gives when the attempt's own timer, clamped to what is left, fires first):
+    // the same exit code and the same words.
+    let mut command = env.command(&args);
+    command.env("CYRISMA_ATTEMPT_TIMEOUT", "2");
+    let run = env.run_command(command, None);
+    assert_eq!(run.code, 6, "{}", run.transcript());
+    assert!(run.stderr.contains("may have reached the api"), "{}", run.transcript());
+    assert!(run.stderr.contains("check the current state first"), "{}", run.transcript());
+    assert!(!run.stderr.contains("try again"), "{}", run.transcript());
     // A read cut the same way stays a timeout (exit 5): retrying it is safe.
     env.emu.add_fault(Fault::latency(20_000).on("users.list_users"));
     assert_eq!(env.run(&["users", "list", "--timeout", "3"]).code, 5);
